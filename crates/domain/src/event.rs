@@ -47,7 +47,10 @@ pub struct FieldError {
 }
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// A session as typed: local date-times as text, kept even when unreadable so nothing is lost.
@@ -119,7 +122,13 @@ pub struct Registration {
 
 impl Default for Registration {
     fn default() -> Self {
-        Registration { mode: RegistrationMode::None, url: String::new(), email: String::new(), phone: String::new(), capacity: None }
+        Registration {
+            mode: RegistrationMode::None,
+            url: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            capacity: None,
+        }
     }
 }
 
@@ -240,7 +249,13 @@ impl EventData {
 
     /// Fills the commune from the postal code when it serves exactly one commune; trims text.
     pub fn normalise(&mut self) {
-        for s in [&mut self.title, &mut self.summary, &mut self.online_url, &mut self.contact.email, &mut self.contact.phone] {
+        for s in [
+            &mut self.title,
+            &mut self.summary,
+            &mut self.online_url,
+            &mut self.contact.email,
+            &mut self.contact.phone,
+        ] {
             *s = s.trim().to_string();
         }
         self.description = self.description.trim_end().replace("\r\n", "\n");
@@ -258,7 +273,8 @@ impl EventData {
         self.audiences.dedup();
         self.themes.sort();
         self.themes.dedup();
-        self.sessions.retain(|s| !(s.start.trim().is_empty() && s.end.trim().is_empty()));
+        self.sessions
+            .retain(|s| !(s.start.trim().is_empty() && s.end.trim().is_empty()));
     }
 
     /// Errors in what was typed. With `complete`, also what is missing to submit.
@@ -266,10 +282,22 @@ impl EventData {
         let mut errors = Vec::new();
         let len = |s: &str| s.chars().count();
         if len(&self.title) > TITLE_MAX {
-            errors.push(err("title", format!("Le titre ne doit pas dépasser {TITLE_MAX} caractères (il en compte {}).", len(&self.title))));
+            errors.push(err(
+                "title",
+                format!(
+                    "Le titre ne doit pas dépasser {TITLE_MAX} caractères (il en compte {}).",
+                    len(&self.title)
+                ),
+            ));
         }
         if len(&self.summary) > SUMMARY_MAX {
-            errors.push(err("summary", format!("Le résumé ne doit pas dépasser {SUMMARY_MAX} caractères (il en compte {}).", len(&self.summary))));
+            errors.push(err(
+                "summary",
+                format!(
+                    "Le résumé ne doit pas dépasser {SUMMARY_MAX} caractères (il en compte {}).",
+                    len(&self.summary)
+                ),
+            ));
         }
         if len(&self.description) > DESCRIPTION_MAX {
             errors.push(err(
@@ -281,10 +309,16 @@ impl EventData {
             let start = parse_local_datetime(&s.start);
             let end = parse_local_datetime(&s.end);
             if start.is_none() {
-                errors.push(err(format!("sessions[{i}].start"), "Indiquez la date et l'heure de début, par exemple 2024-11-19T09:00."));
+                errors.push(err(
+                    format!("sessions[{i}].start"),
+                    "Indiquez la date et l'heure de début, par exemple 2024-11-19T09:00.",
+                ));
             }
             if end.is_none() {
-                errors.push(err(format!("sessions[{i}].end"), "Indiquez la date et l'heure de fin, par exemple 2024-11-19T12:00."));
+                errors.push(err(
+                    format!("sessions[{i}].end"),
+                    "Indiquez la date et l'heure de fin, par exemple 2024-11-19T12:00.",
+                ));
             }
             if let (Some(a), Some(b)) = (start, end) {
                 if let Err(m) = Session::new(a, b) {
@@ -294,7 +328,10 @@ impl EventData {
         }
         let pc = self.location.postal_code.trim();
         if !pc.is_empty() && (pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit())) {
-            errors.push(err("location.postal_code", "Le code postal s'écrit avec 5 chiffres, par exemple 69800."));
+            errors.push(err(
+                "location.postal_code",
+                "Le code postal s'écrit avec 5 chiffres, par exemple 69800.",
+            ));
         } else if !self.location.commune_code.trim().is_empty() {
             match self.commune() {
                 None => errors.push(err("location.commune_code", "Cette commune est inconnue : choisissez-la dans la liste proposée pour le code postal.")),
@@ -305,40 +342,70 @@ impl EventData {
                 Some(_) => {}
             }
         } else if !pc.is_empty() && territory().communes_by_postal_code(pc).is_empty() {
-            errors.push(err("location.postal_code", format!("Aucune commune ne correspond au code postal {pc}.")));
+            errors.push(err(
+                "location.postal_code",
+                format!("Aucune commune ne correspond au code postal {pc}."),
+            ));
         }
         if let (Some(lat), Some(lon)) = (self.location.lat, self.location.lon) {
             if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                errors.push(err("location.lat", "Les coordonnées du point sur la carte sont invalides."));
+                errors.push(err(
+                    "location.lat",
+                    "Les coordonnées du point sur la carte sont invalides.",
+                ));
             }
         }
         if !self.online_url.is_empty() && !is_http_url(&self.online_url) {
-            errors.push(err("online_url", "Le lien doit être une adresse web complète, commençant par https://."));
+            errors.push(err(
+                "online_url",
+                "Le lien doit être une adresse web complète, commençant par https://.",
+            ));
         }
         if !self.contact.email.is_empty() && !is_email(&self.contact.email) {
-            errors.push(err("contact.email", "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."));
+            errors.push(err(
+                "contact.email",
+                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
+            ));
         }
         if !self.contact.phone.is_empty() && !is_phone(&self.contact.phone) {
-            errors.push(err("contact.phone", "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89."));
+            errors.push(err(
+                "contact.phone",
+                "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89.",
+            ));
         }
         let r = &self.registration;
         if !r.url.is_empty() && !is_http_url(&r.url) {
-            errors.push(err("registration.url", "Le lien d'inscription doit commencer par https://."));
+            errors.push(err(
+                "registration.url",
+                "Le lien d'inscription doit commencer par https://.",
+            ));
         }
         if !r.email.is_empty() && !is_email(&r.email) {
-            errors.push(err("registration.email", "Saisissez une adresse électronique d'inscription valide."));
+            errors.push(err(
+                "registration.email",
+                "Saisissez une adresse électronique d'inscription valide.",
+            ));
         }
         if !r.phone.is_empty() && !is_phone(&r.phone) {
-            errors.push(err("registration.phone", "Saisissez un numéro de téléphone d'inscription valide."));
+            errors.push(err(
+                "registration.phone",
+                "Saisissez un numéro de téléphone d'inscription valide.",
+            ));
         }
         if let Some(cap) = r.capacity {
             if cap == 0 || cap > 100_000 {
-                errors.push(err("registration.capacity", "La capacité doit être comprise entre 1 et 100 000 places par séance."));
+                errors.push(err(
+                    "registration.capacity",
+                    "La capacité doit être comprise entre 1 et 100 000 places par séance.",
+                ));
             }
         }
         if let Some(age) = self.safety.min_age {
             if age > 99 {
-                errors.push(err("safety.min_age", "L'âge minimum doit être compris entre 0 et 99 ans."));
+                errors.push(err(
+                    "safety.min_age",
+                    "L'âge minimum doit être compris entre 0 et 99 ans.",
+                ));
             }
         }
         if complete {
@@ -357,24 +424,39 @@ impl EventData {
             errors.push(err("summary", "Rédigez un résumé en une ou deux phrases."));
         }
         if self.description.trim().is_empty() {
-            errors.push(err("description", "Décrivez le déroulé de l'événement et ce que les participants découvriront."));
+            errors.push(err(
+                "description",
+                "Décrivez le déroulé de l'événement et ce que les participants découvriront.",
+            ));
         }
         if self.event_type.is_none() {
             errors.push(err("type", "Choisissez le type d'événement."));
         }
         match self.format {
-            None => errors.push(err("format", "Indiquez si l'événement a lieu en présentiel, en ligne ou les deux.")),
+            None => errors.push(err(
+                "format",
+                "Indiquez si l'événement a lieu en présentiel, en ligne ou les deux.",
+            )),
             Some(f) => {
                 if matches!(f, Format::Presentiel | Format::Hybride) && self.commune().is_none() {
-                    errors.push(err("location.postal_code", "Indiquez le code postal et la commune du lieu de l'événement."));
+                    errors.push(err(
+                        "location.postal_code",
+                        "Indiquez le code postal et la commune du lieu de l'événement.",
+                    ));
                 }
                 if matches!(f, Format::EnLigne | Format::Hybride) && self.online_url.is_empty() {
-                    errors.push(err("online_url", "Indiquez le lien de connexion ou la page où le trouver."));
+                    errors.push(err(
+                        "online_url",
+                        "Indiquez le lien de connexion ou la page où le trouver.",
+                    ));
                 }
             }
         }
         if self.accessible.is_none() {
-            errors.push(err("accessible", "Indiquez si le lieu est accessible aux personnes à mobilité réduite."));
+            errors.push(err(
+                "accessible",
+                "Indiquez si le lieu est accessible aux personnes à mobilité réduite.",
+            ));
         }
         let r = &self.registration;
         match r.mode {
@@ -388,7 +470,10 @@ impl EventData {
             _ => {}
         }
         if self.contact.email.is_empty() && self.contact.phone.is_empty() {
-            errors.push(err("contact.email", "Indiquez une adresse électronique ou un téléphone de contact pour le public."));
+            errors.push(err(
+                "contact.email",
+                "Indiquez une adresse électronique ou un téléphone de contact pour le public.",
+            ));
         }
         errors
     }
@@ -424,13 +509,17 @@ impl EventData {
 
 /// An absolute http(s) URL with a host.
 pub fn is_http_url(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     matches!(rest, Some(r) if r.split('/').next().is_some_and(|h| h.contains('.') && !h.contains(' ')))
 }
 
 /// A plausible email address (the reply to a confirmation is the real check).
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -442,7 +531,9 @@ pub fn is_email(s: &str) -> bool {
 /// A French or international phone number.
 pub fn is_phone(s: &str) -> bool {
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    s.chars().all(|c| c.is_ascii_digit() || " .-+()".contains(c)) && (10..=15).contains(&digits.len())
+    s.chars()
+        .all(|c| c.is_ascii_digit() || " .-+()".contains(c))
+        && (10..=15).contains(&digits.len())
 }
 
 #[cfg(test)]
@@ -457,12 +548,21 @@ mod tests {
             event_type: Some(EventType::VisiteEntreprise),
             audiences: vec![Audience::Scolaires],
             format: Some(Format::Presentiel),
-            location: Location { postal_code: "69800".into(), ..Default::default() },
-            sessions: vec![SessionInput { start: "2024-11-19T09:00".into(), end: "2024-11-19T12:00".into() }],
+            location: Location {
+                postal_code: "69800".into(),
+                ..Default::default()
+            },
+            sessions: vec![SessionInput {
+                start: "2024-11-19T09:00".into(),
+                end: "2024-11-19T12:00".into(),
+            }],
             free: Some(true),
             industry_objective: Some(true),
             accessible: Some(true),
-            contact: Contact { email: "contact@usine.fr".into(), phone: String::new() },
+            contact: Contact {
+                email: "contact@usine.fr".into(),
+                phone: String::new(),
+            },
             ..Default::default()
         }
     }
@@ -473,7 +573,10 @@ mod tests {
         e.normalise();
         assert_eq!(e.location.commune_code, "69290");
         let place = e.place().unwrap();
-        assert_eq!((place.department.as_str(), place.region.as_str()), ("69", "84"));
+        assert_eq!(
+            (place.department.as_str(), place.region.as_str()),
+            ("69", "84")
+        );
         assert!(e.validate(true).is_empty(), "{:?}", e.validate(true));
     }
 
@@ -485,7 +588,15 @@ mod tests {
         e.contact.email = "pas-une-adresse".into();
         e.location.postal_code = "6980".into();
         let fields: Vec<String> = e.validate(false).into_iter().map(|f| f.field).collect();
-        assert_eq!(fields, ["title", "sessions[0].end", "location.postal_code", "contact.email"]);
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "sessions[0].end",
+                "location.postal_code",
+                "contact.email"
+            ]
+        );
     }
 
     #[test]

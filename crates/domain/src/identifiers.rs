@@ -74,16 +74,28 @@ impl Uai {
         }
         // Check the shape before splitting: a non-ASCII character would make the split panic.
         if s.len() != 8 || !s.is_ascii() {
-            return Err("Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E.".into());
+            return Err(
+                "Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E."
+                    .into(),
+            );
         }
         let (num, letter) = s.split_at(7);
-        if !num.bytes().all(|b| b.is_ascii_digit()) || !letter.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err("Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E.".into());
+        if !num.bytes().all(|b| b.is_ascii_digit())
+            || !letter.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            return Err(
+                "Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E."
+                    .into(),
+            );
         }
-        let n: u32 = num.parse().map_err(|_| "Numéro UAI illisible.".to_string())?;
+        let n: u32 = num
+            .parse()
+            .map_err(|_| "Numéro UAI illisible.".to_string())?;
         let expected = UAI_LETTERS[(n % 23) as usize] as char;
         if letter.chars().next() != Some(expected) {
-            return Err("Ce numéro UAI n'est pas valide : la lettre ne correspond pas aux chiffres.".into());
+            return Err(
+                "Ce numéro UAI n'est pas valide : la lettre ne correspond pas aux chiffres.".into(),
+            );
         }
         Ok(Uai(s))
     }

@@ -1,1 +1,204 @@
-//! placeholder
+//! Storage of the platform behind one trait, [`Store`], with an embedded SQLite backend (the default)
+//! and a PostgreSQL backend, chosen from the scheme of `DATABASE_URL`. Both share the same SQL (with
+//! `$1` placeholders) through [`backend::impl_store!`]; only connection set-up and write locking differ.
+
+mod backend;
+mod migrate;
+pub mod model;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use si_domain::{Edition, EventData, Moderation};
+
+pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in the store, in terms callers act upon.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row.
+    #[error("introuvable")]
+    NotFound,
+    /// A uniqueness rule or a state rule forbids the write; the message is French, for people.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Stored data could not be read back.
+    #[error("stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A shared handle to whichever backend runs.
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres:// (got {url:?})")
+    }
+}
+
+/// Everything the platform keeps. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// All editions, newest first.
+    async fn editions(&self) -> StoreResult<Vec<Edition>>;
+    /// One edition.
+    async fn edition(&self, year: i32) -> StoreResult<Option<Edition>>;
+    /// Creates or replaces an edition's configuration (its label counter is kept).
+    async fn upsert_edition(&self, edition: &Edition) -> StoreResult<()>;
+
+    /// The organisation with this SIRET or UAI.
+    async fn organisation_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> StoreResult<Option<Organisation>>;
+    /// The organisation with this exact name (command line).
+    async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>>;
+    /// One organisation.
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
+    /// Creates an organisation; `Conflict` when its identifier is taken.
+    async fn create_organisation(&self, org: &NewOrganisation) -> StoreResult<Organisation>;
+
+    /// Creates a person; `Conflict` when the email is taken.
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
+    /// A person by email (case-insensitive).
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// A person by id.
+    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+
+    /// Records a browser session (only the hash of its id is kept).
+    async fn create_web_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The person of a live browser session.
+    async fn web_session_user(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
+    /// Ends a browser session.
+    async fn delete_web_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Records an API token (only its hash is kept).
+    async fn create_api_token(&self, token_hash: &str, user_id: i64) -> StoreResult<()>;
+    /// The person holding an API token.
+    async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+
+    /// Creates a draft.
+    async fn create_event(
+        &self,
+        edition: i32,
+        organisation_id: i64,
+        actor: i64,
+        data: &EventData,
+    ) -> StoreResult<i64>;
+    /// Replaces an event's content; `Conflict` unless it is a draft or awaiting changes.
+    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<()>;
+    /// One event, whatever its state.
+    async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>>;
+    /// An organisation's events, newest first.
+    async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>>;
+    /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry.
+    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord>;
+    /// Decides a submitted event; labelling assigns the next label number of its edition.
+    async fn decide(
+        &self,
+        id: i64,
+        actor: i64,
+        decision: Decision,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EventRecord>;
+    /// Submitted events awaiting a decision, oldest submission first; limited to regions when given.
+    async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
+    /// Labelled events matching a filter, and their total.
+    async fn search_events(&self, filter: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)>;
+    /// Labelled events per edition.
+    async fn count_labelled(&self, edition: i32) -> StoreResult<u64>;
+    /// The audit trail of an event, oldest first.
+    async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// Inserts already-labelled events in one transaction (demo data and benchmarks).
+    async fn insert_labelled(
+        &self,
+        edition: i32,
+        events: &[(i64, EventData)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+}
+
+/// A moderation move requested by a person.
+pub struct Transition<'a> {
+    /// Event.
+    pub id: i64,
+    /// Who asks.
+    pub actor: i64,
+    /// States the event may be in.
+    pub from: &'a [Moderation],
+    /// State it goes to.
+    pub to: Moderation,
+    /// Audit action name (`submit`, `withdraw`).
+    pub action: &'a str,
+    /// Why, when given.
+    pub reason: Option<&'a str>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Helpers for tests of this crate and of the crates above it.
+pub mod testing {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use sqlx::Connection;
+
+    /// Creates an empty database on the server of `base_url`; returns its URL and a future that drops it.
+    pub async fn fresh_postgres_database(
+        base_url: &str,
+    ) -> anyhow::Result<(String, Pin<Box<dyn Future<Output = ()> + Send>>)> {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let name = format!(
+            "si_test_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let mut conn = sqlx::PgConnection::connect(base_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let (prefix, _) = base_url
+            .rsplit_once('/')
+            .ok_or_else(|| anyhow::anyhow!("bad database URL"))?;
+        let url = format!("{prefix}/{name}");
+        let base = base_url.to_string();
+        let drop = Box::pin(async move {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        });
+        Ok((url, drop))
+    }
+}

@@ -1,0 +1,722 @@
+//! The SQL shared by both backends. `impl_store!` expands the same method bodies for SQLite and
+//! PostgreSQL: sqlx's `query` API is identical for both, so only a few fragments differ (how a write
+//! transaction starts, row locking) and they are passed in by each backend.
+
+use chrono::NaiveDate;
+use si_domain::EventData;
+use si_domain::text::search_document;
+
+use crate::model::EventFilter;
+
+/// A value bound to a `$n` placeholder of a dynamically built query.
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Date(NaiveDate),
+}
+
+/// The columns that filters and the queue read, derived from the content.
+pub(crate) struct IndexColumns {
+    pub title: String,
+    pub region: Option<String>,
+    pub department: Option<String>,
+    pub commune_code: Option<String>,
+    pub event_type: Option<String>,
+    pub format: Option<String>,
+    pub accessible: Option<bool>,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub search: String,
+    pub codes: Vec<(&'static str, &'static str)>,
+}
+
+pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumns {
+    let place = data.place();
+    let sessions = data.parsed_sessions();
+    let commune = place
+        .as_ref()
+        .map(|p| p.commune.clone())
+        .unwrap_or_default();
+    let mut codes: Vec<(&'static str, &'static str)> = Vec::new();
+    codes.extend(data.audiences.iter().map(|a| ("audience", a.code())));
+    codes.extend(data.sectors.iter().map(|s| ("sector", s.code())));
+    codes.extend(data.themes.iter().map(|t| ("theme", t.code())));
+    IndexColumns {
+        title: data.title.clone(),
+        region: place.as_ref().map(|p| p.region.clone()),
+        department: place.as_ref().map(|p| p.department.clone()),
+        commune_code: place.as_ref().map(|p| p.commune_code.clone()),
+        event_type: data.event_type.map(|t| t.code().to_string()),
+        format: data.format.map(|f| f.code().to_string()),
+        accessible: data.accessible,
+        first_day: sessions.iter().map(|s| s.start.date()).min(),
+        last_day: sessions.iter().map(|s| s.end.date()).max(),
+        search: search_document(&[
+            &data.title,
+            &data.summary,
+            &data.description,
+            organisation,
+            &commune,
+        ]),
+        codes,
+    }
+}
+
+/// `WHERE` clause and parameters of the public catalogue (labelled events only).
+pub(crate) fn filter_sql(f: &EventFilter) -> (String, Vec<Param>) {
+    let mut sql = String::from(" WHERE e.moderation = 'labelled'");
+    let mut params: Vec<Param> = Vec::new();
+    let next = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    if let Some(year) = f.edition {
+        let p = next(&mut params, Param::Int(i64::from(year)));
+        sql.push_str(&format!(" AND e.edition = {p}"));
+    }
+    let any_of = |params: &mut Vec<Param>, column: &str, values: Vec<String>| {
+        if values.is_empty() {
+            return String::new();
+        }
+        let ps: Vec<String> = values
+            .into_iter()
+            .map(|v| next(params, Param::Text(v)))
+            .collect();
+        format!(" AND {column} IN ({})", ps.join(", "))
+    };
+    let clause = any_of(&mut params, "e.region", f.regions.clone());
+    sql.push_str(&clause);
+    let clause = any_of(&mut params, "e.department", f.departments.clone());
+    sql.push_str(&clause);
+    let clause = any_of(
+        &mut params,
+        "e.event_type",
+        f.types.iter().map(|t| t.code().to_string()).collect(),
+    );
+    sql.push_str(&clause);
+    let clause = any_of(
+        &mut params,
+        "e.format",
+        f.formats.iter().map(|t| t.code().to_string()).collect(),
+    );
+    sql.push_str(&clause);
+    for (kind, values) in [
+        (
+            "audience",
+            f.audiences
+                .iter()
+                .map(|a| a.code().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "sector",
+            f.sectors.iter().map(|a| a.code().to_string()).collect(),
+        ),
+    ] {
+        let inner = any_of(&mut params, "c.code", values);
+        if !inner.is_empty() {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM event_codes c WHERE c.event_id = e.id AND c.kind = '{kind}'{inner})"
+            ));
+        }
+    }
+    if let Some(from) = f.from {
+        let p = next(&mut params, Param::Date(from));
+        sql.push_str(&format!(" AND e.last_day >= {p}"));
+    }
+    if let Some(to) = f.to {
+        let p = next(&mut params, Param::Date(to));
+        sql.push_str(&format!(" AND e.first_day <= {p}"));
+    }
+    if let Some(acc) = f.accessible {
+        let p = next(&mut params, Param::Bool(acc));
+        sql.push_str(&format!(" AND e.accessible = {p}"));
+    }
+    if let Some(q) = &f.q {
+        // Whole-term prefix match on the folded, stemmed document: the same on both backends.
+        // Full-text indexes (FTS5, tsvector) come with the search issue, behind this same method.
+        for term in si_domain::text::terms(q) {
+            let escaped = term.replace(['%', '_', '\\'], "");
+            let p = next(&mut params, Param::Text(format!("% {escaped}%")));
+            sql.push_str(&format!(" AND e.search LIKE {p}"));
+        }
+    }
+    (sql, params)
+}
+
+/// Binds a list of [`Param`]s to a query, in order.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                $crate::backend::Param::Text(s) => q.bind(s.clone()),
+                $crate::backend::Param::Int(i) => q.bind(*i),
+                $crate::backend::Param::Bool(b) => q.bind(*b),
+                $crate::backend::Param::Date(d) => q.bind(*d),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_params;
+
+pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, o.kind AS org_kind, \
+     e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
+     e.decision_reason, e.created_at, e.updated_at FROM events e JOIN organisations o ON o.id = e.organisation_id";
+
+pub(crate) const USER_SELECT: &str = "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified FROM users";
+
+/// Expands the [`crate::Store`] implementation for one backend.
+///
+/// `$store`: the type (with a `pool` field and an inherent `write_tx`), `$row`: its row type,
+/// `$migrations`: its migration list, `$for_update`: the row-locking suffix of a `SELECT`.
+macro_rules! impl_store {
+    ($store:ty, $row:ty, $migrations:expr, $for_update:literal) => {
+        mod shared_impl {
+            use super::*;
+            use crate::backend::{EVENT_SELECT, USER_SELECT, bind_params, filter_sql, index_columns};
+            use crate::model::*;
+            use crate::{Store, StoreError, StoreResult, Transition};
+            use async_trait::async_trait;
+            use chrono::{DateTime, Utc};
+            use si_domain::{Edition, EventData, Moderation, OrganisationKind, PublicStatus, Role};
+            use sqlx::Row;
+
+            /// Every dynamic SQL string here is assembled from constants and `$n` placeholders; values
+            /// are always bound, never formatted in.
+            fn safe(sql: String) -> sqlx::AssertSqlSafe<String> {
+                sqlx::AssertSqlSafe(sql)
+            }
+
+            fn edition_from_row(r: &$row) -> StoreResult<Edition> {
+                Ok(Edition {
+                    year: r.try_get::<i64, _>("year")? as i32,
+                    number: r.try_get::<i64, _>("number")? as i32,
+                    theme: r.try_get("theme")?,
+                    demo: r.try_get("demo")?,
+                    week_start: r.try_get("week_start")?,
+                    week_end: r.try_get("week_end")?,
+                    eligible_from: r.try_get("eligible_from")?,
+                    eligible_to: r.try_get("eligible_to")?,
+                    opens_at: r.try_get("opens_at")?,
+                    deadline: r.try_get("deadline")?,
+                })
+            }
+
+            fn org_from_row(r: &$row) -> StoreResult<Organisation> {
+                let kind: String = r.try_get("kind")?;
+                Ok(Organisation {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    kind: OrganisationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("organisation kind {kind}")))?,
+                    department: r.try_get("department")?,
+                    identifier: r.try_get("identifier")?,
+                })
+            }
+
+            fn user_from_row(r: &$row) -> StoreResult<User> {
+                let role: String = r.try_get("role")?;
+                Ok(User {
+                    id: r.try_get("id")?,
+                    email: r.try_get("email")?,
+                    name: r.try_get("name")?,
+                    password_hash: r.try_get("password_hash")?,
+                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+                    region: r.try_get("region")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    email_verified: r.try_get("email_verified")?,
+                })
+            }
+
+            fn event_from_row(r: &$row) -> StoreResult<EventRecord> {
+                let data: String = r.try_get("data")?;
+                let moderation: String = r.try_get("moderation")?;
+                let status: String = r.try_get("public_status")?;
+                let kind: String = r.try_get("org_kind")?;
+                Ok(EventRecord {
+                    id: r.try_get("id")?,
+                    edition: r.try_get::<i64, _>("edition")? as i32,
+                    organisation_id: r.try_get("organisation_id")?,
+                    organisation_name: r.try_get("org_name")?,
+                    organisation_kind: OrganisationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
+                    data: serde_json::from_str::<EventData>(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    moderation: Moderation::parse(&moderation).ok_or_else(|| StoreError::Corrupt(moderation.clone()))?,
+                    public_status: PublicStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(status.clone()))?,
+                    label_number: r.try_get("label_number")?,
+                    region: r.try_get("region")?,
+                    department: r.try_get("department")?,
+                    submitted_at: r.try_get("submitted_at")?,
+                    decided_at: r.try_get("decided_at")?,
+                    decision_reason: r.try_get("decision_reason")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            }
+
+            fn unique_violation(e: sqlx::Error, message: &str) -> StoreError {
+                match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message.to_string()),
+                    _ => StoreError::Database(e),
+                }
+            }
+
+            fn json(data: &EventData) -> StoreResult<String> {
+                serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+
+            async fn write_index(
+                tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+                id: i64,
+                data: &EventData,
+            ) -> StoreResult<()> {
+                let org: String = sqlx::query_scalar("SELECT o.name FROM events e JOIN organisations o ON o.id = e.organisation_id WHERE e.id = $1")
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let ix = index_columns(data, &org);
+                sqlx::query(
+                    "UPDATE events SET title = $1, region = $2, department = $3, commune_code = $4, event_type = $5, format = $6, \
+                     accessible = $7, first_day = $8, last_day = $9, search = $10 WHERE id = $11",
+                )
+                .bind(&ix.title)
+                .bind(&ix.region)
+                .bind(&ix.department)
+                .bind(&ix.commune_code)
+                .bind(&ix.event_type)
+                .bind(&ix.format)
+                .bind(ix.accessible)
+                .bind(ix.first_day)
+                .bind(ix.last_day)
+                .bind(&ix.search)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM event_codes WHERE event_id = $1").bind(id).execute(&mut **tx).await?;
+                for (kind, code) in ix.codes {
+                    sqlx::query("INSERT INTO event_codes (event_id, kind, code) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(kind)
+                        .bind(code)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn audit_entry(
+                tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+                event_id: i64,
+                actor: Option<i64>,
+                action: &str,
+                states: (Option<&str>, Option<&str>),
+                reason: Option<&str>,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO audit (event_id, at, actor_id, action, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(event_id)
+                    .bind(at)
+                    .bind(actor)
+                    .bind(action)
+                    .bind(states.0)
+                    .bind(states.1)
+                    .bind(reason)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            #[async_trait]
+            impl Store for $store {
+                async fn migrate(&self) -> StoreResult<()> {
+                    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+                        .execute(&self.pool)
+                        .await?;
+                    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&self.pool).await?;
+                    for m in $migrations {
+                        if done.contains(&m.version) {
+                            continue;
+                        }
+                        let mut tx = self.write_tx().await?;
+                        sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                            .bind(m.version)
+                            .bind(m.name)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        tracing::info!(version = m.version, name = m.name, "migration applied");
+                    }
+                    Ok(())
+                }
+
+                async fn editions(&self) -> StoreResult<Vec<Edition>> {
+                    let rows = sqlx::query("SELECT * FROM editions ORDER BY year DESC").fetch_all(&self.pool).await?;
+                    rows.iter().map(edition_from_row).collect()
+                }
+
+                async fn edition(&self, year: i32) -> StoreResult<Option<Edition>> {
+                    let row = sqlx::query("SELECT * FROM editions WHERE year = $1").bind(i64::from(year)).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(edition_from_row).transpose()
+                }
+
+                async fn upsert_edition(&self, e: &Edition) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO editions (year, number, theme, demo, week_start, week_end, eligible_from, eligible_to, opens_at, deadline) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (year) DO UPDATE SET number = excluded.number, \
+                         theme = excluded.theme, demo = excluded.demo, week_start = excluded.week_start, week_end = excluded.week_end, \
+                         eligible_from = excluded.eligible_from, eligible_to = excluded.eligible_to, opens_at = excluded.opens_at, \
+                         deadline = excluded.deadline",
+                    )
+                    .bind(i64::from(e.year))
+                    .bind(i64::from(e.number))
+                    .bind(&e.theme)
+                    .bind(e.demo)
+                    .bind(e.week_start)
+                    .bind(e.week_end)
+                    .bind(e.eligible_from)
+                    .bind(e.eligible_to)
+                    .bind(e.opens_at)
+                    .bind(e.deadline)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn organisation_by_identifier(&self, identifier: &str) -> StoreResult<Option<Organisation>> {
+                    let row = sqlx::query("SELECT * FROM organisations WHERE identifier = $1").bind(identifier).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(org_from_row).transpose()
+                }
+
+                async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>> {
+                    let row = sqlx::query("SELECT * FROM organisations WHERE name = $1 ORDER BY id LIMIT 1").bind(name).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(org_from_row).transpose()
+                }
+
+                async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
+                    let row = sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(org_from_row).transpose()
+                }
+
+                async fn create_organisation(&self, o: &NewOrganisation) -> StoreResult<Organisation> {
+                    let row = sqlx::query(
+                        "INSERT INTO organisations (name, kind, department, identifier, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+                    )
+                    .bind(&o.name)
+                    .bind(o.kind.code())
+                    .bind(&o.department)
+                    .bind(&o.identifier)
+                    .bind(Utc::now())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| unique_violation(e, "Une organisation porte déjà cet identifiant."))?;
+                    org_from_row(&row)
+                }
+
+                async fn create_user(&self, u: &NewUser) -> StoreResult<User> {
+                    let row = sqlx::query(
+                        "INSERT INTO users (email, name, password_hash, role, region, organisation_id, email_verified, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         RETURNING id, email, name, password_hash, role, region, organisation_id, email_verified",
+                    )
+                    .bind(u.email.trim().to_lowercase())
+                    .bind(&u.name)
+                    .bind(&u.password_hash)
+                    .bind(u.role.code())
+                    .bind(&u.region)
+                    .bind(u.organisation_id)
+                    .bind(false)
+                    .bind(Utc::now())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| unique_violation(e, "Un compte existe déjà avec cette adresse électronique."))?;
+                    user_from_row(&row)
+                }
+
+                async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(safe(format!("{USER_SELECT} WHERE email = $1")))
+                        .bind(email.trim().to_lowercase())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(safe(format!("{USER_SELECT} WHERE id = $1"))).bind(id).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn create_web_session(&self, id_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO web_sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+                        .bind(id_hash)
+                        .bind(user_id)
+                        .bind(expires_at)
+                        .execute(&self.pool)
+                        .await?;
+                    // Expired sessions are pruned as new ones arrive, so the table stays small.
+                    sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1").bind(Utc::now()).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified \
+                         FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+                    )
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn delete_web_session(&self, id_hash: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM web_sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn create_api_token(&self, token_hash: &str, user_id: i64) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+                        .bind(token_hash)
+                        .bind(user_id)
+                        .bind(Utc::now())
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified \
+                         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                    )
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64> {
+                    let now = Utc::now();
+                    let mut tx = self.write_tx().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO events (edition, organisation_id, created_by, data, moderation, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 'draft', $5, $5) RETURNING id",
+                    )
+                    .bind(i64::from(edition))
+                    .bind(organisation_id)
+                    .bind(actor)
+                    .bind(json(data)?)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    write_index(&mut tx, id, data).await?;
+                    audit_entry(&mut tx, id, Some(actor), "create", (None, Some("draft")), None, now).await?;
+                    tx.commit().await?;
+                    Ok(id)
+                }
+
+                async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<()> {
+                    let now = Utc::now();
+                    let mut tx = self.write_tx().await?;
+                    let state: Option<String> = sqlx::query_scalar(concat!("SELECT moderation FROM events WHERE id = $1", $for_update))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let state = state.ok_or(StoreError::NotFound)?;
+                    if state != "draft" && state != "changes_requested" {
+                        return Err(StoreError::Conflict(
+                            "Cet événement ne peut plus être modifié : il est en cours d'instruction ou déjà décidé.".into(),
+                        ));
+                    }
+                    sqlx::query("UPDATE events SET data = $1, updated_at = $2 WHERE id = $3")
+                        .bind(json(data)?)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    write_index(&mut tx, id, data).await?;
+                    audit_entry(&mut tx, id, Some(actor), "update", (Some(&state), Some(&state)), None, now).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>> {
+                    let row = sqlx::query(safe(format!("{EVENT_SELECT} WHERE e.id = $1"))).bind(id).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(event_from_row).transpose()
+                }
+
+                async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>> {
+                    let rows = sqlx::query(safe(format!("{EVENT_SELECT} WHERE e.organisation_id = $1 ORDER BY e.edition DESC, e.updated_at DESC, e.id DESC")))
+                        .bind(organisation_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(event_from_row).collect()
+                }
+
+                async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord> {
+                    let mut tx = self.write_tx().await?;
+                    let state: Option<String> = sqlx::query_scalar(concat!("SELECT moderation FROM events WHERE id = $1", $for_update))
+                        .bind(t.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let state = state.ok_or(StoreError::NotFound)?;
+                    if !t.from.iter().any(|s| s.code() == state) {
+                        let label = Moderation::parse(&state).map(|m| m.label()).unwrap_or("inconnu");
+                        return Err(StoreError::Conflict(format!("Cette action n'est pas possible dans l'état actuel de l'événement ({label}).")));
+                    }
+                    let submitted = if t.to == Moderation::Submitted { Some(t.at) } else { None };
+                    sqlx::query("UPDATE events SET moderation = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at) WHERE id = $4")
+                        .bind(t.to.code())
+                        .bind(t.at)
+                        .bind(submitted)
+                        .bind(t.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    audit_entry(&mut tx, t.id, Some(t.actor), t.action, (Some(&state), Some(t.to.code())), t.reason, t.at).await?;
+                    tx.commit().await?;
+                    self.event(t.id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn decide(&self, id: i64, actor: i64, decision: Decision, reason: Option<&str>, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                    let mut tx = self.write_tx().await?;
+                    let row = sqlx::query(concat!("SELECT moderation, edition, label_number FROM events WHERE id = $1", $for_update))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let state: String = row.try_get("moderation")?;
+                    let edition: i64 = row.try_get("edition")?;
+                    let existing_label: Option<String> = row.try_get("label_number")?;
+                    if state != "submitted" {
+                        let label = Moderation::parse(&state).map(|m| m.label()).unwrap_or("inconnu");
+                        return Err(StoreError::Conflict(format!("Cet événement n'attend pas de décision (état : {label}).")));
+                    }
+                    let to = match decision {
+                        Decision::Label => Moderation::Labelled,
+                        Decision::Refuse => Moderation::Refused,
+                        Decision::RequestChanges => Moderation::ChangesRequested,
+                    };
+                    let label = if decision == Decision::Label && existing_label.is_none() {
+                        // The counter row is locked by this update until commit: numbers are sequential without gaps.
+                        let n: i64 = sqlx::query_scalar("UPDATE editions SET last_label = last_label + 1 WHERE year = $1 RETURNING last_label")
+                            .bind(edition)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        Some(format!("SI-{edition}-{n:05}"))
+                    } else {
+                        existing_label
+                    };
+                    sqlx::query(
+                        "UPDATE events SET moderation = $1, label_number = $2, decided_at = $3, decision_reason = $4, updated_at = $3 WHERE id = $5",
+                    )
+                    .bind(to.code())
+                    .bind(&label)
+                    .bind(at)
+                    .bind(reason)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    audit_entry(&mut tx, id, Some(actor), decision.code(), (Some(&state), Some(to.code())), reason, at).await?;
+                    tx.commit().await?;
+                    self.event(id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>> {
+                    let mut sql = format!("{EVENT_SELECT} WHERE e.moderation = 'submitted'");
+                    let mut params = Vec::new();
+                    if let Some(regions) = regions {
+                        if regions.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        let ps: Vec<String> = regions
+                            .iter()
+                            .map(|r| {
+                                params.push(crate::backend::Param::Text(r.clone()));
+                                format!("${}", params.len())
+                            })
+                            .collect();
+                        sql.push_str(&format!(" AND e.region IN ({})", ps.join(", ")));
+                    }
+                    sql.push_str(" ORDER BY e.submitted_at, e.id");
+                    let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
+                    rows.iter().map(event_from_row).collect()
+                }
+
+                async fn search_events(&self, f: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)> {
+                    let (where_sql, params) = filter_sql(f);
+                    let count_sql = format!("SELECT COUNT(*) FROM events e{where_sql}");
+                    let total: i64 = bind_params!(sqlx::query_scalar(safe(count_sql)), &params).fetch_one(&self.pool).await?;
+                    let per_page = i64::from(f.per_page.clamp(1, 100));
+                    let offset = i64::from(f.page.max(1) - 1) * per_page;
+                    let sql = format!("{EVENT_SELECT}{where_sql} ORDER BY e.first_day, e.id LIMIT {per_page} OFFSET {offset}");
+                    let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
+                    let items = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+                    Ok((total as u64, items))
+                }
+
+                async fn count_labelled(&self, edition: i32) -> StoreResult<u64> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE edition = $1 AND moderation = 'labelled'")
+                        .bind(i64::from(edition))
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok(n as u64)
+                }
+
+                async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>> {
+                    let rows = sqlx::query(
+                        "SELECT a.at, u.email, a.action, a.from_state, a.to_state, a.reason FROM audit a \
+                         LEFT JOIN users u ON u.id = a.actor_id WHERE a.event_id = $1 ORDER BY a.id",
+                    )
+                    .bind(event_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(AuditEntry {
+                                at: r.try_get("at")?,
+                                actor: r.try_get("email")?,
+                                action: r.try_get("action")?,
+                                from_state: r.try_get("from_state")?,
+                                to_state: r.try_get("to_state")?,
+                                reason: r.try_get("reason")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData)], at: DateTime<Utc>) -> StoreResult<u64> {
+                    let mut tx = self.write_tx().await?;
+                    let mut last: i64 = sqlx::query_scalar(concat!("SELECT last_label FROM editions WHERE year = $1", $for_update))
+                        .bind(i64::from(edition))
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    for (org, data) in events {
+                        last += 1;
+                        let label = format!("SI-{edition}-{last:05}");
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO events (edition, organisation_id, data, moderation, public_status, label_number, submitted_at, \
+                             decided_at, created_at, updated_at) VALUES ($1, $2, $3, 'labelled', $4, $5, $6, $6, $6, $6) RETURNING id",
+                        )
+                        .bind(i64::from(edition))
+                        .bind(*org)
+                        .bind(json(data)?)
+                        .bind(PublicStatus::Scheduled.code())
+                        .bind(&label)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        write_index(&mut tx, id, data).await?;
+                        audit_entry(&mut tx, id, None, "label", (Some("submitted"), Some("labelled")), Some("données de démonstration"), at).await?;
+                    }
+                    sqlx::query("UPDATE editions SET last_label = $1 WHERE year = $2").bind(last).bind(i64::from(edition)).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(events.len() as u64)
+                }
+            }
+        }
+    };
+}
+pub(crate) use impl_store;

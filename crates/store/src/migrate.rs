@@ -1,0 +1,23 @@
+//! A small migration runner over SQL files compiled into the binary: one folder per backend, applied
+//! in order, each in its own transaction, recorded in `schema_migrations`. (sqlx's `migrate!` needs
+//! its macros feature; this keeps a fresh clone building without it.)
+
+/// One migration.
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal => $name:literal),+ $(,)?) => {
+        &[$(Migration { version: $version, name: $name, sql: include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")) },)+]
+    };
+}
+
+/// SQLite migrations.
+pub(crate) const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024");
+/// PostgreSQL migrations (same versions, same meaning).
+pub(crate) const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024");

@@ -1,0 +1,425 @@
+//! The store contract: the same story run on SQLite (always) and PostgreSQL (when
+//! `TEST_DATABASE_URL` points at a server; each run creates and drops its own database).
+
+use chrono::{Duration, Utc};
+use si_domain::event::{Contact, Location, SessionInput};
+use si_domain::{Audience, EventData, EventType, Format, Moderation, OrganisationKind, Role};
+use si_store::{Decision, DynStore, EventFilter, NewOrganisation, NewUser, StoreError, Transition};
+
+fn event(title: &str, postal_code: &str, day: &str) -> EventData {
+    let mut e = EventData {
+        title: title.into(),
+        summary: "Découverte des métiers.".into(),
+        description: "Visite des ateliers de soudure et d'usinage.".into(),
+        event_type: Some(EventType::VisiteEntreprise),
+        audiences: vec![Audience::Scolaires, Audience::Jeunes],
+        format: Some(Format::Presentiel),
+        location: Location {
+            postal_code: postal_code.into(),
+            ..Default::default()
+        },
+        sessions: vec![SessionInput {
+            start: format!("{day}T09:00"),
+            end: format!("{day}T12:00"),
+        }],
+        free: Some(true),
+        industry_objective: Some(true),
+        accessible: Some(true),
+        contact: Contact {
+            email: "contact@exemple.fr".into(),
+            phone: String::new(),
+        },
+        ..Default::default()
+    };
+    e.normalise();
+    e
+}
+
+async fn story(store: DynStore) {
+    store.migrate().await.unwrap();
+    // Migrating twice is harmless.
+    store.migrate().await.unwrap();
+    let editions = store.editions().await.unwrap();
+    assert_eq!(editions[0].year, 2024);
+    assert_eq!(editions[0], si_domain::Edition::reference_2024());
+
+    let org = store
+        .create_organisation(&NewOrganisation {
+            name: "Forges de Test".into(),
+            kind: OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: Some("11002001300014".into()),
+        })
+        .await
+        .unwrap();
+    let dup = store
+        .create_organisation(&NewOrganisation {
+            name: "Autre".into(),
+            kind: OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: Some("11002001300014".into()),
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    assert_eq!(
+        store
+            .organisation_by_identifier("11002001300014")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        org.id
+    );
+
+    let user = store
+        .create_user(&NewUser {
+            email: "Orga@Exemple.fr".into(),
+            name: "Orga".into(),
+            password_hash: "x".into(),
+            role: Role::Organiser,
+            region: None,
+            organisation_id: Some(org.id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(user.email, "orga@exemple.fr");
+    assert_eq!(
+        store
+            .user_by_email("ORGA@exemple.fr")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        user.id
+    );
+    let again = store
+        .create_user(&NewUser {
+            email: "orga@exemple.fr".into(),
+            name: "x".into(),
+            password_hash: "x".into(),
+            role: Role::Organiser,
+            region: None,
+            organisation_id: None,
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    let admin = store
+        .create_user(&NewUser {
+            email: "admin@exemple.fr".into(),
+            name: "Admin".into(),
+            password_hash: "x".into(),
+            role: Role::NationalAdmin,
+            region: None,
+            organisation_id: None,
+        })
+        .await
+        .unwrap();
+
+    // Sessions and tokens.
+    let now = Utc::now();
+    store
+        .create_web_session("h1", user.id, now + Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .create_web_session("h0", user.id, now - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.web_session_user("h1", now).await.unwrap().unwrap().id,
+        user.id
+    );
+    assert!(store.web_session_user("h0", now).await.unwrap().is_none());
+    store.delete_web_session("h1").await.unwrap();
+    assert!(store.web_session_user("h1", now).await.unwrap().is_none());
+    store.create_api_token("t1", user.id).await.unwrap();
+    assert_eq!(
+        store.api_token_user("t1").await.unwrap().unwrap().id,
+        user.id
+    );
+    assert!(store.api_token_user("t2").await.unwrap().is_none());
+
+    // Draft → submitted → labelled, with derived region and an audit trail.
+    let mut data = event("Visite de l'usine de Saint-Priest", "69800", "2024-11-19");
+    data.normalise();
+    let id = store
+        .create_event(2024, org.id, user.id, &data)
+        .await
+        .unwrap();
+    let rec = store.event(id).await.unwrap().unwrap();
+    assert_eq!(rec.moderation, Moderation::Draft);
+    assert_eq!(rec.region.as_deref(), Some("84"));
+    assert_eq!(rec.department.as_deref(), Some("69"));
+    assert_eq!(rec.data, data);
+    data.summary = "Résumé modifié.".into();
+    store.update_event(id, user.id, &data).await.unwrap();
+    let at = Utc::now();
+    let t = |from: &'static [Moderation], to, action| Transition {
+        id,
+        actor: user.id,
+        from,
+        to,
+        action,
+        reason: None,
+        at,
+    };
+    store
+        .transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.update_event(id, user.id, &data).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit"))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let queue = store.review_queue(None).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        store
+            .review_queue(Some(&["84".to_string()]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .review_queue(Some(&["11".to_string()]))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    // Not public before labelling.
+    let f = EventFilter {
+        edition: Some(2024),
+        page: 1,
+        per_page: 20,
+        ..Default::default()
+    };
+    assert_eq!(store.search_events(&f).await.unwrap().0, 0);
+    let labelled = store
+        .decide(id, admin.id, Decision::Label, None, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(labelled.moderation, Moderation::Labelled);
+    assert_eq!(labelled.label_number.as_deref(), Some("SI-2024-00001"));
+    assert!(matches!(
+        store
+            .decide(id, admin.id, Decision::Refuse, Some("x"), Utc::now())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // A second event refused with its reason.
+    let id2 = store
+        .create_event(
+            2024,
+            org.id,
+            user.id,
+            &event("Atelier", "75011", "2024-11-20"),
+        )
+        .await
+        .unwrap();
+    let t2 = Transition {
+        id: id2,
+        actor: user.id,
+        from: &[Moderation::Draft],
+        to: Moderation::Submitted,
+        action: "submit",
+        reason: None,
+        at,
+    };
+    store.transition(&t2).await.unwrap();
+    let refused = store
+        .decide(
+            id2,
+            admin.id,
+            Decision::Refuse,
+            Some("Événement payant."),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.decision_reason.as_deref(),
+        Some("Événement payant.")
+    );
+    assert_eq!(refused.label_number, None);
+
+    // Bulk labelled events continue the numbering.
+    let bulk: Vec<(i64, EventData)> = vec![
+        (
+            org.id,
+            event("Soudure et métallurgie", "13001", "2024-11-21"),
+        ),
+        (org.id, event("Forum des métiers", "59000", "2024-12-01")),
+    ];
+    assert_eq!(
+        store
+            .insert_labelled(2024, &bulk, Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.count_labelled(2024).await.unwrap(), 3);
+
+    // Public search: filters and French text.
+    let search = |f: EventFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .search_events(&EventFilter {
+                    page: 1,
+                    per_page: 20,
+                    ..f
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(search(EventFilter::default()).await.0, 3);
+    assert_eq!(
+        search(EventFilter {
+            regions: vec!["93".into()],
+            ..Default::default()
+        })
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        search(EventFilter {
+            regions: vec!["93".into(), "84".into()],
+            ..Default::default()
+        })
+        .await
+        .0,
+        2
+    );
+    assert_eq!(
+        search(EventFilter {
+            departments: vec!["59".into()],
+            ..Default::default()
+        })
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        search(EventFilter {
+            audiences: vec![Audience::Scolaires],
+            ..Default::default()
+        })
+        .await
+        .0,
+        3
+    );
+    assert_eq!(
+        search(EventFilter {
+            audiences: vec![Audience::GrandPublic],
+            ..Default::default()
+        })
+        .await
+        .0,
+        0
+    );
+    assert_eq!(
+        search(EventFilter {
+            types: vec![EventType::VisiteEntreprise],
+            ..Default::default()
+        })
+        .await
+        .0,
+        3
+    );
+    assert_eq!(
+        search(EventFilter {
+            q: Some("METALLURGIE".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        search(EventFilter {
+            q: Some("visites".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        3
+    );
+    assert_eq!(
+        search(EventFilter {
+            q: Some("Forges".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        3
+    );
+    let from = chrono::NaiveDate::from_ymd_opt(2024, 11, 25);
+    assert_eq!(
+        search(EventFilter {
+            from,
+            ..Default::default()
+        })
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        search(EventFilter {
+            accessible: Some(false),
+            ..Default::default()
+        })
+        .await
+        .0,
+        0
+    );
+    let (total, page2) = store
+        .search_events(&EventFilter {
+            page: 2,
+            per_page: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((total, page2.len()), (3, 1));
+
+    let trail = store.audit(id).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["create", "update", "submit", "label"]);
+    assert_eq!(trail[3].actor.as_deref(), Some("admin@exemple.fr"));
+    assert_eq!(store.organisation_events(org.id).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn contract_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}/test.db", dir.display());
+    let store = si_store::connect(&url).await.unwrap();
+    story(store).await;
+}
+
+#[tokio::test]
+async fn contract_on_postgres() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL contract skipped");
+        return;
+    };
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base)
+        .await
+        .unwrap();
+    let store = si_store::connect(&url).await.unwrap();
+    story(store).await;
+    drop_db.await;
+}
