@@ -1,1 +1,209 @@
-fn main() {}
+//! The `semaine-industrie` binary: serve the platform, migrate, manage people and tokens, generate
+//! demo data. Thin on purpose: the work is in the library crates.
+
+mod demo;
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use si_domain::{OrganisationKind, Role};
+use si_store::{DynStore, NewOrganisation, NewUser};
+use si_web::{AppState, WebConfig};
+
+/// The default embedded database, created on first run.
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/semaine-industrie.db";
+
+#[derive(Parser)]
+#[command(name = "semaine-industrie", version, about = "Plateforme de labellisation de la Semaine de l'industrie")]
+struct Cli {
+    /// sqlite://PATH (embedded, created if missing) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the platform.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Fills an empty database with the demo data set.
+        #[arg(long)]
+        demo: bool,
+        /// Public address of the site, for absolute links.
+        #[arg(long, env = "PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Applies database migrations.
+    Migrate,
+    /// Manages people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manages API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Adds generated labelled events to the 2024 edition (benchmarks).
+    Demo {
+        /// How many events.
+        #[arg(long)]
+        events: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates a person; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// organiser, regional_coordinator or national_admin.
+        #[arg(long)]
+        role: String,
+        /// INSEE region code (regional coordinators).
+        #[arg(long)]
+        region: Option<String>,
+        /// Organisation to create or join (organisers).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Department of a new organisation.
+        #[arg(long, default_value = "75")]
+        department: String,
+        /// Kind of a new organisation.
+        #[arg(long, default_value = "autre")]
+        kind: String,
+        /// Display name (the email's local part by default).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Prints a new API token for a person.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = si_store::connect(&cli.database_url).await.with_context(|| "cannot open the database")?;
+    store.migrate().await?;
+    match cli.command {
+        Command::Serve { bind, demo, public_url } => serve(store, bind, demo, public_url).await,
+        Command::Migrate => {
+            eprintln!("Migrations appliquées.");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { email, role, region, organisation, department, kind, name } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            create_user(&store, &email, &role, region, organisation, &department, &kind, name, password).await
+        }
+        Command::Token { command: TokenCommand::Create { email } } => {
+            let user = store.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
+            let state = AppState::new(store, WebConfig::default());
+            let token = si_web::auth::create_api_token(&state, user.id).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Demo { events } => {
+            let n = demo::add_events(&store, 2024, events as usize, 0x5eed).await?;
+            eprintln!("{n} événements labellisés ajoutés à l'édition 2024.");
+            Ok(())
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_user(
+    store: &DynStore,
+    email: &str,
+    role: &str,
+    region: Option<String>,
+    organisation: Option<String>,
+    department: &str,
+    kind: &str,
+    name: Option<String>,
+    password: String,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?}: organiser, regional_coordinator or national_admin"))?;
+    if password.chars().count() < 12 {
+        bail!("the password (read from standard input) must have at least 12 characters");
+    }
+    if !si_domain::event::is_email(email) {
+        bail!("invalid email {email:?}");
+    }
+    let region = match role {
+        Role::RegionalCoordinator => {
+            let r = region.context("--region is required for a regional coordinator")?;
+            if si_domain::territory::territory().region(&r).is_none() {
+                bail!("unknown region code {r:?} (INSEE codes: 84, 11, 93, …)");
+            }
+            Some(r)
+        }
+        _ => None,
+    };
+    let organisation_id = match role {
+        Role::Organiser => {
+            let name = organisation.context("--organisation is required for an organiser")?;
+            match store.organisation_by_name(&name).await? {
+                Some(o) => Some(o.id),
+                None => {
+                    let kind = OrganisationKind::parse(kind).with_context(|| format!("unknown organisation kind {kind:?}"))?;
+                    if si_domain::territory::territory().department(department).is_none() {
+                        bail!("unknown department {department:?}");
+                    }
+                    let o = store
+                        .create_organisation(&NewOrganisation { name, kind, department: department.to_string(), identifier: None })
+                        .await?;
+                    Some(o.id)
+                }
+            }
+        }
+        _ => None,
+    };
+    let password_hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?;
+    let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
+    let user = store
+        .create_user(&NewUser { email: email.to_string(), name, password_hash, role, region, organisation_id })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("Compte créé : {} ({})", user.email, user.role.label());
+    Ok(())
+}
+
+async fn serve(store: DynStore, bind: SocketAddr, demo: bool, public_url: Option<String>) -> anyhow::Result<()> {
+    if demo {
+        demo::fill_if_empty(&store).await?;
+    }
+    let config = WebConfig {
+        public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+        secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+    };
+    let app = si_web::router(AppState::new(store, config));
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!("Semaine de l'industrie : http://{}", listener.local_addr()?);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -54,7 +54,7 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
 }
 
 /// A session as typed: local date-times as text, kept even when unreadable so nothing is lost.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionInput {
     /// « 2024-11-19T09:00 ».
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct SessionInput {
 }
 
 /// The place of an event as typed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
     /// Venue name (« Usine de Saint-Priest »).
     #[serde(default)]
@@ -88,7 +88,7 @@ pub struct Location {
 }
 
 /// Safety prerequisites for site visits.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Safety {
     /// Minimum age of participants.
     #[serde(default)]
@@ -102,7 +102,7 @@ pub struct Safety {
 }
 
 /// How people register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     /// The mode.
     pub mode: RegistrationMode,
@@ -133,7 +133,7 @@ impl Default for Registration {
 }
 
 /// Public contact.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Email.
     #[serde(default)]

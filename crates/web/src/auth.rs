@@ -1,0 +1,153 @@
+//! Who is asking: browser sessions (an opaque cookie whose SHA-256 alone is stored), API tokens
+//! (same treatment), and Argon2id passwords hashed off the async runtime.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use chrono::{Duration, Utc};
+use sha2::{Digest, Sha256};
+use si_domain::Role;
+use si_store::User;
+
+use crate::AppState;
+use crate::error::AppError;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "si_session";
+/// How long a session lasts without logging in again.
+const SESSION_HOURS: i64 = 12;
+
+/// Hex SHA-256: what the store keeps of a session id or token.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 32 random bytes as hex.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new API token for a person; returns the token (shown once), storing only its hash.
+pub async fn create_api_token(state: &AppState, user_id: i64) -> Result<String, AppError> {
+    let token = format!("si_{}", random_secret());
+    state.store.create_api_token(&hash_secret(&token), user_id).await?;
+    Ok(token)
+}
+
+/// Argon2id hash, computed on the blocking pool (it takes tens of milliseconds on purpose).
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Checks a password against a stored hash, on the blocking pool.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.unwrap_or(false)
+}
+
+/// A hash verified when the email is unknown, so that timing does not tell which addresses have an
+/// account.
+pub static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| password_auth::generate_hash(random_secret()));
+
+fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// Opens a session for a person: a fresh id at every login (no fixation), returned as a cookie.
+pub async fn open_session(state: &AppState, user_id: i64, previous: Option<&str>) -> Result<HeaderValue, AppError> {
+    if let Some(old) = previous {
+        state.store.delete_web_session(&hash_secret(old)).await?;
+    }
+    let id = random_secret();
+    state.store.create_web_session(&hash_secret(&id), user_id, Utc::now() + Duration::hours(SESSION_HOURS)).await?;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    ))
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The cookie that ends a session in the browser.
+pub fn closed_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("si_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The person behind the browser session, if any.
+#[derive(Clone, Debug)]
+pub struct MaybeUser {
+    /// The person.
+    pub user: Option<User>,
+    /// The raw session id, to end or renew it.
+    pub session_id: Option<String>,
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(id) = cookie_value(parts, SESSION_COOKIE).filter(|v| !v.is_empty()).map(str::to_string) else {
+            return Ok(MaybeUser { user: None, session_id: None });
+        };
+        let user = state.store.web_session_user(&hash_secret(&id), Utc::now()).await?;
+        Ok(MaybeUser { user, session_id: Some(id) })
+    }
+}
+
+/// The person behind an `Authorization: Bearer` API token; 401 otherwise.
+#[derive(Clone, Debug)]
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthorized)?;
+        let user = state.store.api_token_user(&hash_secret(token)).await?.ok_or(AppError::Unauthorized)?;
+        Ok(ApiUser(user))
+    }
+}
+
+/// Whether a person may read and decide an event of this region (`None`: online or unplaced).
+pub fn may_review(user: &User, region: Option<&str>) -> bool {
+    match user.role {
+        Role::NationalAdmin => true,
+        Role::RegionalCoordinator => user.region.as_deref().is_some_and(|r| Some(r) == region),
+        Role::Organiser => false,
+    }
+}
+
+/// The regions whose queue a reviewer sees: `None` for all.
+pub fn review_scope(user: &User) -> Result<Option<Vec<String>>, AppError> {
+    match user.role {
+        Role::NationalAdmin => Ok(None),
+        Role::RegionalCoordinator => Ok(Some(user.region.clone().into_iter().collect())),
+        Role::Organiser => Err(AppError::Forbidden("Cet espace est réservé aux instructeurs.".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_is_a_valid_phc_string() {
+        assert!(DUMMY_HASH.starts_with("$argon2id$"));
+        assert_eq!(hash_secret("abc").len(), 64);
+        assert_ne!(random_secret(), random_secret());
+    }
+}

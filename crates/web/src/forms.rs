@@ -1,0 +1,438 @@
+//! Reading what people send: urlencoded forms and query strings as ordered key/value pairs (repeated
+//! keys kept: `?region=84&region=11`), and the conversions into domain values with French messages
+//! naming the field. One parser for the site and the API, so both accept and refuse the same things.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use chrono::NaiveDate;
+use si_domain::event::{Contact, Location, Registration, Safety, SessionInput};
+use si_domain::territory::territory;
+use si_domain::{Audience, EventData, EventType, FieldError, Format, RegistrationMode, Sector, Theme};
+use si_store::EventFilter;
+
+use crate::AppState;
+use crate::error::AppError;
+
+/// Ordered key/value pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl Pairs {
+    /// Parses `a=1&b=2` (`+` and percent-escapes decoded).
+    pub fn parse(s: &str) -> Pairs {
+        Pairs(form_urlencoded::parse(s.as_bytes()).into_owned().collect())
+    }
+
+    /// First non-empty value of a key, trimmed.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).find(|v| !v.is_empty())
+    }
+
+    /// First value of a key, untrimmed (text areas), or empty.
+    pub fn raw(&self, key: &str) -> String {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every non-empty value of a key.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, v)| k == key && !v.trim().is_empty()).map(|(_, v)| v.trim().to_string()).collect()
+    }
+
+    /// Every value of a key, empty ones included (parallel lists such as session rows).
+    pub fn all_raw(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// An urlencoded form body.
+pub struct Form(pub Pairs);
+
+impl FromRequest<AppState> for Form {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
+            code: "invalid_body",
+            message: "Le formulaire envoyé est trop volumineux ou illisible.".into(),
+        })?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| AppError::BadRequest {
+            code: "invalid_body",
+            message: "Le formulaire envoyé n'est pas en UTF-8.".into(),
+        })?;
+        Ok(Form(Pairs::parse(text)))
+    }
+}
+
+fn bad(field: &str, message: String) -> AppError {
+    AppError::invalid(field, message)
+}
+
+fn codes<T>(p: &Pairs, key: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<Vec<T>, AppError> {
+    p.all(key)
+        .iter()
+        .map(|v| parse(v).ok_or_else(|| bad(key, format!("{what} inconnu : « {v} ». Consultez la liste des valeurs possibles dans la documentation de l'API."))))
+        .collect()
+}
+
+fn date(p: &Pairs, key: &str) -> Result<Option<NaiveDate>, AppError> {
+    p.get(key)
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| bad(key, format!("Date invalide : « {v} ». Écrivez-la sous la forme AAAA-MM-JJ, par exemple 2024-11-18.")))
+        })
+        .transpose()
+}
+
+fn boolean(v: &str) -> Option<bool> {
+    match v {
+        "true" | "1" | "oui" | "on" => Some(true),
+        "false" | "0" | "non" => Some(false),
+        _ => None,
+    }
+}
+
+/// Keys the catalogue understands.
+const FILTER_KEYS: &[&str] = &[
+    "edition", "q", "region", "department", "audience", "type", "sector", "format", "from", "to", "near", "radius_km",
+    "accessible", "page", "per_page",
+];
+
+/// Reads the catalogue's filters. With `strict`, an unknown parameter is refused (the API); the site
+/// ignores them (tracking parameters and the like).
+pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
+    if strict {
+        if let Some((k, _)) = p.0.iter().find(|(k, _)| !FILTER_KEYS.contains(&k.as_str())) {
+            return Err(bad(k, format!("Paramètre inconnu : « {k} ». Paramètres acceptés : {}.", FILTER_KEYS.join(", "))));
+        }
+    }
+    let t = territory();
+    let regions = p.all("region");
+    if let Some(r) = regions.iter().find(|r| t.region(r).is_none()) {
+        return Err(bad("region", format!("Région inconnue : « {r} ». Utilisez le code INSEE de la région, par exemple 84 pour Auvergne-Rhône-Alpes.")));
+    }
+    let departments: Vec<String> = p.all("department").into_iter().map(|d| d.to_uppercase()).collect();
+    if let Some(d) = departments.iter().find(|d| t.department(d).is_none()) {
+        return Err(bad(
+            "department",
+            format!("Département inconnu : « {d} ». Utilisez le code INSEE du département, par exemple 69, 2A ou 974."),
+        ));
+    }
+    let int = |key: &str, min: u32, max: u32, default: u32| -> Result<u32, AppError> {
+        match p.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+                bad(key, format!("Valeur invalide pour « {key} » : « {v} ». Indiquez un nombre entier entre {min} et {max}."))
+            }),
+        }
+    };
+    let edition = match p.get("edition") {
+        None => None,
+        Some(v) => Some(v.parse::<i32>().map_err(|_| bad("edition", format!("Édition invalide : « {v} ». Indiquez une année, par exemple 2024.")))?),
+    };
+    if p.get("near").is_some() || p.get("radius_km").is_some() {
+        return Err(bad("near", "La recherche par proximité (near, radius_km) n'est pas encore disponible : filtrez par département ou par région.".into()));
+    }
+    let accessible = match p.get("accessible") {
+        None => None,
+        Some(v) => Some(boolean(v).ok_or_else(|| bad("accessible", format!("Valeur invalide pour « accessible » : « {v} ». Indiquez true ou false.")))?),
+    };
+    let q = p.get("q").map(str::to_string);
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(bad("q", "La recherche ne doit pas dépasser 200 caractères.".into()));
+    }
+    let from = date(p, "from")?;
+    let to = date(p, "to")?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(bad("to", "La date de fin de recherche doit suivre la date de début.".into()));
+        }
+    }
+    Ok(EventFilter {
+        edition,
+        q,
+        regions,
+        departments,
+        audiences: codes(p, "audience", Audience::parse, "Public")?,
+        types: codes(p, "type", EventType::parse, "Type d'événement")?,
+        sectors: codes(p, "sector", Sector::parse, "Secteur")?,
+        formats: codes(p, "format", Format::parse, "Format")?,
+        from,
+        to,
+        accessible,
+        page: int("page", 1, 100_000, 1)?,
+        per_page: int("per_page", 1, 100, 20)?,
+    })
+}
+
+/// The event form as typed, every field a string so that nothing typed is lost on an error.
+#[derive(Debug, Clone, Default)]
+pub struct EventForm {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub event_type: String,
+    pub sectors: Vec<String>,
+    pub audiences: Vec<String>,
+    pub themes: Vec<String>,
+    pub format: String,
+    pub venue: String,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_code: String,
+    pub online_url: String,
+    pub sessions: Vec<SessionInput>,
+    pub free: String,
+    pub industry_objective: bool,
+    pub accessible: String,
+    pub min_age: String,
+    pub protective_equipment: bool,
+    pub id_required: bool,
+    pub registration_mode: String,
+    pub registration_url: String,
+    pub registration_email: String,
+    pub registration_phone: String,
+    pub registration_capacity: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "oui".into(),
+        Some(false) => "non".into(),
+        None => String::new(),
+    }
+}
+
+impl EventForm {
+    /// From a submitted form.
+    pub fn from_pairs(p: &Pairs) -> EventForm {
+        let starts = p.all_raw("session_start");
+        let ends = p.all_raw("session_end");
+        let sessions = starts
+            .iter()
+            .zip(ends.iter().chain(std::iter::repeat(&String::new())))
+            .map(|(s, e)| SessionInput { start: s.trim().to_string(), end: e.trim().to_string() })
+            .collect();
+        EventForm {
+            title: p.raw("title").trim().to_string(),
+            summary: p.raw("summary").trim().to_string(),
+            description: p.raw("description"),
+            event_type: p.raw("type"),
+            sectors: p.all("sectors"),
+            audiences: p.all("audiences"),
+            themes: p.all("themes"),
+            format: p.raw("format"),
+            venue: p.raw("venue").trim().to_string(),
+            address: p.raw("address").trim().to_string(),
+            postal_code: p.raw("postal_code").trim().to_string(),
+            commune_code: p.raw("commune_code").trim().to_string(),
+            online_url: p.raw("online_url").trim().to_string(),
+            sessions,
+            free: p.raw("free"),
+            industry_objective: p.get("industry_objective").is_some(),
+            accessible: p.raw("accessible"),
+            min_age: p.raw("min_age").trim().to_string(),
+            protective_equipment: p.get("protective_equipment").is_some(),
+            id_required: p.get("id_required").is_some(),
+            registration_mode: p.raw("registration_mode"),
+            registration_url: p.raw("registration_url").trim().to_string(),
+            registration_email: p.raw("registration_email").trim().to_string(),
+            registration_phone: p.raw("registration_phone").trim().to_string(),
+            registration_capacity: p.raw("registration_capacity").trim().to_string(),
+            contact_email: p.raw("contact_email").trim().to_string(),
+            contact_phone: p.raw("contact_phone").trim().to_string(),
+        }
+    }
+
+    /// From a stored event.
+    pub fn from_data(d: &EventData) -> EventForm {
+        EventForm {
+            title: d.title.clone(),
+            summary: d.summary.clone(),
+            description: d.description.clone(),
+            event_type: d.event_type.map(|t| t.code().to_string()).unwrap_or_default(),
+            sectors: d.sectors.iter().map(|s| s.code().to_string()).collect(),
+            audiences: d.audiences.iter().map(|s| s.code().to_string()).collect(),
+            themes: d.themes.iter().map(|s| s.code().to_string()).collect(),
+            format: d.format.map(|t| t.code().to_string()).unwrap_or_default(),
+            venue: d.location.venue.clone(),
+            address: d.location.address.clone(),
+            postal_code: d.location.postal_code.clone(),
+            commune_code: d.location.commune_code.clone(),
+            online_url: d.online_url.clone(),
+            sessions: d.sessions.clone(),
+            free: yes_no(d.free),
+            industry_objective: d.industry_objective == Some(true),
+            accessible: yes_no(d.accessible),
+            min_age: d.safety.min_age.map(|a| a.to_string()).unwrap_or_default(),
+            protective_equipment: d.safety.protective_equipment,
+            id_required: d.safety.id_required,
+            registration_mode: d.registration.mode.code().to_string(),
+            registration_url: d.registration.url.clone(),
+            registration_email: d.registration.email.clone(),
+            registration_phone: d.registration.phone.clone(),
+            registration_capacity: d.registration.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            contact_email: d.contact.email.clone(),
+            contact_phone: d.contact.phone.clone(),
+        }
+    }
+
+    /// Into the domain value; errors name the fields that cannot be read at all.
+    pub fn to_data(&self) -> Result<EventData, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
+        let event_type = match self.event_type.trim() {
+            "" => None,
+            v => EventType::parse(v).or_else(|| {
+                err("type", "Type d'événement inconnu : choisissez-le dans la liste.");
+                None
+            }),
+        };
+        let format = match self.format.trim() {
+            "" => None,
+            v => Format::parse(v).or_else(|| {
+                err("format", "Format inconnu : choisissez présentiel, en ligne ou hybride.");
+                None
+            }),
+        };
+        let mode = match self.registration_mode.trim() {
+            "" => RegistrationMode::None,
+            v => RegistrationMode::parse(v).unwrap_or_else(|| {
+                err("registration.mode", "Mode d'inscription inconnu.");
+                RegistrationMode::None
+            }),
+        };
+        let min_age = match self.min_age.trim() {
+            "" => None,
+            v => v.parse::<u8>().ok().or_else(|| {
+                err("safety.min_age", "L'âge minimum doit être un nombre entier d'années, par exemple 14.");
+                None
+            }),
+        };
+        let capacity = match self.registration_capacity.trim() {
+            "" => None,
+            v => v.parse::<u32>().ok().or_else(|| {
+                err("registration.capacity", "La capacité doit être un nombre entier de places, par exemple 30.");
+                None
+            }),
+        };
+        let list = |values: &[String], field: &str, errors: &mut Vec<FieldError>| -> Vec<String> {
+            values.to_vec().into_iter().filter(|v| {
+                let ok = match field {
+                    "sectors" => Sector::parse(v).is_some(),
+                    "audiences" => Audience::parse(v).is_some(),
+                    _ => Theme::parse(v).is_some(),
+                };
+                if !ok {
+                    errors.push(FieldError { field: field.into(), message: format!("Valeur inconnue : « {v} ».") });
+                }
+                ok
+            }).collect()
+        };
+        let sectors: Vec<Sector> = list(&self.sectors, "sectors", &mut errors).iter().filter_map(|v| Sector::parse(v)).collect();
+        let audiences: Vec<Audience> = list(&self.audiences, "audiences", &mut errors).iter().filter_map(|v| Audience::parse(v)).collect();
+        let themes: Vec<Theme> = list(&self.themes, "themes", &mut errors).iter().filter_map(|v| Theme::parse(v)).collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let yn = |v: &str| boolean(v.trim());
+        let mut data = EventData {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            description: self.description.clone(),
+            event_type,
+            sectors,
+            audiences,
+            themes,
+            format,
+            location: Location {
+                venue: self.venue.clone(),
+                address: self.address.clone(),
+                postal_code: self.postal_code.clone(),
+                commune_code: self.commune_code.clone(),
+                lat: None,
+                lon: None,
+            },
+            online_url: self.online_url.clone(),
+            sessions: self.sessions.clone(),
+            free: yn(&self.free),
+            industry_objective: self.industry_objective.then_some(true),
+            accessible: yn(&self.accessible),
+            safety: Safety { min_age, protective_equipment: self.protective_equipment, id_required: self.id_required },
+            registration: Registration {
+                mode,
+                url: self.registration_url.clone(),
+                email: self.registration_email.clone(),
+                phone: self.registration_phone.clone(),
+                capacity,
+            },
+            contact: Contact { email: self.contact_email.clone(), phone: self.contact_phone.clone() },
+        };
+        data.normalise();
+        Ok(data)
+    }
+
+    /// Rows shown for sessions: those typed and one empty row to add another.
+    pub fn session_rows(&self) -> Vec<SessionInput> {
+        let mut rows = self.sessions.clone();
+        rows.push(SessionInput::default());
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_and_unknown_values() {
+        let p = Pairs::parse("region=84&region=11&audience=scolaires&page=2");
+        let f = event_filter(&p, true).unwrap();
+        assert_eq!(f.regions, ["84", "11"]);
+        assert_eq!(f.page, 2);
+        let e = event_filter(&Pairs::parse("region=99"), true).unwrap_err();
+        assert!(e.message().contains("« 99 »"));
+        assert!(event_filter(&Pairs::parse("page=abc"), true).is_err());
+        assert!(event_filter(&Pairs::parse("per_page=101"), true).is_err());
+        assert!(event_filter(&Pairs::parse("colour=red"), true).is_err());
+        assert!(event_filter(&Pairs::parse("colour=red"), false).is_ok());
+        assert!(event_filter(&Pairs::parse("audience=martiens"), true).is_err());
+    }
+
+    #[test]
+    fn the_form_keeps_what_was_typed() {
+        let p = Pairs::parse("title=Visite&min_age=douze&session_start=2024-11-19T09%3A00&session_end=&audiences=jeunes");
+        let form = EventForm::from_pairs(&p);
+        assert_eq!(form.min_age, "douze");
+        assert_eq!(form.sessions.len(), 1);
+        let errors = form.to_data().unwrap_err();
+        assert_eq!(errors[0].field, "safety.min_age");
+    }
+}
+
+/// Field errors of a form, looked up by field name in templates.
+#[derive(Debug, Clone, Default)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    /// The message for a field.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+
+    /// Whether any error was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds an error.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// `fr-input-group--error` and the like, when a field has an error.
+    pub fn class(&self, field: &str, base: &str) -> String {
+        if self.get(field).is_some() { format!("{base}--error") } else { String::new() }
+    }
+}

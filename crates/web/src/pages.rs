@@ -1,0 +1,104 @@
+//! What every HTML page shares: the layout data, rendering, and error pages.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use si_domain::Role;
+use si_store::User;
+
+use crate::error::AppError;
+
+/// Layout data of every page.
+pub struct Page {
+    /// `<title>` and main heading context.
+    pub title: String,
+    /// The person logged in.
+    pub user: Option<User>,
+    /// Breadcrumb trail before the current page: (href, label).
+    pub breadcrumbs: Vec<(String, String)>,
+    /// Main navigation entry to mark current.
+    pub nav: &'static str,
+}
+
+impl Page {
+    /// A page titled `title` for `user`.
+    pub fn new(title: impl Into<String>, user: Option<User>, nav: &'static str) -> Page {
+        Page { title: title.into(), user, breadcrumbs: Vec::new(), nav }
+    }
+
+    /// Adds a breadcrumb level.
+    pub fn crumb(mut self, href: &str, label: &str) -> Page {
+        self.breadcrumbs.push((href.into(), label.into()));
+        self
+    }
+
+    /// Whether the person reviews events.
+    pub fn is_reviewer(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| matches!(u.role, Role::NationalAdmin | Role::RegionalCoordinator))
+    }
+
+    /// `aria-current="page"` for the current navigation entry.
+    pub fn current(&self, entry: &str) -> &'static str {
+        if self.nav == entry { "page" } else { "false" }
+    }
+}
+
+/// Renders a template into a response (a 500 if the template fails, which tests would catch).
+pub fn render<T: Template>(t: &T) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Renders with a status (422 for a form with errors).
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::Internal(e.into()).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Page,
+    status: u16,
+    message: String,
+}
+
+/// An error shown as a page of the site.
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self.0 {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let status = self.0.status();
+        let title = match status {
+            StatusCode::NOT_FOUND => "Page introuvable",
+            StatusCode::FORBIDDEN => "Accès refusé",
+            StatusCode::UNAUTHORIZED => "Connexion requise",
+            s if s.is_server_error() => "Erreur inattendue",
+            _ => "Demande impossible",
+        };
+        let page = ErrorPage { page: Page::new(title, None, ""), status: status.as_u16(), message: self.0.message() };
+        render_status(status, &page)
+    }
+}
+
+/// Result of page handlers.
+pub type PageResult = Result<Response, PageError>;
+
+/// The 404 page (JSON under /api/).
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        PageError(AppError::NotFound).into_response()
+    }
+}

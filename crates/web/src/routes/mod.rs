@@ -1,0 +1,29 @@
+//! Routes, one module per audience of the platform.
+
+pub mod account;
+pub mod api;
+pub mod organiser;
+pub mod public;
+pub mod review;
+
+use si_domain::Edition;
+use si_store::StoreResult;
+
+use crate::AppState;
+
+/// The edition the public looks at by default: the newest with labelled events, else the newest.
+pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
+    let editions = state.store.editions().await?;
+    for e in &editions {
+        if state.store.count_labelled(e.year).await? > 0 {
+            return Ok(Some(e.clone()));
+        }
+    }
+    Ok(editions.into_iter().next())
+}
+
+/// The edition open for submissions now, if any (the newest one when several are).
+pub async fn open_edition(state: &AppState) -> StoreResult<Option<Edition>> {
+    let now = chrono::Utc::now();
+    Ok(state.store.editions().await?.into_iter().find(|e| e.is_open_at(now)))
+}

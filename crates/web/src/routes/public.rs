@@ -1,0 +1,295 @@
+//! Pages for the public: home, the catalogue of labelled events, an event's page, and the pages every
+//! State site carries (accessibility, legal notice, personal data, site map).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use si_domain::dates::{fr_date, fr_instant};
+use si_domain::territory::{Department, Region, territory};
+use si_domain::{Audience, Edition, EventType, Format, Moderation, Sector};
+use si_store::EventFilter;
+
+use crate::auth::{MaybeUser, may_review};
+use crate::error::AppError;
+use crate::forms::{Pairs, event_filter};
+use crate::pages::{Page, PageResult, render, render_status};
+use crate::views::{EventView, event_view};
+use crate::{AppState, routes};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/evenements", get(catalogue))
+        .route("/evenements/{id}", get(event_page))
+        .route("/accessibilite", get(|u: MaybeUser| info(u, Info::Accessibility)))
+        .route("/mentions-legales", get(|u: MaybeUser| info(u, Info::Legal)))
+        .route("/donnees-personnelles", get(|u: MaybeUser| info(u, Info::Privacy)))
+        .route("/plan-du-site", get(|u: MaybeUser| info(u, Info::SiteMap)))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    page: Page,
+    edition: Option<Edition>,
+    open: Option<Edition>,
+    labelled: u64,
+    regions: &'static [Region],
+}
+
+impl Home {
+    fn week(&self, e: &Edition) -> String {
+        e.week_label()
+    }
+    fn deadline(&self, e: &Edition) -> String {
+        fr_instant(e.deadline)
+    }
+}
+
+async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
+    let edition = routes::public_edition(&state).await?;
+    let labelled = match &edition {
+        Some(e) => state.store.count_labelled(e.year).await?,
+        None => 0,
+    };
+    let open = routes::open_edition(&state).await?;
+    Ok(render(&Home { page: Page::new("Accueil", user.user, "accueil"), edition, open, labelled, regions: territory().regions() }))
+}
+
+impl FilterForm {
+    fn has(list: &[String], code: &str) -> bool {
+        list.iter().any(|c| c == code)
+    }
+    fn region(&self, code: &str) -> bool {
+        Self::has(&self.regions, code)
+    }
+    fn department(&self, code: &str) -> bool {
+        Self::has(&self.departments, code)
+    }
+    fn audience(&self, code: &str) -> bool {
+        Self::has(&self.audiences, code)
+    }
+    fn event_type(&self, code: &str) -> bool {
+        Self::has(&self.types, code)
+    }
+    fn sector(&self, code: &str) -> bool {
+        Self::has(&self.sectors, code)
+    }
+    fn format(&self, code: &str) -> bool {
+        Self::has(&self.formats, code)
+    }
+}
+
+/// The catalogue's filter form and its options.
+pub(crate) struct FilterForm {
+    pub editions: Vec<Edition>,
+    pub edition: i32,
+    pub q: String,
+    pub regions: Vec<String>,
+    pub departments: Vec<String>,
+    pub audiences: Vec<String>,
+    pub types: Vec<String>,
+    pub sectors: Vec<String>,
+    pub formats: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct Catalogue {
+    page: Page,
+    form: FilterForm,
+    error: Option<String>,
+    total: u64,
+    items: Vec<EventView>,
+    page_no: u32,
+    pages: u32,
+    query_without_page: String,
+    all_regions: &'static [Region],
+    all_departments: &'static [Department],
+}
+
+impl Catalogue {
+    fn audiences(&self) -> &'static [Audience] {
+        Audience::ALL
+    }
+    fn types(&self) -> &'static [EventType] {
+        EventType::ALL
+    }
+    fn sectors(&self) -> &'static [Sector] {
+        Sector::ALL
+    }
+    fn formats(&self) -> &'static [Format] {
+        Format::ALL
+    }
+    fn type_label(&self, code: &Option<String>) -> &'static str {
+        code.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
+    }
+    fn audience_label(&self, code: &str) -> &'static str {
+        Audience::parse(code).map(|a| a.label()).unwrap_or("")
+    }
+    fn place(&self, e: &EventView) -> String {
+        match (&e.location.commune, &e.location.department) {
+            (Some(c), Some(d)) => format!("{c} ({d})"),
+            _ => "En ligne".into(),
+        }
+    }
+    fn when(&self, e: &EventView) -> String {
+        e.sessions.first().map(|s| s.label.clone()).unwrap_or_default()
+    }
+    fn page_href(&self, n: impl std::borrow::Borrow<u32>) -> String {
+        let n = *n.borrow();
+        if self.query_without_page.is_empty() {
+            format!("/evenements?page={n}")
+        } else {
+            format!("/evenements?{}&page={n}", self.query_without_page)
+        }
+    }
+}
+
+async fn catalogue(State(state): State<AppState>, user: MaybeUser, RawQuery(query): RawQuery) -> PageResult {
+    let pairs = Pairs::parse(query.as_deref().unwrap_or(""));
+    let editions = state.store.editions().await?;
+    let default_edition = routes::public_edition(&state).await?.map(|e| e.year).unwrap_or(2024);
+    let (filter, error) = match event_filter(&pairs, false) {
+        Ok(f) => (f, None),
+        Err(e) => (EventFilter { page: 1, per_page: 20, ..Default::default() }, Some(e.message())),
+    };
+    let mut filter = filter;
+    let edition = filter.edition.unwrap_or(default_edition);
+    let error = if error.is_none() && !editions.iter().any(|e| e.year == edition) {
+        Some(format!("L'édition {edition} n'existe pas."))
+    } else {
+        error
+    };
+    filter.edition = Some(edition);
+    let (total, records) = if error.is_none() { state.store.search_events(&filter).await? } else { (0, Vec::new()) };
+    let items = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
+    let pages = (total.div_ceil(u64::from(filter.per_page)) as u32).max(1);
+    let query_without_page = pairs
+        .0
+        .iter()
+        .filter(|(k, v)| k != "page" && !v.is_empty())
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let form = FilterForm {
+        editions,
+        edition,
+        q: filter.q.clone().unwrap_or_default(),
+        regions: pairs.all("region"),
+        departments: pairs.all("department"),
+        audiences: pairs.all("audience"),
+        types: pairs.all("type"),
+        sectors: pairs.all("sector"),
+        formats: pairs.all("format"),
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let t = territory();
+    Ok(render_status(
+        status,
+        &Catalogue {
+            page: Page::new("Trouver un événement", user.user, "evenements").crumb("/", "Accueil"),
+            form,
+            error,
+            total,
+            items,
+            page_no: filter.page,
+            pages,
+            query_without_page,
+            all_regions: t.regions(),
+            all_departments: t.departments(),
+        },
+    ))
+}
+
+/// Percent-encodes a query component.
+pub(crate) fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    page: Page,
+    e: EventView,
+    published: bool,
+    region_name: String,
+    department_name: String,
+    edition: Option<Edition>,
+}
+
+impl EventPage {
+    fn type_label(&self) -> &'static str {
+        self.e.event_type.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
+    }
+    fn audience_label(&self, code: &str) -> &'static str {
+        Audience::parse(code).map(|a| a.label()).unwrap_or("")
+    }
+    fn sector_label(&self, code: &str) -> &'static str {
+        Sector::parse(code).map(|a| a.label()).unwrap_or("")
+    }
+    fn format_label(&self) -> &'static str {
+        self.e.format.as_deref().and_then(Format::parse).map(|t| t.label()).unwrap_or("")
+    }
+    fn status_label(&self) -> &'static str {
+        si_domain::PublicStatus::parse(&self.e.public_status).map(|s| s.label()).unwrap_or("")
+    }
+    fn edition_label(&self) -> String {
+        self.edition.as_ref().map(|e| format!("Semaine de l'industrie {} ({})", e.year, e.week_label())).unwrap_or_default()
+    }
+}
+
+async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    let published = record.moderation == Moderation::Labelled;
+    if !published {
+        // Only the organisation and its reviewers may preview an event that is not labelled.
+        let allowed = user.user.as_ref().is_some_and(|u| {
+            u.organisation_id == Some(record.organisation_id) || may_review(u, record.region.as_deref())
+        });
+        if !allowed {
+            return Err(AppError::NotFound.into());
+        }
+    }
+    let (region_name, department_name) = crate::views::place_names(&record);
+    let edition = state.store.edition(record.edition).await?;
+    let e = event_view(&record, &state.config.public_url);
+    Ok(render(&EventPage {
+        page: Page::new(e.title.clone(), user.user, "evenements").crumb("/", "Accueil").crumb("/evenements", "Trouver un événement"),
+        e,
+        published,
+        region_name,
+        department_name,
+        edition,
+    }))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Info {
+    Accessibility,
+    Legal,
+    Privacy,
+    SiteMap,
+}
+
+#[derive(Template)]
+#[template(path = "info.html")]
+struct InfoPage {
+    page: Page,
+    which: Info,
+    today: String,
+}
+
+async fn info(user: MaybeUser, which: Info) -> PageResult {
+    let title = match which {
+        Info::Accessibility => "Déclaration d'accessibilité",
+        Info::Legal => "Mentions légales",
+        Info::Privacy => "Données personnelles",
+        Info::SiteMap => "Plan du site",
+    };
+    let today = fr_date(chrono::Utc::now().date_naive());
+    Ok(render(&InfoPage { page: Page::new(title, user.user, "").crumb("/", "Accueil"), which, today }))
+}

@@ -1,0 +1,252 @@
+//! What the API returns and the pages show about events: one mapping from stored records, so that the
+//! JSON and the HTML cannot drift apart.
+
+use serde::Serialize;
+use si_domain::dates::{fr_session, region_timezone};
+use si_domain::event::{Contact, Registration};
+use si_domain::territory::territory;
+use si_domain::{Condition, ConditionCode, Edition, EventData, Format};
+use si_store::EventRecord;
+use utoipa::ToSchema;
+
+/// One condition's verdict.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConditionView {
+    /// `dates`, `audiences`, `industry`, `free` or `deadline`.
+    #[schema(example = "dates")]
+    pub code: String,
+    /// Whether it holds.
+    pub met: bool,
+    /// French sentence: what holds, or what to change.
+    pub message: String,
+    /// French title of the condition.
+    #[serde(skip)]
+    pub title: &'static str,
+}
+
+impl From<&Condition> for ConditionView {
+    fn from(c: &Condition) -> Self {
+        let code = match c.code {
+            ConditionCode::Dates => "dates",
+            ConditionCode::Audiences => "audiences",
+            ConditionCode::Industry => "industry",
+            ConditionCode::Free => "free",
+            ConditionCode::Deadline => "deadline",
+        };
+        ConditionView { code: code.into(), met: c.met, message: c.message.clone(), title: c.code.title() }
+    }
+}
+
+/// A session as published.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Stable id: `<event id>-<rank>`.
+    pub id: String,
+    /// Local start (`2024-11-19T09:00`).
+    pub start: String,
+    /// Local end.
+    pub end: String,
+    /// IANA zone of the place (`Europe/Paris`, `Indian/Reunion`, …).
+    pub timezone: String,
+    /// French reading (« mardi 19 novembre 2024, de 9 h 00 à 12 h 00 »).
+    #[serde(skip)]
+    pub label: String,
+}
+
+/// Where an event takes place.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LocationView {
+    /// Venue.
+    pub venue: String,
+    /// Street address.
+    pub address: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Commune name.
+    pub commune: Option<String>,
+    /// Commune INSEE code.
+    pub commune_code: Option<String>,
+    /// Department INSEE code.
+    pub department: Option<String>,
+    /// Region INSEE code.
+    pub region: Option<String>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+}
+
+/// The organiser.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationView {
+    /// Name.
+    pub name: String,
+    /// Kind code.
+    pub kind: String,
+}
+
+/// A labelled event as the public and re-users see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    /// Id.
+    pub id: i64,
+    /// Edition year.
+    pub edition: i32,
+    /// `SI-<year>-<5 digits>`.
+    pub label_number: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Description (plain text).
+    pub description: String,
+    /// Type code.
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// Audience codes.
+    pub audiences: Vec<String>,
+    /// Sector codes.
+    pub sectors: Vec<String>,
+    /// Theme codes.
+    pub themes: Vec<String>,
+    /// Format code.
+    pub format: Option<String>,
+    /// Sessions.
+    pub sessions: Vec<SessionView>,
+    /// Place.
+    pub location: LocationView,
+    /// Online link.
+    pub online_url: Option<String>,
+    /// Organiser.
+    pub organisation: OrganisationView,
+    /// Registration.
+    #[schema(value_type = Object)]
+    pub registration: Registration,
+    /// Public contact.
+    #[schema(value_type = Object)]
+    pub contact: Contact,
+    /// Free for everyone.
+    pub free: Option<bool>,
+    /// Accessible to people with reduced mobility.
+    pub accessible: Option<bool>,
+    /// `scheduled`, `postponed`, `moved_online`, `full`, `cancelled`.
+    pub public_status: String,
+    /// Public page.
+    pub url: String,
+}
+
+/// Builds the public view of an event.
+pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
+    let d = &r.data;
+    let place = d.place();
+    let tz = place.as_ref().map(|p| region_timezone(&p.region)).unwrap_or(si_domain::dates::PARIS);
+    let sessions = d
+        .parsed_sessions()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SessionView {
+            id: format!("{}-{}", r.id, i + 1),
+            start: s.start.format("%Y-%m-%dT%H:%M").to_string(),
+            end: s.end.format("%Y-%m-%dT%H:%M").to_string(),
+            timezone: tz.name().to_string(),
+            label: fr_session(s.start, s.end),
+        })
+        .collect();
+    let located = d.format != Some(Format::EnLigne);
+    EventView {
+        id: r.id,
+        edition: r.edition,
+        label_number: r.label_number.clone(),
+        title: d.title.clone(),
+        summary: d.summary.clone(),
+        description: d.description.clone(),
+        event_type: d.event_type.map(|t| t.code().to_string()),
+        audiences: d.audiences.iter().map(|a| a.code().to_string()).collect(),
+        sectors: d.sectors.iter().map(|a| a.code().to_string()).collect(),
+        themes: d.themes.iter().map(|a| a.code().to_string()).collect(),
+        format: d.format.map(|f| f.code().to_string()),
+        sessions,
+        location: LocationView {
+            venue: d.location.venue.clone(),
+            address: d.location.address.clone(),
+            postal_code: d.location.postal_code.clone(),
+            commune: place.as_ref().filter(|_| located).map(|p| p.commune.clone()),
+            commune_code: place.as_ref().filter(|_| located).map(|p| p.commune_code.clone()),
+            department: place.as_ref().filter(|_| located).map(|p| p.department.clone()),
+            region: place.as_ref().filter(|_| located).map(|p| p.region.clone()),
+            lat: place.as_ref().filter(|_| located).map(|p| p.lat),
+            lon: place.as_ref().filter(|_| located).map(|p| p.lon),
+        },
+        online_url: (!d.online_url.is_empty()).then(|| d.online_url.clone()),
+        organisation: OrganisationView { name: r.organisation_name.clone(), kind: r.organisation_kind.code().to_string() },
+        registration: d.registration.clone(),
+        contact: d.contact.clone(),
+        free: d.free,
+        accessible: d.accessible,
+        public_status: r.public_status.code().to_string(),
+        url: format!("{}/evenements/{}", public_url.trim_end_matches('/'), r.id),
+    }
+}
+
+/// An organiser's own event: what they wrote, its states and its conditions now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyEventView {
+    /// Id.
+    pub id: i64,
+    /// Edition year.
+    pub edition: i32,
+    /// What was written.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub data: EventData,
+    /// `draft`, `submitted`, `changes_requested`, `labelled`, `refused`, `withdrawn`.
+    pub moderation: String,
+    /// Label number once labelled.
+    pub label_number: Option<String>,
+    /// Public status.
+    pub public_status: String,
+    /// The conditions, checked now (or at submission once submitted).
+    pub conditions: Vec<ConditionView>,
+    /// Reason of the last decision (refusal, requested changes).
+    pub decision_reason: Option<String>,
+    /// Department derived from the commune.
+    pub department: Option<String>,
+    /// Region derived from the commune.
+    pub region: Option<String>,
+}
+
+/// The conditions of a stored event: at its submission once submitted, now otherwise.
+pub fn conditions_of(r: &EventRecord, edition: &Edition) -> si_domain::EligibilityReport {
+    let at = match r.moderation {
+        si_domain::Moderation::Draft | si_domain::Moderation::ChangesRequested | si_domain::Moderation::Withdrawn => {
+            chrono::Utc::now()
+        }
+        _ => r.submitted_at.unwrap_or_else(chrono::Utc::now),
+    };
+    r.data.eligibility(edition, at)
+}
+
+/// Builds an organiser's view.
+pub fn my_event_view(r: &EventRecord, edition: &Edition) -> MyEventView {
+    let report = conditions_of(r, edition);
+    MyEventView {
+        id: r.id,
+        edition: r.edition,
+        data: r.data.clone(),
+        moderation: r.moderation.code().to_string(),
+        label_number: r.label_number.clone(),
+        public_status: r.public_status.code().to_string(),
+        conditions: report.conditions.iter().map(ConditionView::from).collect(),
+        decision_reason: r.decision_reason.clone(),
+        department: r.department.clone(),
+        region: r.region.clone(),
+    }
+}
+
+/// Region and department names of a record (« Auvergne-Rhône-Alpes », « Rhône (69) »).
+pub fn place_names(r: &EventRecord) -> (String, String) {
+    let t = territory();
+    let region = r.region.as_deref().map(|c| t.region_name(c)).unwrap_or_else(|| "Sans région (en ligne)".into());
+    let dep = r.department.as_deref().map(|c| format!("{} ({c})", t.department_name(c))).unwrap_or_default();
+    (region, dep)
+}
