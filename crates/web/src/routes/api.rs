@@ -42,7 +42,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("jeton", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "jeton",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -70,21 +73,27 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
-            code: "invalid_body",
-            message: "Le corps de la requête est trop volumineux ou illisible.".into(),
-        })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => AppError::Invalid {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest {
                 code: "invalid_body",
-                message: format!("Le corps de la requête ne correspond pas au format attendu ({e})."),
-                field: None,
-            },
-            _ => AppError::BadRequest {
-                code: "invalid_json",
-                message: format!("Le corps de la requête n'est pas un JSON valide ({e})."),
-            },
-        })
+                message: "Le corps de la requête est trop volumineux ou illisible.".into(),
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => AppError::Invalid {
+                    code: "invalid_body",
+                    message: format!(
+                        "Le corps de la requête ne correspond pas au format attendu ({e})."
+                    ),
+                    field: None,
+                },
+                _ => AppError::BadRequest {
+                    code: "invalid_json",
+                    message: format!("Le corps de la requête n'est pas un JSON valide ({e})."),
+                },
+            })
     }
 }
 
@@ -197,14 +206,21 @@ fn parse_audiences(codes: &[String]) -> ApiResult<Vec<Audience>> {
             "audiences",
             format!(
                 "Public inconnu : « {bad} ». Valeurs possibles : {}.",
-                Audience::ALL.iter().map(|a| a.code()).collect::<Vec<_>>().join(", ")
+                Audience::ALL
+                    .iter()
+                    .map(|a| a.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     })
 }
 
 fn parse_sessions(sessions: &[SessionInput]) -> ApiResult<()> {
-    let data = EventData { sessions: sessions.to_vec(), ..Default::default() };
+    let data = EventData {
+        sessions: sessions.to_vec(),
+        ..Default::default()
+    };
     match data.validate(false).into_iter().next() {
         Some(e) => Err(AppError::invalid(e.field, e.message)),
         None => Ok(()),
@@ -214,12 +230,16 @@ fn parse_sessions(sessions: &[SessionInput]) -> ApiResult<()> {
 /// Checks an event's facts against the four conditions and the deadline, as the form does live.
 #[utoipa::path(post, path = "/api/v1/eligibility", tag = "public", request_body = EligibilityRequest,
     responses((status = 200, body = EligibilityResponse), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn eligibility(State(state): State<AppState>, ApiJson(req): ApiJson<EligibilityRequest>) -> ApiResult<Json<EligibilityResponse>> {
-    let edition = state
-        .store
-        .edition(req.edition)
-        .await?
-        .ok_or_else(|| AppError::invalid("edition", format!("L'édition {} n'existe pas.", req.edition)))?;
+async fn eligibility(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<EligibilityRequest>,
+) -> ApiResult<Json<EligibilityResponse>> {
+    let edition = state.store.edition(req.edition).await?.ok_or_else(|| {
+        AppError::invalid(
+            "edition",
+            format!("L'édition {} n'existe pas.", req.edition),
+        )
+    })?;
     let at = match &req.at {
         None => Utc::now(),
         Some(s) => DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|_| {
@@ -275,11 +295,17 @@ struct EventPage {
         ("per_page" = Option<u32>, Query, description = "Taille de page, 100 au plus"),
     ),
     responses((status = 200, body = EventPage), (status = 422, body = ErrorBody)))]
-async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<EventPage>> {
+async fn list_events(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<EventPage>> {
     let filter = event_filter(&Pairs::parse(q.as_deref().unwrap_or("")), true)?;
     if let Some(year) = filter.edition {
         if state.store.edition(year).await?.is_none() {
-            return Err(AppError::invalid("edition", format!("L'édition {year} n'existe pas.")));
+            return Err(AppError::invalid(
+                "edition",
+                format!("L'édition {year} n'existe pas."),
+            ));
         }
     }
     let (total, records) = state.store.search_events(&filter).await?;
@@ -287,15 +313,25 @@ async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> Ap
         total,
         page: filter.page,
         per_page: filter.per_page,
-        items: records.iter().map(|r| event_view(r, &state.config.public_url)).collect(),
+        items: records
+            .iter()
+            .map(|r| event_view(r, &state.config.public_url))
+            .collect(),
     }))
 }
 
 /// One labelled event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "public", params(("id" = i64, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody)))]
-async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView>> {
-    let record = state.store.event(path_id(&id)?).await?.ok_or(AppError::NotFound)?;
+async fn get_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView>> {
+    let record = state
+        .store
+        .event(path_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if record.moderation != si_domain::Moderation::Labelled {
         return Err(AppError::NotFound);
     }
@@ -317,13 +353,21 @@ async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<CommuneView>>> {
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
     let pc = p.get("postal_code").unwrap_or("");
     if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::invalid("postal_code", "Indiquez un code postal de 5 chiffres, par exemple 69800."));
+        return Err(AppError::invalid(
+            "postal_code",
+            "Indiquez un code postal de 5 chiffres, par exemple 69800.",
+        ));
     }
     Ok(Json(
         si_domain::territory::territory()
             .communes_by_postal_code(pc)
             .into_iter()
-            .map(|c| CommuneView { code: c.code.clone(), name: c.name.clone(), department: c.department.clone(), region: c.region.clone() })
+            .map(|c| CommuneView {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                department: c.department.clone(),
+                region: c.region.clone(),
+            })
             .collect(),
     ))
 }
@@ -377,17 +421,40 @@ struct RegistrationWrite {
     capacity: Option<u32>,
 }
 
-fn code_list<T: Ord>(codes: &[String], field: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> ApiResult<Vec<T>> {
-    si_domain::codes::parse_codes(codes, parse)
-        .map_err(|bad| AppError::invalid(field, format!("Valeur inconnue : « {bad} ». Valeurs possibles : {}.", all.join(", "))))
+fn code_list<T: Ord>(
+    codes: &[String],
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[&str],
+) -> ApiResult<Vec<T>> {
+    si_domain::codes::parse_codes(codes, parse).map_err(|bad| {
+        AppError::invalid(
+            field,
+            format!(
+                "Valeur inconnue : « {bad} ». Valeurs possibles : {}.",
+                all.join(", ")
+            ),
+        )
+    })
 }
 
-fn one_code<T: Copy>(code: &Option<String>, field: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> ApiResult<Option<T>> {
+fn one_code<T: Copy>(
+    code: &Option<String>,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[&str],
+) -> ApiResult<Option<T>> {
     match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
-        Some(c) => parse(c)
-            .map(Some)
-            .ok_or_else(|| AppError::invalid(field, format!("Valeur inconnue : « {c} ». Valeurs possibles : {}.", all.join(", ")))),
+        Some(c) => parse(c).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                field,
+                format!(
+                    "Valeur inconnue : « {c} ». Valeurs possibles : {}.",
+                    all.join(", ")
+                ),
+            )
+        }),
     }
 }
 
@@ -403,7 +470,13 @@ impl EventWrite {
         let registration = match self.registration {
             None => Registration::default(),
             Some(r) => Registration {
-                mode: one_code(&Some(r.mode), "registration.mode", RegistrationMode::parse, &codes(&modes))?.unwrap_or(RegistrationMode::None),
+                mode: one_code(
+                    &Some(r.mode),
+                    "registration.mode",
+                    RegistrationMode::parse,
+                    &codes(&modes),
+                )?
+                .unwrap_or(RegistrationMode::None),
                 url: r.url.trim().into(),
                 email: r.email.trim().into(),
                 phone: r.phone.trim().into(),
@@ -440,12 +513,18 @@ impl EventWrite {
 fn organiser(user: &User) -> ApiResult<i64> {
     match (user.role, user.organisation_id) {
         (Role::Organiser, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden("Ces opérations sont réservées aux organisateurs d'événements.".into())),
+        _ => Err(AppError::Forbidden(
+            "Ces opérations sont réservées aux organisateurs d'événements.".into(),
+        )),
     }
 }
 
 async fn my_view(state: &AppState, r: &EventRecord) -> ApiResult<MyEventView> {
-    let edition = state.store.edition(r.edition).await?.ok_or(AppError::NotFound)?;
+    let edition = state
+        .store
+        .edition(r.edition)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(my_event_view(r, &edition))
 }
 
@@ -458,32 +537,46 @@ struct MyEvents {
 /// The events of my organisation.
 #[utoipa::path(get, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])),
     responses((status = 200, body = MyEvents), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn my_events(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<MyEvents>> {
+async fn my_events(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> ApiResult<Json<MyEvents>> {
     let org = organiser(&user)?;
     let mut items = Vec::new();
     for r in state.store.organisation_events(org).await? {
         items.push(my_view(&state, &r).await?);
     }
-    Ok(Json(MyEvents { total: items.len(), items }))
+    Ok(Json(MyEvents {
+        total: items.len(),
+        items,
+    }))
 }
 
 /// Creates a draft.
 #[utoipa::path(post, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])), request_body = EventWrite,
     responses((status = 201, body = MyEventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_my_event(State(state): State<AppState>, ApiUser(user): ApiUser, ApiJson(body): ApiJson<EventWrite>) -> ApiResult<Response> {
+async fn create_my_event(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<EventWrite>,
+) -> ApiResult<Response> {
     let org = organiser(&user)?;
     let edition = match body.edition {
-        Some(year) => state
-            .store
-            .edition(year)
-            .await?
-            .ok_or_else(|| AppError::invalid("edition", format!("L'édition {year} n'existe pas.")))?,
-        None => crate::routes::open_edition(&state)
-            .await?
-            .ok_or_else(|| AppError::invalid("edition", "Aucune édition n'est ouverte : indiquez l'année de l'édition."))?,
+        Some(year) => state.store.edition(year).await?.ok_or_else(|| {
+            AppError::invalid("edition", format!("L'édition {year} n'existe pas."))
+        })?,
+        None => crate::routes::open_edition(&state).await?.ok_or_else(|| {
+            AppError::invalid(
+                "edition",
+                "Aucune édition n'est ouverte : indiquez l'année de l'édition.",
+            )
+        })?,
     };
     let data = body.into_data()?;
-    let id = state.store.create_event(edition.year, org, user.id, &data).await?;
+    let id = state
+        .store
+        .create_event(edition.year, org, user.id, &data)
+        .await?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(my_event_view(&record, &edition))).into_response())
 }
@@ -491,7 +584,11 @@ async fn create_my_event(State(state): State<AppState>, ApiUser(user): ApiUser, 
 /// One of my organisation's events.
 #[utoipa::path(get, path = "/api/v1/me/events/{id}", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_my_event(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> ApiResult<Json<MyEventView>> {
+async fn get_my_event(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
     let record = owned_event(&state, &user, path_id(&id)?).await?;
     Ok(Json(my_view(&state, &record).await?))
@@ -509,18 +606,29 @@ async fn update_my_event(
     organiser(&user)?;
     let record = owned_event(&state, &user, path_id(&id)?).await?;
     if body.edition.is_some_and(|y| y != record.edition) {
-        return Err(AppError::invalid("edition", "L'édition d'un événement ne peut pas être changée."));
+        return Err(AppError::invalid(
+            "edition",
+            "L'édition d'un événement ne peut pas être changée.",
+        ));
     }
     let data = body.into_data()?;
     state.store.update_event(record.id, user.id, &data).await?;
-    let record = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
+    let record = state
+        .store
+        .event(record.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(my_view(&state, &record).await?))
 }
 
 /// Submits for labelling: 422 with the failed conditions when one is not met.
 #[utoipa::path(post, path = "/api/v1/me/events/{id}/submit", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn submit_my_event(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> ApiResult<Json<MyEventView>> {
+async fn submit_my_event(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
     let record = owned_event(&state, &user, path_id(&id)?).await?;
     let submitted = submit(&state, &user, &record).await?;
@@ -552,8 +660,11 @@ const REVIEW_WORKING_DAYS: u32 = 4;
 
 fn due_at(r: &EventRecord) -> Option<String> {
     let submitted = r.submitted_at?;
-    let day = submitted.with_timezone(&si_domain::dates::PARIS).date_naive();
-    let due = si_domain::calendar::add_working_days(day, REVIEW_WORKING_DAYS, r.department.as_deref());
+    let day = submitted
+        .with_timezone(&si_domain::dates::PARIS)
+        .date_naive();
+    let due =
+        si_domain::calendar::add_working_days(day, REVIEW_WORKING_DAYS, r.department.as_deref());
     let end = si_domain::dates::paris_instant(due.and_hms_opt(23, 59, 59)?);
     Some(si_domain::dates::rfc3339_paris(end))
 }
@@ -561,7 +672,10 @@ fn due_at(r: &EventRecord) -> Option<String> {
 /// Submitted events this reviewer may decide, oldest first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
     responses((status = 200, body = QueueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<QueueView>> {
+async fn review_queue(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let records = state.store.review_queue(scope.as_deref()).await?;
     let items: Vec<QueueItem> = records
@@ -575,10 +689,17 @@ async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
             moderation: r.moderation.code().into(),
             submitted_at: r.submitted_at.map(si_domain::dates::rfc3339_paris),
             due_at: due_at(r),
-            industry_signal_weak: si_domain::text::industry_signal(&r.data.title, &format!("{}\n{}", r.data.summary, r.data.description)).weak,
+            industry_signal_weak: si_domain::text::industry_signal(
+                &r.data.title,
+                &format!("{}\n{}", r.data.summary, r.data.description),
+            )
+            .weak,
         })
         .collect();
-    Ok(Json(QueueView { total: items.len(), items }))
+    Ok(Json(QueueView {
+        total: items.len(),
+        items,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -602,7 +723,13 @@ async fn review_decision(
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<MyEventView>> {
     let decision = parse_decision(body.decision.trim()).ok_or_else(|| {
-        AppError::invalid("decision", format!("Décision inconnue : « {} ». Valeurs possibles : label, refuse, request_changes.", body.decision))
+        AppError::invalid(
+            "decision",
+            format!(
+                "Décision inconnue : « {} ». Valeurs possibles : label, refuse, request_changes.",
+                body.decision
+            ),
+        )
     })?;
     let record = decide(&state, &user, path_id(&id)?, decision, &body.reason).await?;
     Ok(Json(my_view(&state, &record).await?))

@@ -25,5 +25,10 @@ pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
 /// The edition open for submissions now, if any (the newest one when several are).
 pub async fn open_edition(state: &AppState) -> StoreResult<Option<Edition>> {
     let now = chrono::Utc::now();
-    Ok(state.store.editions().await?.into_iter().find(|e| e.is_open_at(now)))
+    Ok(state
+        .store
+        .editions()
+        .await?
+        .into_iter()
+        .find(|e| e.is_open_at(now)))
 }

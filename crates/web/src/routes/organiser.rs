@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
 use si_domain::text::IndustrySignal;
-use si_domain::{Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode, Role, Sector, Theme};
+use si_domain::{
+    Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode,
+    Role, Sector, Theme,
+};
 use si_store::{EventRecord, Transition, User};
 
 use crate::AppState;
@@ -29,7 +32,11 @@ pub fn router() -> Router<AppState> {
 
 /// Sends people who are not logged in to the login page, coming back here after.
 fn login_redirect(path: &str) -> Response {
-    Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response()
+    Redirect::to(&format!(
+        "/connexion?suivant={}",
+        crate::routes::public::urlencode(path)
+    ))
+    .into_response()
 }
 
 /// Why a submission was refused.
@@ -53,7 +60,11 @@ impl From<SubmitRefusal> for AppError {
         match r {
             SubmitRefusal::Fields(f) => {
                 let first = &f[0];
-                AppError::Invalid { code: "incomplete", message: first.message.clone(), field: Some(first.field.clone()) }
+                AppError::Invalid {
+                    code: "incomplete",
+                    message: first.message.clone(),
+                    field: Some(first.field.clone()),
+                }
             }
             SubmitRefusal::Conditions(c) => AppError::ConditionsNotMet(c),
             SubmitRefusal::Other(e) => e,
@@ -62,16 +73,27 @@ impl From<SubmitRefusal> for AppError {
 }
 
 /// Submits an event for labelling: complete, every condition met, now.
-pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
+pub(crate) async fn submit(
+    state: &AppState,
+    user: &User,
+    record: &EventRecord,
+) -> Result<EventRecord, SubmitRefusal> {
     let errors = record.data.validate(true);
     if !errors.is_empty() {
         return Err(SubmitRefusal::Fields(errors));
     }
-    let edition = state.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
+    let edition = state
+        .store
+        .edition(record.edition)
+        .await
+        .map_err(AppError::from)?
+        .ok_or(AppError::NotFound)?;
     let now = Utc::now();
     let report = record.data.eligibility(&edition, now);
     if !report.eligible {
-        return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
+        return Err(SubmitRefusal::Conditions(
+            report.conditions.into_iter().filter(|c| !c.met).collect(),
+        ));
     }
     let t = Transition {
         id: record.id,
@@ -86,7 +108,11 @@ pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) 
 }
 
 /// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
-pub(crate) async fn owned_event(state: &AppState, user: &User, id: i64) -> Result<EventRecord, AppError> {
+pub(crate) async fn owned_event(
+    state: &AppState,
+    user: &User,
+    id: i64,
+) -> Result<EventRecord, AppError> {
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if user.organisation_id != Some(record.organisation_id) {
         return Err(AppError::NotFound);
@@ -129,7 +155,9 @@ impl Space {
 }
 
 async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
-    let Some(u) = user.user else { return Ok(login_redirect("/espace")) };
+    let Some(u) = user.user else {
+        return Ok(login_redirect("/espace"));
+    };
     if u.role != Role::Organiser {
         return Ok(Redirect::to("/instruction").into_response());
     }
@@ -145,14 +173,20 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         .into_iter()
         .map(|r| Row {
             id: r.id,
-            title: if r.data.title.is_empty() { "(sans titre)".into() } else { r.data.title.clone() },
+            title: if r.data.title.is_empty() {
+                "(sans titre)".into()
+            } else {
+                r.data.title.clone()
+            },
             edition: r.edition,
             moderation: r.moderation,
             label_number: r.label_number.clone(),
             next: match r.moderation {
                 Moderation::Draft => "Compléter et soumettre",
                 Moderation::Submitted => "En attente de la décision du comité",
-                Moderation::ChangesRequested => "Modifier selon la demande du comité, puis soumettre à nouveau",
+                Moderation::ChangesRequested => {
+                    "Modifier selon la demande du comité, puis soumettre à nouveau"
+                }
                 Moderation::Labelled => "Labellisé : l'événement est publié",
                 Moderation::Refused => "Refusé",
                 Moderation::Withdrawn => "Retiré",
@@ -161,7 +195,12 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         })
         .collect();
     let open = open_edition(&state).await?;
-    Ok(render(&Space { page: Page::new("Mon espace", Some(u), "espace").crumb("/", "Accueil"), organisation: org.map(|o| o.name), open, rows }))
+    Ok(render(&Space {
+        page: Page::new("Mon espace", Some(u), "espace").crumb("/", "Accueil"),
+        organisation: org.map(|o| o.name),
+        open,
+        rows,
+    }))
 }
 
 #[derive(Template)]
@@ -182,7 +221,10 @@ struct EventFormPage {
 
 impl EventFormPage {
     fn editable(&self) -> bool {
-        matches!(self.moderation, Moderation::Draft | Moderation::ChangesRequested)
+        matches!(
+            self.moderation,
+            Moderation::Draft | Moderation::ChangesRequested
+        )
     }
     fn action(&self) -> String {
         match self.id {
@@ -221,7 +263,11 @@ impl EventFormPage {
         self.signal.matched.join(", ")
     }
     fn session_error(&self, i: &usize, part: &str) -> Option<&str> {
-        self.errors.0.iter().find(|e| e.field == format!("sessions[{i}].{part}")).map(|e| e.message.as_str())
+        self.errors
+            .0
+            .iter()
+            .find(|e| e.field == format!("sessions[{i}].{part}"))
+            .map(|e| e.message.as_str())
     }
     fn moderation_label(&self) -> &'static str {
         self.moderation.label()
@@ -247,12 +293,24 @@ fn form_page(
     notice: Option<String>,
 ) -> EventFormPage {
     let report = match record {
-        Some(r) => conditions_of(&EventRecord { data: data.clone(), ..r.clone() }, &edition),
+        Some(r) => conditions_of(
+            &EventRecord {
+                data: data.clone(),
+                ..r.clone()
+            },
+            &edition,
+        ),
         None => data.eligibility(&edition, Utc::now()),
     };
-    let title = if id.is_some() { "Mon événement" } else { "Nouvel événement" };
+    let title = if id.is_some() {
+        "Mon événement"
+    } else {
+        "Nouvel événement"
+    };
     EventFormPage {
-        page: Page::new(title, Some(user), "espace").crumb("/", "Accueil").crumb("/espace", "Mon espace"),
+        page: Page::new(title, Some(user), "espace")
+            .crumb("/", "Accueil")
+            .crumb("/espace", "Mon espace"),
         id,
         communes: communes_for(&form.postal_code),
         form,
@@ -270,7 +328,10 @@ async fn organiser(user: MaybeUser, path: &str) -> Result<User, Response> {
     match user.user {
         None => Err(login_redirect(path)),
         Some(u) if u.role == Role::Organiser && u.organisation_id.is_some() => Ok(u),
-        Some(_) => Err(PageError(AppError::Forbidden("Cet espace est réservé aux organisateurs d'événements.".into())).into_response()),
+        Some(_) => Err(PageError(AppError::Forbidden(
+            "Cet espace est réservé aux organisateurs d'événements.".into(),
+        ))
+        .into_response()),
     }
 }
 
@@ -280,10 +341,22 @@ async fn new_form(State(state): State<AppState>, user: MaybeUser) -> PageResult 
         Err(r) => return Ok(r),
     };
     let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict("La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into())
+        AppError::Conflict(
+            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt."
+                .into(),
+        )
     })?;
     let data = EventData::default();
-    Ok(render(&form_page(u, None, EventForm::default(), Errors::default(), edition, &data, None, None)))
+    Ok(render(&form_page(
+        u,
+        None,
+        EventForm::default(),
+        Errors::default(),
+        edition,
+        &data,
+        None,
+        None,
+    )))
 }
 
 async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
@@ -292,23 +365,45 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         Err(r) => return Ok(r),
     };
     let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict("La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into())
+        AppError::Conflict(
+            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt."
+                .into(),
+        )
     })?;
     let form = EventForm::from_pairs(&p);
     let data = match form.to_data() {
         Ok(d) => d,
         Err(errors) => {
-            let page = form_page(u, None, form, Errors(errors), edition, &EventData::default(), None, None);
+            let page = form_page(
+                u,
+                None,
+                form,
+                Errors(errors),
+                edition,
+                &EventData::default(),
+                None,
+                None,
+            );
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
-    let id = state.store.create_event(edition.year, org, u.id, &data).await?;
+    let org = u
+        .organisation_id
+        .ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
+    let id = state
+        .store
+        .create_event(edition.year, org, u.id, &data)
+        .await?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     after_save(&state, u, record, form, p.get("action") == Some("submit")).await
 }
 
-async fn edit_form(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, RawQuery(q): RawQuery) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
     let path = format!("/espace/evenements/{id}");
     let u = match organiser(user, &path).await {
         Ok(u) => u,
@@ -316,15 +411,35 @@ async fn edit_form(State(state): State<AppState>, user: MaybeUser, Path(id): Pat
     };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    let edition = state
+        .store
+        .edition(record.edition)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let form = EventForm::from_data(&record.data);
     let errors = Errors(record.data.validate(false));
-    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or("")).get("enregistre").is_some();
+    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or(""))
+        .get("enregistre")
+        .is_some();
     let notice = saved.then(|| "Brouillon enregistré.".to_string());
-    Ok(render(&form_page(u, Some(id), form, errors, edition, &record.data.clone(), Some(&record), notice)))
+    Ok(render(&form_page(
+        u,
+        Some(id),
+        form,
+        errors,
+        edition,
+        &record.data.clone(),
+        Some(&record),
+        notice,
+    )))
 }
 
-async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, Form(p): Form) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    Form(p): Form,
+) -> PageResult {
     let path = format!("/espace/evenements/{id}");
     let u = match organiser(user, &path).await {
         Ok(u) => u,
@@ -332,7 +447,11 @@ async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<S
     };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    let edition = state
+        .store
+        .edition(record.edition)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if p.get("action") == Some("withdraw") {
         let t = Transition {
             id,
@@ -350,7 +469,16 @@ async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<S
     let data = match form.to_data() {
         Ok(d) => d,
         Err(errors) => {
-            let page = form_page(u, Some(id), form, Errors(errors), edition, &record.data.clone(), Some(&record), None);
+            let page = form_page(
+                u,
+                Some(id),
+                form,
+                Errors(errors),
+                edition,
+                &record.data.clone(),
+                Some(&record),
+                None,
+            );
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
@@ -360,8 +488,18 @@ async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<S
 }
 
 /// After a save: submit when asked, then show the form again with what is left to do.
-async fn after_save(state: &AppState, u: User, record: EventRecord, form: EventForm, submit_now: bool) -> PageResult {
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+async fn after_save(
+    state: &AppState,
+    u: User,
+    record: EventRecord,
+    form: EventForm,
+    submit_now: bool,
+) -> PageResult {
+    let edition = state
+        .store
+        .edition(record.edition)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let id = record.id;
     if submit_now {
         match submit(state, &u, &record).await {

@@ -23,9 +23,18 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/evenements", get(catalogue))
         .route("/evenements/{id}", get(event_page))
-        .route("/accessibilite", get(|u: MaybeUser| info(u, Info::Accessibility)))
-        .route("/mentions-legales", get(|u: MaybeUser| info(u, Info::Legal)))
-        .route("/donnees-personnelles", get(|u: MaybeUser| info(u, Info::Privacy)))
+        .route(
+            "/accessibilite",
+            get(|u: MaybeUser| info(u, Info::Accessibility)),
+        )
+        .route(
+            "/mentions-legales",
+            get(|u: MaybeUser| info(u, Info::Legal)),
+        )
+        .route(
+            "/donnees-personnelles",
+            get(|u: MaybeUser| info(u, Info::Privacy)),
+        )
         .route("/plan-du-site", get(|u: MaybeUser| info(u, Info::SiteMap)))
 }
 
@@ -55,7 +64,13 @@ async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         None => 0,
     };
     let open = routes::open_edition(&state).await?;
-    Ok(render(&Home { page: Page::new("Accueil", user.user, "accueil"), edition, open, labelled, regions: territory().regions() }))
+    Ok(render(&Home {
+        page: Page::new("Accueil", user.user, "accueil"),
+        edition,
+        open,
+        labelled,
+        regions: territory().regions(),
+    }))
 }
 
 impl FilterForm {
@@ -124,7 +139,10 @@ impl Catalogue {
         Format::ALL
     }
     fn type_label(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
+        code.as_deref()
+            .and_then(EventType::parse)
+            .map(|t| t.label())
+            .unwrap_or("Événement")
     }
     fn audience_label(&self, code: &str) -> &'static str {
         Audience::parse(code).map(|a| a.label()).unwrap_or("")
@@ -136,7 +154,10 @@ impl Catalogue {
         }
     }
     fn when(&self, e: &EventView) -> String {
-        e.sessions.first().map(|s| s.label.clone()).unwrap_or_default()
+        e.sessions
+            .first()
+            .map(|s| s.label.clone())
+            .unwrap_or_default()
     }
     fn page_href(&self, n: impl std::borrow::Borrow<u32>) -> String {
         let n = *n.borrow();
@@ -148,13 +169,27 @@ impl Catalogue {
     }
 }
 
-async fn catalogue(State(state): State<AppState>, user: MaybeUser, RawQuery(query): RawQuery) -> PageResult {
+async fn catalogue(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    RawQuery(query): RawQuery,
+) -> PageResult {
     let pairs = Pairs::parse(query.as_deref().unwrap_or(""));
     let editions = state.store.editions().await?;
-    let default_edition = routes::public_edition(&state).await?.map(|e| e.year).unwrap_or(2024);
+    let default_edition = routes::public_edition(&state)
+        .await?
+        .map(|e| e.year)
+        .unwrap_or(2024);
     let (filter, error) = match event_filter(&pairs, false) {
         Ok(f) => (f, None),
-        Err(e) => (EventFilter { page: 1, per_page: 20, ..Default::default() }, Some(e.message())),
+        Err(e) => (
+            EventFilter {
+                page: 1,
+                per_page: 20,
+                ..Default::default()
+            },
+            Some(e.message()),
+        ),
     };
     let mut filter = filter;
     let edition = filter.edition.unwrap_or(default_edition);
@@ -164,8 +199,15 @@ async fn catalogue(State(state): State<AppState>, user: MaybeUser, RawQuery(quer
         error
     };
     filter.edition = Some(edition);
-    let (total, records) = if error.is_none() { state.store.search_events(&filter).await? } else { (0, Vec::new()) };
-    let items = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
+    let (total, records) = if error.is_none() {
+        state.store.search_events(&filter).await?
+    } else {
+        (0, Vec::new())
+    };
+    let items = records
+        .iter()
+        .map(|r| event_view(r, &state.config.public_url))
+        .collect();
     let pages = (total.div_ceil(u64::from(filter.per_page)) as u32).max(1);
     let query_without_page = pairs
         .0
@@ -185,7 +227,11 @@ async fn catalogue(State(state): State<AppState>, user: MaybeUser, RawQuery(quer
         sectors: pairs.all("sector"),
         formats: pairs.all("format"),
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let t = territory();
     Ok(render_status(
         status,
@@ -222,7 +268,12 @@ struct EventPage {
 
 impl EventPage {
     fn type_label(&self) -> &'static str {
-        self.e.event_type.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
+        self.e
+            .event_type
+            .as_deref()
+            .and_then(EventType::parse)
+            .map(|t| t.label())
+            .unwrap_or("Événement")
     }
     fn audience_label(&self, code: &str) -> &'static str {
         Audience::parse(code).map(|a| a.label()).unwrap_or("")
@@ -231,24 +282,39 @@ impl EventPage {
         Sector::parse(code).map(|a| a.label()).unwrap_or("")
     }
     fn format_label(&self) -> &'static str {
-        self.e.format.as_deref().and_then(Format::parse).map(|t| t.label()).unwrap_or("")
+        self.e
+            .format
+            .as_deref()
+            .and_then(Format::parse)
+            .map(|t| t.label())
+            .unwrap_or("")
     }
     fn status_label(&self) -> &'static str {
-        si_domain::PublicStatus::parse(&self.e.public_status).map(|s| s.label()).unwrap_or("")
+        si_domain::PublicStatus::parse(&self.e.public_status)
+            .map(|s| s.label())
+            .unwrap_or("")
     }
     fn edition_label(&self) -> String {
-        self.edition.as_ref().map(|e| format!("Semaine de l'industrie {} ({})", e.year, e.week_label())).unwrap_or_default()
+        self.edition
+            .as_ref()
+            .map(|e| format!("Semaine de l'industrie {} ({})", e.year, e.week_label()))
+            .unwrap_or_default()
     }
 }
 
-async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
+async fn event_page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     let published = record.moderation == Moderation::Labelled;
     if !published {
         // Only the organisation and its reviewers may preview an event that is not labelled.
         let allowed = user.user.as_ref().is_some_and(|u| {
-            u.organisation_id == Some(record.organisation_id) || may_review(u, record.region.as_deref())
+            u.organisation_id == Some(record.organisation_id)
+                || may_review(u, record.region.as_deref())
         });
         if !allowed {
             return Err(AppError::NotFound.into());
@@ -258,7 +324,9 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Pa
     let edition = state.store.edition(record.edition).await?;
     let e = event_view(&record, &state.config.public_url);
     Ok(render(&EventPage {
-        page: Page::new(e.title.clone(), user.user, "evenements").crumb("/", "Accueil").crumb("/evenements", "Trouver un événement"),
+        page: Page::new(e.title.clone(), user.user, "evenements")
+            .crumb("/", "Accueil")
+            .crumb("/evenements", "Trouver un événement"),
         e,
         published,
         region_name,
@@ -291,5 +359,9 @@ async fn info(user: MaybeUser, which: Info) -> PageResult {
         Info::SiteMap => "Plan du site",
     };
     let today = fr_date(chrono::Utc::now().date_naive());
-    Ok(render(&InfoPage { page: Page::new(title, user.user, "").crumb("/", "Accueil"), which, today }))
+    Ok(render(&InfoPage {
+        page: Page::new(title, user.user, "").crumb("/", "Accueil"),
+        which,
+        today,
+    }))
 }

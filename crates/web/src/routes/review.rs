@@ -38,7 +38,13 @@ pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
 
 /// Decides an event: only a reviewer of its region (or national), with a reason unless labelling,
 /// and labelling only when every condition still holds for the submission.
-pub(crate) async fn decide(state: &AppState, user: &User, id: i64, decision: Decision, reason: &str) -> Result<EventRecord, AppError> {
+pub(crate) async fn decide(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<EventRecord, AppError> {
     review_scope(user)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !may_review(user, record.region.as_deref()) {
@@ -46,28 +52,50 @@ pub(crate) async fn decide(state: &AppState, user: &User, id: i64, decision: Dec
     }
     let reason = reason.trim();
     if decision != Decision::Label && reason.is_empty() {
-        return Err(AppError::invalid("reason", "Indiquez le motif : l'organisateur le recevra pour comprendre la décision."));
+        return Err(AppError::invalid(
+            "reason",
+            "Indiquez le motif : l'organisateur le recevra pour comprendre la décision.",
+        ));
     }
     if reason.chars().count() > 2000 {
-        return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
+        return Err(AppError::invalid(
+            "reason",
+            "Le motif ne doit pas dépasser 2 000 caractères.",
+        ));
     }
     if record.moderation != Moderation::Submitted {
-        return Err(AppError::Conflict(format!("Cet événement n'attend pas de décision (état : {}).", record.moderation.label())));
+        return Err(AppError::Conflict(format!(
+            "Cet événement n'attend pas de décision (état : {}).",
+            record.moderation.label()
+        )));
     }
     if decision == Decision::Label {
-        let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+        let edition = state
+            .store
+            .edition(record.edition)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let report = conditions_of(&record, &edition);
         if !report.eligible {
-            return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
+            return Err(AppError::ConditionsNotMet(
+                report.conditions.into_iter().filter(|c| !c.met).collect(),
+            ));
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    Ok(state.store.decide(id, user.id, decision, reason, Utc::now()).await?)
+    Ok(state
+        .store
+        .decide(id, user.id, decision, reason, Utc::now())
+        .await?)
 }
 
 async fn reviewer(user: MaybeUser, path: &str) -> Result<User, Response> {
     match user.user {
-        None => Err(Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response()),
+        None => Err(Redirect::to(&format!(
+            "/connexion?suivant={}",
+            crate::routes::public::urlencode(path)
+        ))
+        .into_response()),
         Some(u) => match review_scope(&u) {
             Ok(_) => Ok(u),
             Err(e) => Err(PageError(e).into_response()),
@@ -111,15 +139,27 @@ async fn queue(State(state): State<AppState>, user: MaybeUser) -> PageResult {
                 region,
                 department,
                 submitted: r.submitted_at.map(fr_instant).unwrap_or_default(),
-                weak_signal: si_domain::text::industry_signal(&r.data.title, &format!("{}\n{}", r.data.summary, r.data.description)).weak,
+                weak_signal: si_domain::text::industry_signal(
+                    &r.data.title,
+                    &format!("{}\n{}", r.data.summary, r.data.description),
+                )
+                .weak,
             }
         })
         .collect();
     let scope = match &scope {
         None => "toutes les régions".to_string(),
-        Some(r) => r.iter().map(|c| si_domain::territory::territory().region_name(c)).collect::<Vec<_>>().join(", "),
+        Some(r) => r
+            .iter()
+            .map(|c| si_domain::territory::territory().region_name(c))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
-    Ok(render(&Queue { page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"), scope, rows }))
+    Ok(render(&Queue {
+        page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"),
+        scope,
+        rows,
+    }))
 }
 
 #[derive(Template)]
@@ -156,20 +196,37 @@ impl Detail {
     }
 }
 
-async fn detail_page(state: &AppState, u: User, id: i64, error: Option<String>, reason: String, decision: String) -> PageResult {
+async fn detail_page(
+    state: &AppState,
+    u: User,
+    id: i64,
+    error: Option<String>,
+    reason: String,
+    decision: String,
+) -> PageResult {
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !may_review(&u, record.region.as_deref()) {
         return Err(AppError::NotFound.into());
     }
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    let edition = state
+        .store
+        .edition(record.edition)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let report = conditions_of(&record, &edition);
     let audit = state.store.audit(id).await?;
     let (region, department) = place_names(&record);
-    let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
     Ok(render_status(
         status,
         &Detail {
-            page: Page::new(record.data.title.clone(), Some(u), "instruction").crumb("/", "Accueil").crumb("/instruction", "Instruction"),
+            page: Page::new(record.data.title.clone(), Some(u), "instruction")
+                .crumb("/", "Accueil")
+                .crumb("/instruction", "Instruction"),
             e: event_view(&record, &state.config.public_url),
             moderation: record.moderation,
             conditions: report.conditions.iter().map(ConditionView::from).collect(),
@@ -184,7 +241,11 @@ async fn detail_page(state: &AppState, u: User, id: i64, error: Option<String>, 
     ))
 }
 
-async fn detail(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
+async fn detail(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let u = match reviewer(user, &format!("/instruction/evenements/{id}")).await {
         Ok(u) => u,
         Err(r) => return Ok(r),
@@ -193,7 +254,12 @@ async fn detail(State(state): State<AppState>, user: MaybeUser, Path(id): Path<S
     detail_page(&state, u, id, None, String::new(), String::new()).await
 }
 
-async fn decision_form(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, Form(p): Form) -> PageResult {
+async fn decision_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    Form(p): Form,
+) -> PageResult {
     let u = match reviewer(user, &format!("/instruction/evenements/{id}")).await {
         Ok(u) => u,
         Err(r) => return Ok(r),
@@ -202,13 +268,24 @@ async fn decision_form(State(state): State<AppState>, user: MaybeUser, Path(id):
     let reason = p.raw("reason");
     let code = p.get("decision").unwrap_or("").to_string();
     let Some(decision) = parse_decision(&code) else {
-        return detail_page(&state, u, id, Some("Choisissez une décision : labelliser, demander des modifications ou refuser.".into()), reason, code).await;
+        return detail_page(
+            &state,
+            u,
+            id,
+            Some(
+                "Choisissez une décision : labelliser, demander des modifications ou refuser."
+                    .into(),
+            ),
+            reason,
+            code,
+        )
+        .await;
     };
     match decide(&state, &u, id, decision, &reason).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
-            detail_page(&state, u, id, Some(e.message()), reason, code).await
-        }
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_)),
+        ) => detail_page(&state, u, id, Some(e.message()), reason, code).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -1,0 +1,557 @@
+//! HTTP tests through the router, in memory: the public contract of SPEC.md §6, the organiser's and
+//! the reviewer's journeys on the site, authorisation and bad input. One binary for the crate.
+
+mod browser;
+mod support;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use support::{TestApp, complete_event};
+
+#[tokio::test]
+async fn health_editions_and_openapi() {
+    let app = TestApp::new().await;
+    let (s, body) = app.get_json("/healthz").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    let (_, eds) = app.get_json("/api/v1/editions").await;
+    let e2024 = eds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["year"] == 2024)
+        .unwrap();
+    assert_eq!(e2024["number"], 13);
+    assert_eq!(e2024["eligible_from"], "2024-11-03");
+    assert_eq!(e2024["eligible_to"], "2024-12-09");
+    assert_eq!(e2024["deadline"], "2024-11-12T23:59:59+01:00");
+    assert_eq!(e2024["demo"], false);
+    let (s, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    for path in [
+        "/healthz",
+        "/api/v1/editions",
+        "/api/v1/eligibility",
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+        "/api/v1/me/events",
+        "/api/v1/me/events/{id}",
+        "/api/v1/me/events/{id}/submit",
+        "/api/v1/review/queue",
+        "/api/v1/review/events/{id}/decision",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    }
+}
+
+#[tokio::test]
+async fn eligibility_endpoint_answers_and_refuses_bad_input() {
+    let app = TestApp::new().await;
+    let body = json!({"edition": 2024, "at": "2024-11-12T23:59:59+01:00",
+        "sessions": [{"start": "2024-11-19T09:00", "end": "2024-11-19T12:00"}],
+        "audiences": ["scolaires"], "free": true, "industry_objective": true,
+        "title": "Visite de l'usine", "description": "Métiers de la soudure"});
+    let (s, r) = app.post_json("/api/v1/eligibility", &body, None).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["eligible"], true);
+    let codes: Vec<&str> = r["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["dates", "audiences", "industry", "free", "deadline"]
+    );
+
+    let mut late = body.clone();
+    late["at"] = json!("2024-11-13T00:00:00+01:00");
+    let (_, r) = app.post_json("/api/v1/eligibility", &late, None).await;
+    assert_eq!(r["eligible"], false);
+    assert_eq!(r["conditions"][4]["met"], false);
+
+    let cases = [
+        (json!({"edition": 1999}), "edition"),
+        (
+            json!({"edition": 2024, "audiences": ["martiens"]}),
+            "audiences",
+        ),
+        (
+            json!({"edition": 2024, "sessions": [{"start": "2024-11-19T12:00", "end": "2024-11-19T09:00"}]}),
+            "sessions[0].end",
+        ),
+        (
+            json!({"edition": 2024, "sessions": [{"start": "demain", "end": "2024-11-19T09:00"}]}),
+            "sessions[0].start",
+        ),
+        (json!({"edition": 2024, "at": "hier"}), "at"),
+    ];
+    for (b, field) in cases {
+        let (s, r) = app.post_json("/api/v1/eligibility", &b, None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {r}");
+        assert_eq!(r["error"]["field"], field, "{b}: {r}");
+        assert!(!r["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (s, r) = app
+        .post_raw("/api/v1/eligibility", "{\"edition\": 20", None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(r["error"]["code"], "invalid_json");
+    let (s, _) = app
+        .post_raw("/api/v1/eligibility", "{\"edition\": \"deux mille\"}", None)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn organiser_and_reviewer_journey_through_the_api() {
+    let app = TestApp::new().await;
+    let orga = app.organiser("orga@usine.fr", "Forges de Test").await;
+    let other = app.organiser("autre@usine.fr", "Autre Usine").await;
+    let admin = app.person("admin@dge.fr", "national_admin", None).await;
+    let coord_ara = app
+        .person("ara@region.fr", "regional_coordinator", Some("84"))
+        .await;
+    let coord_idf = app
+        .person("idf@region.fr", "regional_coordinator", Some("11"))
+        .await;
+
+    // No token, bad token.
+    assert_eq!(
+        app.get_json("/api/v1/me/events").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_json_auth("/api/v1/me/events", "si_faux").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Reviewers are not organisers, organisers not reviewers.
+    assert_eq!(
+        app.get_json_auth("/api/v1/me/events", &admin).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_json_auth("/api/v1/review/queue", &orga).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A draft, incomplete: saved, but cannot be submitted.
+    let (s, draft) = app
+        .post_json(
+            "/api/v1/me/events",
+            &json!({"edition": app.year, "title": "Brouillon"}),
+            Some(&orga),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["moderation"], "draft");
+    let id = draft["id"].as_i64().unwrap();
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/me/events/{id}/submit"),
+            &json!({}),
+            Some(&orga),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+
+    // Bad values are refused with the field named, and nothing changes.
+    let mut bad = complete_event(app.year, "69800");
+    bad["audiences"] = json!(["scolaires", "martiens"]);
+    let (s, r) = app
+        .put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga)
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("audiences")),
+        "{r}"
+    );
+    let mut bad = complete_event(app.year, "69800");
+    bad["title"] = json!("x".repeat(141));
+    let (s, r) = app
+        .put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga)
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
+        "{r}"
+    );
+
+    // A complete event not free: the failed condition comes back.
+    let mut paying = complete_event(app.year, "69800");
+    paying["free"] = json!(false);
+    let (s, r) = app
+        .put_json(&format!("/api/v1/me/events/{id}"), &paying, &orga)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["department"], "69");
+    assert_eq!(r["region"], "84");
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/me/events/{id}/submit"),
+            &json!({}),
+            Some(&orga),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r["error"]["code"], "conditions_not_met");
+    assert_eq!(r["conditions"][0]["code"], "free");
+
+    // Another organisation sees nothing of it.
+    assert_eq!(
+        app.get_json_auth(&format!("/api/v1/me/events/{id}"), &other)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.put_json(
+            &format!("/api/v1/me/events/{id}"),
+            &complete_event(app.year, "69800"),
+            &other
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Complete and free: submitted.
+    let (s, _) = app
+        .put_json(
+            &format!("/api/v1/me/events/{id}"),
+            &complete_event(app.year, "69800"),
+            &orga,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/me/events/{id}/submit"),
+            &json!({}),
+            Some(&orga),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["moderation"], "submitted");
+    // No longer editable.
+    assert_eq!(
+        app.put_json(
+            &format!("/api/v1/me/events/{id}"),
+            &complete_event(app.year, "69800"),
+            &orga
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    // Not public yet.
+    assert_eq!(
+        app.get_json(&format!("/api/v1/events/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Queues: national sees it, the region's coordinator too, another region's does not.
+    let (_, q) = app.get_json_auth("/api/v1/review/queue", &admin).await;
+    assert_eq!(q["total"], 1);
+    assert!(
+        q["items"][0]["due_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("T23:59:59+01:00")
+            || q["items"][0]["due_at"]
+                .as_str()
+                .unwrap()
+                .ends_with("T23:59:59+02:00")
+    );
+    assert_eq!(
+        app.get_json_auth("/api/v1/review/queue", &coord_ara)
+            .await
+            .1["total"],
+        1
+    );
+    assert_eq!(
+        app.get_json_auth("/api/v1/review/queue", &coord_idf)
+            .await
+            .1["total"],
+        0
+    );
+    let decision = |d: &str, reason: &str| json!({"decision": d, "reason": reason});
+    let url = format!("/api/v1/review/events/{id}/decision");
+    assert_eq!(
+        app.post_json(&url, &decision("label", ""), Some(&coord_idf))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post_json(&url, &decision("label", ""), Some(&orga))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, r) = app
+        .post_json(&url, &decision("refuse", "  "), Some(&admin))
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (s, r) = app
+        .post_json(&url, &decision("approve", ""), Some(&admin))
+        .await;
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("decision"))
+    );
+
+    // Labelled: a label number, and public.
+    let (s, r) = app
+        .post_json(&url, &decision("label", ""), Some(&admin))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["moderation"], "labelled");
+    assert_eq!(r["label_number"], format!("SI-{}-00001", app.year));
+    assert_eq!(
+        app.post_json(&url, &decision("label", ""), Some(&admin))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let (s, e) = app.get_json(&format!("/api/v1/events/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(e["location"]["commune_code"], "69290");
+    assert_eq!(e["location"]["region"], "84");
+    assert_eq!(e["sessions"][0]["timezone"], "Europe/Paris");
+    assert_eq!(e["organisation"]["name"], "Forges de Test");
+    let (_, list) = app
+        .get_json(&format!(
+            "/api/v1/events?edition={}&region=84&audience=scolaires",
+            app.year
+        ))
+        .await;
+    assert_eq!(list["total"], 1);
+    let (_, list) = app
+        .get_json(&format!("/api/v1/events?edition={}&region=11", app.year))
+        .await;
+    assert_eq!(list["total"], 0);
+
+    // A refusal with its reason reaches the organiser.
+    let (_, d2) = app
+        .post_json(
+            "/api/v1/me/events",
+            &complete_event(app.year, "75011"),
+            Some(&orga),
+        )
+        .await;
+    let id2 = d2["id"].as_i64().unwrap();
+    app.post_json(
+        &format!("/api/v1/me/events/{id2}/submit"),
+        &json!({}),
+        Some(&orga),
+    )
+    .await;
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/review/events/{id2}/decision"),
+            &decision("refuse", "Événement réservé aux salariés."),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, mine) = app
+        .get_json_auth(&format!("/api/v1/me/events/{id2}"), &orga)
+        .await;
+    assert_eq!(mine["moderation"], "refused");
+    assert_eq!(mine["decision_reason"], "Événement réservé aux salariés.");
+}
+
+#[tokio::test]
+async fn catalogue_filters_refuse_unknown_values() {
+    let app = TestApp::new().await;
+    for (q, field) in [
+        ("region=99", "region"),
+        ("department=100", "department"),
+        ("audience=martiens", "audience"),
+        ("type=pique_nique", "type"),
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("per_page=101", "per_page"),
+        ("from=18/11/2024", "from"),
+        ("edition=1999", "edition"),
+        ("edition=deux", "edition"),
+        ("couleur=rouge", "couleur"),
+        ("accessible=peut-etre", "accessible"),
+    ] {
+        let (s, r) = app.get_json(&format!("/api/v1/events?{q}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {r}");
+        assert_eq!(r["error"]["field"], field, "{q}");
+        assert!(r["error"]["message"].as_str().unwrap().len() > 10);
+    }
+    let (s, r) = app
+        .get_json("/api/v1/events?region=84&region=11&per_page=5")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["per_page"], 5);
+    // The site shows the same refusal as a page, in French.
+    let (s, html) = app.get_html("/evenements?region=99", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Région inconnue"));
+    assert_eq!(
+        app.get_json("/api/v1/events/abc").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_json("/api/v1/nope").await.1["error"]["code"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn signup_login_and_the_site_journey() {
+    let app = TestApp::new().await;
+    // Bad input keeps what was typed and says what is wrong, next to the field.
+    let form = "name=Camille+Martin&email=camille%40forges.fr&password=une+phrase+longue&password_confirm=une+phrase+longue\
+                &organisation=Forges+de+Lyon&kind=entreprise&department=69&identifier=12345678901234";
+    let (s, html, _) = app.post_form("/inscription", form, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Ce numéro SIRET n&#39;existe pas")
+            || html.contains("Ce numéro SIRET n'existe pas"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Forges de Lyon\""));
+    assert!(html.contains("fr-input-group--error"));
+    assert!(
+        !html.contains("une phrase longue"),
+        "passwords are never echoed"
+    );
+
+    let form = form.replace("12345678901234", "11002001300014");
+    let (s, _, cookie) = app.post_form("/inscription", &form, None).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let set = cookie.expect("session cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let session = set.split(';').next().unwrap().to_string();
+    let (s, html) = app.get_html("/espace", Some(&session)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Forges de Lyon"));
+
+    // A second sign-up with the same SIRET does not duplicate the organisation.
+    let dup = form.replace("camille%40forges.fr", "autre%40forges.fr");
+    let (s, html, _) = app.post_form("/inscription", &dup, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("déjà un compte"));
+
+    // Cross-site form posts are refused.
+    let (s, _) = app
+        .post_form_cross_site("/espace/evenements/nouveau", "title=x", &session)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Draft through the form: an unreadable age keeps everything typed.
+    let (s, html, _) = app
+        .post_form(
+            "/espace/evenements/nouveau",
+            "title=Visite+de+l%27usine&min_age=douze&action=save",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("value=\"Visite de l&#39;usine\"")
+            || html.contains("value=\"Visite de l'usine\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"douze\""));
+
+    let (s, _, _) = app
+        .post_form(
+            "/espace/evenements/nouveau",
+            "title=Visite+de+l%27usine&action=save",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html("/espace", Some(&session)).await;
+    assert!(html.contains("Visite de l"));
+    assert!(html.contains("Brouillon"));
+
+    // Wrong password: a clear message, no session.
+    let (s, html, cookie) = app
+        .post_form(
+            "/connexion",
+            "email=camille%40forges.fr&password=mauvais",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("incorrect"));
+    assert!(cookie.is_none());
+    let (s, _, cookie) = app
+        .post_form(
+            "/connexion",
+            "email=camille%40forges.fr&password=une+phrase+longue&suivant=%2F%2Fevil.example",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(cookie.is_some());
+    // Logged out, the space sends to the login page.
+    let (s, _, _) = app.post_form("/deconnexion", "", Some(&session)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let resp = app.get("/espace", Some(&session)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_public_page_is_french_and_answers() {
+    let app = TestApp::new().await;
+    for path in [
+        "/",
+        "/evenements",
+        "/connexion",
+        "/inscription",
+        "/accessibilite",
+        "/mentions-legales",
+        "/donnees-personnelles",
+        "/plan-du-site",
+    ] {
+        let (s, html) = app.get_html(path, None).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(html.contains("<html lang=\"fr\""), "{path}");
+        assert!(
+            html.contains("/static/vendor/dsfr-1.15.3/dsfr.min.css"),
+            "{path}"
+        );
+    }
+    let (s, html) = app.get_html("/nulle-part", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page introuvable"));
+    let resp = app
+        .get("/static/vendor/dsfr-1.15.3/dsfr.min.css", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+}
+
+#[tokio::test]
+async fn api_json_is_the_error_contract_even_for_unknown_routes() {
+    let app = TestApp::new().await;
+    let (s, v): (StatusCode, Value) = app.get_json("/api/v1/inconnu").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("n'existe pas")
+    );
+}

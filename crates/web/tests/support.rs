@@ -1,0 +1,276 @@
+//! A test application: the real router on a fresh SQLite database (or PostgreSQL when asked), with an
+//! edition open today, and typed helpers to call it in memory.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use si_domain::{Edition, OrganisationKind, Role};
+use si_store::{DynStore, NewOrganisation, NewUser};
+use si_web::{AppState, WebConfig};
+use tower::ServiceExt;
+
+/// The year of the test edition (open for submissions today).
+pub const TEST_YEAR: i32 = 2090;
+
+/// The week of the test edition: the first Monday four weeks from today.
+pub fn test_week_start() -> NaiveDate {
+    let mut d = Utc::now().date_naive() + Duration::days(28);
+    while d.weekday() != Weekday::Mon {
+        d += Duration::days(1);
+    }
+    d
+}
+
+/// An edition open today.
+pub fn open_edition() -> Edition {
+    let week = test_week_start();
+    let today = Utc::now().date_naive();
+    Edition::from_week(
+        TEST_YEAR,
+        79,
+        "Édition de test",
+        week,
+        15,
+        today - Duration::days(10),
+        week - Duration::days(6),
+    )
+}
+
+/// A complete, eligible event in the test edition, as the API takes it.
+pub fn complete_event(year: i32, postal_code: &str) -> Value {
+    let day = test_week_start() + Duration::days(1);
+    json!({
+        "edition": year,
+        "title": "Visite de l'usine de moteurs",
+        "summary": "Découvrez nos ateliers de production.",
+        "description": "Visite guidée des ateliers d'usinage et de soudure, rencontre avec des techniciens.",
+        "type": "visite_entreprise",
+        "sectors": ["mecanique_metallurgie"],
+        "audiences": ["scolaires", "jeunes"],
+        "themes": [],
+        "format": "presentiel",
+        "location": {"venue": "Usine", "address": "1 rue de l'Industrie", "postal_code": postal_code, "commune_code": ""},
+        "online_url": "",
+        "sessions": [{"start": format!("{day}T09:00"), "end": format!("{day}T12:00")}],
+        "free": true,
+        "industry_objective": true,
+        "accessible": true,
+        "registration": {"mode": "none"},
+        "contact": {"email": "contact@usine.fr", "phone": ""}
+    })
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: DynStore,
+    pub state: AppState,
+    pub year: i32,
+    _dir: Option<Arc<TempDir>>,
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "si-web-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ));
+        let store = si_store::connect(&format!("sqlite://{}/test.db", dir.display()))
+            .await
+            .unwrap();
+        Self::with_store(store, Some(Arc::new(TempDir(dir)))).await
+    }
+
+    pub async fn with_store(store: DynStore, dir: Option<Arc<TempDir>>) -> TestApp {
+        store.migrate().await.unwrap();
+        store.upsert_edition(&open_edition()).await.unwrap();
+        let state = AppState::new(store.clone(), WebConfig::default());
+        TestApp {
+            router: si_web::router(state.clone()),
+            store,
+            state,
+            year: TEST_YEAR,
+            _dir: dir,
+        }
+    }
+
+    /// Creates a person and returns an API token for them.
+    pub async fn person(&self, email: &str, role: &str, region: Option<&str>) -> String {
+        let role = Role::parse(role).unwrap();
+        let user = self
+            .store
+            .create_user(&NewUser {
+                email: email.into(),
+                name: email.into(),
+                password_hash: password_auth::generate_hash("mot de passe de test"),
+                role,
+                region: region.map(String::from),
+                organisation_id: None,
+            })
+            .await
+            .unwrap();
+        si_web::auth::create_api_token(&self.state, user.id)
+            .await
+            .unwrap()
+    }
+
+    /// Creates an organiser with their organisation and returns an API token.
+    pub async fn organiser(&self, email: &str, organisation: &str) -> String {
+        let org = self
+            .store
+            .create_organisation(&NewOrganisation {
+                name: organisation.into(),
+                kind: OrganisationKind::Association,
+                department: "69".into(),
+                identifier: None,
+            })
+            .await
+            .unwrap();
+        let user = self
+            .store
+            .create_user(&NewUser {
+                email: email.into(),
+                name: email.into(),
+                password_hash: password_auth::generate_hash("mot de passe de test"),
+                role: Role::Organiser,
+                region: None,
+                organisation_id: Some(org.id),
+            })
+            .await
+            .unwrap();
+        si_web::auth::create_api_token(&self.state, user.id)
+            .await
+            .unwrap()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn json_of(resp: Response<Body>) -> (StatusCode, Value) {
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, v)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        Self::json_of(self.get(path, None).await).await
+    }
+
+    pub async fn get_json_auth(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        Self::json_of(self.send(req).await).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        Self::json_of(
+            self.send(b.body(Body::from(body.to_string())).unwrap())
+                .await,
+        )
+        .await
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post_raw(path, &body.to_string(), token).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value, token: &str) -> (StatusCode, Value) {
+        let req = Request::put(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        Self::json_of(self.send(req).await).await
+    }
+
+    pub async fn get_html(&self, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+        let resp = self.get(path, cookie).await;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    /// Posts a form as a same-origin browser would; returns status, body and any Set-Cookie.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        let resp = self
+            .send(b.body(Body::from(body.to_string())).unwrap())
+            .await;
+        let status = resp.status();
+        let cookie = resp
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap(), cookie)
+    }
+
+    pub async fn post_form_cross_site(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: &str,
+    ) -> (StatusCode, String) {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = self.send(req).await;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+}
