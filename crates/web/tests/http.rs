@@ -106,7 +106,25 @@ async fn eligibility_endpoint_answers_and_refuses_bad_input() {
 
 #[tokio::test]
 async fn organiser_and_reviewer_journey_through_the_api() {
-    let app = TestApp::new().await;
+    journey(TestApp::new().await).await;
+}
+
+/// The same journey on PostgreSQL, when `TEST_DATABASE_URL` names a server (CI sets it).
+#[tokio::test]
+async fn organiser_and_reviewer_journey_on_postgres() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL journey skipped");
+        return;
+    };
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base)
+        .await
+        .unwrap();
+    let store = si_store::connect(&url).await.unwrap();
+    journey(TestApp::with_store(store, None).await).await;
+    drop_db.await;
+}
+
+async fn journey(app: TestApp) {
     let orga = app.organiser("orga@usine.fr", "Forges de Test").await;
     let other = app.organiser("autre@usine.fr", "Autre Usine").await;
     let admin = app.person("admin@dge.fr", "national_admin", None).await;

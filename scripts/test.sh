@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the platform. On a fresh machine it first installs what the tests need and is
+# missing: Chromium and chromedriver (Debian packages), axe-core (npm, into target/test-tools/).
+# PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it); they are skipped otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Chromium and chromedriver (Debian packages)…"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+fi
+AXE_VERSION=4.11.0
+if [ ! -f target/test-tools/node_modules/axe-core/axe.min.js ]; then
+  echo "Installing axe-core $AXE_VERSION…"
+  mkdir -p target/test-tools
+  (cd target/test-tools && echo '{"private": true}' > package.json && npm install --silent --no-audit --no-fund -E "axe-core@$AXE_VERSION")
+fi
+export AXE_CORE_JS="$PWD/target/test-tools/node_modules/axe-core/axe.min.js"
+
+cargo test --workspace --locked "$@"
