@@ -320,10 +320,10 @@ impl EventData {
                     "Indiquez la date et l'heure de fin, par exemple 2024-11-19T12:00.",
                 ));
             }
-            if let (Some(a), Some(b)) = (start, end) {
-                if let Err(m) = Session::new(a, b) {
-                    errors.push(err(format!("sessions[{i}].end"), m));
-                }
+            if let (Some(a), Some(b)) = (start, end)
+                && let Err(m) = Session::new(a, b)
+            {
+                errors.push(err(format!("sessions[{i}].end"), m));
             }
         }
         let pc = self.location.postal_code.trim();
@@ -347,13 +347,13 @@ impl EventData {
                 format!("Aucune commune ne correspond au code postal {pc}."),
             ));
         }
-        if let (Some(lat), Some(lon)) = (self.location.lat, self.location.lon) {
-            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                errors.push(err(
-                    "location.lat",
-                    "Les coordonnées du point sur la carte sont invalides.",
-                ));
-            }
+        if let (Some(lat), Some(lon)) = (self.location.lat, self.location.lon)
+            && (!(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon))
+        {
+            errors.push(err(
+                "location.lat",
+                "Les coordonnées du point sur la carte sont invalides.",
+            ));
         }
         if !self.online_url.is_empty() && !is_http_url(&self.online_url) {
             errors.push(err(
@@ -392,21 +392,21 @@ impl EventData {
                 "Saisissez un numéro de téléphone d'inscription valide.",
             ));
         }
-        if let Some(cap) = r.capacity {
-            if cap == 0 || cap > 100_000 {
-                errors.push(err(
-                    "registration.capacity",
-                    "La capacité doit être comprise entre 1 et 100 000 places par séance.",
-                ));
-            }
+        if let Some(cap) = r.capacity
+            && (cap == 0 || cap > 100_000)
+        {
+            errors.push(err(
+                "registration.capacity",
+                "La capacité doit être comprise entre 1 et 100 000 places par séance.",
+            ));
         }
-        if let Some(age) = self.safety.min_age {
-            if age > 99 {
-                errors.push(err(
-                    "safety.min_age",
-                    "L'âge minimum doit être compris entre 0 et 99 ans.",
-                ));
-            }
+        if let Some(age) = self.safety.min_age
+            && age > 99
+        {
+            errors.push(err(
+                "safety.min_age",
+                "L'âge minimum doit être compris entre 0 et 99 ans.",
+            ));
         }
         if complete {
             errors.extend(self.missing());

@@ -55,7 +55,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The letters a UAI's check character is drawn from (no I, O, Q).
@@ -92,7 +92,7 @@ impl Uai {
             .parse()
             .map_err(|_| "Numéro UAI illisible.".to_string())?;
         let expected = UAI_LETTERS[(n % 23) as usize] as char;
-        if letter.chars().next() != Some(expected) {
+        if !letter.starts_with(expected) {
             return Err(
                 "Ce numéro UAI n'est pas valide : la lettre ne correspond pas aux chiffres.".into(),
             );

@@ -24,10 +24,10 @@ impl SqliteStore {
         let path = url
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:");
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-            }
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)

@@ -138,16 +138,14 @@ const FILTER_KEYS: &[&str] = &[
 /// Reads the catalogue's filters. With `strict`, an unknown parameter is refused (the API); the site
 /// ignores them (tracking parameters and the like).
 pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
-    if strict {
-        if let Some((k, _)) = p.0.iter().find(|(k, _)| !FILTER_KEYS.contains(&k.as_str())) {
-            return Err(bad(
-                k,
-                format!(
-                    "Paramètre inconnu : « {k} ». Paramètres acceptés : {}.",
-                    FILTER_KEYS.join(", ")
-                ),
-            ));
-        }
+    if strict && let Some((k, _)) = p.0.iter().find(|(k, _)| !FILTER_KEYS.contains(&k.as_str())) {
+        return Err(bad(
+            k,
+            format!(
+                "Paramètre inconnu : « {k} ». Paramètres acceptés : {}.",
+                FILTER_KEYS.join(", ")
+            ),
+        ));
     }
     let t = territory();
     let regions = p.all("region");
@@ -210,13 +208,13 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
     }
     let from = date(p, "from")?;
     let to = date(p, "to")?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            return Err(bad(
-                "to",
-                "La date de fin de recherche doit suivre la date de début.".into(),
-            ));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(bad(
+            "to",
+            "La date de fin de recherche doit suivre la date de début.".into(),
+        ));
     }
     Ok(EventFilter {
         edition,
@@ -233,6 +231,26 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
         page: int("page", 1, 100_000, 1)?,
         per_page: int("per_page", 1, 100, 20)?,
     })
+}
+
+/// Parses checkbox values, reporting each unknown one on the field.
+fn parse_list<T>(
+    values: &[String],
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match parse(v) {
+            Some(x) => out.push(x),
+            None => errors.push(FieldError {
+                field: field.into(),
+                message: format!("Valeur inconnue : « {v} »."),
+            }),
+        }
+    }
+    out
 }
 
 /// The event form as typed, every field a string so that nothing typed is lost on an error.
@@ -415,38 +433,9 @@ impl EventForm {
                 None
             }),
         };
-        let list = |values: &[String], field: &str, errors: &mut Vec<FieldError>| -> Vec<String> {
-            values
-                .to_vec()
-                .into_iter()
-                .filter(|v| {
-                    let ok = match field {
-                        "sectors" => Sector::parse(v).is_some(),
-                        "audiences" => Audience::parse(v).is_some(),
-                        _ => Theme::parse(v).is_some(),
-                    };
-                    if !ok {
-                        errors.push(FieldError {
-                            field: field.into(),
-                            message: format!("Valeur inconnue : « {v} »."),
-                        });
-                    }
-                    ok
-                })
-                .collect()
-        };
-        let sectors: Vec<Sector> = list(&self.sectors, "sectors", &mut errors)
-            .iter()
-            .filter_map(|v| Sector::parse(v))
-            .collect();
-        let audiences: Vec<Audience> = list(&self.audiences, "audiences", &mut errors)
-            .iter()
-            .filter_map(|v| Audience::parse(v))
-            .collect();
-        let themes: Vec<Theme> = list(&self.themes, "themes", &mut errors)
-            .iter()
-            .filter_map(|v| Theme::parse(v))
-            .collect();
+        let sectors = parse_list(&self.sectors, "sectors", Sector::parse, &mut errors);
+        let audiences = parse_list(&self.audiences, "audiences", Audience::parse, &mut errors);
+        let themes = parse_list(&self.themes, "themes", Theme::parse, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }

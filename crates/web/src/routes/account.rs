@@ -127,15 +127,15 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
     if !errors.is_empty() {
         return Ok(signup_page(user, p, errors));
     }
-    if let Some(id) = &identifier {
-        if state.store.organisation_by_identifier(id).await?.is_some() {
-            // Joining needs the consent of a member: no silent duplicate, no silent join.
-            errors.add(
+    if let Some(id) = &identifier
+        && state.store.organisation_by_identifier(id).await?.is_some()
+    {
+        // Joining needs the consent of a member: no silent duplicate, no silent join.
+        errors.add(
                 "identifier",
                 "Cette organisation a déjà un compte sur la plateforme. Demandez à l'un de ses membres de vous inviter, ou écrivez à l'équipe de la Semaine de l'industrie.",
             );
-            return Ok(signup_page(user, p, errors));
-        }
+        return Ok(signup_page(user, p, errors));
     }
     if state.store.user_by_email(&email).await?.is_some() {
         errors.add(

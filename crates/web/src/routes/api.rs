@@ -300,13 +300,13 @@ async fn list_events(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<EventPage>> {
     let filter = event_filter(&Pairs::parse(q.as_deref().unwrap_or("")), true)?;
-    if let Some(year) = filter.edition {
-        if state.store.edition(year).await?.is_none() {
-            return Err(AppError::invalid(
-                "edition",
-                format!("L'édition {year} n'existe pas."),
-            ));
-        }
+    if let Some(year) = filter.edition
+        && state.store.edition(year).await?.is_none()
+    {
+        return Err(AppError::invalid(
+            "edition",
+            format!("L'édition {year} n'existe pas."),
+        ));
     }
     let (total, records) = state.store.search_events(&filter).await?;
     Ok(Json(EventPage {

@@ -282,6 +282,10 @@ fn communes_for(postal_code: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per form state; a builder would only rename the arguments"
+)]
 fn form_page(
     user: User,
     id: Option<i64>,

@@ -119,25 +119,29 @@ async fn fits_width(c: &Client) {
 }
 
 async fn wait_for_path(c: &Client, prefix: &str) -> String {
+    wait_for(c, |p| p.starts_with(prefix), prefix).await
+}
+
+async fn wait_for(c: &Client, ok: impl Fn(&str) -> bool, what: &str) -> String {
     for _ in 0..100 {
         let url = c.current_url().await.unwrap();
-        if url.path().starts_with(prefix) {
+        if ok(url.path()) {
             return url.path().to_string();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!(
-        "never reached {prefix}: at {}",
+        "never reached {what}: at {}",
         c.current_url().await.unwrap()
     );
 }
 
 async fn wait_text(c: &Client, selector: &str, needle: &str) {
     for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Css(selector)).await {
-            if e.text().await.unwrap_or_default().contains(needle) {
-                return;
-            }
+        if let Ok(e) = c.find(Locator::Css(selector)).await
+            && e.text().await.unwrap_or_default().contains(needle)
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -319,7 +323,15 @@ async fn the_whole_journey_in_chromium() {
         .click()
         .await
         .unwrap();
-    let path = wait_for_path(&c, "/espace/evenements/").await;
+    let path = wait_for(
+        &c,
+        |p| {
+            p.strip_prefix("/espace/evenements/")
+                .is_some_and(|id| id.parse::<i64>().is_ok())
+        },
+        "the saved draft",
+    )
+    .await;
     wait_text(&c, "main", "Brouillon enregistré").await;
     assert_eq!(
         c.find(Locator::Id("commune_code"))
@@ -349,7 +361,7 @@ async fn the_whole_journey_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for_path(&c, "/").await;
+    wait_for(&c, |p| p == "/", "the home page").await;
     c.goto(&format!("{base}/connexion")).await.unwrap();
     axe(&c, &axe_js).await;
     fill(&c, "email", "admin@dge.fr").await;
