@@ -23,6 +23,15 @@ grep -o 'url([^)]*)' "$src/dsfr.min.css" | grep -v 'data:' | sed -e 's/^url(//' 
   done
 # woff fallbacks are not shipped: every supported browser takes woff2; drop them from the stylesheet.
 sed -i -E 's/,url\(fonts\/[A-Za-z_-]+\.woff\) format\("woff"\)//g' "$dst/dsfr.min.css"
+# Utility icons used by the templates: only their rules and files, not the 1,900 icons of the set.
+ICONS="account-circle-line logout-box-r-line add-circle-line search-line calendar-line map-pin-2-line award-line add-line"
+: > "$dst/icons.min.css"
+for icon in $ICONS; do
+  rule=$(grep -o "\.fr-icon-$icon:after,\.fr-icon-$icon:before{-webkit-mask-image[^}]*}" "$src/utility/icons/icons.min.css" | head -n1)
+  rel=$(printf '%s' "$rule" | grep -o 'url([^)]*)' | head -n1 | sed -e 's/^url(\.\.\/\.\.\///' -e 's/)$//')
+  mkdir -p "$dst/$(dirname "$rel")"; cp "$src/$rel" "$dst/$rel"
+  printf '%s\n' "$rule" | sed 's#url(\.\./\.\./#url(#g' >> "$dst/icons.min.css"
+done
 cp node_modules/@gouvfr/dsfr/LICENSE.md "$dst/LICENSE.md" 2>/dev/null || true
 
 # --- Territory: regions, departments, communes with postal codes and coordinates ---
