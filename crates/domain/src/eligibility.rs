@@ -464,6 +464,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// A session on day d meets the dates condition exactly when d is inside the window.
+        #[test]
+        fn the_window_is_inclusive_at_both_ends(offset in -60i64..60, start_hour in 0u32..20, hours in 1u32..4) {
+            let edition = Edition::reference_2024();
+            let day = edition.eligible_from + chrono::Duration::days(offset);
+            let start = day.and_hms_opt(start_hour, 0, 0).unwrap();
+            let session = Session::new(start, start + chrono::Duration::hours(i64::from(hours))).unwrap();
+            let inside = |d: NaiveDate| d >= edition.eligible_from && d <= edition.eligible_to;
+            let report = check(&edition, &EligibilityInput {
+                sessions: &[session],
+                audiences: &[Audience::Jeunes],
+                free: Some(true),
+                industry_objective: Some(true),
+                title: "",
+                description: "",
+                at: at("2024-10-01T10:00:00+02:00"),
+            });
+            proptest::prop_assert_eq!(report.conditions[0].met, inside(session.start.date()) && inside(session.end.date()));
+        }
+    }
+
     #[test]
     fn a_weak_industry_signal_flags_but_never_refuses() {
         let edition = Edition::reference_2024();
