@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use si_domain::{Edition, EventData, Moderation};
 
+pub use backend::distance_km;
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -15,9 +15,10 @@ macro_rules! migrations {
     };
 }
 
+/// The migration after which every event's derived columns are recomputed in Rust.
+pub(crate) const REINDEX_AFTER: i64 = 3;
+
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] =
-    migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");

@@ -185,8 +185,23 @@ pub struct EventFilter {
     pub to: Option<NaiveDate>,
     /// Accessible to people with reduced mobility.
     pub accessible: Option<bool>,
+    /// Theme tags.
+    pub themes: Vec<si_domain::Theme>,
+    /// Centre of a `near` search.
+    pub near: Option<Near>,
     /// 1-based page.
     pub page: u32,
     /// Page size.
     pub per_page: u32,
+}
+
+/// A `near` search: events within `radius_km` of a point, nearest first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    /// Latitude of the centre.
+    pub lat: f64,
+    /// Longitude of the centre.
+    pub lon: f64,
+    /// Radius in kilometres.
+    pub radius_km: f64,
 }

@@ -28,4 +28,10 @@ impl PgStore {
     }
 }
 
-impl_store!(PgStore, PgRow, POSTGRES, " FOR UPDATE");
+impl_store!(
+    PgStore,
+    PgRow,
+    POSTGRES,
+    " FOR UPDATE",
+    crate::backend::Dialect::Postgres
+);

@@ -47,4 +47,10 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, SqliteRow, SQLITE, "");
+impl_store!(
+    SqliteStore,
+    SqliteRow,
+    SQLITE,
+    "",
+    crate::backend::Dialect::Sqlite
+);

@@ -394,6 +394,59 @@ async fn story(store: DynStore) {
         .unwrap();
     assert_eq!((total, page2.len()), (3, 1));
 
+    // Prefix matching: a word being typed already finds it.
+    assert_eq!(
+        search(EventFilter {
+            q: Some("metall".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        1
+    );
+    assert_eq!(
+        search(EventFilter {
+            q: Some("soudure lyon".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        0
+    );
+    assert_eq!(
+        search(EventFilter {
+            q: Some("\"'*:&|!()".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        3,
+        "query syntax is neutralised"
+    );
+    // Near Lyon (45.76, 4.84) within 30 km: Saint-Priest only; within 400 km, Marseille too, nearest first.
+    let near = |radius_km| {
+        Some(si_store::Near {
+            lat: 45.7578,
+            lon: 4.8320,
+            radius_km,
+        })
+    };
+    let (n, items) = search(EventFilter {
+        near: near(30.0),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(items[0].id, id);
+    let (n, items) = search(EventFilter {
+        near: near(400.0),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(n, 2);
+    assert_eq!(items[0].id, id);
+    assert_eq!(items[1].region.as_deref(), Some("93"));
+
     let trail = store.audit(id).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["create", "update", "submit", "label"]);

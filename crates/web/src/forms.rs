@@ -187,9 +187,7 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
             )
         })?),
     };
-    if p.get("near").is_some() || p.get("radius_km").is_some() {
-        return Err(bad("near", "La recherche par proximité (near, radius_km) n'est pas encore disponible : filtrez par département ou par région.".into()));
-    }
+    let near = near(p)?;
     let accessible = match p.get("accessible") {
         None => None,
         Some(v) => Some(boolean(v).ok_or_else(|| {
@@ -224,6 +222,8 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
         audiences: codes(p, "audience", Audience::parse, "Public")?,
         types: codes(p, "type", EventType::parse, "Type d'événement")?,
         sectors: codes(p, "sector", Sector::parse, "Secteur")?,
+        themes: codes(p, "theme", Theme::parse, "Thème")?,
+        near,
         formats: codes(p, "format", Format::parse, "Format")?,
         from,
         to,
@@ -251,6 +251,45 @@ fn parse_list<T>(
         }
     }
     out
+}
+
+/// Default radius of a `near` search, in kilometres.
+pub const DEFAULT_RADIUS_KM: f64 = 30.0;
+/// Largest radius accepted, in kilometres.
+const MAX_RADIUS_KM: f64 = 200.0;
+
+/// Reads `near` (a postal code, or a commune's INSEE code) and `radius_km`. A five-character value is
+/// first read as a postal code (its most populated commune), then as an INSEE code.
+fn near(p: &Pairs) -> Result<Option<si_store::Near>, AppError> {
+    let radius = match p.get("radius_km") {
+        None => DEFAULT_RADIUS_KM,
+        Some(v) => v
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_RADIUS_KM)
+            .ok_or_else(|| bad("radius_km", format!("Rayon invalide : « {v} ». Indiquez un nombre de kilomètres entre 1 et {MAX_RADIUS_KM}.")))?,
+    };
+    let Some(place) = p.get("near") else {
+        if p.get("radius_km").is_some() {
+            return Err(bad("near", "Indiquez aussi le lieu autour duquel chercher (near : code postal ou code INSEE de commune).".into()));
+        }
+        return Ok(None);
+    };
+    let t = territory();
+    let commune = t
+        .communes_by_postal_code(place)
+        .into_iter()
+        .next()
+        .or_else(|| t.commune(&place.to_uppercase()));
+    let c = commune.ok_or_else(|| {
+        bad("near", format!("Lieu inconnu : « {place} ». Indiquez un code postal (par exemple 69800) ou le code INSEE d'une commune (par exemple 69123)."))
+    })?;
+    Ok(Some(si_store::Near {
+        lat: c.lat,
+        lon: c.lon,
+        radius_km: radius,
+    }))
 }
 
 /// The event form as typed, every field a string so that nothing typed is lost on an error.

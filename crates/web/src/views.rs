@@ -138,6 +138,9 @@ pub struct EventView {
     pub public_status: String,
     /// Public page.
     pub url: String,
+    /// Distance from the centre of a `near` search, in kilometres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
 }
 
 /// Builds the public view of an event.
@@ -205,7 +208,27 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
         accessible: d.accessible,
         public_status: r.public_status.code().to_string(),
         url: format!("{}/evenements/{}", public_url.trim_end_matches('/'), r.id),
+        distance_km: None,
     }
+}
+
+/// Public views of search results, with their distance to the centre of a `near` search.
+pub fn result_views(
+    records: &[EventRecord],
+    near: Option<si_store::Near>,
+    public_url: &str,
+) -> Vec<EventView> {
+    records
+        .iter()
+        .map(|r| {
+            let mut v = event_view(r, public_url);
+            if let (Some(n), Some(lat), Some(lon)) = (near, v.location.lat, v.location.lon) {
+                v.distance_km =
+                    Some((si_store::distance_km(n.lat, n.lon, lat, lon) * 10.0).round() / 10.0);
+            }
+            v
+        })
+        .collect()
 }
 
 /// An organiser's own event: what they wrote, its states and its conditions now.

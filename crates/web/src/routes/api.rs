@@ -23,7 +23,9 @@ use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::forms::{Pairs, event_filter};
 use crate::routes::organiser::{owned_event, submit};
 use crate::routes::review::{decide, parse_decision};
-use crate::views::{ConditionView, EventView, MyEventView, event_view, my_event_view};
+use crate::views::{
+    ConditionView, EventView, MyEventView, event_view, my_event_view, result_views,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -287,7 +289,10 @@ struct EventPage {
         ("audience" = Option<Vec<String>>, Query, description = "Public cible"),
         ("type" = Option<Vec<String>>, Query, description = "Type d'événement"),
         ("sector" = Option<Vec<String>>, Query, description = "Secteur"),
+        ("theme" = Option<Vec<String>>, Query, description = "mixite, transition_ecologique"),
         ("format" = Option<Vec<String>>, Query, description = "presentiel, en_ligne, hybride"),
+        ("near" = Option<String>, Query, description = "Code postal ou code INSEE de commune : tri par distance"),
+        ("radius_km" = Option<f64>, Query, description = "Rayon autour de near, en km (30 par défaut, 200 au plus)"),
         ("from" = Option<String>, Query, description = "Date AAAA-MM-JJ"),
         ("to" = Option<String>, Query, description = "Date AAAA-MM-JJ"),
         ("accessible" = Option<bool>, Query, description = "Accessible PMR"),
@@ -313,10 +318,7 @@ async fn list_events(
         total,
         page: filter.page,
         per_page: filter.per_page,
-        items: records
-            .iter()
-            .map(|r| event_view(r, &state.config.public_url))
-            .collect(),
+        items: result_views(&records, filter.near, &state.config.public_url),
     }))
 }
 

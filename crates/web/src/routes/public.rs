@@ -45,7 +45,6 @@ struct Home {
     edition: Option<Edition>,
     open: Option<Edition>,
     labelled: u64,
-    regions: &'static [Region],
 }
 
 impl Home {
@@ -69,7 +68,6 @@ async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         edition,
         open,
         labelled,
-        regions: territory().regions(),
     }))
 }
 
@@ -108,6 +106,8 @@ pub(crate) struct FilterForm {
     pub types: Vec<String>,
     pub sectors: Vec<String>,
     pub formats: Vec<String>,
+    pub near: String,
+    pub radius: String,
 }
 
 #[derive(Template)]
@@ -226,6 +226,8 @@ async fn catalogue(
         types: pairs.all("type"),
         sectors: pairs.all("sector"),
         formats: pairs.all("format"),
+        near: pairs.get("near").unwrap_or("").to_string(),
+        radius: pairs.get("radius_km").unwrap_or("").to_string(),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -400,6 +400,12 @@ async fn catalogue_filters_refuse_unknown_values() {
         ("edition=deux", "edition"),
         ("couleur=rouge", "couleur"),
         ("accessible=peut-etre", "accessible"),
+        ("near=99999", "near"),
+        ("near=Lyon", "near"),
+        ("near=69800&radius_km=500", "radius_km"),
+        ("near=69800&radius_km=-3", "radius_km"),
+        ("radius_km=10", "near"),
+        ("theme=vert", "theme"),
     ] {
         let (s, r) = app.get_json(&format!("/api/v1/events?{q}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {r}");
