@@ -772,6 +772,13 @@ macro_rules! impl_store {
                     Ok((total as u64, items))
                 }
 
+                async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
+                    let q = filter_sql(f, $dialect);
+                    let sql = format!("{EVENT_SELECT}{}{} ORDER BY {} LIMIT {max}", q.joins, q.where_sql, q.order);
+                    let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
+                    rows.iter().map(event_from_row).collect()
+                }
+
                 async fn count_labelled(&self, edition: i32) -> StoreResult<u64> {
                     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE edition = $1 AND moderation = 'labelled'")
                         .bind(i64::from(edition))

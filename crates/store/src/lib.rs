@@ -134,6 +134,8 @@ pub trait Store: Send + Sync + 'static {
     async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events matching a filter, and their total.
     async fn search_events(&self, filter: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)>;
+    /// Every labelled event matching a filter (pagination ignored), up to `max`, in the filter's order.
+    async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.
     async fn count_labelled(&self, edition: i32) -> StoreResult<u64>;
     /// The audit trail of an event, oldest first.

@@ -5,6 +5,7 @@
 pub mod auth;
 mod csrf;
 pub mod error;
+pub mod exports;
 mod forms;
 mod pages;
 mod routes;
@@ -71,6 +72,10 @@ pub fn router(state: AppState) -> Router {
                 let doc = openapi.clone();
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
+        )
+        .route(
+            "/donnees/schema.json",
+            axum::routing::get(routes::feeds::table_schema),
         )
         .merge(static_files::router())
         .fallback(pages::not_found)

@@ -59,6 +59,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(eligibility))
         .routes(routes!(list_events))
         .routes(routes!(get_event))
+        .routes(routes!(crate::routes::feeds::events_ics))
+        .routes(routes!(crate::routes::feeds::events_csv))
+        .routes(routes!(crate::routes::feeds::events_json))
+        .routes(routes!(crate::routes::feeds::event_ics))
         .routes(routes!(communes))
         .routes(routes!(my_events, create_my_event))
         .routes(routes!(get_my_event, update_my_event))
@@ -279,26 +283,53 @@ struct EventPage {
     items: Vec<EventView>,
 }
 
-/// Labelled events, filtered. Repeat a parameter to accept several values (`region=84&region=11`).
-#[utoipa::path(get, path = "/api/v1/events", tag = "public",
-    params(
-        ("edition" = Option<i32>, Query, description = "Année de l'édition"),
-        ("q" = Option<String>, Query, description = "Texte libre (sans accents, racinisé)"),
-        ("region" = Option<Vec<String>>, Query, description = "Code INSEE de région"),
-        ("department" = Option<Vec<String>>, Query, description = "Code INSEE de département"),
-        ("audience" = Option<Vec<String>>, Query, description = "Public cible"),
-        ("type" = Option<Vec<String>>, Query, description = "Type d'événement"),
-        ("sector" = Option<Vec<String>>, Query, description = "Secteur"),
-        ("theme" = Option<Vec<String>>, Query, description = "mixite, transition_ecologique"),
-        ("format" = Option<Vec<String>>, Query, description = "presentiel, en_ligne, hybride"),
-        ("near" = Option<String>, Query, description = "Code postal ou code INSEE de commune : tri par distance"),
-        ("radius_km" = Option<f64>, Query, description = "Rayon autour de near, en km (30 par défaut, 200 au plus)"),
-        ("from" = Option<String>, Query, description = "Date AAAA-MM-JJ"),
-        ("to" = Option<String>, Query, description = "Date AAAA-MM-JJ"),
-        ("accessible" = Option<bool>, Query, description = "Accessible PMR"),
-        ("page" = Option<u32>, Query, description = "Page, à partir de 1"),
-        ("per_page" = Option<u32>, Query, description = "Taille de page, 100 au plus"),
-    ),
+/// The filters of the catalogue, shared by the list, the feeds and the exports. Repeat a parameter to
+/// accept several values (`region=84&region=11`); an unknown parameter or value answers 422.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the query string; requests are read by forms::event_filter, which keeps repeated keys"
+)]
+pub struct EventQuery {
+    /// Année de l'édition.
+    edition: Option<i32>,
+    /// Texte libre : sans accents, racinisé, classé par pertinence.
+    q: Option<String>,
+    /// Code INSEE de région (répétable).
+    region: Option<Vec<String>>,
+    /// Code INSEE de département (répétable).
+    department: Option<Vec<String>>,
+    /// Public cible (répétable) : scolaires, jeunes, etudiants, demandeurs_emploi, communaute_educative, professionnels_rh, grand_public.
+    audience: Option<Vec<String>>,
+    /// Type d'événement (répétable).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<Vec<String>>,
+    /// Secteur (répétable).
+    sector: Option<Vec<String>>,
+    /// Thématique (répétable) : mixite, transition_ecologique.
+    theme: Option<Vec<String>>,
+    /// Format (répétable) : presentiel, en_ligne, hybride.
+    format: Option<Vec<String>>,
+    /// Séances se terminant ce jour ou après (AAAA-MM-JJ).
+    from: Option<String>,
+    /// Séances commençant ce jour ou avant (AAAA-MM-JJ).
+    to: Option<String>,
+    /// Code postal ou code INSEE de commune : événements autour, du plus proche au plus lointain.
+    near: Option<String>,
+    /// Rayon autour de `near`, en km (30 par défaut, 200 au plus).
+    radius_km: Option<f64>,
+    /// Accessible aux personnes à mobilité réduite.
+    accessible: Option<bool>,
+    /// Page, à partir de 1.
+    page: Option<u32>,
+    /// Taille de page, 100 au plus (20 par défaut).
+    per_page: Option<u32>,
+}
+
+/// Labelled events, filtered and paginated.
+#[utoipa::path(get, path = "/api/v1/events", tag = "public", params(EventQuery),
     responses((status = 200, body = EventPage), (status = 422, body = ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api;
+pub mod feeds;
 pub mod organiser;
 pub mod public;
 pub mod review;

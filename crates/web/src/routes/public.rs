@@ -266,6 +266,7 @@ struct EventPage {
     region_name: String,
     department_name: String,
     edition: Option<Edition>,
+    json_ld: String,
 }
 
 impl EventPage {
@@ -325,6 +326,11 @@ async fn event_page(
     let (region_name, department_name) = crate::views::place_names(&record);
     let edition = state.store.edition(record.edition).await?;
     let e = event_view(&record, &state.config.public_url);
+    let json_ld = if published {
+        crate::exports::json_ld(&e, edition.as_ref(), &state.config.public_url)
+    } else {
+        String::new()
+    };
     Ok(render(&EventPage {
         page: Page::new(e.title.clone(), user.user, "evenements")
             .crumb("/", "Accueil")
@@ -334,6 +340,7 @@ async fn event_page(
         region_name,
         department_name,
         edition,
+        json_ld,
     }))
 }
 

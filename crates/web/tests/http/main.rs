@@ -354,6 +354,107 @@ async fn journey(app: TestApp) {
         .await;
     assert_eq!(list["total"], 0);
 
+    // Near Lyon's postal code 69003, within 20 km: found, with its distance; near Paris: not.
+    let (_, list) = app
+        .get_json(&format!(
+            "/api/v1/events?edition={}&near=69003&radius_km=20",
+            app.year
+        ))
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+    let d = list["items"][0]["distance_km"].as_f64().unwrap();
+    assert!(d > 3.0 && d < 20.0, "{d}");
+    let (_, list) = app
+        .get_json(&format!("/api/v1/events?edition={}&near=75056", app.year))
+        .await;
+    assert_eq!(list["total"], 0);
+    // French full text: accents and inflections do not matter.
+    let (_, list) = app
+        .get_json(&format!(
+            "/api/v1/events?edition={}&q=MOTEUR+usines",
+            app.year
+        ))
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+
+    // Feeds: iCalendar parsed by a real parser, CSV for French spreadsheets, JSON-LD on the page.
+    let resp = app
+        .get(
+            &format!("/api/v1/events.ics?edition={}&region=84", app.year),
+            None,
+        )
+        .await;
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let ics = support::body_text(resp).await;
+    assert!(
+        ics.contains("\r\n") && ics.lines().all(|l| l.len() <= 76),
+        "CRLF and folded lines"
+    );
+    let cal: icalendar::Calendar = ics.parse().expect("a real parser reads the feed");
+    let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), 1);
+    use icalendar::Component;
+    assert_eq!(
+        events[0].get_summary(),
+        Some("Visite de l'usine de moteurs")
+    );
+    assert_eq!(
+        events[0].get_uid(),
+        Some(format!("{id}-1@semaine-industrie.gouv.fr").as_str())
+    );
+    assert!(
+        events[0].property_value("SEQUENCE").is_some()
+            && events[0].property_value("DTSTAMP").is_some()
+    );
+    assert_eq!(events[0].property_value("STATUS"), Some("CONFIRMED"));
+    let single = support::body_text(
+        app.get(&format!("/evenements/{id}/calendrier.ics"), None)
+            .await,
+    )
+    .await;
+    assert!(single.parse::<icalendar::Calendar>().is_ok());
+    let csv = support::body_text(
+        app.get(&format!("/api/v1/events.csv?edition={}", app.year), None)
+            .await,
+    )
+    .await;
+    assert!(
+        csv.starts_with("\u{feff}id;numero_label;edition;titre"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 2);
+    let (s, json) = app
+        .get_json(&format!("/api/v1/events.json?edition={}", app.year))
+        .await;
+    assert_eq!(
+        (s, json.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    assert_eq!(
+        app.get_json("/api/v1/events.csv?region=99").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (_, page) = app.get_html(&format!("/evenements/{id}"), None).await;
+    let start = page.find("application/ld+json\">").unwrap() + "application/ld+json\">".len();
+    let ld: Value =
+        serde_json::from_str(&page[start..start + page[start..].find("</script>").unwrap()])
+            .unwrap();
+    assert_eq!(ld[0]["@type"], "Event");
+    assert_eq!(ld[0]["eventStatus"], "https://schema.org/EventScheduled");
+    assert_eq!(ld[0]["offers"]["price"], 0);
+    assert_eq!(ld[0]["location"]["address"]["postalCode"], "69800");
+    assert!(
+        ld[0]["startDate"].as_str().unwrap().ends_with("+01:00")
+            || ld[0]["startDate"].as_str().unwrap().ends_with("+02:00")
+    );
+    assert_eq!(
+        ld[0]["superEvent"]["name"],
+        format!("Semaine de l'industrie {}", app.year)
+    );
+
     // A refusal with its reason reaches the organiser.
     let (_, d2) = app
         .post_json(

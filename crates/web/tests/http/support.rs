@@ -274,3 +274,16 @@ impl TestApp {
         (status, String::from_utf8(bytes.to_vec()).unwrap())
     }
 }
+
+/// The body of a response as text.
+pub async fn body_text(resp: Response<Body>) -> String {
+    String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap()
+}
