@@ -283,6 +283,23 @@ struct EventPage {
     items: Vec<EventView>,
 }
 
+/// Reads the catalogue filters of an API call (strict), checking that the edition exists.
+pub(crate) async fn api_filter(
+    state: &AppState,
+    query: Option<&str>,
+) -> ApiResult<si_store::EventFilter> {
+    let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
+    if let Some(year) = filter.edition
+        && state.store.edition(year).await?.is_none()
+    {
+        return Err(AppError::invalid(
+            "edition",
+            format!("L'édition {year} n'existe pas."),
+        ));
+    }
+    Ok(filter)
+}
+
 /// The filters of the catalogue, shared by the list, the feeds and the exports. Repeat a parameter to
 /// accept several values (`region=84&region=11`); an unknown parameter or value answers 422.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -335,15 +352,7 @@ async fn list_events(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<EventPage>> {
-    let filter = event_filter(&Pairs::parse(q.as_deref().unwrap_or("")), true)?;
-    if let Some(year) = filter.edition
-        && state.store.edition(year).await?.is_none()
-    {
-        return Err(AppError::invalid(
-            "edition",
-            format!("L'édition {year} n'existe pas."),
-        ));
-    }
+    let filter = api_filter(&state, q.as_deref()).await?;
     let (total, records) = state.store.search_events(&filter).await?;
     Ok(Json(EventPage {
         total,

@@ -10,7 +10,6 @@ use si_store::EventFilter;
 use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, csv, ical};
-use crate::forms::{Pairs, event_filter};
 use crate::routes::api::EventQuery;
 use crate::views::{EventView, event_view};
 
@@ -21,15 +20,7 @@ async fn filtered(
     state: &AppState,
     query: Option<&str>,
 ) -> ApiResult<(EventFilter, Vec<si_store::EventRecord>)> {
-    let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
-    if let Some(year) = filter.edition {
-        if state.store.edition(year).await?.is_none() {
-            return Err(AppError::invalid(
-                "edition",
-                format!("L'édition {year} n'existe pas."),
-            ));
-        }
-    }
+    let filter = crate::routes::api::api_filter(state, query).await?;
     let records = state.store.search_all(&filter, EXPORT_MAX).await?;
     Ok((filter, records))
 }
