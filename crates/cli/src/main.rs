@@ -16,11 +16,7 @@ use si_web::{AppState, WebConfig};
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/semaine-industrie.db";
 
 #[derive(Parser)]
-#[command(
-    name = "semaine-industrie",
-    version,
-    about = "Plateforme de labellisation de la Semaine de l'industrie"
-)]
+#[command(name = "semaine-industrie", version, about = "Plateforme de labellisation de la Semaine de l'industrie")]
 struct Cli {
     /// sqlite://PATH (embedded, created if missing) or postgres://…
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -42,6 +38,9 @@ enum Command {
         /// Public address of the site, for absolute links.
         #[arg(long, env = "PUBLIC_URL")]
         public_url: Option<String>,
+        /// Map tiles URL template ({z}, {x}, {y}); "" for a map without tiles.
+        #[arg(long, env = "TILE_URL", default_value = si_web::DEFAULT_TILE_URL)]
+        tile_url: String,
     },
     /// Applies database migrations.
     Migrate,
@@ -103,65 +102,32 @@ enum TokenCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let store = si_store::connect(&cli.database_url)
-        .await
-        .with_context(|| "cannot open the database")?;
+    let store = si_store::connect(&cli.database_url).await.with_context(|| "cannot open the database")?;
     store.migrate().await?;
     match cli.command {
-        Command::Serve {
-            bind,
-            demo,
-            public_url,
-        } => serve(store, bind, demo, public_url).await,
+        Command::Serve { bind, demo, public_url, tile_url } => serve(store, bind, demo, public_url, tile_url).await,
         Command::Migrate => {
             eprintln!("Migrations appliquées.");
             Ok(())
         }
         Command::User {
-            command:
-                UserCommand::Create {
-                    email,
-                    role,
-                    region,
-                    organisation,
-                    department,
-                    kind,
-                    name,
-                },
+            command: UserCommand::Create { email, role, region, organisation, department, kind, name },
         } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
-            create_user(
-                &store,
-                &email,
-                &role,
-                region,
-                organisation,
-                &department,
-                &kind,
-                name,
-                password,
-            )
-            .await
+            create_user(&store, &email, &role, region, organisation, &department, &kind, name, password).await
         }
-        Command::Token {
-            command: TokenCommand::Create { email },
-        } => {
-            let user = store
-                .user_by_email(&email)
-                .await?
-                .with_context(|| format!("no account with email {email}"))?;
+        Command::Token { command: TokenCommand::Create { email } } => {
+            let user = store.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
             let state = AppState::new(store, WebConfig::default());
-            let token = si_web::auth::create_api_token(&state, user.id)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            let token =
+                si_web::auth::create_api_token(&state, user.id).await.map_err(|e| anyhow::anyhow!(e.message()))?;
             println!("{token}");
             Ok(())
         }
@@ -185,9 +151,8 @@ async fn create_user(
     name: Option<String>,
     password: String,
 ) -> anyhow::Result<()> {
-    let role = Role::parse(role).with_context(|| {
-        format!("unknown role {role:?}: organiser, regional_coordinator or national_admin")
-    })?;
+    let role = Role::parse(role)
+        .with_context(|| format!("unknown role {role:?}: organiser, regional_coordinator or national_admin"))?;
     if password.chars().count() < 12 {
         bail!("the password (read from standard input) must have at least 12 characters");
     }
@@ -210,12 +175,9 @@ async fn create_user(
             match store.organisation_by_name(&name).await? {
                 Some(o) => Some(o.id),
                 None => {
-                    let kind = OrganisationKind::parse(kind)
-                        .with_context(|| format!("unknown organisation kind {kind:?}"))?;
-                    if si_domain::territory::territory()
-                        .department(department)
-                        .is_none()
-                    {
+                    let kind =
+                        OrganisationKind::parse(kind).with_context(|| format!("unknown organisation kind {kind:?}"))?;
+                    if si_domain::territory::territory().department(department).is_none() {
                         bail!("unknown department {department:?}");
                     }
                     let o = store
@@ -232,18 +194,10 @@ async fn create_user(
         }
         _ => None,
     };
-    let password_hash =
-        tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?;
+    let password_hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?;
     let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
     let user = store
-        .create_user(&NewUser {
-            email: email.to_string(),
-            name,
-            password_hash,
-            role,
-            region,
-            organisation_id,
-        })
+        .create_user(&NewUser { email: email.to_string(), name, password_hash, role, region, organisation_id })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("Compte créé : {} ({})", user.email, user.role.label());
@@ -255,31 +209,24 @@ async fn serve(
     bind: SocketAddr,
     demo: bool,
     public_url: Option<String>,
+    tile_url: String,
 ) -> anyhow::Result<()> {
     if demo {
         demo::fill_if_empty(&store).await?;
     }
     let config = WebConfig {
-        public_url: public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bind}")),
-        secure_cookies: public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://")),
+        public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+        secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+        tile_url,
     };
     let app = si_web::router(AppState::new(store, config));
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("Semaine de l'industrie : http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 

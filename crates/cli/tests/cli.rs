@@ -24,70 +24,23 @@ fn user_and_token_creation() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     };
 
     assert!(run(&["migrate"], "").status.success());
-    let out = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "admin@dge.fr",
-            "--role",
-            "national_admin",
-        ],
-        "une phrase assez longue\n",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        run(&["user", "create", "--email", "admin@dge.fr", "--role", "national_admin"], "une phrase assez longue\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Too short a password, an unknown role, a coordinator without region: refused.
+    assert!(!run(&["user", "create", "--email", "x@dge.fr", "--role", "national_admin"], "court\n").status.success());
     assert!(
-        !run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "x@dge.fr",
-                "--role",
-                "national_admin"
-            ],
-            "court\n"
-        )
-        .status
-        .success()
+        !run(&["user", "create", "--email", "y@dge.fr", "--role", "roi"], "une phrase assez longue\n").status.success()
     );
     assert!(
-        !run(
-            &["user", "create", "--email", "y@dge.fr", "--role", "roi"],
-            "une phrase assez longue\n"
-        )
-        .status
-        .success()
-    );
-    assert!(
-        !run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "z@dge.fr",
-                "--role",
-                "regional_coordinator"
-            ],
-            "une phrase assez longue\n"
-        )
-        .status
-        .success()
+        !run(&["user", "create", "--email", "z@dge.fr", "--role", "regional_coordinator"], "une phrase assez longue\n")
+            .status
+            .success()
     );
     let out = run(
         &[
@@ -104,43 +57,21 @@ fn user_and_token_creation() {
         ],
         "une phrase assez longue\n",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The same email twice is refused.
     assert!(
-        !run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "admin@dge.fr",
-                "--role",
-                "national_admin"
-            ],
-            "une phrase assez longue\n"
-        )
-        .status
-        .success()
+        !run(&["user", "create", "--email", "admin@dge.fr", "--role", "national_admin"], "une phrase assez longue\n")
+            .status
+            .success()
     );
 
     let out = run(&["token", "create", "--email", "admin@dge.fr"], "");
     assert!(out.status.success());
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("si_") && token.len() > 40, "{token}");
-    assert!(
-        !run(&["token", "create", "--email", "personne@dge.fr"], "")
-            .status
-            .success()
-    );
+    assert!(!run(&["token", "create", "--email", "personne@dge.fr"], "").status.success());
 
     let out = run(&["demo", "--events", "25"], "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -24,25 +24,12 @@ pub fn easter(year: i32) -> NaiveDate {
 
 /// Whether a day is a public holiday in the given department.
 pub fn is_public_holiday(d: NaiveDate, department: Option<&str>) -> bool {
-    let fixed = [
-        (1, 1),
-        (5, 1),
-        (5, 8),
-        (7, 14),
-        (8, 15),
-        (11, 1),
-        (11, 11),
-        (12, 25),
-    ];
+    let fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)];
     if fixed.contains(&(d.month(), d.day())) {
         return true;
     }
     let e = easter(d.year());
-    let movable = [
-        e + Duration::days(1),
-        e + Duration::days(39),
-        e + Duration::days(50),
-    ];
+    let movable = [e + Duration::days(1), e + Duration::days(39), e + Duration::days(50)];
     if movable.contains(&d) {
         return true;
     }
@@ -86,21 +73,12 @@ mod tests {
     #[test]
     fn four_working_days() {
         // Friday 8 November 2024: Monday 11 November is a holiday → Tue 12, Wed 13, Thu 14, Fri 15.
-        assert_eq!(
-            add_working_days(d(2024, 11, 8), 4, Some("69")),
-            d(2024, 11, 15)
-        );
+        assert_eq!(add_working_days(d(2024, 11, 8), 4, Some("69")), d(2024, 11, 15));
         // Monday 18 November 2024 → Friday 22.
         assert_eq!(add_working_days(d(2024, 11, 18), 4, None), d(2024, 11, 22));
         // Alsace: 26 December counts as a holiday.
-        assert_eq!(
-            add_working_days(d(2024, 12, 23), 2, Some("67")),
-            d(2024, 12, 27)
-        );
-        assert_eq!(
-            add_working_days(d(2024, 12, 23), 2, Some("75")),
-            d(2024, 12, 26)
-        );
+        assert_eq!(add_working_days(d(2024, 12, 23), 2, Some("67")), d(2024, 12, 27));
+        assert_eq!(add_working_days(d(2024, 12, 23), 2, Some("75")), d(2024, 12, 26));
         assert!(is_public_holiday(d(2024, 5, 9), None)); // Ascension 2024
     }
 }

@@ -227,10 +227,7 @@ mod tests {
 
     #[test]
     fn parse_codes_reports_the_unknown_code() {
-        let ok = parse_codes(
-            &["jeunes".into(), "scolaires".into(), "jeunes".into()],
-            Audience::parse,
-        );
+        let ok = parse_codes(&["jeunes".into(), "scolaires".into(), "jeunes".into()], Audience::parse);
         assert_eq!(ok.unwrap(), vec![Audience::Scolaires, Audience::Jeunes]);
         let err = parse_codes(&["jeunes".into(), "martiens".into()], Audience::parse);
         assert_eq!(err.unwrap_err(), "martiens");

@@ -20,27 +20,17 @@ const MONTHS: [&str; 12] = [
     "novembre",
     "décembre",
 ];
-const WEEKDAYS: [&str; 7] = [
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-];
+const WEEKDAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
 
 /// « 3 novembre 2024 » (« 1er » for the first of the month).
 pub fn fr_date(d: NaiveDate) -> String {
-    let day = if d.day() == 1 {
-        "1er".to_string()
-    } else {
-        d.day().to_string()
-    };
+    let day = if d.day() == 1 { "1er".to_string() } else { d.day().to_string() };
     format!("{} {} {}", day, MONTHS[d.month0() as usize], d.year())
 }
 
 /// « mardi 19 novembre 2024 ».
 pub fn fr_weekday_date(d: NaiveDate) -> String {
-    format!(
-        "{} {}",
-        WEEKDAYS[d.weekday().num_days_from_monday() as usize],
-        fr_date(d)
-    )
+    format!("{} {}", WEEKDAYS[d.weekday().num_days_from_monday() as usize], fr_date(d))
 }
 
 /// « 9 h 00 ».
@@ -51,12 +41,7 @@ pub fn fr_time(t: NaiveDateTime) -> String {
 /// « mardi 19 novembre 2024, de 9 h 00 à 12 h 00 » or across days.
 pub fn fr_session(start: NaiveDateTime, end: NaiveDateTime) -> String {
     if start.date() == end.date() {
-        format!(
-            "{}, de {} à {}",
-            fr_weekday_date(start.date()),
-            fr_time(start),
-            fr_time(end)
-        )
+        format!("{}, de {} à {}", fr_weekday_date(start.date()), fr_time(start), fr_time(end))
     } else {
         format!(
             "du {} à {} au {} à {}",
@@ -77,9 +62,7 @@ pub fn fr_instant(at: DateTime<Utc>) -> String {
 /// The instant of a Paris wall-clock time; in the autumn overlap, the earlier one.
 pub fn paris_instant(local: NaiveDateTime) -> DateTime<Utc> {
     match PARIS.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.with_timezone(&Utc)
-        }
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
         // A time skipped by the spring change does not exist: take the same wall time an hour later.
         chrono::LocalResult::None => PARIS
             .from_local_datetime(&(local + chrono::Duration::hours(1)))
@@ -91,8 +74,7 @@ pub fn paris_instant(local: NaiveDateTime) -> DateTime<Utc> {
 
 /// RFC 3339 with the Paris offset, as the API shows instants.
 pub fn rfc3339_paris(at: DateTime<Utc>) -> String {
-    at.with_timezone(&PARIS)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    at.with_timezone(&PARIS).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// The IANA zone of a region's legal time (overseas regions differ from Paris).
@@ -124,13 +106,8 @@ mod tests {
     fn french_formats() {
         let d = NaiveDate::from_ymd_opt(2024, 11, 1).unwrap();
         assert_eq!(fr_date(d), "1er novembre 2024");
-        assert_eq!(
-            fr_weekday_date(NaiveDate::from_ymd_opt(2024, 11, 18).unwrap()),
-            "lundi 18 novembre 2024"
-        );
-        let deadline = DateTime::parse_from_rfc3339("2024-11-12T23:59:59+01:00")
-            .unwrap()
-            .with_timezone(&Utc);
+        assert_eq!(fr_weekday_date(NaiveDate::from_ymd_opt(2024, 11, 18).unwrap()), "lundi 18 novembre 2024");
+        let deadline = DateTime::parse_from_rfc3339("2024-11-12T23:59:59+01:00").unwrap().with_timezone(&Utc);
         assert_eq!(fr_instant(deadline), "12 novembre 2024 à 23 h 59");
         assert_eq!(rfc3339_paris(deadline), "2024-11-12T23:59:59+01:00");
     }
@@ -138,15 +115,9 @@ mod tests {
     #[test]
     fn paris_instants_follow_daylight_saving() {
         let summer = parse_local_datetime("2024-09-20T00:00").unwrap();
-        assert_eq!(
-            paris_instant(summer).to_rfc3339(),
-            "2024-09-19T22:00:00+00:00"
-        );
+        assert_eq!(paris_instant(summer).to_rfc3339(), "2024-09-19T22:00:00+00:00");
         let winter = parse_local_datetime("2024-11-12T23:59:59").unwrap();
-        assert_eq!(
-            paris_instant(winter).to_rfc3339(),
-            "2024-11-12T22:59:59+00:00"
-        );
+        assert_eq!(paris_instant(winter).to_rfc3339(), "2024-11-12T22:59:59+00:00");
         assert!(parse_local_datetime("19/11/2024").is_none());
     }
 }

@@ -60,15 +60,7 @@ impl Edition {
     /// The reference edition of the seed: 13th edition, 18–24 November 2024.
     pub fn reference_2024() -> Edition {
         let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).expect("valid date");
-        Edition::from_week(
-            2024,
-            13,
-            "Avec l'industrie, fabrique ton avenir !",
-            d(11, 18),
-            15,
-            d(9, 20),
-            d(11, 12),
-        )
+        Edition::from_week(2024, 13, "Avec l'industrie, fabrique ton avenir !", d(11, 18), 15, d(9, 20), d(11, 12))
     }
 
     /// « du 18 au 24 novembre 2024 ».
@@ -90,33 +82,17 @@ impl Edition {
     pub fn validate(&self) -> Vec<(&'static str, String)> {
         let mut errors = Vec::new();
         if self.week_end < self.week_start {
-            errors.push((
-                "week_end",
-                "La fin de la semaine doit suivre son début.".to_string(),
-            ));
+            errors.push(("week_end", "La fin de la semaine doit suivre son début.".to_string()));
         }
         if self.eligible_from > self.week_start || self.eligible_to < self.week_end {
-            errors.push((
-                "eligible_from",
-                "La période éligible doit contenir la semaine elle-même.".to_string(),
-            ));
+            errors.push(("eligible_from", "La période éligible doit contenir la semaine elle-même.".to_string()));
         }
         if self.opens_at >= self.deadline {
-            errors.push((
-                "opens_at",
-                "L'ouverture de la labellisation doit précéder la date limite.".to_string(),
-            ));
+            errors.push(("opens_at", "L'ouverture de la labellisation doit précéder la date limite.".to_string()));
         }
-        let window_end = paris_instant(
-            self.eligible_to
-                .and_hms_opt(23, 59, 59)
-                .expect("valid time"),
-        );
+        let window_end = paris_instant(self.eligible_to.and_hms_opt(23, 59, 59).expect("valid time"));
         if self.deadline > window_end {
-            errors.push((
-                "deadline",
-                "La date limite ne peut pas suivre la fin de la période éligible.".to_string(),
-            ));
+            errors.push(("deadline", "La date limite ne peut pas suivre la fin de la période éligible.".to_string()));
         }
         if self.theme.trim().is_empty() {
             errors.push(("theme", "Indiquez le thème de l'édition.".to_string()));
@@ -129,17 +105,11 @@ impl Edition {
 pub fn fr_range(from: NaiveDate, to: NaiveDate) -> String {
     use chrono::Datelike;
     if from.year() == to.year() && from.month() == to.month() {
-        let day = if from.day() == 1 {
-            "1er".to_string()
-        } else {
-            from.day().to_string()
-        };
+        let day = if from.day() == 1 { "1er".to_string() } else { from.day().to_string() };
         format!("du {} au {}", day, fr_date(to))
     } else if from.year() == to.year() {
         let full = fr_date(from);
-        let without_year = full
-            .trim_end_matches(&format!(" {}", from.year()))
-            .to_string();
+        let without_year = full.trim_end_matches(&format!(" {}", from.year())).to_string();
         format!("du {} au {}", without_year, fr_date(to))
     } else {
         format!("du {} au {}", fr_date(from), fr_date(to))
@@ -153,10 +123,7 @@ mod tests {
     #[test]
     fn reference_edition_matches_the_seed() {
         let e = Edition::reference_2024();
-        assert_eq!(
-            e.eligible_from,
-            NaiveDate::from_ymd_opt(2024, 11, 3).unwrap()
-        );
+        assert_eq!(e.eligible_from, NaiveDate::from_ymd_opt(2024, 11, 3).unwrap());
         assert_eq!(e.eligible_to, NaiveDate::from_ymd_opt(2024, 12, 9).unwrap());
         assert_eq!(e.deadline.to_rfc3339(), "2024-11-12T22:59:59+00:00");
         assert_eq!(e.week_label(), "du 18 au 24 novembre 2024");
@@ -171,8 +138,7 @@ mod tests {
         let fields: Vec<_> = e.validate().into_iter().map(|(f, _)| f).collect();
         assert!(fields.contains(&"eligible_from"));
         assert!(
-            fields.contains(&"deadline")
-                || e.deadline <= paris_instant(e.eligible_to.and_hms_opt(23, 59, 59).unwrap())
+            fields.contains(&"deadline") || e.deadline <= paris_instant(e.eligible_to.and_hms_opt(23, 59, 59).unwrap())
         );
     }
 }

@@ -97,11 +97,7 @@ pub fn check(edition: &Edition, input: &EligibilityInput<'_>) -> EligibilityRepo
         free(input.free),
         deadline(edition, input.at),
     ];
-    EligibilityReport {
-        eligible: conditions.iter().all(|c| c.met),
-        conditions,
-        industry_signal: signal,
-    }
+    EligibilityReport { eligible: conditions.iter().all(|c| c.met), conditions, industry_signal: signal }
 }
 
 fn condition(code: ConditionCode, met: bool, message: String) -> Condition {
@@ -123,11 +119,7 @@ fn dates(edition: &Edition, sessions: &[Session]) -> Condition {
     }
     let inside = |d: NaiveDate| d >= edition.eligible_from && d <= edition.eligible_to;
     for (i, s) in sessions.iter().enumerate() {
-        let which = if sessions.len() > 1 {
-            format!("La séance n° {}", i + 1)
-        } else {
-            "La séance".to_string()
-        };
+        let which = if sessions.len() > 1 { format!("La séance n° {}", i + 1) } else { "La séance".to_string() };
         if !inside(s.start.date()) {
             return condition(
                 code,
@@ -152,17 +144,11 @@ fn dates(edition: &Edition, sessions: &[Session]) -> Condition {
         }
     }
     let in_week = |d: NaiveDate| d >= edition.week_start && d <= edition.week_end;
-    if sessions
-        .iter()
-        .all(|s| in_week(s.start.date()) && in_week(s.end.date()))
-    {
+    if sessions.iter().all(|s| in_week(s.start.date()) && in_week(s.end.date())) {
         condition(
             code,
             true,
-            format!(
-                "L'événement a lieu pendant la Semaine de l'industrie ({}).",
-                edition.week_label()
-            ),
+            format!("L'événement a lieu pendant la Semaine de l'industrie ({}).", edition.week_label()),
         )
     } else {
         condition(
@@ -186,11 +172,7 @@ fn audiences(audiences: &[Audience]) -> Condition {
         )
     } else {
         let names: Vec<&str> = audiences.iter().map(|a| a.label()).collect();
-        condition(
-            ConditionCode::Audiences,
-            true,
-            format!("Ouvert à : {}.", names.join(", ").to_lowercase()),
-        )
+        condition(ConditionCode::Audiences, true, format!("Ouvert à : {}.", names.join(", ").to_lowercase()))
     }
 }
 
@@ -200,7 +182,8 @@ fn industry(declared: Option<bool>, signal: &IndustrySignal) -> Condition {
         return condition(
             code,
             false,
-            "Confirmez que l'événement a pour objectif d'informer et de communiquer sur l'industrie et ses métiers.".into(),
+            "Confirmez que l'événement a pour objectif d'informer et de communiquer sur l'industrie et ses métiers."
+                .into(),
         );
     }
     if signal.weak {
@@ -210,11 +193,7 @@ fn industry(declared: Option<bool>, signal: &IndustrySignal) -> Condition {
             "Objectif déclaré. Le titre et la description parlent peu d'industrie : précisez les métiers, les savoir-faire ou le site présentés, le comité y sera attentif.".into(),
         )
     } else {
-        condition(
-            code,
-            true,
-            "Objectif déclaré, et la description présente bien l'industrie et ses métiers.".into(),
-        )
+        condition(code, true, "Objectif déclaré, et la description présente bien l'industrie et ses métiers.".into())
     }
 }
 
@@ -224,9 +203,14 @@ fn free(free: Option<bool>) -> Condition {
         Some(false) => condition(
             ConditionCode::Free,
             false,
-            "L'événement doit être gratuit pour tous les participants : supprimez toute participation financière.".into(),
+            "L'événement doit être gratuit pour tous les participants : supprimez toute participation financière."
+                .into(),
         ),
-        None => condition(ConditionCode::Free, false, "Indiquez si l'événement est gratuit pour tous les participants.".into()),
+        None => condition(
+            ConditionCode::Free,
+            false,
+            "Indiquez si l'événement est gratuit pour tous les participants.".into(),
+        ),
     }
 }
 
@@ -253,14 +237,7 @@ fn deadline(edition: &Edition, at: DateTime<Utc>) -> Condition {
             ),
         )
     } else {
-        condition(
-            code,
-            true,
-            format!(
-                "Dépôt possible jusqu'au {} (heure de Paris).",
-                fr_instant(edition.deadline)
-            ),
-        )
+        condition(code, true, format!("Dépôt possible jusqu'au {} (heure de Paris).", fr_instant(edition.deadline)))
     }
 }
 
@@ -270,17 +247,11 @@ mod tests {
     use crate::dates::parse_local_datetime;
 
     fn s(start: &str, end: &str) -> Session {
-        Session::new(
-            parse_local_datetime(start).unwrap(),
-            parse_local_datetime(end).unwrap(),
-        )
-        .unwrap()
+        Session::new(parse_local_datetime(start).unwrap(), parse_local_datetime(end).unwrap()).unwrap()
     }
 
     fn at(rfc: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(rfc).unwrap().with_timezone(&Utc)
     }
 
     struct Case {
@@ -311,10 +282,7 @@ mod tests {
     fn the_rules_of_the_2024_edition() {
         use ConditionCode::*;
         let cases = vec![
-            Case {
-                message_contains: Some((Dates, "pendant la Semaine de l'industrie")),
-                ..ok_case("inside the week")
-            },
+            Case { message_contains: Some((Dates, "pendant la Semaine de l'industrie")), ..ok_case("inside the week") },
             Case {
                 sessions: vec![s("2024-11-03T09:00", "2024-11-03T12:00")],
                 message_contains: Some((Dates, "période de tolérance")),
@@ -343,66 +311,30 @@ mod tests {
                 ..ok_case("a session ending the day after the window closes")
             },
             Case {
-                sessions: vec![
-                    s("2024-11-19T09:00", "2024-11-19T12:00"),
-                    s("2024-12-12T09:00", "2024-12-12T12:00"),
-                ],
+                sessions: vec![s("2024-11-19T09:00", "2024-11-19T12:00"), s("2024-12-12T09:00", "2024-12-12T12:00")],
                 failed: &[Dates],
                 message_contains: Some((Dates, "séance n° 2")),
                 ..ok_case("several sessions, one outside")
             },
             Case {
-                sessions: vec![
-                    s("2024-11-18T09:00", "2024-11-18T12:00"),
-                    s("2024-11-25T09:00", "2024-11-25T12:00"),
-                ],
+                sessions: vec![s("2024-11-18T09:00", "2024-11-18T12:00"), s("2024-11-25T09:00", "2024-11-25T12:00")],
                 message_contains: Some((Dates, "tolérance")),
                 ..ok_case("one session in the week, one in the tolerance")
             },
-            Case {
-                sessions: vec![],
-                failed: &[Dates],
-                ..ok_case("no session")
-            },
-            Case {
-                audiences: vec![],
-                failed: &[Audiences],
-                ..ok_case("no audience")
-            },
-            Case {
-                free: Some(false),
-                failed: &[Free],
-                ..ok_case("not free")
-            },
-            Case {
-                free: None,
-                failed: &[Free],
-                ..ok_case("free not answered")
-            },
-            Case {
-                industry: Some(false),
-                failed: &[Industry],
-                ..ok_case("no industry declaration")
-            },
-            Case {
-                industry: None,
-                failed: &[Industry],
-                ..ok_case("industry not answered")
-            },
-            Case {
-                at: "2024-11-12T23:59:59+01:00",
-                ..ok_case("at the deadline")
-            },
+            Case { sessions: vec![], failed: &[Dates], ..ok_case("no session") },
+            Case { audiences: vec![], failed: &[Audiences], ..ok_case("no audience") },
+            Case { free: Some(false), failed: &[Free], ..ok_case("not free") },
+            Case { free: None, failed: &[Free], ..ok_case("free not answered") },
+            Case { industry: Some(false), failed: &[Industry], ..ok_case("no industry declaration") },
+            Case { industry: None, failed: &[Industry], ..ok_case("industry not answered") },
+            Case { at: "2024-11-12T23:59:59+01:00", ..ok_case("at the deadline") },
             Case {
                 at: "2024-11-13T00:00:00+01:00",
                 failed: &[Deadline],
                 message_contains: Some((Deadline, "est dépassée")),
                 ..ok_case("one second after the deadline")
             },
-            Case {
-                at: "2024-11-12T22:59:59Z",
-                ..ok_case("the deadline given in UTC")
-            },
+            Case { at: "2024-11-12T22:59:59Z", ..ok_case("the deadline given in UTC") },
             Case {
                 at: "2024-11-12T23:30:00Z",
                 failed: &[Deadline],
@@ -414,10 +346,7 @@ mod tests {
                 message_contains: Some((Deadline, "ouvre le 20 septembre 2024")),
                 ..ok_case("before labelling opens")
             },
-            Case {
-                at: "2024-09-20T00:00:00+02:00",
-                ..ok_case("the moment labelling opens")
-            },
+            Case { at: "2024-09-20T00:00:00+02:00", ..ok_case("the moment labelling opens") },
             Case {
                 sessions: vec![s("2024-12-20T09:00", "2024-12-20T12:00")],
                 audiences: vec![],
@@ -441,25 +370,12 @@ mod tests {
             };
             let report = check(&edition, &input);
             let failed: Vec<ConditionCode> = report.failed().iter().map(|c| c.code).collect();
-            assert_eq!(
-                failed, c.failed,
-                "case « {} »: {:#?}",
-                c.name, report.conditions
-            );
+            assert_eq!(failed, c.failed, "case « {} »: {:#?}", c.name, report.conditions);
             assert_eq!(report.eligible, c.failed.is_empty(), "case « {} »", c.name);
             assert_eq!(report.conditions.len(), 5);
             if let Some((code, needle)) = c.message_contains {
-                let msg = &report
-                    .conditions
-                    .iter()
-                    .find(|x| x.code == code)
-                    .unwrap()
-                    .message;
-                assert!(
-                    msg.contains(needle),
-                    "case « {} »: « {msg} » lacks « {needle} »",
-                    c.name
-                );
+                let msg = &report.conditions.iter().find(|x| x.code == code).unwrap().message;
+                assert!(msg.contains(needle), "case « {} »: « {msg} » lacks « {needle} »", c.name);
             }
         }
     }
@@ -504,10 +420,6 @@ mod tests {
         );
         assert!(report.eligible);
         assert!(report.industry_signal.weak);
-        assert!(
-            report.conditions[2]
-                .message
-                .contains("parlent peu d'industrie")
-        );
+        assert!(report.conditions[2].message.contains("parlent peu d'industrie"));
     }
 }

@@ -47,10 +47,7 @@ pub struct FieldError {
 }
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError { field: field.into(), message: message.into() }
 }
 
 /// A session as typed: local date-times as text, kept even when unreadable so nothing is lost.
@@ -249,13 +246,9 @@ impl EventData {
 
     /// Fills the commune from the postal code when it serves exactly one commune; trims text.
     pub fn normalise(&mut self) {
-        for s in [
-            &mut self.title,
-            &mut self.summary,
-            &mut self.online_url,
-            &mut self.contact.email,
-            &mut self.contact.phone,
-        ] {
+        for s in
+            [&mut self.title, &mut self.summary, &mut self.online_url, &mut self.contact.email, &mut self.contact.phone]
+        {
             *s = s.trim().to_string();
         }
         self.description = self.description.trim_end().replace("\r\n", "\n");
@@ -273,8 +266,7 @@ impl EventData {
         self.audiences.dedup();
         self.themes.sort();
         self.themes.dedup();
-        self.sessions
-            .retain(|s| !(s.start.trim().is_empty() && s.end.trim().is_empty()));
+        self.sessions.retain(|s| !(s.start.trim().is_empty() && s.end.trim().is_empty()));
     }
 
     /// Errors in what was typed. With `complete`, also what is missing to submit.
@@ -284,10 +276,7 @@ impl EventData {
         if len(&self.title) > TITLE_MAX {
             errors.push(err(
                 "title",
-                format!(
-                    "Le titre ne doit pas dépasser {TITLE_MAX} caractères (il en compte {}).",
-                    len(&self.title)
-                ),
+                format!("Le titre ne doit pas dépasser {TITLE_MAX} caractères (il en compte {}).", len(&self.title)),
             ));
         }
         if len(&self.summary) > SUMMARY_MAX {
@@ -302,7 +291,10 @@ impl EventData {
         if len(&self.description) > DESCRIPTION_MAX {
             errors.push(err(
                 "description",
-                format!("La description ne doit pas dépasser {DESCRIPTION_MAX} caractères (elle en compte {}).", len(&self.description)),
+                format!(
+                    "La description ne doit pas dépasser {DESCRIPTION_MAX} caractères (elle en compte {}).",
+                    len(&self.description)
+                ),
             ));
         }
         for (i, s) in self.sessions.iter().enumerate() {
@@ -328,69 +320,48 @@ impl EventData {
         }
         let pc = self.location.postal_code.trim();
         if !pc.is_empty() && (pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit())) {
-            errors.push(err(
-                "location.postal_code",
-                "Le code postal s'écrit avec 5 chiffres, par exemple 69800.",
-            ));
+            errors.push(err("location.postal_code", "Le code postal s'écrit avec 5 chiffres, par exemple 69800."));
         } else if !self.location.commune_code.trim().is_empty() {
             match self.commune() {
-                None => errors.push(err("location.commune_code", "Cette commune est inconnue : choisissez-la dans la liste proposée pour le code postal.")),
+                None => errors.push(err(
+                    "location.commune_code",
+                    "Cette commune est inconnue : choisissez-la dans la liste proposée pour le code postal.",
+                )),
                 Some(c) if !pc.is_empty() && !c.postal_codes.iter().any(|p| p == pc) => errors.push(err(
                     "location.commune_code",
-                    format!("La commune {} ne correspond pas au code postal {pc} : choisissez-la dans la liste.", c.name),
+                    format!(
+                        "La commune {} ne correspond pas au code postal {pc} : choisissez-la dans la liste.",
+                        c.name
+                    ),
                 )),
                 Some(_) => {}
             }
         } else if !pc.is_empty() && territory().communes_by_postal_code(pc).is_empty() {
-            errors.push(err(
-                "location.postal_code",
-                format!("Aucune commune ne correspond au code postal {pc}."),
-            ));
+            errors.push(err("location.postal_code", format!("Aucune commune ne correspond au code postal {pc}.")));
         }
         if let (Some(lat), Some(lon)) = (self.location.lat, self.location.lon)
             && (!(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon))
         {
-            errors.push(err(
-                "location.lat",
-                "Les coordonnées du point sur la carte sont invalides.",
-            ));
+            errors.push(err("location.lat", "Les coordonnées du point sur la carte sont invalides."));
         }
         if !self.online_url.is_empty() && !is_http_url(&self.online_url) {
-            errors.push(err(
-                "online_url",
-                "Le lien doit être une adresse web complète, commençant par https://.",
-            ));
+            errors.push(err("online_url", "Le lien doit être une adresse web complète, commençant par https://."));
         }
         if !self.contact.email.is_empty() && !is_email(&self.contact.email) {
-            errors.push(err(
-                "contact.email",
-                "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
-            ));
+            errors.push(err("contact.email", "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."));
         }
         if !self.contact.phone.is_empty() && !is_phone(&self.contact.phone) {
-            errors.push(err(
-                "contact.phone",
-                "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89.",
-            ));
+            errors.push(err("contact.phone", "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89."));
         }
         let r = &self.registration;
         if !r.url.is_empty() && !is_http_url(&r.url) {
-            errors.push(err(
-                "registration.url",
-                "Le lien d'inscription doit commencer par https://.",
-            ));
+            errors.push(err("registration.url", "Le lien d'inscription doit commencer par https://."));
         }
         if !r.email.is_empty() && !is_email(&r.email) {
-            errors.push(err(
-                "registration.email",
-                "Saisissez une adresse électronique d'inscription valide.",
-            ));
+            errors.push(err("registration.email", "Saisissez une adresse électronique d'inscription valide."));
         }
         if !r.phone.is_empty() && !is_phone(&r.phone) {
-            errors.push(err(
-                "registration.phone",
-                "Saisissez un numéro de téléphone d'inscription valide.",
-            ));
+            errors.push(err("registration.phone", "Saisissez un numéro de téléphone d'inscription valide."));
         }
         if let Some(cap) = r.capacity
             && (cap == 0 || cap > 100_000)
@@ -403,10 +374,7 @@ impl EventData {
         if let Some(age) = self.safety.min_age
             && age > 99
         {
-            errors.push(err(
-                "safety.min_age",
-                "L'âge minimum doit être compris entre 0 et 99 ans.",
-            ));
+            errors.push(err("safety.min_age", "L'âge minimum doit être compris entre 0 et 99 ans."));
         }
         if complete {
             errors.extend(self.missing());
@@ -433,10 +401,7 @@ impl EventData {
             errors.push(err("type", "Choisissez le type d'événement."));
         }
         match self.format {
-            None => errors.push(err(
-                "format",
-                "Indiquez si l'événement a lieu en présentiel, en ligne ou les deux.",
-            )),
+            None => errors.push(err("format", "Indiquez si l'événement a lieu en présentiel, en ligne ou les deux.")),
             Some(f) => {
                 if matches!(f, Format::Presentiel | Format::Hybride) && self.commune().is_none() {
                     errors.push(err(
@@ -445,25 +410,21 @@ impl EventData {
                     ));
                 }
                 if matches!(f, Format::EnLigne | Format::Hybride) && self.online_url.is_empty() {
-                    errors.push(err(
-                        "online_url",
-                        "Indiquez le lien de connexion ou la page où le trouver.",
-                    ));
+                    errors.push(err("online_url", "Indiquez le lien de connexion ou la page où le trouver."));
                 }
             }
         }
         if self.accessible.is_none() {
-            errors.push(err(
-                "accessible",
-                "Indiquez si le lieu est accessible aux personnes à mobilité réduite.",
-            ));
+            errors.push(err("accessible", "Indiquez si le lieu est accessible aux personnes à mobilité réduite."));
         }
         let r = &self.registration;
         match r.mode {
-            RegistrationMode::External if r.url.is_empty() && r.email.is_empty() && r.phone.is_empty() => errors.push(err(
-                "registration.url",
-                "Indiquez comment s'inscrire : un lien, une adresse électronique ou un numéro de téléphone.",
-            )),
+            RegistrationMode::External if r.url.is_empty() && r.email.is_empty() && r.phone.is_empty() => {
+                errors.push(err(
+                    "registration.url",
+                    "Indiquez comment s'inscrire : un lien, une adresse électronique ou un numéro de téléphone.",
+                ))
+            }
             RegistrationMode::Platform if r.capacity.is_none() => {
                 errors.push(err("registration.capacity", "Indiquez le nombre de places par séance."))
             }
@@ -509,9 +470,7 @@ impl EventData {
 
 /// An absolute http(s) URL with a host.
 pub fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     matches!(rest, Some(r) if r.split('/').next().is_some_and(|h| h.contains('.') && !h.contains(' ')))
 }
 
@@ -531,9 +490,7 @@ pub fn is_email(s: &str) -> bool {
 /// A French or international phone number.
 pub fn is_phone(s: &str) -> bool {
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    s.chars()
-        .all(|c| c.is_ascii_digit() || " .-+()".contains(c))
-        && (10..=15).contains(&digits.len())
+    s.chars().all(|c| c.is_ascii_digit() || " .-+()".contains(c)) && (10..=15).contains(&digits.len())
 }
 
 #[cfg(test)]
@@ -548,21 +505,12 @@ mod tests {
             event_type: Some(EventType::VisiteEntreprise),
             audiences: vec![Audience::Scolaires],
             format: Some(Format::Presentiel),
-            location: Location {
-                postal_code: "69800".into(),
-                ..Default::default()
-            },
-            sessions: vec![SessionInput {
-                start: "2024-11-19T09:00".into(),
-                end: "2024-11-19T12:00".into(),
-            }],
+            location: Location { postal_code: "69800".into(), ..Default::default() },
+            sessions: vec![SessionInput { start: "2024-11-19T09:00".into(), end: "2024-11-19T12:00".into() }],
             free: Some(true),
             industry_objective: Some(true),
             accessible: Some(true),
-            contact: Contact {
-                email: "contact@usine.fr".into(),
-                phone: String::new(),
-            },
+            contact: Contact { email: "contact@usine.fr".into(), phone: String::new() },
             ..Default::default()
         }
     }
@@ -573,10 +521,7 @@ mod tests {
         e.normalise();
         assert_eq!(e.location.commune_code, "69290");
         let place = e.place().unwrap();
-        assert_eq!(
-            (place.department.as_str(), place.region.as_str()),
-            ("69", "84")
-        );
+        assert_eq!((place.department.as_str(), place.region.as_str()), ("69", "84"));
         assert!(e.validate(true).is_empty(), "{:?}", e.validate(true));
     }
 
@@ -588,15 +533,7 @@ mod tests {
         e.contact.email = "pas-une-adresse".into();
         e.location.postal_code = "6980".into();
         let fields: Vec<String> = e.validate(false).into_iter().map(|f| f.field).collect();
-        assert_eq!(
-            fields,
-            [
-                "title",
-                "sessions[0].end",
-                "location.postal_code",
-                "contact.email"
-            ]
-        );
+        assert_eq!(fields, ["title", "sessions[0].end", "location.postal_code", "contact.email"]);
     }
 
     #[test]

@@ -70,32 +70,22 @@ impl Uai {
     pub fn parse(input: &str) -> Result<Uai, String> {
         let s = input.trim().to_ascii_uppercase();
         if s.is_empty() {
-            return Err("Indiquez le numéro UAI de l'établissement (7 chiffres et une lettre, par exemple 0750655E).".into());
+            return Err(
+                "Indiquez le numéro UAI de l'établissement (7 chiffres et une lettre, par exemple 0750655E).".into()
+            );
         }
         // Check the shape before splitting: a non-ASCII character would make the split panic.
         if s.len() != 8 || !s.is_ascii() {
-            return Err(
-                "Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E."
-                    .into(),
-            );
+            return Err("Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E.".into());
         }
         let (num, letter) = s.split_at(7);
-        if !num.bytes().all(|b| b.is_ascii_digit())
-            || !letter.bytes().all(|b| b.is_ascii_alphabetic())
-        {
-            return Err(
-                "Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E."
-                    .into(),
-            );
+        if !num.bytes().all(|b| b.is_ascii_digit()) || !letter.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err("Le numéro UAI s'écrit avec 7 chiffres suivis d'une lettre, par exemple 0750655E.".into());
         }
-        let n: u32 = num
-            .parse()
-            .map_err(|_| "Numéro UAI illisible.".to_string())?;
+        let n: u32 = num.parse().map_err(|_| "Numéro UAI illisible.".to_string())?;
         let expected = UAI_LETTERS[(n % 23) as usize] as char;
         if !letter.starts_with(expected) {
-            return Err(
-                "Ce numéro UAI n'est pas valide : la lettre ne correspond pas aux chiffres.".into(),
-            );
+            return Err("Ce numéro UAI n'est pas valide : la lettre ne correspond pas aux chiffres.".into());
         }
         Ok(Uai(s))
     }
@@ -125,10 +115,7 @@ impl fmt::Display for Uai {
 
 /// Makes a valid SIRET from its first 13 digits by computing the Luhn key (demo data, tests).
 pub fn complete_siret(first13: &str) -> String {
-    (0..10)
-        .map(|k| format!("{first13}{k}"))
-        .find(|s| luhn(s))
-        .expect("one Luhn key always exists")
+    (0..10).map(|k| format!("{first13}{k}")).find(|s| luhn(s)).expect("one Luhn key always exists")
 }
 
 #[cfg(test)]

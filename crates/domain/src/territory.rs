@@ -76,20 +76,13 @@ impl Territory {
         let regions = regions
             .lines()
             .filter_map(|l| l.split_once('\t'))
-            .map(|(code, name)| Region {
-                code: code.into(),
-                name: name.into(),
-            })
+            .map(|(code, name)| Region { code: code.into(), name: name.into() })
             .collect();
         let departments = departments
             .lines()
             .filter_map(|l| {
                 let f: Vec<&str> = l.split('\t').collect();
-                (f.len() >= 3).then(|| Department {
-                    code: f[0].into(),
-                    region: f[1].into(),
-                    name: f[2].into(),
-                })
+                (f.len() >= 3).then(|| Department { code: f[0].into(), region: f[1].into(), name: f[2].into() })
             })
             .collect();
         let communes: Vec<Commune> = communes
@@ -101,11 +94,7 @@ impl Territory {
                     name: f[1].into(),
                     department: f[2].into(),
                     region: f[3].into(),
-                    postal_codes: f[4]
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect(),
+                    postal_codes: f[4].split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
                     lat: f[5].parse().unwrap_or(46.6),
                     lon: f[6].parse().unwrap_or(2.4),
                     approximate: f[7] == "1",
@@ -125,13 +114,7 @@ impl Territory {
         for list in by_postal_code.values_mut() {
             list.sort_by_key(|&i| std::cmp::Reverse(communes[i].population));
         }
-        Territory {
-            regions,
-            departments,
-            communes,
-            by_code,
-            by_postal_code,
-        }
+        Territory { regions, departments, communes, by_code, by_postal_code }
     }
 
     /// The 18 regions.
@@ -156,9 +139,7 @@ impl Territory {
 
     /// A department by code.
     pub fn department(&self, code: &str) -> Option<&Department> {
-        self.departments
-            .iter()
-            .find(|d| d.code.eq_ignore_ascii_case(code))
+        self.departments.iter().find(|d| d.code.eq_ignore_ascii_case(code))
     }
 
     /// A commune by INSEE code.
@@ -176,16 +157,12 @@ impl Territory {
 
     /// Name of a region, or its code when unknown.
     pub fn region_name(&self, code: &str) -> String {
-        self.region(code)
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| code.to_string())
+        self.region(code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
     }
 
     /// Name of a department, or its code when unknown.
     pub fn department_name(&self, code: &str) -> String {
-        self.department(code)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| code.to_string())
+        self.department(code).map(|d| d.name.clone()).unwrap_or_else(|| code.to_string())
     }
 }
 
@@ -206,10 +183,7 @@ mod tests {
     fn postal_code_lookup_and_derivation() {
         let t = territory();
         let lyon = t.commune("69123").expect("Lyon");
-        assert_eq!(
-            (lyon.department.as_str(), lyon.region.as_str()),
-            ("69", "84")
-        );
+        assert_eq!((lyon.department.as_str(), lyon.region.as_str()), ("69", "84"));
         assert!(!lyon.approximate);
         let list = t.communes_by_postal_code("75011");
         assert_eq!(list[0].code, "75056");

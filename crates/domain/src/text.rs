@@ -46,10 +46,7 @@ pub fn stem(word: &str) -> String {
 /// The folded, stemmed terms of a text, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let folded = strip_accents(text);
-    words(&folded)
-        .filter(|w| !STOP_WORDS.contains(w))
-        .map(stem)
-        .collect()
+    words(&folded).filter(|w| !STOP_WORDS.contains(w)).map(stem).collect()
 }
 
 /// The text as stored for search: its terms separated by spaces, each surrounded by spaces so that a
@@ -66,9 +63,8 @@ pub fn search_document(parts: &[&str]) -> String {
 }
 
 const STOP_WORDS: &[&str] = &[
-    "le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "a", "au", "aux", "en", "pour",
-    "par", "sur", "avec", "dans", "ce", "ces", "cette", "nos", "notre", "vos", "votre", "est",
-    "sont", "qui", "que", "se",
+    "le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "a", "au", "aux", "en", "pour", "par", "sur",
+    "avec", "dans", "ce", "ces", "cette", "nos", "notre", "vos", "votre", "est", "sont", "qui", "que", "se",
 ];
 
 /// Words and jobs of industry. Each entry is folded and stemmed once, so that any inflection matches.
@@ -203,26 +199,16 @@ pub fn industry_signal(title: &str, description: &str) -> IndustrySignal {
     let mut matched = Vec::new();
     for text in [title, description] {
         let lower = text.to_lowercase();
-        for original in lower
-            .split(|c: char| !c.is_alphanumeric() && c != '-')
-            .filter(|w| !w.is_empty())
-        {
+        for original in lower.split(|c: char| !c.is_alphanumeric() && c != '-').filter(|w| !w.is_empty()) {
             for t in terms(original) {
-                if LEXICON_STEMS.contains(&t)
-                    && seen.insert(t)
-                    && !matched.iter().any(|m| m == original)
-                {
+                if LEXICON_STEMS.contains(&t) && seen.insert(t) && !matched.iter().any(|m| m == original) {
                     matched.push(original.to_string());
                 }
             }
         }
     }
     let score = seen.len();
-    IndustrySignal {
-        score,
-        matched,
-        weak: score < IndustrySignal::STRONG,
-    }
+    IndustrySignal { score, matched, weak: score < IndustrySignal::STRONG }
 }
 
 #[cfg(test)]
@@ -246,10 +232,7 @@ mod tests {
 
     #[test]
     fn industry_signal_names_the_words_it_matched() {
-        let s = industry_signal(
-            "Visite de l'usine de soudure",
-            "Découvrez nos métiers de technicien.",
-        );
+        let s = industry_signal("Visite de l'usine de soudure", "Découvrez nos métiers de technicien.");
         assert!(!s.weak, "{s:?}");
         assert!(s.matched.contains(&"usine".to_string()));
         assert!(s.matched.contains(&"soudure".to_string()));

@@ -47,10 +47,7 @@ pub(crate) struct IndexColumns {
 pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumns {
     let place = data.place();
     let sessions = data.parsed_sessions();
-    let commune = place
-        .as_ref()
-        .map(|p| p.commune.clone())
-        .unwrap_or_default();
+    let commune = place.as_ref().map(|p| p.commune.clone()).unwrap_or_default();
     let mut codes: Vec<(&'static str, &'static str)> = Vec::new();
     codes.extend(data.audiences.iter().map(|a| ("audience", a.code())));
     codes.extend(data.sectors.iter().map(|s| ("sector", s.code())));
@@ -66,21 +63,9 @@ pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumn
         first_day: sessions.iter().map(|s| s.start.date()).min(),
         last_day: sessions.iter().map(|s| s.end.date()).max(),
         // Online-only events have no place on a map, whatever address was typed.
-        lat: place
-            .as_ref()
-            .filter(|_| data.format != Some(si_domain::Format::EnLigne))
-            .map(|p| p.lat),
-        lon: place
-            .as_ref()
-            .filter(|_| data.format != Some(si_domain::Format::EnLigne))
-            .map(|p| p.lon),
-        search: search_document(&[
-            &data.title,
-            &data.summary,
-            &data.description,
-            organisation,
-            &commune,
-        ]),
+        lat: place.as_ref().filter(|_| data.format != Some(si_domain::Format::EnLigne)).map(|p| p.lat),
+        lon: place.as_ref().filter(|_| data.format != Some(si_domain::Format::EnLigne)).map(|p| p.lon),
+        search: search_document(&[&data.title, &data.summary, &data.description, organisation, &commune]),
         codes,
     }
 }
@@ -112,40 +97,20 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
         if values.is_empty() {
             return String::new();
         }
-        let ps: Vec<String> = values
-            .into_iter()
-            .map(|v| next(params, Param::Text(v)))
-            .collect();
+        let ps: Vec<String> = values.into_iter().map(|v| next(params, Param::Text(v))).collect();
         format!(" AND {column} IN ({})", ps.join(", "))
     };
     let clause = any_of(&mut params, "e.region", f.regions.clone());
     sql.push_str(&clause);
     let clause = any_of(&mut params, "e.department", f.departments.clone());
     sql.push_str(&clause);
-    let clause = any_of(
-        &mut params,
-        "e.event_type",
-        f.types.iter().map(|t| t.code().to_string()).collect(),
-    );
+    let clause = any_of(&mut params, "e.event_type", f.types.iter().map(|t| t.code().to_string()).collect());
     sql.push_str(&clause);
-    let clause = any_of(
-        &mut params,
-        "e.format",
-        f.formats.iter().map(|t| t.code().to_string()).collect(),
-    );
+    let clause = any_of(&mut params, "e.format", f.formats.iter().map(|t| t.code().to_string()).collect());
     sql.push_str(&clause);
     for (kind, values) in [
-        (
-            "audience",
-            f.audiences
-                .iter()
-                .map(|a| a.code().to_string())
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "sector",
-            f.sectors.iter().map(|a| a.code().to_string()).collect(),
-        ),
+        ("audience", f.audiences.iter().map(|a| a.code().to_string()).collect::<Vec<_>>()),
+        ("sector", f.sectors.iter().map(|a| a.code().to_string()).collect()),
     ] {
         let inner = any_of(&mut params, "c.code", values);
         if !inner.is_empty() {
@@ -171,11 +136,7 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
             .map(si_domain::text::terms)
             .unwrap_or_default()
             .into_iter()
-            .map(|t| {
-                t.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .collect::<String>()
-            })
+            .map(|t| t.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
             .filter(|t| !t.is_empty())
             .collect();
     if !terms.is_empty() {
@@ -183,26 +144,16 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
         // that a word being typed already finds results); both backends tokenise on the same spaces.
         match dialect {
             Dialect::Sqlite => {
-                let query = terms
-                    .iter()
-                    .map(|t| format!("\"{t}\"*"))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
+                let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND ");
                 let p = next(&mut params, Param::Text(query));
                 joins.push_str(" JOIN events_fts ON events_fts.rowid = e.id");
                 sql.push_str(&format!(" AND events_fts MATCH {p}"));
                 order = "bm25(events_fts), e.first_day, e.id".into();
             }
             Dialect::Postgres => {
-                let query = terms
-                    .iter()
-                    .map(|t| format!("{t}:*"))
-                    .collect::<Vec<_>>()
-                    .join(" & ");
+                let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
                 let p = next(&mut params, Param::Text(query));
-                sql.push_str(&format!(
-                    " AND to_tsvector('simple', e.search) @@ to_tsquery('simple', {p})"
-                ));
+                sql.push_str(&format!(" AND to_tsvector('simple', e.search) @@ to_tsquery('simple', {p})"));
                 order = format!(
                     "ts_rank(to_tsvector('simple', e.search), to_tsquery('simple', {p})) DESC, e.first_day, e.id"
                 );
@@ -224,20 +175,13 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
         let lat_max = next(&mut params, Param::Float(near.lat + dlat));
         let lon_min = next(&mut params, Param::Float(near.lon - dlon));
         let lon_max = next(&mut params, Param::Float(near.lon + dlon));
-        let d2 = format!(
-            "((e.lat - {lat}) * (e.lat - {lat}) + (e.lon - {lon}) * {kp} * (e.lon - {lon}) * {kp})"
-        );
+        let d2 = format!("((e.lat - {lat}) * (e.lat - {lat}) + (e.lon - {lon}) * {kp} * (e.lon - {lon}) * {kp})");
         sql.push_str(&format!(
             " AND e.lat BETWEEN {lat_min} AND {lat_max} AND e.lon BETWEEN {lon_min} AND {lon_max} AND {d2} <= {r2}"
         ));
         order = format!("{d2}, e.first_day, e.id");
     }
-    FilterSql {
-        joins,
-        where_sql: sql,
-        order,
-        params,
-    }
+    FilterSql { joins, where_sql: sql, order, params }
 }
 
 /// Great-circle distance in kilometres (haversine), for display.
@@ -271,7 +215,8 @@ pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.edition, e.organisation_id
      e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
      e.decision_reason, e.created_at, e.updated_at FROM events e JOIN organisations o ON o.id = e.organisation_id";
 
-pub(crate) const USER_SELECT: &str = "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified FROM users";
+pub(crate) const USER_SELECT: &str =
+    "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified FROM users";
 
 /// Expands the [`crate::Store`] implementation for one backend.
 ///

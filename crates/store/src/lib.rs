@@ -67,10 +67,7 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_edition(&self, edition: &Edition) -> StoreResult<()>;
 
     /// The organisation with this SIRET or UAI.
-    async fn organisation_by_identifier(
-        &self,
-        identifier: &str,
-    ) -> StoreResult<Option<Organisation>>;
+    async fn organisation_by_identifier(&self, identifier: &str) -> StoreResult<Option<Organisation>>;
     /// The organisation with this exact name (command line).
     async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>>;
     /// One organisation.
@@ -86,18 +83,9 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;
 
     /// Records a browser session (only the hash of its id is kept).
-    async fn create_web_session(
-        &self,
-        id_hash: &str,
-        user_id: i64,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn create_web_session(&self, id_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// The person of a live browser session.
-    async fn web_session_user(
-        &self,
-        id_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<User>>;
+    async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// Ends a browser session.
     async fn delete_web_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Records an API token (only its hash is kept).
@@ -106,13 +94,7 @@ pub trait Store: Send + Sync + 'static {
     async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
 
     /// Creates a draft.
-    async fn create_event(
-        &self,
-        edition: i32,
-        organisation_id: i64,
-        actor: i64,
-        data: &EventData,
-    ) -> StoreResult<i64>;
+    async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64>;
     /// Replaces an event's content; `Conflict` unless it is a draft or awaiting changes.
     async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<()>;
     /// One event, whatever its state.
@@ -141,12 +123,7 @@ pub trait Store: Send + Sync + 'static {
     /// The audit trail of an event, oldest first.
     async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Inserts already-labelled events in one transaction (demo data and benchmarks).
-    async fn insert_labelled(
-        &self,
-        edition: i32,
-        events: &[(i64, EventData)],
-        at: DateTime<Utc>,
-    ) -> StoreResult<u64>;
+    async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData)], at: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// A moderation move requested by a person.
@@ -180,26 +157,17 @@ pub mod testing {
     ) -> anyhow::Result<(String, Pin<Box<dyn Future<Output = ()> + Send>>)> {
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let name = format!(
-            "si_test_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let name = format!("si_test_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let mut conn = sqlx::PgConnection::connect(base_url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
-        let (prefix, _) = base_url
-            .rsplit_once('/')
-            .ok_or_else(|| anyhow::anyhow!("bad database URL"))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+        let (prefix, _) = base_url.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("bad database URL"))?;
         let url = format!("{prefix}/{name}");
         let base = base_url.to_string();
         let drop = Box::pin(async move {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
             }
         });
         Ok((url, drop))

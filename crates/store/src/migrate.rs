@@ -19,6 +19,8 @@ macro_rules! migrations {
 pub(crate) const REINDEX_AFTER: i64 = 3;
 
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
+pub(crate) const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
+pub(crate) const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");

@@ -2,10 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use si_domain::{
-    Audience, EventData, EventType, Format, Moderation, OrganisationKind, PublicStatus, Role,
-    Sector,
-};
+use si_domain::{Audience, EventData, EventType, Format, Moderation, OrganisationKind, PublicStatus, Role, Sector};
 
 /// An organisation.
 #[derive(Debug, Clone, Serialize)]

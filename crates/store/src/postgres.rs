@@ -16,10 +16,7 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to a `postgres://` URL.
     pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
-            .await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         Ok(PgStore { pool })
     }
 
@@ -28,10 +25,4 @@ impl PgStore {
     }
 }
 
-impl_store!(
-    PgStore,
-    PgRow,
-    POSTGRES,
-    " FOR UPDATE",
-    crate::backend::Dialect::Postgres
-);
+impl_store!(PgStore, PgRow, POSTGRES, " FOR UPDATE", crate::backend::Dialect::Postgres);

@@ -4,9 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::backend::impl_store;
@@ -21,9 +19,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (and creates if missing) the database of a `sqlite://PATH` URL.
     pub async fn connect(url: &str) -> Result<SqliteStore, sqlx::Error> {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:");
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
         if let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
         {
@@ -35,10 +31,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -47,10 +40,4 @@ impl SqliteStore {
     }
 }
 
-impl_store!(
-    SqliteStore,
-    SqliteRow,
-    SQLITE,
-    "",
-    crate::backend::Dialect::Sqlite
-);
+impl_store!(SqliteStore, SqliteRow, SQLITE, "", crate::backend::Dialect::Sqlite);

@@ -14,21 +14,12 @@ fn event(title: &str, postal_code: &str, day: &str) -> EventData {
         event_type: Some(EventType::VisiteEntreprise),
         audiences: vec![Audience::Scolaires, Audience::Jeunes],
         format: Some(Format::Presentiel),
-        location: Location {
-            postal_code: postal_code.into(),
-            ..Default::default()
-        },
-        sessions: vec![SessionInput {
-            start: format!("{day}T09:00"),
-            end: format!("{day}T12:00"),
-        }],
+        location: Location { postal_code: postal_code.into(), ..Default::default() },
+        sessions: vec![SessionInput { start: format!("{day}T09:00"), end: format!("{day}T12:00") }],
         free: Some(true),
         industry_objective: Some(true),
         accessible: Some(true),
-        contact: Contact {
-            email: "contact@exemple.fr".into(),
-            phone: String::new(),
-        },
+        contact: Contact { email: "contact@exemple.fr".into(), phone: String::new() },
         ..Default::default()
     };
     e.normalise();
@@ -61,15 +52,7 @@ async fn story(store: DynStore) {
         })
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
-    assert_eq!(
-        store
-            .organisation_by_identifier("11002001300014")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        org.id
-    );
+    assert_eq!(store.organisation_by_identifier("11002001300014").await.unwrap().unwrap().id, org.id);
 
     let user = store
         .create_user(&NewUser {
@@ -83,15 +66,7 @@ async fn story(store: DynStore) {
         .await
         .unwrap();
     assert_eq!(user.email, "orga@exemple.fr");
-    assert_eq!(
-        store
-            .user_by_email("ORGA@exemple.fr")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        user.id
-    );
+    assert_eq!(store.user_by_email("ORGA@exemple.fr").await.unwrap().unwrap().id, user.id);
     let again = store
         .create_user(&NewUser {
             email: "orga@exemple.fr".into(),
@@ -117,35 +92,20 @@ async fn story(store: DynStore) {
 
     // Sessions and tokens.
     let now = Utc::now();
-    store
-        .create_web_session("h1", user.id, now + Duration::hours(1))
-        .await
-        .unwrap();
-    store
-        .create_web_session("h0", user.id, now - Duration::hours(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.web_session_user("h1", now).await.unwrap().unwrap().id,
-        user.id
-    );
+    store.create_web_session("h1", user.id, now + Duration::hours(1)).await.unwrap();
+    store.create_web_session("h0", user.id, now - Duration::hours(1)).await.unwrap();
+    assert_eq!(store.web_session_user("h1", now).await.unwrap().unwrap().id, user.id);
     assert!(store.web_session_user("h0", now).await.unwrap().is_none());
     store.delete_web_session("h1").await.unwrap();
     assert!(store.web_session_user("h1", now).await.unwrap().is_none());
     store.create_api_token("t1", user.id).await.unwrap();
-    assert_eq!(
-        store.api_token_user("t1").await.unwrap().unwrap().id,
-        user.id
-    );
+    assert_eq!(store.api_token_user("t1").await.unwrap().unwrap().id, user.id);
     assert!(store.api_token_user("t2").await.unwrap().is_none());
 
     // Draft → submitted → labelled, with derived region and an audit trail.
     let mut data = event("Visite de l'usine de Saint-Priest", "69800", "2024-11-19");
     data.normalise();
-    let id = store
-        .create_event(2024, org.id, user.id, &data)
-        .await
-        .unwrap();
+    let id = store.create_event(2024, org.id, user.id, &data).await.unwrap();
     let rec = store.event(id).await.unwrap().unwrap();
     assert_eq!(rec.moderation, Moderation::Draft);
     assert_eq!(rec.region.as_deref(), Some("84"));
@@ -154,78 +114,31 @@ async fn story(store: DynStore) {
     data.summary = "Résumé modifié.".into();
     store.update_event(id, user.id, &data).await.unwrap();
     let at = Utc::now();
-    let t = |from: &'static [Moderation], to, action| Transition {
-        id,
-        actor: user.id,
-        from,
-        to,
-        action,
-        reason: None,
-        at,
-    };
-    store
-        .transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit"))
-        .await
-        .unwrap();
+    let t =
+        |from: &'static [Moderation], to, action| Transition { id, actor: user.id, from, to, action, reason: None, at };
+    store.transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit")).await.unwrap();
+    assert!(matches!(store.update_event(id, user.id, &data).await, Err(StoreError::Conflict(_))));
     assert!(matches!(
-        store.update_event(id, user.id, &data).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert!(matches!(
-        store
-            .transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit"))
-            .await,
+        store.transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit")).await,
         Err(StoreError::Conflict(_))
     ));
     let queue = store.review_queue(None).await.unwrap();
     assert_eq!(queue.len(), 1);
-    assert_eq!(
-        store
-            .review_queue(Some(&["84".to_string()]))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .review_queue(Some(&["11".to_string()]))
-            .await
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(store.review_queue(Some(&["84".to_string()])).await.unwrap().len(), 1);
+    assert_eq!(store.review_queue(Some(&["11".to_string()])).await.unwrap().len(), 0);
     // Not public before labelling.
-    let f = EventFilter {
-        edition: Some(2024),
-        page: 1,
-        per_page: 20,
-        ..Default::default()
-    };
+    let f = EventFilter { edition: Some(2024), page: 1, per_page: 20, ..Default::default() };
     assert_eq!(store.search_events(&f).await.unwrap().0, 0);
-    let labelled = store
-        .decide(id, admin.id, Decision::Label, None, Utc::now())
-        .await
-        .unwrap();
+    let labelled = store.decide(id, admin.id, Decision::Label, None, Utc::now()).await.unwrap();
     assert_eq!(labelled.moderation, Moderation::Labelled);
     assert_eq!(labelled.label_number.as_deref(), Some("SI-2024-00001"));
     assert!(matches!(
-        store
-            .decide(id, admin.id, Decision::Refuse, Some("x"), Utc::now())
-            .await,
+        store.decide(id, admin.id, Decision::Refuse, Some("x"), Utc::now()).await,
         Err(StoreError::Conflict(_))
     ));
 
     // A second event refused with its reason.
-    let id2 = store
-        .create_event(
-            2024,
-            org.id,
-            user.id,
-            &event("Atelier", "75011", "2024-11-20"),
-        )
-        .await
-        .unwrap();
+    let id2 = store.create_event(2024, org.id, user.id, &event("Atelier", "75011", "2024-11-20")).await.unwrap();
     let t2 = Transition {
         id: id2,
         actor: user.id,
@@ -236,213 +149,54 @@ async fn story(store: DynStore) {
         at,
     };
     store.transition(&t2).await.unwrap();
-    let refused = store
-        .decide(
-            id2,
-            admin.id,
-            Decision::Refuse,
-            Some("Événement payant."),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        refused.decision_reason.as_deref(),
-        Some("Événement payant.")
-    );
+    let refused = store.decide(id2, admin.id, Decision::Refuse, Some("Événement payant."), Utc::now()).await.unwrap();
+    assert_eq!(refused.decision_reason.as_deref(), Some("Événement payant."));
     assert_eq!(refused.label_number, None);
 
     // Bulk labelled events continue the numbering.
     let bulk: Vec<(i64, EventData)> = vec![
-        (
-            org.id,
-            event("Soudure et métallurgie", "13001", "2024-11-21"),
-        ),
+        (org.id, event("Soudure et métallurgie", "13001", "2024-11-21")),
         (org.id, event("Forum des métiers", "59000", "2024-12-01")),
     ];
-    assert_eq!(
-        store
-            .insert_labelled(2024, &bulk, Utc::now())
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(store.insert_labelled(2024, &bulk, Utc::now()).await.unwrap(), 2);
     assert_eq!(store.count_labelled(2024).await.unwrap(), 3);
 
     // Public search: filters and French text.
     let search = |f: EventFilter| {
         let store = store.clone();
-        async move {
-            store
-                .search_events(&EventFilter {
-                    page: 1,
-                    per_page: 20,
-                    ..f
-                })
-                .await
-                .unwrap()
-        }
+        async move { store.search_events(&EventFilter { page: 1, per_page: 20, ..f }).await.unwrap() }
     };
     assert_eq!(search(EventFilter::default()).await.0, 3);
-    assert_eq!(
-        search(EventFilter {
-            regions: vec!["93".into()],
-            ..Default::default()
-        })
-        .await
-        .0,
-        1
-    );
-    assert_eq!(
-        search(EventFilter {
-            regions: vec!["93".into(), "84".into()],
-            ..Default::default()
-        })
-        .await
-        .0,
-        2
-    );
-    assert_eq!(
-        search(EventFilter {
-            departments: vec!["59".into()],
-            ..Default::default()
-        })
-        .await
-        .0,
-        1
-    );
-    assert_eq!(
-        search(EventFilter {
-            audiences: vec![Audience::Scolaires],
-            ..Default::default()
-        })
-        .await
-        .0,
-        3
-    );
-    assert_eq!(
-        search(EventFilter {
-            audiences: vec![Audience::GrandPublic],
-            ..Default::default()
-        })
-        .await
-        .0,
-        0
-    );
-    assert_eq!(
-        search(EventFilter {
-            types: vec![EventType::VisiteEntreprise],
-            ..Default::default()
-        })
-        .await
-        .0,
-        3
-    );
-    assert_eq!(
-        search(EventFilter {
-            q: Some("METALLURGIE".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
-        1
-    );
-    assert_eq!(
-        search(EventFilter {
-            q: Some("visites".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
-        3
-    );
-    assert_eq!(
-        search(EventFilter {
-            q: Some("Forges".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
-        3
-    );
+    assert_eq!(search(EventFilter { regions: vec!["93".into()], ..Default::default() }).await.0, 1);
+    assert_eq!(search(EventFilter { regions: vec!["93".into(), "84".into()], ..Default::default() }).await.0, 2);
+    assert_eq!(search(EventFilter { departments: vec!["59".into()], ..Default::default() }).await.0, 1);
+    assert_eq!(search(EventFilter { audiences: vec![Audience::Scolaires], ..Default::default() }).await.0, 3);
+    assert_eq!(search(EventFilter { audiences: vec![Audience::GrandPublic], ..Default::default() }).await.0, 0);
+    assert_eq!(search(EventFilter { types: vec![EventType::VisiteEntreprise], ..Default::default() }).await.0, 3);
+    assert_eq!(search(EventFilter { q: Some("METALLURGIE".into()), ..Default::default() }).await.0, 1);
+    assert_eq!(search(EventFilter { q: Some("visites".into()), ..Default::default() }).await.0, 3);
+    assert_eq!(search(EventFilter { q: Some("Forges".into()), ..Default::default() }).await.0, 3);
     let from = chrono::NaiveDate::from_ymd_opt(2024, 11, 25);
-    assert_eq!(
-        search(EventFilter {
-            from,
-            ..Default::default()
-        })
-        .await
-        .0,
-        1
-    );
-    assert_eq!(
-        search(EventFilter {
-            accessible: Some(false),
-            ..Default::default()
-        })
-        .await
-        .0,
-        0
-    );
-    let (total, page2) = store
-        .search_events(&EventFilter {
-            page: 2,
-            per_page: 2,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    assert_eq!(search(EventFilter { from, ..Default::default() }).await.0, 1);
+    assert_eq!(search(EventFilter { accessible: Some(false), ..Default::default() }).await.0, 0);
+    let (total, page2) =
+        store.search_events(&EventFilter { page: 2, per_page: 2, ..Default::default() }).await.unwrap();
     assert_eq!((total, page2.len()), (3, 1));
 
     // Prefix matching: a word being typed already finds it.
+    assert_eq!(search(EventFilter { q: Some("metall".into()), ..Default::default() }).await.0, 1);
+    assert_eq!(search(EventFilter { q: Some("soudure lyon".into()), ..Default::default() }).await.0, 0);
     assert_eq!(
-        search(EventFilter {
-            q: Some("metall".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
-        1
-    );
-    assert_eq!(
-        search(EventFilter {
-            q: Some("soudure lyon".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
-        0
-    );
-    assert_eq!(
-        search(EventFilter {
-            q: Some("\"'*:&|!()".into()),
-            ..Default::default()
-        })
-        .await
-        .0,
+        search(EventFilter { q: Some("\"'*:&|!()".into()), ..Default::default() }).await.0,
         3,
         "query syntax is neutralised"
     );
     // Near Lyon (45.76, 4.84) within 30 km: Saint-Priest only; within 400 km, Marseille too, nearest first.
-    let near = |radius_km| {
-        Some(si_store::Near {
-            lat: 45.7578,
-            lon: 4.8320,
-            radius_km,
-        })
-    };
-    let (n, items) = search(EventFilter {
-        near: near(30.0),
-        ..Default::default()
-    })
-    .await;
+    let near = |radius_km| Some(si_store::Near { lat: 45.7578, lon: 4.8320, radius_km });
+    let (n, items) = search(EventFilter { near: near(30.0), ..Default::default() }).await;
     assert_eq!(n, 1);
     assert_eq!(items[0].id, id);
-    let (n, items) = search(EventFilter {
-        near: near(400.0),
-        ..Default::default()
-    })
-    .await;
+    let (n, items) = search(EventFilter { near: near(400.0), ..Default::default() }).await;
     assert_eq!(n, 2);
     assert_eq!(items[0].id, id);
     assert_eq!(items[1].region.as_deref(), Some("93"));
@@ -469,9 +223,7 @@ async fn contract_on_postgres() {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL contract skipped");
         return;
     };
-    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base)
-        .await
-        .unwrap();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
     let store = si_store::connect(&url).await.unwrap();
     story(store).await;
     drop_db.await;

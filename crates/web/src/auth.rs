@@ -19,10 +19,7 @@ const SESSION_HOURS: i64 = 12;
 
 /// Hex SHA-256: what the store keeps of a session id or token.
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// 32 random bytes as hex.
@@ -35,10 +32,7 @@ pub fn random_secret() -> String {
 /// A new API token for a person; returns the token (shown once), storing only its hash.
 pub async fn create_api_token(state: &AppState, user_id: i64) -> Result<String, AppError> {
     let token = format!("si_{}", random_secret());
-    state
-        .store
-        .create_api_token(&hash_secret(&token), user_id)
-        .await?;
+    state.store.create_api_token(&hash_secret(&token), user_id).await?;
     Ok(token)
 }
 
@@ -51,9 +45,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 
 /// Checks a password against a stored hash, on the blocking pool.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.unwrap_or(false)
 }
 
 /// A hash verified when the email is unknown, so that timing does not tell which addresses have an
@@ -62,41 +54,22 @@ pub static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| password_auth::generate_hash(random_secret()));
 
 fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+        |kv| {
             let (k, v) = kv.trim().split_once('=')?;
             (k == name).then_some(v)
-        })
+        },
+    )
 }
 
 /// Opens a session for a person: a fresh id at every login (no fixation), returned as a cookie.
-pub async fn open_session(
-    state: &AppState,
-    user_id: i64,
-    previous: Option<&str>,
-) -> Result<HeaderValue, AppError> {
+pub async fn open_session(state: &AppState, user_id: i64, previous: Option<&str>) -> Result<HeaderValue, AppError> {
     if let Some(old) = previous {
         state.store.delete_web_session(&hash_secret(old)).await?;
     }
     let id = random_secret();
-    state
-        .store
-        .create_web_session(
-            &hash_secret(&id),
-            user_id,
-            Utc::now() + Duration::hours(SESSION_HOURS),
-        )
-        .await?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    state.store.create_web_session(&hash_secret(&id), user_id, Utc::now() + Duration::hours(SESSION_HOURS)).await?;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         SESSION_HOURS * 3600
@@ -121,27 +94,12 @@ pub struct MaybeUser {
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(id) = cookie_value(parts, SESSION_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-        else {
-            return Ok(MaybeUser {
-                user: None,
-                session_id: None,
-            });
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(id) = cookie_value(parts, SESSION_COOKIE).filter(|v| !v.is_empty()).map(str::to_string) else {
+            return Ok(MaybeUser { user: None, session_id: None });
         };
-        let user = state
-            .store
-            .web_session_user(&hash_secret(&id), Utc::now())
-            .await?;
-        Ok(MaybeUser {
-            user,
-            session_id: Some(id),
-        })
+        let user = state.store.web_session_user(&hash_secret(&id), Utc::now()).await?;
+        Ok(MaybeUser { user, session_id: Some(id) })
     }
 }
 
@@ -152,10 +110,7 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -164,11 +119,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let user = state
-            .store
-            .api_token_user(&hash_secret(token))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = state.store.api_token_user(&hash_secret(token)).await?.ok_or(AppError::Unauthorized)?;
         Ok(ApiUser(user))
     }
 }
@@ -187,9 +138,7 @@ pub fn review_scope(user: &User) -> Result<Option<Vec<String>>, AppError> {
     match user.role {
         Role::NationalAdmin => Ok(None),
         Role::RegionalCoordinator => Ok(Some(user.region.clone().into_iter().collect())),
-        Role::Organiser => Err(AppError::Forbidden(
-            "Cet espace est réservé aux instructeurs.".into(),
-        )),
+        Role::Organiser => Err(AppError::Forbidden("Cet espace est réservé aux instructeurs.".into())),
     }
 }
 

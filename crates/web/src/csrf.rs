@@ -22,10 +22,7 @@ pub(crate) async fn check(req: Request, next: Next) -> Response {
         Some(site) => matches!(site, "same-origin" | "none"),
         None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             Some(origin) => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
+                let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
                 origin.split_once("://").map(|(_, h)| h) == Some(host)
             }
             // Neither header: not a browser (browsers send at least one on a cross-site POST).
@@ -35,7 +32,6 @@ pub(crate) async fn check(req: Request, next: Next) -> Response {
     if allowed {
         next.run(req).await
     } else {
-        AppError::Forbidden("Requête refusée : elle ne provient pas de ce site.".into())
-            .into_response()
+        AppError::Forbidden("Requête refusée : elle ne provient pas de ce site.".into()).into_response()
     }
 }

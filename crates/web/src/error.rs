@@ -15,11 +15,7 @@ pub enum AppError {
     /// Unreadable request (malformed JSON): 400.
     BadRequest { code: &'static str, message: String },
     /// Readable but invalid input: 422, naming the field.
-    Invalid {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    Invalid { code: &'static str, message: String, field: Option<String> },
     /// The event does not meet every condition: 422 with the failed conditions.
     ConditionsNotMet(Vec<Condition>),
     /// No or bad credentials: 401.
@@ -37,20 +33,14 @@ pub enum AppError {
 impl AppError {
     /// A 422 on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
-        AppError::Invalid {
-            code: "invalid_value",
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        AppError::Invalid { code: "invalid_value", message: message.into(), field: Some(field.into()) }
     }
 
     /// HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Invalid { .. } | AppError::ConditionsNotMet(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AppError::Invalid { .. } | AppError::ConditionsNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -64,9 +54,12 @@ impl AppError {
         match self {
             AppError::BadRequest { message, .. } | AppError::Invalid { message, .. } => message.clone(),
             AppError::ConditionsNotMet(_) => {
-                "L'événement ne remplit pas toutes les conditions de labellisation : voyez ce qu'il faut changer.".into()
+                "L'événement ne remplit pas toutes les conditions de labellisation : voyez ce qu'il faut changer."
+                    .into()
             }
-            AppError::Unauthorized => "Authentification requise : connectez-vous ou fournissez un jeton d'API valide.".into(),
+            AppError::Unauthorized => {
+                "Authentification requise : connectez-vous ou fournissez un jeton d'API valide.".into()
+            }
             AppError::Forbidden(m) | AppError::Conflict(m) => m.clone(),
             AppError::NotFound => "Cette page ou cette ressource n'existe pas, ou vous n'y avez pas accès.".into(),
             AppError::Internal(_) => "Une erreur interne est survenue. Réessayez dans quelques instants.".into(),
@@ -135,25 +128,14 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let conditions = match &self {
-            AppError::ConditionsNotMet(c) => {
-                Some(c.iter().map(crate::views::ConditionView::from).collect())
-            }
+            AppError::ConditionsNotMet(c) => Some(c.iter().map(crate::views::ConditionView::from).collect()),
             _ => None,
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code().into(),
-                message: self.message(),
-                field,
-            },
-            conditions,
-        };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code().into(), message: self.message(), field }, conditions };
         let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         resp
     }

@@ -11,19 +11,13 @@ use crate::views::EventView;
 fn instant(local: &str, tz: &str) -> Option<DateTime<chrono_tz::Tz>> {
     let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").ok()?;
     let tz: chrono_tz::Tz = tz.parse().ok()?;
-    tz.from_local_datetime(&naive).earliest().or_else(|| {
-        tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
-            .earliest()
-    })
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
 }
 
 fn audience_labels(e: &EventView) -> String {
-    e.audiences
-        .iter()
-        .filter_map(|a| Audience::parse(a))
-        .map(|a| a.label())
-        .collect::<Vec<_>>()
-        .join(", ")
+    e.audiences.iter().filter_map(|a| Audience::parse(a)).map(|a| a.label()).collect::<Vec<_>>().join(", ")
 }
 
 /// schema.org `Event`s, one per session, as Google's event rich results expect.
@@ -56,21 +50,15 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
         }
         p
     });
-    let virtual_location = e
-        .online_url
-        .as_ref()
-        .map(|u| json!({"@type": "VirtualLocation", "url": u}));
+    let virtual_location = e.online_url.as_ref().map(|u| json!({"@type": "VirtualLocation", "url": u}));
     let location = match (place, virtual_location) {
         (Some(p), Some(v)) => json!([p, v]),
         (Some(p), None) => p,
         (None, Some(v)) => v,
         (None, None) => Value::Null,
     };
-    let availability = if e.public_status == "full" {
-        "https://schema.org/SoldOut"
-    } else {
-        "https://schema.org/InStock"
-    };
+    let availability =
+        if e.public_status == "full" { "https://schema.org/SoldOut" } else { "https://schema.org/InStock" };
     let super_event = edition.map(|ed| {
         json!({
             "@type": "Event",
@@ -114,18 +102,12 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
         })
         .collect();
     // `</` must not close the script element the JSON sits in.
-    serde_json::to_string(&events)
-        .unwrap_or_else(|_| "[]".into())
-        .replace("</", "<\\/")
+    serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
 /// Escapes iCalendar TEXT (RFC 5545 §3.3.11).
 fn ical_text(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
+    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
 }
 
 /// Folds a content line at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1).
@@ -172,10 +154,7 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
     fold(&format!("X-WR-CALNAME:{}", ical_text(name)), &mut out);
     let stamp = utc(Utc::now());
     // Minutes since 2024 grow with every change and fit the 32-bit integers some clients use.
-    let epoch = Utc
-        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-        .single()
-        .expect("valid date");
+    let epoch = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("valid date");
     for item in items {
         let e = item.event;
         let sequence = ((item.updated_at - epoch).num_minutes()).max(0);
@@ -185,23 +164,19 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
             _ => "CONFIRMED",
         };
         let location = match (&e.location.commune, &e.online_url) {
-            (Some(c), _) => [
-                e.location.venue.as_str(),
-                e.location.address.as_str(),
-                &format!("{} {c}", e.location.postal_code),
-            ]
-            .iter()
-            .filter(|s| !s.trim().is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", "),
+            (Some(c), _) => {
+                [e.location.venue.as_str(), e.location.address.as_str(), &format!("{} {c}", e.location.postal_code)]
+                    .iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
             (None, Some(u)) => u.clone(),
             (None, None) => String::new(),
         };
         for s in &e.sessions {
-            let (Some(start), Some(end)) =
-                (instant(&s.start, &s.timezone), instant(&s.end, &s.timezone))
-            else {
+            let (Some(start), Some(end)) = (instant(&s.start, &s.timezone), instant(&s.end, &s.timezone)) else {
                 continue;
             };
             fold("BEGIN:VEVENT", &mut out);
@@ -210,17 +185,11 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
             fold(&format!("LAST-MODIFIED:{}", utc(item.updated_at)), &mut out);
             fold(&format!("SEQUENCE:{sequence}"), &mut out);
             fold(&format!("STATUS:{status}"), &mut out);
-            fold(
-                &format!("DTSTART:{}", utc(start.with_timezone(&Utc))),
-                &mut out,
-            );
+            fold(&format!("DTSTART:{}", utc(start.with_timezone(&Utc))), &mut out);
             fold(&format!("DTEND:{}", utc(end.with_timezone(&Utc))), &mut out);
             fold(&format!("SUMMARY:{}", ical_text(&e.title)), &mut out);
             fold(
-                &format!(
-                    "DESCRIPTION:{}",
-                    ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))
-                ),
+                &format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))),
                 &mut out,
             );
             if !location.is_empty() {
@@ -230,14 +199,7 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
                 fold(&format!("GEO:{lat:.5};{lon:.5}"), &mut out);
             }
             fold(&format!("URL:{}", e.url), &mut out);
-            fold(
-                &format!(
-                    "ORGANIZER;CN=\"{}\":{}",
-                    e.organisation.name.replace('"', "'"),
-                    organizer_uri(e)
-                ),
-                &mut out,
-            );
+            fold(&format!("ORGANIZER;CN=\"{}\":{}", e.organisation.name.replace('"', "'"), organizer_uri(e)), &mut out);
             fold("END:VEVENT", &mut out);
         }
     }
@@ -246,11 +208,7 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
 }
 
 fn organizer_uri(e: &EventView) -> String {
-    if e.contact.email.is_empty() {
-        e.url.clone()
-    } else {
-        format!("mailto:{}", e.contact.email)
-    }
+    if e.contact.email.is_empty() { e.url.clone() } else { format!("mailto:{}", e.contact.email) }
 }
 
 /// Columns of the CSV export, described by `schema.json` (Table Schema).
@@ -295,9 +253,7 @@ fn cell(s: &str) -> String {
 
 /// CSV as French spreadsheets open it: UTF-8 with a BOM, `;` separators, one line per session.
 pub fn csv(events: &[EventView]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::from("\u{feff}".as_bytes()));
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
     let _ = w.write_record(CSV_COLUMNS);
     for e in events {
         for s in &e.sessions {

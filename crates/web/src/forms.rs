@@ -7,9 +7,7 @@ use axum::extract::{FromRequest, Request};
 use chrono::NaiveDate;
 use si_domain::event::{Contact, Location, Registration, Safety, SessionInput};
 use si_domain::territory::territory;
-use si_domain::{
-    Audience, EventData, EventType, FieldError, Format, RegistrationMode, Sector, Theme,
-};
+use si_domain::{Audience, EventData, EventType, FieldError, Format, RegistrationMode, Sector, Theme};
 use si_store::EventFilter;
 
 use crate::AppState;
@@ -27,38 +25,22 @@ impl Pairs {
 
     /// First non-empty value of a key, trimmed.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
-            .find(|v| !v.is_empty())
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).find(|v| !v.is_empty())
     }
 
     /// First value of a key, untrimmed (text areas), or empty.
     pub fn raw(&self, key: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
     /// Every non-empty value of a key.
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
-            .collect()
+        self.0.iter().filter(|(k, v)| k == key && !v.trim().is_empty()).map(|(_, v)| v.trim().to_string()).collect()
     }
 
     /// Every value of a key, empty ones included (parallel lists such as session rows).
     pub fn all_raw(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 }
 
@@ -69,12 +51,10 @@ impl FromRequest<AppState> for Form {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| AppError::BadRequest {
-                code: "invalid_body",
-                message: "Le formulaire envoyé est trop volumineux ou illisible.".into(),
-            })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
+            code: "invalid_body",
+            message: "Le formulaire envoyé est trop volumineux ou illisible.".into(),
+        })?;
         let text = std::str::from_utf8(&bytes).map_err(|_| AppError::BadRequest {
             code: "invalid_body",
             message: "Le formulaire envoyé n'est pas en UTF-8.".into(),
@@ -87,12 +67,7 @@ fn bad(field: &str, message: String) -> AppError {
     AppError::invalid(field, message)
 }
 
-fn codes<T>(
-    p: &Pairs,
-    key: &str,
-    parse: fn(&str) -> Option<T>,
-    what: &str,
-) -> Result<Vec<T>, AppError> {
+fn codes<T>(p: &Pairs, key: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<Vec<T>, AppError> {
     p.all(key)
         .iter()
         .map(|v| parse(v).ok_or_else(|| bad(key, format!("{what} inconnu : « {v} ». Consultez la liste des valeurs possibles dans la documentation de l'API."))))
@@ -102,8 +77,12 @@ fn codes<T>(
 fn date(p: &Pairs, key: &str) -> Result<Option<NaiveDate>, AppError> {
     p.get(key)
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| bad(key, format!("Date invalide : « {v} ». Écrivez-la sous la forme AAAA-MM-JJ, par exemple 2024-11-18.")))
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                bad(
+                    key,
+                    format!("Date invalide : « {v} ». Écrivez-la sous la forme AAAA-MM-JJ, par exemple 2024-11-18."),
+                )
+            })
         })
         .transpose()
 }
@@ -139,13 +118,7 @@ const FILTER_KEYS: &[&str] = &[
 /// ignores them (tracking parameters and the like).
 pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
     if strict && let Some((k, _)) = p.0.iter().find(|(k, _)| !FILTER_KEYS.contains(&k.as_str())) {
-        return Err(bad(
-            k,
-            format!(
-                "Paramètre inconnu : « {k} ». Paramètres acceptés : {}.",
-                FILTER_KEYS.join(", ")
-            ),
-        ));
+        return Err(bad(k, format!("Paramètre inconnu : « {k} ». Paramètres acceptés : {}.", FILTER_KEYS.join(", "))));
     }
     let t = territory();
     let regions = p.all("region");
@@ -157,62 +130,49 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
             ),
         ));
     }
-    let departments: Vec<String> = p
-        .all("department")
-        .into_iter()
-        .map(|d| d.to_uppercase())
-        .collect();
+    let departments: Vec<String> = p.all("department").into_iter().map(|d| d.to_uppercase()).collect();
     if let Some(d) = departments.iter().find(|d| t.department(d).is_none()) {
         return Err(bad(
             "department",
-            format!(
-                "Département inconnu : « {d} ». Utilisez le code INSEE du département, par exemple 69, 2A ou 974."
-            ),
+            format!("Département inconnu : « {d} ». Utilisez le code INSEE du département, par exemple 69, 2A ou 974."),
         ));
     }
     let int = |key: &str, min: u32, max: u32, default: u32| -> Result<u32, AppError> {
         match p.get(key) {
             None => Ok(default),
             Some(v) => v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                bad(key, format!("Valeur invalide pour « {key} » : « {v} ». Indiquez un nombre entier entre {min} et {max}."))
+                bad(
+                    key,
+                    format!(
+                        "Valeur invalide pour « {key} » : « {v} ». Indiquez un nombre entier entre {min} et {max}."
+                    ),
+                )
             }),
         }
     };
     let edition = match p.get("edition") {
         None => None,
         Some(v) => Some(v.parse::<i32>().map_err(|_| {
-            bad(
-                "edition",
-                format!("Édition invalide : « {v} ». Indiquez une année, par exemple 2024."),
-            )
+            bad("edition", format!("Édition invalide : « {v} ». Indiquez une année, par exemple 2024."))
         })?),
     };
     let near = near(p)?;
     let accessible = match p.get("accessible") {
         None => None,
         Some(v) => Some(boolean(v).ok_or_else(|| {
-            bad(
-                "accessible",
-                format!("Valeur invalide pour « accessible » : « {v} ». Indiquez true ou false."),
-            )
+            bad("accessible", format!("Valeur invalide pour « accessible » : « {v} ». Indiquez true ou false."))
         })?),
     };
     let q = p.get("q").map(str::to_string);
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(bad(
-            "q",
-            "La recherche ne doit pas dépasser 200 caractères.".into(),
-        ));
+        return Err(bad("q", "La recherche ne doit pas dépasser 200 caractères.".into()));
     }
     let from = date(p, "from")?;
     let to = date(p, "to")?;
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
-        return Err(bad(
-            "to",
-            "La date de fin de recherche doit suivre la date de début.".into(),
-        ));
+        return Err(bad("to", "La date de fin de recherche doit suivre la date de début.".into()));
     }
     Ok(EventFilter {
         edition,
@@ -234,20 +194,12 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
 }
 
 /// Parses checkbox values, reporting each unknown one on the field.
-fn parse_list<T>(
-    values: &[String],
-    field: &str,
-    parse: fn(&str) -> Option<T>,
-    errors: &mut Vec<FieldError>,
-) -> Vec<T> {
+fn parse_list<T>(values: &[String], field: &str, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Vec<T> {
     let mut out = Vec::with_capacity(values.len());
     for v in values {
         match parse(v) {
             Some(x) => out.push(x),
-            None => errors.push(FieldError {
-                field: field.into(),
-                message: format!("Valeur inconnue : « {v} »."),
-            }),
+            None => errors.push(FieldError { field: field.into(), message: format!("Valeur inconnue : « {v} ».") }),
         }
     }
     out
@@ -268,28 +220,28 @@ fn near(p: &Pairs) -> Result<Option<si_store::Near>, AppError> {
             .parse::<f64>()
             .ok()
             .filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_RADIUS_KM)
-            .ok_or_else(|| bad("radius_km", format!("Rayon invalide : « {v} ». Indiquez un nombre de kilomètres entre 1 et {MAX_RADIUS_KM}.")))?,
+            .ok_or_else(|| {
+                bad(
+                    "radius_km",
+                    format!("Rayon invalide : « {v} ». Indiquez un nombre de kilomètres entre 1 et {MAX_RADIUS_KM}."),
+                )
+            })?,
     };
     let Some(place) = p.get("near") else {
         if p.get("radius_km").is_some() {
-            return Err(bad("near", "Indiquez aussi le lieu autour duquel chercher (near : code postal ou code INSEE de commune).".into()));
+            return Err(bad(
+                "near",
+                "Indiquez aussi le lieu autour duquel chercher (near : code postal ou code INSEE de commune).".into(),
+            ));
         }
         return Ok(None);
     };
     let t = territory();
-    let commune = t
-        .communes_by_postal_code(place)
-        .into_iter()
-        .next()
-        .or_else(|| t.commune(&place.to_uppercase()));
+    let commune = t.communes_by_postal_code(place).into_iter().next().or_else(|| t.commune(&place.to_uppercase()));
     let c = commune.ok_or_else(|| {
         bad("near", format!("Lieu inconnu : « {place} ». Indiquez un code postal (par exemple 69800) ou le code INSEE d'une commune (par exemple 69123)."))
     })?;
-    Ok(Some(si_store::Near {
-        lat: c.lat,
-        lon: c.lon,
-        radius_km: radius,
-    }))
+    Ok(Some(si_store::Near { lat: c.lat, lon: c.lon, radius_km: radius }))
 }
 
 /// The event form as typed, every field a string so that nothing typed is lost on an error.
@@ -340,10 +292,7 @@ impl EventForm {
         let sessions = starts
             .iter()
             .zip(ends.iter().chain(std::iter::repeat(&String::new())))
-            .map(|(s, e)| SessionInput {
-                start: s.trim().to_string(),
-                end: e.trim().to_string(),
-            })
+            .map(|(s, e)| SessionInput { start: s.trim().to_string(), end: e.trim().to_string() })
             .collect();
         EventForm {
             title: p.raw("title").trim().to_string(),
@@ -382,10 +331,7 @@ impl EventForm {
             title: d.title.clone(),
             summary: d.summary.clone(),
             description: d.description.clone(),
-            event_type: d
-                .event_type
-                .map(|t| t.code().to_string())
-                .unwrap_or_default(),
+            event_type: d.event_type.map(|t| t.code().to_string()).unwrap_or_default(),
             sectors: d.sectors.iter().map(|s| s.code().to_string()).collect(),
             audiences: d.audiences.iter().map(|s| s.code().to_string()).collect(),
             themes: d.themes.iter().map(|s| s.code().to_string()).collect(),
@@ -406,11 +352,7 @@ impl EventForm {
             registration_url: d.registration.url.clone(),
             registration_email: d.registration.email.clone(),
             registration_phone: d.registration.phone.clone(),
-            registration_capacity: d
-                .registration
-                .capacity
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
+            registration_capacity: d.registration.capacity.map(|c| c.to_string()).unwrap_or_default(),
             contact_email: d.contact.email.clone(),
             contact_phone: d.contact.phone.clone(),
         }
@@ -419,29 +361,19 @@ impl EventForm {
     /// Into the domain value; errors name the fields that cannot be read at all.
     pub fn to_data(&self) -> Result<EventData, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut err = |field: &str, message: &str| {
-            errors.push(FieldError {
-                field: field.into(),
-                message: message.into(),
-            })
-        };
+        let mut err =
+            |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
         let event_type = match self.event_type.trim() {
             "" => None,
             v => EventType::parse(v).or_else(|| {
-                err(
-                    "type",
-                    "Type d'événement inconnu : choisissez-le dans la liste.",
-                );
+                err("type", "Type d'événement inconnu : choisissez-le dans la liste.");
                 None
             }),
         };
         let format = match self.format.trim() {
             "" => None,
             v => Format::parse(v).or_else(|| {
-                err(
-                    "format",
-                    "Format inconnu : choisissez présentiel, en ligne ou hybride.",
-                );
+                err("format", "Format inconnu : choisissez présentiel, en ligne ou hybride.");
                 None
             }),
         };
@@ -455,20 +387,14 @@ impl EventForm {
         let min_age = match self.min_age.trim() {
             "" => None,
             v => v.parse::<u8>().ok().or_else(|| {
-                err(
-                    "safety.min_age",
-                    "L'âge minimum doit être un nombre entier d'années, par exemple 14.",
-                );
+                err("safety.min_age", "L'âge minimum doit être un nombre entier d'années, par exemple 14.");
                 None
             }),
         };
         let capacity = match self.registration_capacity.trim() {
             "" => None,
             v => v.parse::<u32>().ok().or_else(|| {
-                err(
-                    "registration.capacity",
-                    "La capacité doit être un nombre entier de places, par exemple 30.",
-                );
+                err("registration.capacity", "La capacité doit être un nombre entier de places, par exemple 30.");
                 None
             }),
         };
@@ -501,11 +427,7 @@ impl EventForm {
             free: yn(&self.free),
             industry_objective: self.industry_objective.then_some(true),
             accessible: yn(&self.accessible),
-            safety: Safety {
-                min_age,
-                protective_equipment: self.protective_equipment,
-                id_required: self.id_required,
-            },
+            safety: Safety { min_age, protective_equipment: self.protective_equipment, id_required: self.id_required },
             registration: Registration {
                 mode,
                 url: self.registration_url.clone(),
@@ -513,10 +435,7 @@ impl EventForm {
                 phone: self.registration_phone.clone(),
                 capacity,
             },
-            contact: Contact {
-                email: self.contact_email.clone(),
-                phone: self.contact_phone.clone(),
-            },
+            contact: Contact { email: self.contact_email.clone(), phone: self.contact_phone.clone() },
         };
         data.normalise();
         Ok(data)
@@ -551,9 +470,8 @@ mod tests {
 
     #[test]
     fn the_form_keeps_what_was_typed() {
-        let p = Pairs::parse(
-            "title=Visite&min_age=douze&session_start=2024-11-19T09%3A00&session_end=&audiences=jeunes",
-        );
+        let p =
+            Pairs::parse("title=Visite&min_age=douze&session_start=2024-11-19T09%3A00&session_end=&audiences=jeunes");
         let form = EventForm::from_pairs(&p);
         assert_eq!(form.min_age, "douze");
         assert_eq!(form.sessions.len(), 1);
@@ -569,10 +487,7 @@ pub struct Errors(pub Vec<FieldError>);
 impl Errors {
     /// The message for a field.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 
     /// Whether any error was found.
@@ -582,18 +497,11 @@ impl Errors {
 
     /// Adds an error.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     /// `fr-input-group--error` and the like, when a field has an error.
     pub fn class(&self, field: &str, base: &str) -> String {
-        if self.get(field).is_some() {
-            format!("{base}--error")
-        } else {
-            String::new()
-        }
+        if self.get(field).is_some() { format!("{base}--error") } else { String::new() }
     }
 }

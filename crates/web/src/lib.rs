@@ -26,13 +26,19 @@ pub struct WebConfig {
     pub public_url: String,
     /// Mark cookies `Secure` (the site is served over HTTPS).
     pub secure_cookies: bool,
+    /// Map tiles URL template (`{z}`, `{x}`, `{y}`); empty for a map without tiles.
+    pub tile_url: String,
 }
+
+/// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
+pub const DEFAULT_TILE_URL: &str = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             secure_cookies: false,
+            tile_url: DEFAULT_TILE_URL.into(),
         }
     }
 }
@@ -44,15 +50,14 @@ pub struct AppState {
     pub store: DynStore,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// Map documents served from memory.
+    pub map_cache: Arc<routes::map::MapCache>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
-        AppState {
-            store,
-            config: Arc::new(config),
-        }
+        AppState { store, config: Arc::new(config), map_cache: Arc::default() }
     }
 }
 
@@ -73,10 +78,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .route(
-            "/donnees/schema.json",
-            axum::routing::get(routes::feeds::table_schema),
-        )
+        .route("/donnees/schema.json", axum::routing::get(routes::feeds::table_schema))
         .merge(static_files::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(csrf::check))
@@ -85,10 +87,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),

@@ -23,12 +23,7 @@ pub struct Page {
 impl Page {
     /// A page titled `title` for `user`.
     pub fn new(title: impl Into<String>, user: Option<User>, nav: &'static str) -> Page {
-        Page {
-            title: title.into(),
-            user,
-            breadcrumbs: Vec::new(),
-            nav,
-        }
+        Page { title: title.into(), user, breadcrumbs: Vec::new(), nav }
     }
 
     /// Adds a breadcrumb level.
@@ -39,9 +34,7 @@ impl Page {
 
     /// Whether the person reviews events.
     pub fn is_reviewer(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| matches!(u.role, Role::NationalAdmin | Role::RegionalCoordinator))
+        self.user.as_ref().is_some_and(|u| matches!(u.role, Role::NationalAdmin | Role::RegionalCoordinator))
     }
 
     /// `aria-current="page"` for the current navigation entry.
@@ -93,11 +86,7 @@ impl IntoResponse for PageError {
             s if s.is_server_error() => "Erreur inattendue",
             _ => "Demande impossible",
         };
-        let page = ErrorPage {
-            page: Page::new(title, None, ""),
-            status: status.as_u16(),
-            message: self.0.message(),
-        };
+        let page = ErrorPage { page: Page::new(title, None, ""), status: status.as_u16(), message: self.0.message() };
         render_status(status, &page)
     }
 }

@@ -14,12 +14,7 @@ static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/static/{*path}", axum::routing::get(serve))
-        .route(
-            "/favicon.ico",
-            axum::routing::get(|| {
-                serve(Path("vendor/dsfr-1.15.3/favicon/favicon.ico".to_string()))
-            }),
-        )
+        .route("/favicon.ico", axum::routing::get(|| serve(Path("vendor/dsfr-1.15.3/favicon/favicon.ico".to_string()))))
 }
 
 async fn serve(Path(path): Path<String>) -> Response {
@@ -38,11 +33,7 @@ async fn serve(Path(path): Path<String>) -> Response {
         _ => "application/octet-stream",
     };
     // Vendored files live under versioned paths and never change; the platform's own may.
-    let cache = if path.starts_with("vendor/") {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=300"
-    };
+    let cache = if path.starts_with("vendor/") { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),

@@ -33,12 +33,7 @@ impl From<&Condition> for ConditionView {
             ConditionCode::Free => "free",
             ConditionCode::Deadline => "deadline",
         };
-        ConditionView {
-            code: code.into(),
-            met: c.met,
-            message: c.message.clone(),
-            title: c.code.title(),
-        }
+        ConditionView { code: code.into(), met: c.met, message: c.message.clone(), title: c.code.title() }
     }
 }
 
@@ -147,10 +142,7 @@ pub struct EventView {
 pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
     let d = &r.data;
     let place = d.place();
-    let tz = place
-        .as_ref()
-        .map(|p| region_timezone(&p.region))
-        .unwrap_or(si_domain::dates::PARIS);
+    let tz = place.as_ref().map(|p| region_timezone(&p.region)).unwrap_or(si_domain::dates::PARIS);
     let sessions = d
         .parsed_sessions()
         .iter()
@@ -181,18 +173,9 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
             venue: d.location.venue.clone(),
             address: d.location.address.clone(),
             postal_code: d.location.postal_code.clone(),
-            commune: place
-                .as_ref()
-                .filter(|_| located)
-                .map(|p| p.commune.clone()),
-            commune_code: place
-                .as_ref()
-                .filter(|_| located)
-                .map(|p| p.commune_code.clone()),
-            department: place
-                .as_ref()
-                .filter(|_| located)
-                .map(|p| p.department.clone()),
+            commune: place.as_ref().filter(|_| located).map(|p| p.commune.clone()),
+            commune_code: place.as_ref().filter(|_| located).map(|p| p.commune_code.clone()),
+            department: place.as_ref().filter(|_| located).map(|p| p.department.clone()),
             region: place.as_ref().filter(|_| located).map(|p| p.region.clone()),
             lat: place.as_ref().filter(|_| located).map(|p| p.lat),
             lon: place.as_ref().filter(|_| located).map(|p| p.lon),
@@ -213,18 +196,13 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
 }
 
 /// Public views of search results, with their distance to the centre of a `near` search.
-pub fn result_views(
-    records: &[EventRecord],
-    near: Option<si_store::Near>,
-    public_url: &str,
-) -> Vec<EventView> {
+pub fn result_views(records: &[EventRecord], near: Option<si_store::Near>, public_url: &str) -> Vec<EventView> {
     records
         .iter()
         .map(|r| {
             let mut v = event_view(r, public_url);
             if let (Some(n), Some(lat), Some(lon)) = (near, v.location.lat, v.location.lon) {
-                v.distance_km =
-                    Some((si_store::distance_km(n.lat, n.lon, lat, lon) * 10.0).round() / 10.0);
+                v.distance_km = Some((si_store::distance_km(n.lat, n.lon, lat, lon) * 10.0).round() / 10.0);
             }
             v
         })
@@ -261,9 +239,9 @@ pub struct MyEventView {
 /// The conditions of a stored event: at its submission once submitted, now otherwise.
 pub fn conditions_of(r: &EventRecord, edition: &Edition) -> si_domain::EligibilityReport {
     let at = match r.moderation {
-        si_domain::Moderation::Draft
-        | si_domain::Moderation::ChangesRequested
-        | si_domain::Moderation::Withdrawn => chrono::Utc::now(),
+        si_domain::Moderation::Draft | si_domain::Moderation::ChangesRequested | si_domain::Moderation::Withdrawn => {
+            chrono::Utc::now()
+        }
         _ => r.submitted_at.unwrap_or_else(chrono::Utc::now),
     };
     r.data.eligibility(edition, at)
@@ -289,15 +267,7 @@ pub fn my_event_view(r: &EventRecord, edition: &Edition) -> MyEventView {
 /// Region and department names of a record (« Auvergne-Rhône-Alpes », « Rhône (69) »).
 pub fn place_names(r: &EventRecord) -> (String, String) {
     let t = territory();
-    let region = r
-        .region
-        .as_deref()
-        .map(|c| t.region_name(c))
-        .unwrap_or_else(|| "Sans région (en ligne)".into());
-    let dep = r
-        .department
-        .as_deref()
-        .map(|c| format!("{} ({c})", t.department_name(c)))
-        .unwrap_or_default();
+    let region = r.region.as_deref().map(|c| t.region_name(c)).unwrap_or_else(|| "Sans région (en ligne)".into());
+    let dep = r.department.as_deref().map(|c| format!("{} ({c})", t.department_name(c))).unwrap_or_default();
     (region, dep)
 }

@@ -12,9 +12,7 @@ use si_domain::{IdentifierKind, OrganisationKind, Role};
 use si_store::{NewOrganisation, NewUser, StoreError};
 
 use crate::AppState;
-use crate::auth::{
-    DUMMY_HASH, MaybeUser, closed_session_cookie, hash_password, open_session, verify_password,
-};
+use crate::auth::{DUMMY_HASH, MaybeUser, closed_session_cookie, hash_password, open_session, verify_password};
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -48,16 +46,11 @@ impl Signup {
 }
 
 fn signup_page(user: MaybeUser, values: Pairs, errors: Errors) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(
         status,
         &Signup {
-            page: Page::new("Créer un compte organisateur", user.user, "espace")
-                .crumb("/", "Accueil"),
+            page: Page::new("Créer un compte organisateur", user.user, "espace").crumb("/", "Accueil"),
             values,
             errors,
             departments: territory().departments(),
@@ -79,40 +72,25 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         errors.add("name", "Indiquez vos prénom et nom.");
     }
     if !si_domain::event::is_email(&email) {
-        errors.add(
-            "email",
-            "Saisissez une adresse électronique valide, par exemple prenom.nom@entreprise.fr.",
-        );
+        errors.add("email", "Saisissez une adresse électronique valide, par exemple prenom.nom@entreprise.fr.");
     }
     if password.chars().count() < PASSWORD_MIN {
         errors.add("password", format!("Choisissez un mot de passe d'au moins {PASSWORD_MIN} caractères (une phrase facile à retenir convient)."));
     } else if password != p.raw("password_confirm") {
-        errors.add(
-            "password_confirm",
-            "Les deux mots de passe ne sont pas identiques.",
-        );
+        errors.add("password_confirm", "Les deux mots de passe ne sont pas identiques.");
     }
     if org_name.is_empty() {
         errors.add("organisation", "Indiquez le nom de votre organisation.");
     } else if org_name.chars().count() > 200 {
-        errors.add(
-            "organisation",
-            "Le nom de l'organisation ne doit pas dépasser 200 caractères.",
-        );
+        errors.add("organisation", "Le nom de l'organisation ne doit pas dépasser 200 caractères.");
     }
     let kind = p.get("kind").and_then(OrganisationKind::parse);
     if kind.is_none() {
         errors.add("kind", "Choisissez le type de votre organisation.");
     }
-    let department = p
-        .get("department")
-        .and_then(|d| territory().department(d))
-        .map(|d| d.code.clone());
+    let department = p.get("department").and_then(|d| territory().department(d)).map(|d| d.code.clone());
     if department.is_none() {
-        errors.add(
-            "department",
-            "Choisissez le département de votre organisation.",
-        );
+        errors.add("department", "Choisissez le département de votre organisation.");
     }
     let raw_id = p.get("identifier").unwrap_or("");
     let identifier = match kind.and_then(OrganisationKind::identifier_kind) {
@@ -138,10 +116,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         return Ok(signup_page(user, p, errors));
     }
     if state.store.user_by_email(&email).await?.is_some() {
-        errors.add(
-            "email",
-            "Un compte existe déjà avec cette adresse : connectez-vous.",
-        );
+        errors.add("email", "Un compte existe déjà avec cette adresse : connectez-vous.");
         return Ok(signup_page(user, p, errors));
     }
     let org = match state
@@ -217,10 +192,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Form(p): Form) ->
     let password = p.raw("password");
     let next = safe_next(p.get("suivant"));
     let found = state.store.user_by_email(&email).await?;
-    let hash = found
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
     let ok = verify_password(password, hash).await && found.is_some();
     match found {
         Some(u) if ok => {
@@ -241,14 +213,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Form(p): Form) ->
 
 async fn logout(State(state): State<AppState>, user: MaybeUser) -> Result<Response, AppError> {
     if let Some(id) = &user.session_id {
-        state
-            .store
-            .delete_web_session(&crate::auth::hash_secret(id))
-            .await?;
+        state.store.delete_web_session(&crate::auth::hash_secret(id)).await?;
     }
-    Ok((
-        [(header::SET_COOKIE, closed_session_cookie())],
-        Redirect::to("/"),
-    )
-        .into_response())
+    Ok(([(header::SET_COOKIE, closed_session_cookie())], Redirect::to("/")).into_response())
 }

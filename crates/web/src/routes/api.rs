@@ -23,9 +23,7 @@ use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::forms::{Pairs, event_filter};
 use crate::routes::organiser::{owned_event, submit};
 use crate::routes::review::{decide, parse_decision};
-use crate::views::{
-    ConditionView, EventView, MyEventView, event_view, my_event_view, result_views,
-};
+use crate::views::{ConditionView, EventView, MyEventView, event_view, my_event_view, result_views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -63,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::routes::feeds::events_csv))
         .routes(routes!(crate::routes::feeds::events_json))
         .routes(routes!(crate::routes::feeds::event_ics))
+        .routes(routes!(crate::routes::map::map_data))
         .routes(routes!(communes))
         .routes(routes!(my_events, create_my_event))
         .routes(routes!(get_my_event, update_my_event))
@@ -79,27 +78,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| AppError::BadRequest {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
+            code: "invalid_body",
+            message: "Le corps de la requête est trop volumineux ou illisible.".into(),
+        })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => AppError::Invalid {
                 code: "invalid_body",
-                message: "Le corps de la requête est trop volumineux ou illisible.".into(),
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| match e.classify() {
-                serde_json::error::Category::Data => AppError::Invalid {
-                    code: "invalid_body",
-                    message: format!(
-                        "Le corps de la requête ne correspond pas au format attendu ({e})."
-                    ),
-                    field: None,
-                },
-                _ => AppError::BadRequest {
-                    code: "invalid_json",
-                    message: format!("Le corps de la requête n'est pas un JSON valide ({e})."),
-                },
-            })
+                message: format!("Le corps de la requête ne correspond pas au format attendu ({e})."),
+                field: None,
+            },
+            _ => AppError::BadRequest {
+                code: "invalid_json",
+                message: format!("Le corps de la requête n'est pas un JSON valide ({e})."),
+            },
+        })
     }
 }
 
@@ -212,21 +205,14 @@ fn parse_audiences(codes: &[String]) -> ApiResult<Vec<Audience>> {
             "audiences",
             format!(
                 "Public inconnu : « {bad} ». Valeurs possibles : {}.",
-                Audience::ALL
-                    .iter()
-                    .map(|a| a.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                Audience::ALL.iter().map(|a| a.code()).collect::<Vec<_>>().join(", ")
             ),
         )
     })
 }
 
 fn parse_sessions(sessions: &[SessionInput]) -> ApiResult<()> {
-    let data = EventData {
-        sessions: sessions.to_vec(),
-        ..Default::default()
-    };
+    let data = EventData { sessions: sessions.to_vec(), ..Default::default() };
     match data.validate(false).into_iter().next() {
         Some(e) => Err(AppError::invalid(e.field, e.message)),
         None => Ok(()),
@@ -240,16 +226,20 @@ async fn eligibility(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<EligibilityRequest>,
 ) -> ApiResult<Json<EligibilityResponse>> {
-    let edition = state.store.edition(req.edition).await?.ok_or_else(|| {
-        AppError::invalid(
-            "edition",
-            format!("L'édition {} n'existe pas.", req.edition),
-        )
-    })?;
+    let edition = state
+        .store
+        .edition(req.edition)
+        .await?
+        .ok_or_else(|| AppError::invalid("edition", format!("L'édition {} n'existe pas.", req.edition)))?;
     let at = match &req.at {
         None => Utc::now(),
         Some(s) => DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|_| {
-            AppError::invalid("at", format!("Instant invalide : « {s} ». Écrivez-le au format RFC 3339, par exemple 2024-11-12T23:59:59+01:00."))
+            AppError::invalid(
+                "at",
+                format!(
+                    "Instant invalide : « {s} ». Écrivez-le au format RFC 3339, par exemple 2024-11-12T23:59:59+01:00."
+                ),
+            )
         })?,
     };
     parse_sessions(&req.sessions)?;
@@ -284,18 +274,12 @@ struct EventPage {
 }
 
 /// Reads the catalogue filters of an API call (strict), checking that the edition exists.
-pub(crate) async fn api_filter(
-    state: &AppState,
-    query: Option<&str>,
-) -> ApiResult<si_store::EventFilter> {
+pub(crate) async fn api_filter(state: &AppState, query: Option<&str>) -> ApiResult<si_store::EventFilter> {
     let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
     if let Some(year) = filter.edition
         && state.store.edition(year).await?.is_none()
     {
-        return Err(AppError::invalid(
-            "edition",
-            format!("L'édition {year} n'existe pas."),
-        ));
+        return Err(AppError::invalid("edition", format!("L'édition {year} n'existe pas.")));
     }
     Ok(filter)
 }
@@ -348,10 +332,7 @@ pub struct EventQuery {
 /// Labelled events, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/events", tag = "public", params(EventQuery),
     responses((status = 200, body = EventPage), (status = 422, body = ErrorBody)))]
-async fn list_events(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<EventPage>> {
+async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<EventPage>> {
     let filter = api_filter(&state, q.as_deref()).await?;
     let (total, records) = state.store.search_events(&filter).await?;
     Ok(Json(EventPage {
@@ -365,15 +346,8 @@ async fn list_events(
 /// One labelled event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "public", params(("id" = i64, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody)))]
-async fn get_event(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<EventView>> {
-    let record = state
-        .store
-        .event(path_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView>> {
+    let record = state.store.event(path_id(&id)?).await?.ok_or(AppError::NotFound)?;
     if record.moderation != si_domain::Moderation::Labelled {
         return Err(AppError::NotFound);
     }
@@ -395,10 +369,7 @@ async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<CommuneView>>> {
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
     let pc = p.get("postal_code").unwrap_or("");
     if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::invalid(
-            "postal_code",
-            "Indiquez un code postal de 5 chiffres, par exemple 69800.",
-        ));
+        return Err(AppError::invalid("postal_code", "Indiquez un code postal de 5 chiffres, par exemple 69800."));
     }
     Ok(Json(
         si_domain::territory::territory()
@@ -463,20 +434,9 @@ struct RegistrationWrite {
     capacity: Option<u32>,
 }
 
-fn code_list<T: Ord>(
-    codes: &[String],
-    field: &str,
-    parse: fn(&str) -> Option<T>,
-    all: &[&str],
-) -> ApiResult<Vec<T>> {
+fn code_list<T: Ord>(codes: &[String], field: &str, parse: fn(&str) -> Option<T>, all: &[&str]) -> ApiResult<Vec<T>> {
     si_domain::codes::parse_codes(codes, parse).map_err(|bad| {
-        AppError::invalid(
-            field,
-            format!(
-                "Valeur inconnue : « {bad} ». Valeurs possibles : {}.",
-                all.join(", ")
-            ),
-        )
+        AppError::invalid(field, format!("Valeur inconnue : « {bad} ». Valeurs possibles : {}.", all.join(", ")))
     })
 }
 
@@ -489,13 +449,7 @@ fn one_code<T: Copy>(
     match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
         Some(c) => parse(c).map(Some).ok_or_else(|| {
-            AppError::invalid(
-                field,
-                format!(
-                    "Valeur inconnue : « {c} ». Valeurs possibles : {}.",
-                    all.join(", ")
-                ),
-            )
+            AppError::invalid(field, format!("Valeur inconnue : « {c} ». Valeurs possibles : {}.", all.join(", ")))
         }),
     }
 }
@@ -512,13 +466,8 @@ impl EventWrite {
         let registration = match self.registration {
             None => Registration::default(),
             Some(r) => Registration {
-                mode: one_code(
-                    &Some(r.mode),
-                    "registration.mode",
-                    RegistrationMode::parse,
-                    &codes(&modes),
-                )?
-                .unwrap_or(RegistrationMode::None),
+                mode: one_code(&Some(r.mode), "registration.mode", RegistrationMode::parse, &codes(&modes))?
+                    .unwrap_or(RegistrationMode::None),
                 url: r.url.trim().into(),
                 email: r.email.trim().into(),
                 phone: r.phone.trim().into(),
@@ -555,18 +504,12 @@ impl EventWrite {
 fn organiser(user: &User) -> ApiResult<i64> {
     match (user.role, user.organisation_id) {
         (Role::Organiser, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(
-            "Ces opérations sont réservées aux organisateurs d'événements.".into(),
-        )),
+        _ => Err(AppError::Forbidden("Ces opérations sont réservées aux organisateurs d'événements.".into())),
     }
 }
 
 async fn my_view(state: &AppState, r: &EventRecord) -> ApiResult<MyEventView> {
-    let edition = state
-        .store
-        .edition(r.edition)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let edition = state.store.edition(r.edition).await?.ok_or(AppError::NotFound)?;
     Ok(my_event_view(r, &edition))
 }
 
@@ -579,19 +522,13 @@ struct MyEvents {
 /// The events of my organisation.
 #[utoipa::path(get, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])),
     responses((status = 200, body = MyEvents), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn my_events(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-) -> ApiResult<Json<MyEvents>> {
+async fn my_events(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<MyEvents>> {
     let org = organiser(&user)?;
     let mut items = Vec::new();
     for r in state.store.organisation_events(org).await? {
         items.push(my_view(&state, &r).await?);
     }
-    Ok(Json(MyEvents {
-        total: items.len(),
-        items,
-    }))
+    Ok(Json(MyEvents { total: items.len(), items }))
 }
 
 /// Creates a draft.
@@ -604,21 +541,17 @@ async fn create_my_event(
 ) -> ApiResult<Response> {
     let org = organiser(&user)?;
     let edition = match body.edition {
-        Some(year) => state.store.edition(year).await?.ok_or_else(|| {
-            AppError::invalid("edition", format!("L'édition {year} n'existe pas."))
-        })?,
+        Some(year) => state
+            .store
+            .edition(year)
+            .await?
+            .ok_or_else(|| AppError::invalid("edition", format!("L'édition {year} n'existe pas.")))?,
         None => crate::routes::open_edition(&state).await?.ok_or_else(|| {
-            AppError::invalid(
-                "edition",
-                "Aucune édition n'est ouverte : indiquez l'année de l'édition.",
-            )
+            AppError::invalid("edition", "Aucune édition n'est ouverte : indiquez l'année de l'édition.")
         })?,
     };
     let data = body.into_data()?;
-    let id = state
-        .store
-        .create_event(edition.year, org, user.id, &data)
-        .await?;
+    let id = state.store.create_event(edition.year, org, user.id, &data).await?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(my_event_view(&record, &edition))).into_response())
 }
@@ -648,18 +581,11 @@ async fn update_my_event(
     organiser(&user)?;
     let record = owned_event(&state, &user, path_id(&id)?).await?;
     if body.edition.is_some_and(|y| y != record.edition) {
-        return Err(AppError::invalid(
-            "edition",
-            "L'édition d'un événement ne peut pas être changée.",
-        ));
+        return Err(AppError::invalid("edition", "L'édition d'un événement ne peut pas être changée."));
     }
     let data = body.into_data()?;
     state.store.update_event(record.id, user.id, &data).await?;
-    let record = state
-        .store
-        .event(record.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let record = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(my_view(&state, &record).await?))
 }
 
@@ -702,11 +628,8 @@ const REVIEW_WORKING_DAYS: u32 = 4;
 
 fn due_at(r: &EventRecord) -> Option<String> {
     let submitted = r.submitted_at?;
-    let day = submitted
-        .with_timezone(&si_domain::dates::PARIS)
-        .date_naive();
-    let due =
-        si_domain::calendar::add_working_days(day, REVIEW_WORKING_DAYS, r.department.as_deref());
+    let day = submitted.with_timezone(&si_domain::dates::PARIS).date_naive();
+    let due = si_domain::calendar::add_working_days(day, REVIEW_WORKING_DAYS, r.department.as_deref());
     let end = si_domain::dates::paris_instant(due.and_hms_opt(23, 59, 59)?);
     Some(si_domain::dates::rfc3339_paris(end))
 }
@@ -714,10 +637,7 @@ fn due_at(r: &EventRecord) -> Option<String> {
 /// Submitted events this reviewer may decide, oldest first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
     responses((status = 200, body = QueueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn review_queue(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-) -> ApiResult<Json<QueueView>> {
+async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let records = state.store.review_queue(scope.as_deref()).await?;
     let items: Vec<QueueItem> = records
@@ -738,10 +658,7 @@ async fn review_queue(
             .weak,
         })
         .collect();
-    Ok(Json(QueueView {
-        total: items.len(),
-        items,
-    }))
+    Ok(Json(QueueView { total: items.len(), items }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -767,10 +684,7 @@ async fn review_decision(
     let decision = parse_decision(body.decision.trim()).ok_or_else(|| {
         AppError::invalid(
             "decision",
-            format!(
-                "Décision inconnue : « {} ». Valeurs possibles : label, refuse, request_changes.",
-                body.decision
-            ),
+            format!("Décision inconnue : « {} ». Valeurs possibles : label, refuse, request_changes.", body.decision),
         )
     })?;
     let record = decide(&state, &user, path_id(&id)?, decision, &body.reason).await?;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api;
 pub mod feeds;
+pub mod map;
 pub mod organiser;
 pub mod public;
 pub mod review;
@@ -26,10 +27,5 @@ pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
 /// The edition open for submissions now, if any (the newest one when several are).
 pub async fn open_edition(state: &AppState) -> StoreResult<Option<Edition>> {
     let now = chrono::Utc::now();
-    Ok(state
-        .store
-        .editions()
-        .await?
-        .into_iter()
-        .find(|e| e.is_open_at(now)))
+    Ok(state.store.editions().await?.into_iter().find(|e| e.is_open_at(now)))
 }

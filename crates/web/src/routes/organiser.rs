@@ -10,8 +10,7 @@ use axum::routing::get;
 use chrono::Utc;
 use si_domain::text::IndustrySignal;
 use si_domain::{
-    Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode,
-    Role, Sector, Theme,
+    Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode, Role, Sector, Theme,
 };
 use si_store::{EventRecord, Transition, User};
 
@@ -32,11 +31,7 @@ pub fn router() -> Router<AppState> {
 
 /// Sends people who are not logged in to the login page, coming back here after.
 fn login_redirect(path: &str) -> Response {
-    Redirect::to(&format!(
-        "/connexion?suivant={}",
-        crate::routes::public::urlencode(path)
-    ))
-    .into_response()
+    Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response()
 }
 
 /// Why a submission was refused.
@@ -73,27 +68,16 @@ impl From<SubmitRefusal> for AppError {
 }
 
 /// Submits an event for labelling: complete, every condition met, now.
-pub(crate) async fn submit(
-    state: &AppState,
-    user: &User,
-    record: &EventRecord,
-) -> Result<EventRecord, SubmitRefusal> {
+pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
     let errors = record.data.validate(true);
     if !errors.is_empty() {
         return Err(SubmitRefusal::Fields(errors));
     }
-    let edition = state
-        .store
-        .edition(record.edition)
-        .await
-        .map_err(AppError::from)?
-        .ok_or(AppError::NotFound)?;
+    let edition = state.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
     let now = Utc::now();
     let report = record.data.eligibility(&edition, now);
     if !report.eligible {
-        return Err(SubmitRefusal::Conditions(
-            report.conditions.into_iter().filter(|c| !c.met).collect(),
-        ));
+        return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
     }
     let t = Transition {
         id: record.id,
@@ -108,11 +92,7 @@ pub(crate) async fn submit(
 }
 
 /// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
-pub(crate) async fn owned_event(
-    state: &AppState,
-    user: &User,
-    id: i64,
-) -> Result<EventRecord, AppError> {
+pub(crate) async fn owned_event(state: &AppState, user: &User, id: i64) -> Result<EventRecord, AppError> {
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if user.organisation_id != Some(record.organisation_id) {
         return Err(AppError::NotFound);
@@ -173,20 +153,14 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         .into_iter()
         .map(|r| Row {
             id: r.id,
-            title: if r.data.title.is_empty() {
-                "(sans titre)".into()
-            } else {
-                r.data.title.clone()
-            },
+            title: if r.data.title.is_empty() { "(sans titre)".into() } else { r.data.title.clone() },
             edition: r.edition,
             moderation: r.moderation,
             label_number: r.label_number.clone(),
             next: match r.moderation {
                 Moderation::Draft => "Compléter et soumettre",
                 Moderation::Submitted => "En attente de la décision du comité",
-                Moderation::ChangesRequested => {
-                    "Modifier selon la demande du comité, puis soumettre à nouveau"
-                }
+                Moderation::ChangesRequested => "Modifier selon la demande du comité, puis soumettre à nouveau",
                 Moderation::Labelled => "Labellisé : l'événement est publié",
                 Moderation::Refused => "Refusé",
                 Moderation::Withdrawn => "Retiré",
@@ -221,10 +195,7 @@ struct EventFormPage {
 
 impl EventFormPage {
     fn editable(&self) -> bool {
-        matches!(
-            self.moderation,
-            Moderation::Draft | Moderation::ChangesRequested
-        )
+        matches!(self.moderation, Moderation::Draft | Moderation::ChangesRequested)
     }
     fn action(&self) -> String {
         match self.id {
@@ -263,11 +234,7 @@ impl EventFormPage {
         self.signal.matched.join(", ")
     }
     fn session_error(&self, i: &usize, part: &str) -> Option<&str> {
-        self.errors
-            .0
-            .iter()
-            .find(|e| e.field == format!("sessions[{i}].{part}"))
-            .map(|e| e.message.as_str())
+        self.errors.0.iter().find(|e| e.field == format!("sessions[{i}].{part}")).map(|e| e.message.as_str())
     }
     fn moderation_label(&self) -> &'static str {
         self.moderation.label()
@@ -297,24 +264,12 @@ fn form_page(
     notice: Option<String>,
 ) -> EventFormPage {
     let report = match record {
-        Some(r) => conditions_of(
-            &EventRecord {
-                data: data.clone(),
-                ..r.clone()
-            },
-            &edition,
-        ),
+        Some(r) => conditions_of(&EventRecord { data: data.clone(), ..r.clone() }, &edition),
         None => data.eligibility(&edition, Utc::now()),
     };
-    let title = if id.is_some() {
-        "Mon événement"
-    } else {
-        "Nouvel événement"
-    };
+    let title = if id.is_some() { "Mon événement" } else { "Nouvel événement" };
     EventFormPage {
-        page: Page::new(title, Some(user), "espace")
-            .crumb("/", "Accueil")
-            .crumb("/espace", "Mon espace"),
+        page: Page::new(title, Some(user), "espace").crumb("/", "Accueil").crumb("/espace", "Mon espace"),
         id,
         communes: communes_for(&form.postal_code),
         form,
@@ -332,10 +287,8 @@ async fn organiser(user: MaybeUser, path: &str) -> Result<User, Response> {
     match user.user {
         None => Err(login_redirect(path)),
         Some(u) if u.role == Role::Organiser && u.organisation_id.is_some() => Ok(u),
-        Some(_) => Err(PageError(AppError::Forbidden(
-            "Cet espace est réservé aux organisateurs d'événements.".into(),
-        ))
-        .into_response()),
+        Some(_) => Err(PageError(AppError::Forbidden("Cet espace est réservé aux organisateurs d'événements.".into()))
+            .into_response()),
     }
 }
 
@@ -346,21 +299,11 @@ async fn new_form(State(state): State<AppState>, user: MaybeUser) -> PageResult 
     };
     let edition = open_edition(&state).await?.ok_or_else(|| {
         AppError::Conflict(
-            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt."
-                .into(),
+            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
         )
     })?;
     let data = EventData::default();
-    Ok(render(&form_page(
-        u,
-        None,
-        EventForm::default(),
-        Errors::default(),
-        edition,
-        &data,
-        None,
-        None,
-    )))
+    Ok(render(&form_page(u, None, EventForm::default(), Errors::default(), edition, &data, None, None)))
 }
 
 async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
@@ -370,34 +313,19 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
     };
     let edition = open_edition(&state).await?.ok_or_else(|| {
         AppError::Conflict(
-            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt."
-                .into(),
+            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
         )
     })?;
     let form = EventForm::from_pairs(&p);
     let data = match form.to_data() {
         Ok(d) => d,
         Err(errors) => {
-            let page = form_page(
-                u,
-                None,
-                form,
-                Errors(errors),
-                edition,
-                &EventData::default(),
-                None,
-                None,
-            );
+            let page = form_page(u, None, form, Errors(errors), edition, &EventData::default(), None, None);
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let org = u
-        .organisation_id
-        .ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
-    let id = state
-        .store
-        .create_event(edition.year, org, u.id, &data)
-        .await?;
+    let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
+    let id = state.store.create_event(edition.year, org, u.id, &data).await?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     after_save(&state, u, record, form, p.get("action") == Some("submit")).await
 }
@@ -415,35 +343,15 @@ async fn edit_form(
     };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state
-        .store
-        .edition(record.edition)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let form = EventForm::from_data(&record.data);
     let errors = Errors(record.data.validate(false));
-    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or(""))
-        .get("enregistre")
-        .is_some();
+    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or("")).get("enregistre").is_some();
     let notice = saved.then(|| "Brouillon enregistré.".to_string());
-    Ok(render(&form_page(
-        u,
-        Some(id),
-        form,
-        errors,
-        edition,
-        &record.data.clone(),
-        Some(&record),
-        notice,
-    )))
+    Ok(render(&form_page(u, Some(id), form, errors, edition, &record.data.clone(), Some(&record), notice)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    Path(id): Path<String>,
-    Form(p): Form,
-) -> PageResult {
+async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, Form(p): Form) -> PageResult {
     let path = format!("/espace/evenements/{id}");
     let u = match organiser(user, &path).await {
         Ok(u) => u,
@@ -451,11 +359,7 @@ async fn update(
     };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state
-        .store
-        .edition(record.edition)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     if p.get("action") == Some("withdraw") {
         let t = Transition {
             id,
@@ -473,16 +377,7 @@ async fn update(
     let data = match form.to_data() {
         Ok(d) => d,
         Err(errors) => {
-            let page = form_page(
-                u,
-                Some(id),
-                form,
-                Errors(errors),
-                edition,
-                &record.data.clone(),
-                Some(&record),
-                None,
-            );
+            let page = form_page(u, Some(id), form, Errors(errors), edition, &record.data.clone(), Some(&record), None);
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
@@ -492,18 +387,8 @@ async fn update(
 }
 
 /// After a save: submit when asked, then show the form again with what is left to do.
-async fn after_save(
-    state: &AppState,
-    u: User,
-    record: EventRecord,
-    form: EventForm,
-    submit_now: bool,
-) -> PageResult {
-    let edition = state
-        .store
-        .edition(record.edition)
-        .await?
-        .ok_or(AppError::NotFound)?;
+async fn after_save(state: &AppState, u: User, record: EventRecord, form: EventForm, submit_now: bool) -> PageResult {
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let id = record.id;
     if submit_now {
         match submit(state, &u, &record).await {

@@ -23,18 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/evenements", get(catalogue))
         .route("/evenements/{id}", get(event_page))
-        .route(
-            "/accessibilite",
-            get(|u: MaybeUser| info(u, Info::Accessibility)),
-        )
-        .route(
-            "/mentions-legales",
-            get(|u: MaybeUser| info(u, Info::Legal)),
-        )
-        .route(
-            "/donnees-personnelles",
-            get(|u: MaybeUser| info(u, Info::Privacy)),
-        )
+        .route("/carte", get(map_page))
+        .route("/accessibilite", get(|u: MaybeUser| info(u, Info::Accessibility)))
+        .route("/mentions-legales", get(|u: MaybeUser| info(u, Info::Legal)))
+        .route("/donnees-personnelles", get(|u: MaybeUser| info(u, Info::Privacy)))
         .route("/plan-du-site", get(|u: MaybeUser| info(u, Info::SiteMap)))
 }
 
@@ -63,12 +55,7 @@ async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         None => 0,
     };
     let open = routes::open_edition(&state).await?;
-    Ok(render(&Home {
-        page: Page::new("Accueil", user.user, "accueil"),
-        edition,
-        open,
-        labelled,
-    }))
+    Ok(render(&Home { page: Page::new("Accueil", user.user, "accueil"), edition, open, labelled }))
 }
 
 impl FilterForm {
@@ -123,9 +110,26 @@ struct Catalogue {
     query_without_page: String,
     all_regions: &'static [Region],
     all_departments: &'static [Department],
+    /// The map view (`/carte`) rather than the list (`/evenements`).
+    map: bool,
+    tile_url: String,
 }
 
 impl Catalogue {
+    fn base(&self) -> &'static str {
+        if self.map { "/carte" } else { "/evenements" }
+    }
+    fn map_data_url(&self) -> String {
+        if self.query_without_page.is_empty() {
+            "/api/v1/map".into()
+        } else {
+            format!("/api/v1/map?{}", self.query_without_page)
+        }
+    }
+    fn other_view(&self) -> String {
+        let target = if self.map { "/evenements" } else { "/carte" };
+        if self.query_without_page.is_empty() { target.into() } else { format!("{target}?{}", self.query_without_page) }
+    }
     fn audiences(&self) -> &'static [Audience] {
         Audience::ALL
     }
@@ -139,10 +143,7 @@ impl Catalogue {
         Format::ALL
     }
     fn type_label(&self, code: &Option<String>) -> &'static str {
-        code.as_deref()
-            .and_then(EventType::parse)
-            .map(|t| t.label())
-            .unwrap_or("Événement")
+        code.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
     }
     fn audience_label(&self, code: &str) -> &'static str {
         Audience::parse(code).map(|a| a.label()).unwrap_or("")
@@ -154,42 +155,34 @@ impl Catalogue {
         }
     }
     fn when(&self, e: &EventView) -> String {
-        e.sessions
-            .first()
-            .map(|s| s.label.clone())
-            .unwrap_or_default()
+        e.sessions.first().map(|s| s.label.clone()).unwrap_or_default()
     }
     fn page_href(&self, n: impl std::borrow::Borrow<u32>) -> String {
         let n = *n.borrow();
         if self.query_without_page.is_empty() {
-            format!("/evenements?page={n}")
+            format!("{}?page={n}", self.base())
         } else {
-            format!("/evenements?{}&page={n}", self.query_without_page)
+            format!("{}?{}&page={n}", self.base(), self.query_without_page)
         }
     }
 }
 
-async fn catalogue(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    RawQuery(query): RawQuery,
-) -> PageResult {
+async fn catalogue(State(state): State<AppState>, user: MaybeUser, RawQuery(query): RawQuery) -> PageResult {
+    catalogue_page(state, user, query, false).await
+}
+
+async fn map_page(State(state): State<AppState>, user: MaybeUser, RawQuery(query): RawQuery) -> PageResult {
+    catalogue_page(state, user, query, true).await
+}
+
+/// The catalogue as a list or as a map with the same list beside it: same filters, same events.
+async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>, map: bool) -> PageResult {
     let pairs = Pairs::parse(query.as_deref().unwrap_or(""));
     let editions = state.store.editions().await?;
-    let default_edition = routes::public_edition(&state)
-        .await?
-        .map(|e| e.year)
-        .unwrap_or(2024);
+    let default_edition = routes::public_edition(&state).await?.map(|e| e.year).unwrap_or(2024);
     let (filter, error) = match event_filter(&pairs, false) {
         Ok(f) => (f, None),
-        Err(e) => (
-            EventFilter {
-                page: 1,
-                per_page: 20,
-                ..Default::default()
-            },
-            Some(e.message()),
-        ),
+        Err(e) => (EventFilter { page: 1, per_page: 20, ..Default::default() }, Some(e.message())),
     };
     let mut filter = filter;
     let edition = filter.edition.unwrap_or(default_edition);
@@ -199,15 +192,8 @@ async fn catalogue(
         error
     };
     filter.edition = Some(edition);
-    let (total, records) = if error.is_none() {
-        state.store.search_events(&filter).await?
-    } else {
-        (0, Vec::new())
-    };
-    let items = records
-        .iter()
-        .map(|r| event_view(r, &state.config.public_url))
-        .collect();
+    let (total, records) = if error.is_none() { state.store.search_events(&filter).await? } else { (0, Vec::new()) };
+    let items = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
     let pages = (total.div_ceil(u64::from(filter.per_page)) as u32).max(1);
     let query_without_page = pairs
         .0
@@ -229,16 +215,16 @@ async fn catalogue(
         near: pairs.get("near").unwrap_or("").to_string(),
         radius: pairs.get("radius_km").unwrap_or("").to_string(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let t = territory();
     Ok(render_status(
         status,
         &Catalogue {
-            page: Page::new("Trouver un événement", user.user, "evenements").crumb("/", "Accueil"),
+            page: if map {
+                Page::new("Carte des événements", user.user, "carte").crumb("/", "Accueil")
+            } else {
+                Page::new("Trouver un événement", user.user, "evenements").crumb("/", "Accueil")
+            },
             form,
             error,
             total,
@@ -248,6 +234,8 @@ async fn catalogue(
             query_without_page,
             all_regions: t.regions(),
             all_departments: t.departments(),
+            map,
+            tile_url: state.config.tile_url.clone(),
         },
     ))
 }
@@ -271,12 +259,7 @@ struct EventPage {
 
 impl EventPage {
     fn type_label(&self) -> &'static str {
-        self.e
-            .event_type
-            .as_deref()
-            .and_then(EventType::parse)
-            .map(|t| t.label())
-            .unwrap_or("Événement")
+        self.e.event_type.as_deref().and_then(EventType::parse).map(|t| t.label()).unwrap_or("Événement")
     }
     fn audience_label(&self, code: &str) -> &'static str {
         Audience::parse(code).map(|a| a.label()).unwrap_or("")
@@ -285,17 +268,10 @@ impl EventPage {
         Sector::parse(code).map(|a| a.label()).unwrap_or("")
     }
     fn format_label(&self) -> &'static str {
-        self.e
-            .format
-            .as_deref()
-            .and_then(Format::parse)
-            .map(|t| t.label())
-            .unwrap_or("")
+        self.e.format.as_deref().and_then(Format::parse).map(|t| t.label()).unwrap_or("")
     }
     fn status_label(&self) -> &'static str {
-        si_domain::PublicStatus::parse(&self.e.public_status)
-            .map(|s| s.label())
-            .unwrap_or("")
+        si_domain::PublicStatus::parse(&self.e.public_status).map(|s| s.label()).unwrap_or("")
     }
     fn edition_label(&self) -> String {
         self.edition
@@ -305,19 +281,14 @@ impl EventPage {
     }
 }
 
-async fn event_page(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    Path(id): Path<String>,
-) -> PageResult {
+async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     let published = record.moderation == Moderation::Labelled;
     if !published {
         // Only the organisation and its reviewers may preview an event that is not labelled.
         let allowed = user.user.as_ref().is_some_and(|u| {
-            u.organisation_id == Some(record.organisation_id)
-                || may_review(u, record.region.as_deref())
+            u.organisation_id == Some(record.organisation_id) || may_review(u, record.region.as_deref())
         });
         if !allowed {
             return Err(AppError::NotFound.into());
@@ -326,11 +297,8 @@ async fn event_page(
     let (region_name, department_name) = crate::views::place_names(&record);
     let edition = state.store.edition(record.edition).await?;
     let e = event_view(&record, &state.config.public_url);
-    let json_ld = if published {
-        crate::exports::json_ld(&e, edition.as_ref(), &state.config.public_url)
-    } else {
-        String::new()
-    };
+    let json_ld =
+        if published { crate::exports::json_ld(&e, edition.as_ref(), &state.config.public_url) } else { String::new() };
     Ok(render(&EventPage {
         page: Page::new(e.title.clone(), user.user, "evenements")
             .crumb("/", "Accueil")
@@ -368,9 +336,5 @@ async fn info(user: MaybeUser, which: Info) -> PageResult {
         Info::SiteMap => "Plan du site",
     };
     let today = fr_date(chrono::Utc::now().date_naive());
-    Ok(render(&InfoPage {
-        page: Page::new(title, user.user, "").crumb("/", "Accueil"),
-        which,
-        today,
-    }))
+    Ok(render(&InfoPage { page: Page::new(title, user.user, "").crumb("/", "Accueil"), which, today }))
 }

@@ -58,10 +58,7 @@ pub(crate) async fn decide(
         ));
     }
     if reason.chars().count() > 2000 {
-        return Err(AppError::invalid(
-            "reason",
-            "Le motif ne doit pas dépasser 2 000 caractères.",
-        ));
+        return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
     }
     if record.moderation != Moderation::Submitted {
         return Err(AppError::Conflict(format!(
@@ -70,32 +67,26 @@ pub(crate) async fn decide(
         )));
     }
     if decision == Decision::Label {
-        let edition = state
-            .store
-            .edition(record.edition)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
         let report = conditions_of(&record, &edition);
         if !report.eligible {
-            return Err(AppError::ConditionsNotMet(
-                report.conditions.into_iter().filter(|c| !c.met).collect(),
-            ));
+            return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    Ok(state
-        .store
-        .decide(id, user.id, decision, reason, Utc::now())
-        .await?)
+    let decided = state.store.decide(id, user.id, decision, reason, Utc::now()).await?;
+    if decision == Decision::Label {
+        // What the map shows has changed.
+        state.map_cache.clear();
+    }
+    Ok(decided)
 }
 
 async fn reviewer(user: MaybeUser, path: &str) -> Result<User, Response> {
     match user.user {
-        None => Err(Redirect::to(&format!(
-            "/connexion?suivant={}",
-            crate::routes::public::urlencode(path)
-        ))
-        .into_response()),
+        None => {
+            Err(Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response())
+        }
         Some(u) => match review_scope(&u) {
             Ok(_) => Ok(u),
             Err(e) => Err(PageError(e).into_response()),
@@ -149,17 +140,9 @@ async fn queue(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         .collect();
     let scope = match &scope {
         None => "toutes les régions".to_string(),
-        Some(r) => r
-            .iter()
-            .map(|c| si_domain::territory::territory().region_name(c))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(r) => r.iter().map(|c| si_domain::territory::territory().region_name(c)).collect::<Vec<_>>().join(", "),
     };
-    Ok(render(&Queue {
-        page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"),
-        scope,
-        rows,
-    }))
+    Ok(render(&Queue { page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"), scope, rows }))
 }
 
 #[derive(Template)]
@@ -208,19 +191,12 @@ async fn detail_page(
     if !may_review(&u, record.region.as_deref()) {
         return Err(AppError::NotFound.into());
     }
-    let edition = state
-        .store
-        .edition(record.edition)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let report = conditions_of(&record, &edition);
     let audit = state.store.audit(id).await?;
     let (region, department) = place_names(&record);
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status =
+        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     Ok(render_status(
         status,
         &Detail {
@@ -241,11 +217,7 @@ async fn detail_page(
     ))
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    Path(id): Path<String>,
-) -> PageResult {
+async fn detail(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
     let u = match reviewer(user, &format!("/instruction/evenements/{id}")).await {
         Ok(u) => u,
         Err(r) => return Ok(r),
@@ -272,10 +244,7 @@ async fn decision_form(
             &state,
             u,
             id,
-            Some(
-                "Choisissez une décision : labelliser, demander des modifications ou refuser."
-                    .into(),
-            ),
+            Some("Choisissez une décision : labelliser, demander des modifications ou refuser.".into()),
             reason,
             code,
         )
@@ -283,9 +252,9 @@ async fn decision_form(
     };
     match decide(&state, &u, id, decision, &reason).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
-        Err(
-            e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_)),
-        ) => detail_page(&state, u, id, Some(e.message()), reason, code).await,
+        Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
+            detail_page(&state, u, id, Some(e.message()), reason, code).await
+        }
         Err(e) => Err(e.into()),
     }
 }

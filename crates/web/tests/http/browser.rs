@@ -27,24 +27,15 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn axe_source() -> String {
     let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../target/test-tools/node_modules/axe-core/axe.min.js"
-        )
-        .to_string()
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-tools/node_modules/axe-core/axe.min.js").to_string()
     });
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("axe-core not found at {path} ({e}): run scripts/test.sh, or set AXE_CORE_JS")
-    })
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("axe-core not found at {path} ({e}): run scripts/test.sh, or set AXE_CORE_JS"))
 }
 
 async fn start_driver() -> (Driver, Client) {
@@ -55,7 +46,9 @@ async fn start_driver() -> (Driver, Client) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin} ({e}): install chromium and chromium-driver, or set SI_SKIP_BROWSER=1"));
+        .unwrap_or_else(|e| {
+            panic!("cannot start {bin} ({e}): install chromium and chromium-driver, or set SI_SKIP_BROWSER=1")
+        });
     let driver = Driver(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -94,28 +87,15 @@ async fn axe(c: &Client, source: &str) {
     let out = c.execute_async(script, vec![]).await.expect("run axe");
     let url = c.current_url().await.unwrap();
     let violations: Vec<String> = serde_json::from_value(out).unwrap();
-    assert!(
-        violations.is_empty(),
-        "axe violations on {url}:\n{}",
-        violations.join("\n")
-    );
+    assert!(violations.is_empty(), "axe violations on {url}:\n{}", violations.join("\n"));
 }
 
 /// Fails when the page scrolls sideways at the current width.
 async fn fits_width(c: &Client) {
-    let v = c
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
     let (scroll, inner) = (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
     let url = c.current_url().await.unwrap();
-    assert!(
-        scroll <= inner,
-        "{url} scrolls sideways on a phone: {scroll} px of content for {inner} px"
-    );
+    assert!(scroll <= inner, "{url} scrolls sideways on a phone: {scroll} px of content for {inner} px");
 }
 
 async fn wait_for_path(c: &Client, prefix: &str) -> String {
@@ -130,10 +110,7 @@ async fn wait_for(c: &Client, ok: impl Fn(&str) -> bool, what: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!(
-        "never reached {what}: at {}",
-        c.current_url().await.unwrap()
-    );
+    panic!("never reached {what}: at {}", c.current_url().await.unwrap());
 }
 
 async fn wait_text(c: &Client, selector: &str, needle: &str) {
@@ -145,33 +122,19 @@ async fn wait_text(c: &Client, selector: &str, needle: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let text = c
-        .find(Locator::Css(selector))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = c.find(Locator::Css(selector)).await.unwrap().text().await.unwrap();
     panic!("{selector} never said « {needle} »: « {text} »");
 }
 
 async fn fill(c: &Client, id: &str, value: &str) {
-    let e = c
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|_| panic!("no #{id}"));
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("no #{id}"));
     e.clear().await.unwrap();
     e.send_keys(value).await.unwrap();
 }
 
 /// DSFR radios and checkboxes hide the native input: people (and we) click the label.
 async fn tick(c: &Client, input_id: &str) {
-    c.find(Locator::Css(&format!("label[for='{input_id}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css(&format!("label[for='{input_id}']"))).await.unwrap().click().await.unwrap();
 }
 
 #[tokio::test]
@@ -211,69 +174,29 @@ async fn the_whole_journey_in_chromium() {
     fill(&c, "password", "une longue phrase secrète").await;
     fill(&c, "password_confirm", "une longue phrase secrète").await;
     fill(&c, "organisation", "Forges de Lyon").await;
-    c.find(Locator::Id("kind"))
-        .await
-        .unwrap()
-        .select_by_value("entreprise")
-        .await
-        .unwrap();
-    c.find(Locator::Id("department"))
-        .await
-        .unwrap()
-        .select_by_value("69")
-        .await
-        .unwrap();
+    c.find(Locator::Id("kind")).await.unwrap().select_by_value("entreprise").await.unwrap();
+    c.find(Locator::Id("department")).await.unwrap().select_by_value("69").await.unwrap();
     fill(&c, "identifier", "1234").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
     // A wrong SIRET: the page says so next to the field, and axe still passes on the error state.
     wait_text(&c, "#identifier-error", "14 chiffres").await;
     axe(&c, &axe_js).await;
     fill(&c, "password", "une longue phrase secrète").await;
     fill(&c, "password_confirm", "une longue phrase secrète").await;
     fill(&c, "identifier", "11002001300014").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/espace").await;
     axe(&c, &axe_js).await;
 
     // A new event: the conditions panel starts with what is missing.
-    c.find(Locator::LinkText("Nouvel événement"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Nouvel événement")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/espace/evenements/nouveau").await;
     axe(&c, &axe_js).await;
-    wait_text(
-        &c,
-        "#conditions-list li[data-code='audiences']",
-        "non remplie",
-    )
-    .await;
+    wait_text(&c, "#conditions-list li[data-code='audiences']", "non remplie").await;
     fill(&c, "title", "Visite de l'usine de moteurs").await;
     fill(&c, "summary", "Découvrez nos ateliers de production.").await;
-    fill(
-        &c,
-        "description",
-        "Visite des ateliers d'usinage et de soudure avec nos techniciens.",
-    )
-    .await;
-    c.find(Locator::Id("type"))
-        .await
-        .unwrap()
-        .select_by_value("visite_entreprise")
-        .await
-        .unwrap();
+    fill(&c, "description", "Visite des ateliers d'usinage et de soudure avec nos techniciens.").await;
+    c.find(Locator::Id("type")).await.unwrap().select_by_value("visite_entreprise").await.unwrap();
     tick(&c, "format-presentiel").await;
     let day = test_week_start() + chrono::Duration::days(1);
     c.execute(
@@ -286,132 +209,100 @@ async fn the_whole_journey_in_chromium() {
     fill(&c, "postal_code", "69800").await;
     // The postal code fills the commune by itself.
     for _ in 0..50 {
-        let v = c
-            .find(Locator::Id("commune_code"))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let v = c.find(Locator::Id("commune_code")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
         if v == "69290" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tick(&c, "audience-scolaires").await;
-    wait_text(
-        &c,
-        "#conditions-list li[data-code='audiences']",
-        "remplie. Ouvert à",
-    )
-    .await;
+    wait_text(&c, "#conditions-list li[data-code='audiences']", "remplie. Ouvert à").await;
     tick(&c, "free-oui").await;
     tick(&c, "industry_objective").await;
     tick(&c, "accessible-oui").await;
     fill(&c, "contact_email", "visites@forges-lyon.fr").await;
     // Live: every condition met before anything is saved.
-    wait_text(
-        &c,
-        "#conditions-summary",
-        "Toutes les conditions sont remplies",
-    )
-    .await;
-    c.find(Locator::Id("save-draft"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    wait_text(&c, "#conditions-summary", "Toutes les conditions sont remplies").await;
+    c.find(Locator::Id("save-draft")).await.unwrap().click().await.unwrap();
     let path = wait_for(
         &c,
-        |p| {
-            p.strip_prefix("/espace/evenements/")
-                .is_some_and(|id| id.parse::<i64>().is_ok())
-        },
+        |p| p.strip_prefix("/espace/evenements/").is_some_and(|id| id.parse::<i64>().is_ok()),
         "the saved draft",
     )
     .await;
     wait_text(&c, "main", "Brouillon enregistré").await;
     assert_eq!(
-        c.find(Locator::Id("commune_code"))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
+        c.find(Locator::Id("commune_code")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("69290")
     );
     axe(&c, &axe_js).await;
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
-    c.find(Locator::Id("submit-event"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("submit-event")).await.unwrap().click().await.unwrap();
     wait_text(&c, "main", "Soumis, en cours d'instruction").await;
     axe(&c, &axe_js).await;
 
     // Log out, log in as the administrator.
-    c.find(Locator::Css("form[action='/deconnexion'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form[action='/deconnexion'] button")).await.unwrap().click().await.unwrap();
     wait_for(&c, |p| p == "/", "the home page").await;
     c.goto(&format!("{base}/connexion")).await.unwrap();
     axe(&c, &axe_js).await;
     fill(&c, "email", "admin@dge.fr").await;
     fill(&c, "password", "mot de passe administrateur").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/instruction").await;
     axe(&c, &axe_js).await;
-    c.find(Locator::LinkText("Visite de l'usine de moteurs"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Visite de l'usine de moteurs")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, &format!("/instruction/evenements/{id}")).await;
     wait_text(&c, "main", "Signal « industrie »").await;
     axe(&c, &axe_js).await;
     // Refusing without a reason is refused, with the reason why.
     tick(&c, "decision-refuse").await;
-    c.find(Locator::Id("decide"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
     wait_text(&c, "main", "Indiquez le motif").await;
     axe(&c, &axe_js).await;
     tick(&c, "decision-label").await;
-    c.find(Locator::Id("decide"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/instruction").await;
     wait_text(&c, "main", "Aucune demande en attente").await;
 
-    // Public: the event page and the catalogue.
-    c.goto(&format!("{base}/evenements/{id}")).await.unwrap();
+    // The public: search from the home page (what and where), filter, the map, the event, the calendar.
+    c.goto(&format!("{base}/")).await.unwrap();
+    fill(&c, "accueil-q", "moteur").await;
+    fill(&c, "accueil-near", "69003").await;
+    c.find(Locator::Css("form[action='/evenements'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/evenements").await;
+    // The default edition is the newest with labelled events: this one.
+    wait_text(&c, "main", "Visite de l'usine de moteurs").await;
+    wait_text(&c, "main", "à ").await;
+    axe(&c, &axe_js).await;
+    c.find(Locator::Id("f-region")).await.unwrap().select_by_value("84").await.unwrap();
+    c.find(Locator::Css("form.si-filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "main", "1 événement labellisé").await;
+    c.find(Locator::LinkText("Voir sur une carte")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/carte").await;
+    for _ in 0..100 {
+        if !c.find_all(Locator::Css("#carte .leaflet-marker-icon")).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    axe(&c, &axe_js).await;
+    let marker = c.find(Locator::Css("#carte .leaflet-marker-icon")).await.expect("a marker on the map");
+    assert_eq!(marker.attr("title").await.unwrap().as_deref(), Some("Visite de l'usine de moteurs"));
+    marker.click().await.unwrap();
+    c.find(Locator::Css(".leaflet-popup-content a")).await.expect("a popup").click().await.unwrap();
+    wait_for_path(&c, &format!("/evenements/{id}")).await;
     wait_text(&c, "main", &format!("SI-{}-00001", app.year)).await;
     axe(&c, &axe_js).await;
-    c.goto(&format!("{base}/evenements?edition={}&region=84", app.year))
+    let href = c.find(Locator::LinkText("Ajouter à mon agenda")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let ics = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![json!(href)],
+        )
         .await
         .unwrap();
-    wait_text(&c, "main", "Visite de l'usine de moteurs").await;
-    axe(&c, &axe_js).await;
+    assert!(ics.as_str().unwrap().starts_with("BEGIN:VCALENDAR"), "{ics}");
 
     // A 320 px phone: nothing scrolls sideways.
     c.set_window_size(320, 740).await.unwrap();

@@ -15,12 +15,7 @@ async fn health_editions_and_openapi() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     let (_, eds) = app.get_json("/api/v1/editions").await;
-    let e2024 = eds
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["year"] == 2024)
-        .unwrap();
+    let e2024 = eds.as_array().unwrap().iter().find(|e| e["year"] == 2024).unwrap();
     assert_eq!(e2024["number"], 13);
     assert_eq!(e2024["eligible_from"], "2024-11-03");
     assert_eq!(e2024["eligible_to"], "2024-12-09");
@@ -54,16 +49,8 @@ async fn eligibility_endpoint_answers_and_refuses_bad_input() {
     let (s, r) = app.post_json("/api/v1/eligibility", &body, None).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["eligible"], true);
-    let codes: Vec<&str> = r["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        codes,
-        ["dates", "audiences", "industry", "free", "deadline"]
-    );
+    let codes: Vec<&str> = r["conditions"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["dates", "audiences", "industry", "free", "deadline"]);
 
     let mut late = body.clone();
     late["at"] = json!("2024-11-13T00:00:00+01:00");
@@ -73,18 +60,12 @@ async fn eligibility_endpoint_answers_and_refuses_bad_input() {
 
     let cases = [
         (json!({"edition": 1999}), "edition"),
-        (
-            json!({"edition": 2024, "audiences": ["martiens"]}),
-            "audiences",
-        ),
+        (json!({"edition": 2024, "audiences": ["martiens"]}), "audiences"),
         (
             json!({"edition": 2024, "sessions": [{"start": "2024-11-19T12:00", "end": "2024-11-19T09:00"}]}),
             "sessions[0].end",
         ),
-        (
-            json!({"edition": 2024, "sessions": [{"start": "demain", "end": "2024-11-19T09:00"}]}),
-            "sessions[0].start",
-        ),
+        (json!({"edition": 2024, "sessions": [{"start": "demain", "end": "2024-11-19T09:00"}]}), "sessions[0].start"),
         (json!({"edition": 2024, "at": "hier"}), "at"),
     ];
     for (b, field) in cases {
@@ -93,14 +74,10 @@ async fn eligibility_endpoint_answers_and_refuses_bad_input() {
         assert_eq!(r["error"]["field"], field, "{b}: {r}");
         assert!(!r["error"]["message"].as_str().unwrap().is_empty());
     }
-    let (s, r) = app
-        .post_raw("/api/v1/eligibility", "{\"edition\": 20", None)
-        .await;
+    let (s, r) = app.post_raw("/api/v1/eligibility", "{\"edition\": 20", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(r["error"]["code"], "invalid_json");
-    let (s, _) = app
-        .post_raw("/api/v1/eligibility", "{\"edition\": \"deux mille\"}", None)
-        .await;
+    let (s, _) = app.post_raw("/api/v1/eligibility", "{\"edition\": \"deux mille\"}", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -116,9 +93,7 @@ async fn organiser_and_reviewer_journey_on_postgres() {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL journey skipped");
         return;
     };
-    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base)
-        .await
-        .unwrap();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
     let store = si_store::connect(&url).await.unwrap();
     journey(TestApp::with_store(store, None).await).await;
     drop_db.await;
@@ -128,320 +103,154 @@ async fn journey(app: TestApp) {
     let orga = app.organiser("orga@usine.fr", "Forges de Test").await;
     let other = app.organiser("autre@usine.fr", "Autre Usine").await;
     let admin = app.person("admin@dge.fr", "national_admin", None).await;
-    let coord_ara = app
-        .person("ara@region.fr", "regional_coordinator", Some("84"))
-        .await;
-    let coord_idf = app
-        .person("idf@region.fr", "regional_coordinator", Some("11"))
-        .await;
+    let coord_ara = app.person("ara@region.fr", "regional_coordinator", Some("84")).await;
+    let coord_idf = app.person("idf@region.fr", "regional_coordinator", Some("11")).await;
 
     // No token, bad token.
-    assert_eq!(
-        app.get_json("/api/v1/me/events").await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get_json_auth("/api/v1/me/events", "si_faux").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get_json("/api/v1/me/events").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get_json_auth("/api/v1/me/events", "si_faux").await.0, StatusCode::UNAUTHORIZED);
     // Reviewers are not organisers, organisers not reviewers.
-    assert_eq!(
-        app.get_json_auth("/api/v1/me/events", &admin).await.0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.get_json_auth("/api/v1/review/queue", &orga).await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &admin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get_json_auth("/api/v1/review/queue", &orga).await.0, StatusCode::FORBIDDEN);
 
     // A draft, incomplete: saved, but cannot be submitted.
-    let (s, draft) = app
-        .post_json(
-            "/api/v1/me/events",
-            &json!({"edition": app.year, "title": "Brouillon"}),
-            Some(&orga),
-        )
-        .await;
+    let (s, draft) =
+        app.post_json("/api/v1/me/events", &json!({"edition": app.year, "title": "Brouillon"}), Some(&orga)).await;
     assert_eq!(s, StatusCode::CREATED, "{draft}");
     assert_eq!(draft["moderation"], "draft");
     let id = draft["id"].as_i64().unwrap();
-    let (s, r) = app
-        .post_json(
-            &format!("/api/v1/me/events/{id}/submit"),
-            &json!({}),
-            Some(&orga),
-        )
-        .await;
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(&orga)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
 
     // Bad values are refused with the field named, and nothing changes.
     let mut bad = complete_event(app.year, "69800");
     bad["audiences"] = json!(["scolaires", "martiens"]);
-    let (s, r) = app
-        .put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga)
-        .await;
-    assert_eq!(
-        (s, r["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("audiences")),
-        "{r}"
-    );
+    let (s, r) = app.put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga).await;
+    assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("audiences")), "{r}");
     let mut bad = complete_event(app.year, "69800");
     bad["title"] = json!("x".repeat(141));
-    let (s, r) = app
-        .put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga)
-        .await;
-    assert_eq!(
-        (s, r["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
-        "{r}"
-    );
+    let (s, r) = app.put_json(&format!("/api/v1/me/events/{id}"), &bad, &orga).await;
+    assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("title")), "{r}");
 
     // A complete event not free: the failed condition comes back.
     let mut paying = complete_event(app.year, "69800");
     paying["free"] = json!(false);
-    let (s, r) = app
-        .put_json(&format!("/api/v1/me/events/{id}"), &paying, &orga)
-        .await;
+    let (s, r) = app.put_json(&format!("/api/v1/me/events/{id}"), &paying, &orga).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["department"], "69");
     assert_eq!(r["region"], "84");
-    let (s, r) = app
-        .post_json(
-            &format!("/api/v1/me/events/{id}/submit"),
-            &json!({}),
-            Some(&orga),
-        )
-        .await;
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(&orga)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r["error"]["code"], "conditions_not_met");
     assert_eq!(r["conditions"][0]["code"], "free");
 
     // Another organisation sees nothing of it.
+    assert_eq!(app.get_json_auth(&format!("/api/v1/me/events/{id}"), &other).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get_json_auth(&format!("/api/v1/me/events/{id}"), &other)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.put_json(
-            &format!("/api/v1/me/events/{id}"),
-            &complete_event(app.year, "69800"),
-            &other
-        )
-        .await
-        .0,
+        app.put_json(&format!("/api/v1/me/events/{id}"), &complete_event(app.year, "69800"), &other).await.0,
         StatusCode::NOT_FOUND
     );
 
     // Complete and free: submitted.
-    let (s, _) = app
-        .put_json(
-            &format!("/api/v1/me/events/{id}"),
-            &complete_event(app.year, "69800"),
-            &orga,
-        )
-        .await;
+    let (s, _) = app.put_json(&format!("/api/v1/me/events/{id}"), &complete_event(app.year, "69800"), &orga).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, r) = app
-        .post_json(
-            &format!("/api/v1/me/events/{id}/submit"),
-            &json!({}),
-            Some(&orga),
-        )
-        .await;
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(&orga)).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["moderation"], "submitted");
     // No longer editable.
     assert_eq!(
-        app.put_json(
-            &format!("/api/v1/me/events/{id}"),
-            &complete_event(app.year, "69800"),
-            &orga
-        )
-        .await
-        .0,
+        app.put_json(&format!("/api/v1/me/events/{id}"), &complete_event(app.year, "69800"), &orga).await.0,
         StatusCode::CONFLICT
     );
     // Not public yet.
-    assert_eq!(
-        app.get_json(&format!("/api/v1/events/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get_json(&format!("/api/v1/events/{id}")).await.0, StatusCode::NOT_FOUND);
 
     // Queues: national sees it, the region's coordinator too, another region's does not.
     let (_, q) = app.get_json_auth("/api/v1/review/queue", &admin).await;
     assert_eq!(q["total"], 1);
     assert!(
-        q["items"][0]["due_at"]
-            .as_str()
-            .unwrap()
-            .ends_with("T23:59:59+01:00")
-            || q["items"][0]["due_at"]
-                .as_str()
-                .unwrap()
-                .ends_with("T23:59:59+02:00")
+        q["items"][0]["due_at"].as_str().unwrap().ends_with("T23:59:59+01:00")
+            || q["items"][0]["due_at"].as_str().unwrap().ends_with("T23:59:59+02:00")
     );
-    assert_eq!(
-        app.get_json_auth("/api/v1/review/queue", &coord_ara)
-            .await
-            .1["total"],
-        1
-    );
-    assert_eq!(
-        app.get_json_auth("/api/v1/review/queue", &coord_idf)
-            .await
-            .1["total"],
-        0
-    );
+    assert_eq!(app.get_json_auth("/api/v1/review/queue", &coord_ara).await.1["total"], 1);
+    assert_eq!(app.get_json_auth("/api/v1/review/queue", &coord_idf).await.1["total"], 0);
     let decision = |d: &str, reason: &str| json!({"decision": d, "reason": reason});
     let url = format!("/api/v1/review/events/{id}/decision");
-    assert_eq!(
-        app.post_json(&url, &decision("label", ""), Some(&coord_idf))
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.post_json(&url, &decision("label", ""), Some(&orga))
-            .await
-            .0,
-        StatusCode::FORBIDDEN
-    );
-    let (s, r) = app
-        .post_json(&url, &decision("refuse", "  "), Some(&admin))
-        .await;
-    assert_eq!(
-        (s, r["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
-    );
-    let (s, r) = app
-        .post_json(&url, &decision("approve", ""), Some(&admin))
-        .await;
-    assert_eq!(
-        (s, r["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("decision"))
-    );
+    assert_eq!(app.post_json(&url, &decision("label", ""), Some(&coord_idf)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.post_json(&url, &decision("label", ""), Some(&orga)).await.0, StatusCode::FORBIDDEN);
+    let (s, r) = app.post_json(&url, &decision("refuse", "  "), Some(&admin)).await;
+    assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (s, r) = app.post_json(&url, &decision("approve", ""), Some(&admin)).await;
+    assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("decision")));
+
+    // The map document is built once and kept: empty before the decision…
+    let map_url = format!("/api/v1/map?edition={}", app.year);
+    assert_eq!(app.get_json(&map_url).await.1["total"], 0);
 
     // Labelled: a label number, and public.
-    let (s, r) = app
-        .post_json(&url, &decision("label", ""), Some(&admin))
-        .await;
+    let (s, r) = app.post_json(&url, &decision("label", ""), Some(&admin)).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["moderation"], "labelled");
     assert_eq!(r["label_number"], format!("SI-{}-00001", app.year));
-    assert_eq!(
-        app.post_json(&url, &decision("label", ""), Some(&admin))
-            .await
-            .0,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(app.post_json(&url, &decision("label", ""), Some(&admin)).await.0, StatusCode::CONFLICT);
+    // …and rebuilt after it, then revalidated with its ETag, and gzipped for clients that accept it.
+    let resp = app.get(&map_url, None).await;
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    let map: Value = serde_json::from_str(&support::body_text(resp).await).unwrap();
+    assert_eq!(map["total"], 1);
+    assert_eq!(map["fields"], json!(["id", "lat", "lon", "title"]));
+    assert_eq!(map["rows"][0][0], id);
+    let req = axum::http::Request::get(&map_url).header("if-none-match", &etag).body(axum::body::Body::empty()).unwrap();
+    assert_eq!(app.send(req).await.status(), StatusCode::NOT_MODIFIED);
+    let req = axum::http::Request::get(&map_url).header("accept-encoding", "gzip, br").body(axum::body::Body::empty()).unwrap();
+    assert_eq!(app.send(req).await.headers()["content-encoding"], "gzip");
+    assert_eq!(app.get_json("/api/v1/map?region=99").await.0, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, e) = app.get_json(&format!("/api/v1/events/{id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(e["location"]["commune_code"], "69290");
     assert_eq!(e["location"]["region"], "84");
     assert_eq!(e["sessions"][0]["timezone"], "Europe/Paris");
     assert_eq!(e["organisation"]["name"], "Forges de Test");
-    let (_, list) = app
-        .get_json(&format!(
-            "/api/v1/events?edition={}&region=84&audience=scolaires",
-            app.year
-        ))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&region=84&audience=scolaires", app.year)).await;
     assert_eq!(list["total"], 1);
-    let (_, list) = app
-        .get_json(&format!("/api/v1/events?edition={}&region=11", app.year))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&region=11", app.year)).await;
     assert_eq!(list["total"], 0);
 
     // Near Lyon's postal code 69003, within 20 km: found, with its distance; near Paris: not.
-    let (_, list) = app
-        .get_json(&format!(
-            "/api/v1/events?edition={}&near=69003&radius_km=20",
-            app.year
-        ))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&near=69003&radius_km=20", app.year)).await;
     assert_eq!(list["total"], 1, "{list}");
     let d = list["items"][0]["distance_km"].as_f64().unwrap();
     assert!(d > 3.0 && d < 20.0, "{d}");
-    let (_, list) = app
-        .get_json(&format!("/api/v1/events?edition={}&near=75056", app.year))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&near=75056", app.year)).await;
     assert_eq!(list["total"], 0);
     // French full text: accents and inflections do not matter.
-    let (_, list) = app
-        .get_json(&format!(
-            "/api/v1/events?edition={}&q=MOTEUR+usines",
-            app.year
-        ))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&q=MOTEUR+usines", app.year)).await;
     assert_eq!(list["total"], 1, "{list}");
 
     // Feeds: iCalendar parsed by a real parser, CSV for French spreadsheets, JSON-LD on the page.
-    let resp = app
-        .get(
-            &format!("/api/v1/events.ics?edition={}&region=84", app.year),
-            None,
-        )
-        .await;
-    assert_eq!(
-        resp.headers()["content-type"],
-        "text/calendar; charset=utf-8"
-    );
+    let resp = app.get(&format!("/api/v1/events.ics?edition={}&region=84", app.year), None).await;
+    assert_eq!(resp.headers()["content-type"], "text/calendar; charset=utf-8");
     let ics = support::body_text(resp).await;
-    assert!(
-        ics.contains("\r\n") && ics.lines().all(|l| l.len() <= 76),
-        "CRLF and folded lines"
-    );
+    assert!(ics.contains("\r\n") && ics.lines().all(|l| l.len() <= 76), "CRLF and folded lines");
     let cal: icalendar::Calendar = ics.parse().expect("a real parser reads the feed");
     let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
     assert_eq!(events.len(), 1);
     use icalendar::Component;
-    assert_eq!(
-        events[0].get_summary(),
-        Some("Visite de l'usine de moteurs")
-    );
-    assert_eq!(
-        events[0].get_uid(),
-        Some(format!("{id}-1@semaine-industrie.gouv.fr").as_str())
-    );
-    assert!(
-        events[0].property_value("SEQUENCE").is_some()
-            && events[0].property_value("DTSTAMP").is_some()
-    );
+    assert_eq!(events[0].get_summary(), Some("Visite de l'usine de moteurs"));
+    assert_eq!(events[0].get_uid(), Some(format!("{id}-1@semaine-industrie.gouv.fr").as_str()));
+    assert!(events[0].property_value("SEQUENCE").is_some() && events[0].property_value("DTSTAMP").is_some());
     assert_eq!(events[0].property_value("STATUS"), Some("CONFIRMED"));
-    let single = support::body_text(
-        app.get(&format!("/evenements/{id}/calendrier.ics"), None)
-            .await,
-    )
-    .await;
+    let single = support::body_text(app.get(&format!("/evenements/{id}/calendrier.ics"), None).await).await;
     assert!(single.parse::<icalendar::Calendar>().is_ok());
-    let csv = support::body_text(
-        app.get(&format!("/api/v1/events.csv?edition={}", app.year), None)
-            .await,
-    )
-    .await;
-    assert!(
-        csv.starts_with("\u{feff}id;numero_label;edition;titre"),
-        "{csv}"
-    );
+    let csv = support::body_text(app.get(&format!("/api/v1/events.csv?edition={}", app.year), None).await).await;
+    assert!(csv.starts_with("\u{feff}id;numero_label;edition;titre"), "{csv}");
     assert_eq!(csv.lines().count(), 2);
-    let (s, json) = app
-        .get_json(&format!("/api/v1/events.json?edition={}", app.year))
-        .await;
-    assert_eq!(
-        (s, json.as_array().map(Vec::len)),
-        (StatusCode::OK, Some(1))
-    );
-    assert_eq!(
-        app.get_json("/api/v1/events.csv?region=99").await.0,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    let (s, json) = app.get_json(&format!("/api/v1/events.json?edition={}", app.year)).await;
+    assert_eq!((s, json.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    assert_eq!(app.get_json("/api/v1/events.csv?region=99").await.0, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, page) = app.get_html(&format!("/evenements/{id}"), None).await;
     let start = page.find("application/ld+json\">").unwrap() + "application/ld+json\">".len();
-    let ld: Value =
-        serde_json::from_str(&page[start..start + page[start..].find("</script>").unwrap()])
-            .unwrap();
+    let ld: Value = serde_json::from_str(&page[start..start + page[start..].find("</script>").unwrap()]).unwrap();
     assert_eq!(ld[0]["@type"], "Event");
     assert_eq!(ld[0]["eventStatus"], "https://schema.org/EventScheduled");
     assert_eq!(ld[0]["offers"]["price"], 0);
@@ -450,26 +259,12 @@ async fn journey(app: TestApp) {
         ld[0]["startDate"].as_str().unwrap().ends_with("+01:00")
             || ld[0]["startDate"].as_str().unwrap().ends_with("+02:00")
     );
-    assert_eq!(
-        ld[0]["superEvent"]["name"],
-        format!("Semaine de l'industrie {}", app.year)
-    );
+    assert_eq!(ld[0]["superEvent"]["name"], format!("Semaine de l'industrie {}", app.year));
 
     // A refusal with its reason reaches the organiser.
-    let (_, d2) = app
-        .post_json(
-            "/api/v1/me/events",
-            &complete_event(app.year, "75011"),
-            Some(&orga),
-        )
-        .await;
+    let (_, d2) = app.post_json("/api/v1/me/events", &complete_event(app.year, "75011"), Some(&orga)).await;
     let id2 = d2["id"].as_i64().unwrap();
-    app.post_json(
-        &format!("/api/v1/me/events/{id2}/submit"),
-        &json!({}),
-        Some(&orga),
-    )
-    .await;
+    app.post_json(&format!("/api/v1/me/events/{id2}/submit"), &json!({}), Some(&orga)).await;
     let (s, _) = app
         .post_json(
             &format!("/api/v1/review/events/{id2}/decision"),
@@ -478,9 +273,7 @@ async fn journey(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (_, mine) = app
-        .get_json_auth(&format!("/api/v1/me/events/{id2}"), &orga)
-        .await;
+    let (_, mine) = app.get_json_auth(&format!("/api/v1/me/events/{id2}"), &orga).await;
     assert_eq!(mine["moderation"], "refused");
     assert_eq!(mine["decision_reason"], "Événement réservé aux salariés.");
 }
@@ -513,23 +306,15 @@ async fn catalogue_filters_refuse_unknown_values() {
         assert_eq!(r["error"]["field"], field, "{q}");
         assert!(r["error"]["message"].as_str().unwrap().len() > 10);
     }
-    let (s, r) = app
-        .get_json("/api/v1/events?region=84&region=11&per_page=5")
-        .await;
+    let (s, r) = app.get_json("/api/v1/events?region=84&region=11&per_page=5").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(r["per_page"], 5);
     // The site shows the same refusal as a page, in French.
     let (s, html) = app.get_html("/evenements?region=99", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Région inconnue"));
-    assert_eq!(
-        app.get_json("/api/v1/events/abc").await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.get_json("/api/v1/nope").await.1["error"]["code"],
-        "not_found"
-    );
+    assert_eq!(app.get_json("/api/v1/events/abc").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json("/api/v1/nope").await.1["error"]["code"], "not_found");
 }
 
 #[tokio::test]
@@ -541,25 +326,18 @@ async fn signup_login_and_the_site_journey() {
     let (s, html, _) = app.post_form("/inscription", form, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("Ce numéro SIRET n&#39;existe pas")
-            || html.contains("Ce numéro SIRET n'existe pas"),
+        html.contains("Ce numéro SIRET n&#39;existe pas") || html.contains("Ce numéro SIRET n'existe pas"),
         "{html}"
     );
     assert!(html.contains("value=\"Forges de Lyon\""));
     assert!(html.contains("fr-input-group--error"));
-    assert!(
-        !html.contains("une phrase longue"),
-        "passwords are never echoed"
-    );
+    assert!(!html.contains("une phrase longue"), "passwords are never echoed");
 
     let form = form.replace("12345678901234", "11002001300014");
     let (s, _, cookie) = app.post_form("/inscription", &form, None).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let set = cookie.expect("session cookie");
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-        "{set}"
-    );
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
     let session = set.split(';').next().unwrap().to_string();
     let (s, html) = app.get_html("/espace", Some(&session)).await;
     assert_eq!(s, StatusCode::OK);
@@ -572,47 +350,26 @@ async fn signup_login_and_the_site_journey() {
     assert!(html.contains("déjà un compte"));
 
     // Cross-site form posts are refused.
-    let (s, _) = app
-        .post_form_cross_site("/espace/evenements/nouveau", "title=x", &session)
-        .await;
+    let (s, _) = app.post_form_cross_site("/espace/evenements/nouveau", "title=x", &session).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Draft through the form: an unreadable age keeps everything typed.
     let (s, html, _) = app
-        .post_form(
-            "/espace/evenements/nouveau",
-            "title=Visite+de+l%27usine&min_age=douze&action=save",
-            Some(&session),
-        )
+        .post_form("/espace/evenements/nouveau", "title=Visite+de+l%27usine&min_age=douze&action=save", Some(&session))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        html.contains("value=\"Visite de l&#39;usine\"")
-            || html.contains("value=\"Visite de l'usine\""),
-        "{html}"
-    );
+    assert!(html.contains("value=\"Visite de l&#39;usine\"") || html.contains("value=\"Visite de l'usine\""), "{html}");
     assert!(html.contains("value=\"douze\""));
 
-    let (s, _, _) = app
-        .post_form(
-            "/espace/evenements/nouveau",
-            "title=Visite+de+l%27usine&action=save",
-            Some(&session),
-        )
-        .await;
+    let (s, _, _) =
+        app.post_form("/espace/evenements/nouveau", "title=Visite+de+l%27usine&action=save", Some(&session)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = app.get_html("/espace", Some(&session)).await;
     assert!(html.contains("Visite de l"));
     assert!(html.contains("Brouillon"));
 
     // Wrong password: a clear message, no session.
-    let (s, html, cookie) = app
-        .post_form(
-            "/connexion",
-            "email=camille%40forges.fr&password=mauvais",
-            None,
-        )
-        .await;
+    let (s, html, cookie) = app.post_form("/connexion", "email=camille%40forges.fr&password=mauvais", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("incorrect"));
     assert!(cookie.is_none());
@@ -648,24 +405,14 @@ async fn every_public_page_is_french_and_answers() {
         let (s, html) = app.get_html(path, None).await;
         assert_eq!(s, StatusCode::OK, "{path}");
         assert!(html.contains("<html lang=\"fr\""), "{path}");
-        assert!(
-            html.contains("/static/vendor/dsfr-1.15.3/dsfr.min.css"),
-            "{path}"
-        );
+        assert!(html.contains("/static/vendor/dsfr-1.15.3/dsfr.min.css"), "{path}");
     }
     let (s, html) = app.get_html("/nulle-part", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(html.contains("Page introuvable"));
-    let resp = app
-        .get("/static/vendor/dsfr-1.15.3/dsfr.min.css", None)
-        .await;
+    let resp = app.get("/static/vendor/dsfr-1.15.3/dsfr.min.css", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(
-        resp.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
+    assert!(resp.headers()["cache-control"].to_str().unwrap().contains("immutable"));
 }
 
 #[tokio::test]
@@ -673,10 +420,5 @@ async fn api_json_is_the_error_contract_even_for_unknown_routes() {
     let app = TestApp::new().await;
     let (s, v): (StatusCode, Value) = app.get_json("/api/v1/inconnu").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("n'existe pas")
-    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("n'existe pas"));
 }

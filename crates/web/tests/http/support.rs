@@ -30,15 +30,7 @@ pub fn test_week_start() -> NaiveDate {
 pub fn open_edition() -> Edition {
     let week = test_week_start();
     let today = Utc::now().date_naive();
-    Edition::from_week(
-        TEST_YEAR,
-        79,
-        "Édition de test",
-        week,
-        15,
-        today - Duration::days(10),
-        week - Duration::days(6),
-    )
+    Edition::from_week(TEST_YEAR, 79, "Édition de test", week, 15, today - Duration::days(10), week - Duration::days(6))
 }
 
 /// A complete, eligible event in the test edition, as the API takes it.
@@ -85,27 +77,18 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let mut bytes = [0u8; 8];
         getrandom::fill(&mut bytes).unwrap();
-        let dir = std::env::temp_dir().join(format!(
-            "si-web-{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ));
-        let store = si_store::connect(&format!("sqlite://{}/test.db", dir.display()))
-            .await
-            .unwrap();
+        let dir = std::env::temp_dir()
+            .join(format!("si-web-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        let store = si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap();
         Self::with_store(store, Some(Arc::new(TempDir(dir)))).await
     }
 
     pub async fn with_store(store: DynStore, dir: Option<Arc<TempDir>>) -> TestApp {
         store.migrate().await.unwrap();
         store.upsert_edition(&open_edition()).await.unwrap();
-        let state = AppState::new(store.clone(), WebConfig::default());
-        TestApp {
-            router: si_web::router(state.clone()),
-            store,
-            state,
-            year: TEST_YEAR,
-            _dir: dir,
-        }
+        // No map tiles: tests never depend on the network.
+        let state = AppState::new(store.clone(), WebConfig { tile_url: String::new(), ..WebConfig::default() });
+        TestApp { router: si_web::router(state.clone()), store, state, year: TEST_YEAR, _dir: dir }
     }
 
     /// Creates a person and returns an API token for them.
@@ -123,9 +106,7 @@ impl TestApp {
             })
             .await
             .unwrap();
-        si_web::auth::create_api_token(&self.state, user.id)
-            .await
-            .unwrap()
+        si_web::auth::create_api_token(&self.state, user.id).await.unwrap()
     }
 
     /// Creates an organiser with their organisation and returns an API token.
@@ -152,9 +133,7 @@ impl TestApp {
             })
             .await
             .unwrap();
-        si_web::auth::create_api_token(&self.state, user.id)
-            .await
-            .unwrap()
+        si_web::auth::create_api_token(&self.state, user.id).await.unwrap()
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
@@ -172,8 +151,8 @@ impl TestApp {
     async fn json_of(resp: Response<Body>) -> (StatusCode, Value) {
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        let v =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
         (status, v)
     }
 
@@ -182,36 +161,20 @@ impl TestApp {
     }
 
     pub async fn get_json_auth(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let req = Request::get(path)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap();
+        let req =
+            Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
         Self::json_of(self.send(req).await).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        body: &str,
-        token: Option<&str>,
-    ) -> (StatusCode, Value) {
+    pub async fn post_raw(&self, path: &str, body: &str, token: Option<&str>) -> (StatusCode, Value) {
         let mut b = Request::post(path).header(header::CONTENT_TYPE, "application/json");
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        Self::json_of(
-            self.send(b.body(Body::from(body.to_string())).unwrap())
-                .await,
-        )
-        .await
+        Self::json_of(self.send(b.body(Body::from(body.to_string())).unwrap()).await).await
     }
 
-    pub async fn post_json(
-        &self,
-        path: &str,
-        body: &Value,
-        token: Option<&str>,
-    ) -> (StatusCode, Value) {
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
         self.post_raw(path, &body.to_string(), token).await
     }
 
@@ -244,24 +207,14 @@ impl TestApp {
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
-        let resp = self
-            .send(b.body(Body::from(body.to_string())).unwrap())
-            .await;
+        let resp = self.send(b.body(Body::from(body.to_string())).unwrap()).await;
         let status = resp.status();
-        let cookie = resp
-            .headers()
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().to_string());
+        let cookie = resp.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8(bytes.to_vec()).unwrap(), cookie)
     }
 
-    pub async fn post_form_cross_site(
-        &self,
-        path: &str,
-        body: &str,
-        cookie: &str,
-    ) -> (StatusCode, String) {
+    pub async fn post_form_cross_site(&self, path: &str, body: &str, cookie: &str) -> (StatusCode, String) {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("sec-fetch-site", "cross-site")
@@ -277,13 +230,5 @@ impl TestApp {
 
 /// The body of a response as text.
 pub async fn body_text(resp: Response<Body>) -> String {
-    String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap()
+    String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }

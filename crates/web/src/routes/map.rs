@@ -1,0 +1,143 @@
+//! The map data: one compact JSON document per query (id, coordinates, title of every labelled event
+//! with a place), built once and served from memory with an ETag and a gzip copy, so that the peak of
+//! the week costs a hash lookup per request. Entries expire after a minute and are dropped at every
+//! decision of this process; an edition filled by another process shows within that minute.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::routes::api::{EventQuery, api_filter};
+use crate::routes::feeds::EXPORT_MAX;
+
+/// How long a built document is served before being rebuilt.
+const TTL: Duration = Duration::from_secs(60);
+/// Distinct queries kept (the default views; filtered maps rotate through).
+const MAX_ENTRIES: usize = 256;
+
+/// A built map document.
+pub struct MapEntry {
+    etag: HeaderValue,
+    json: bytes::Bytes,
+    gzip: bytes::Bytes,
+    built: Instant,
+}
+
+/// Map documents by normalised query.
+#[derive(Default)]
+pub struct MapCache {
+    entries: RwLock<HashMap<String, Arc<MapEntry>>>,
+}
+
+impl MapCache {
+    /// Forgets every document (after a decision changes what is labelled).
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.entries.write() {
+            e.clear();
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<MapEntry>> {
+        let e = self.entries.read().ok()?.get(key).cloned()?;
+        (e.built.elapsed() < TTL).then_some(e)
+    }
+
+    fn put(&self, key: String, entry: Arc<MapEntry>) {
+        if let Ok(mut e) = self.entries.write() {
+            if e.len() >= MAX_ENTRIES {
+                e.clear();
+            }
+            e.insert(key, entry);
+        }
+    }
+}
+
+/// The map document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MapData {
+    /// Events with a place.
+    total: usize,
+    /// Names of the columns of `rows`: `id`, `lat`, `lon`, `title`.
+    fields: [&'static str; 4],
+    /// One row per event: `[id, lat, lon, title]`.
+    #[schema(value_type = Vec<Vec<Object>>)]
+    rows: Vec<(i64, f64, f64, String)>,
+}
+
+async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
+    let filter = api_filter(state, query).await?;
+    let records = state.store.search_all(&filter, EXPORT_MAX).await?;
+    let rows: Vec<(i64, f64, f64, String)> = records
+        .iter()
+        .filter(|r| r.data.format != Some(si_domain::Format::EnLigne))
+        .filter_map(|r| {
+            let p = r.data.place()?;
+            // Five decimals: a metre, more than a commune's reference point deserves.
+            let round = |x: f64| (x * 100_000.0).round() / 100_000.0;
+            Some((r.id, round(p.lat), round(p.lon), r.data.title.clone()))
+        })
+        .collect();
+    let json = serde_json::to_vec(&MapData { total: rows.len(), fields: ["id", "lat", "lon", "title"], rows })
+        .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&json).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let gzip = gz.finish().map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let digest = Sha256::digest(&json);
+    let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    Ok(MapEntry {
+        etag: HeaderValue::from_str(&etag).map_err(|e| crate::error::AppError::Internal(e.into()))?,
+        json: json.into(),
+        gzip: gzip.into(),
+        built: Instant::now(),
+    })
+}
+
+/// Labelled events with a place, for the map: compact, cached, revalidated with `ETag`.
+#[utoipa::path(get, path = "/api/v1/map", tag = "public", params(EventQuery),
+    responses((status = 200, body = MapData), (status = 304, description = "Inchangé depuis l'ETag envoyé"), (status = 422, body = ErrorBody)))]
+pub async fn map_data(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
+    let key = {
+        // Same filters in any order share one document.
+        let mut pairs: Vec<(String, String)> =
+            form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes()).into_owned().collect();
+        pairs.sort();
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    };
+    let entry = match state.map_cache.get(&key) {
+        Some(e) => e,
+        None => {
+            let e = Arc::new(build(&state, Some(&key)).await?);
+            state.map_cache.put(key, e.clone());
+            e
+        }
+    };
+    let mut resp_headers = HeaderMap::new();
+    resp_headers.insert(header::ETAG, entry.etag.clone());
+    resp_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    resp_headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == entry.etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
+    }
+    resp_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let gzip_ok = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = if gzip_ok {
+        resp_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        entry.gzip.clone()
+    } else {
+        entry.json.clone()
+    };
+    Ok((resp_headers, Body::from(body)).into_response())
+}
