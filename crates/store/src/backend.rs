@@ -111,6 +111,7 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
     for (kind, values) in [
         ("audience", f.audiences.iter().map(|a| a.code().to_string()).collect::<Vec<_>>()),
         ("sector", f.sectors.iter().map(|a| a.code().to_string()).collect()),
+        ("theme", f.themes.iter().map(|a| a.code().to_string()).collect()),
     ] {
         let inner = any_of(&mut params, "c.code", values);
         if !inner.is_empty() {
@@ -715,6 +716,39 @@ macro_rules! impl_store {
                     let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
                     let items = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
                     Ok((total as u64, items))
+                }
+
+                async fn facets(&self, f: &EventFilter) -> StoreResult<Facets> {
+                    let mut out = Facets::default();
+                    // (dimension, grouped expression, join for multi-valued codes, the filter without this dimension)
+                    let dims: [(&str, &str, Option<&str>, EventFilter); 7] = [
+                        ("region", "e.region", None, EventFilter { regions: vec![], ..f.clone() }),
+                        ("department", "e.department", None, EventFilter { departments: vec![], ..f.clone() }),
+                        ("type", "e.event_type", None, EventFilter { types: vec![], ..f.clone() }),
+                        ("format", "e.format", None, EventFilter { formats: vec![], ..f.clone() }),
+                        ("audience", "fc.code", Some("audience"), EventFilter { audiences: vec![], ..f.clone() }),
+                        ("sector", "fc.code", Some("sector"), EventFilter { sectors: vec![], ..f.clone() }),
+                        ("theme", "fc.code", Some("theme"), EventFilter { themes: vec![], ..f.clone() }),
+                    ];
+                    for (name, expr, kind, filter) in dims {
+                        let q = filter_sql(&filter, $dialect);
+                        let codes_join = kind
+                            .map(|k| format!(" JOIN event_codes fc ON fc.event_id = e.id AND fc.kind = '{k}'"))
+                            .unwrap_or_default();
+                        let sql = format!(
+                            "SELECT {expr} AS value, COUNT(*) AS n FROM events e{}{codes_join}{} AND {expr} IS NOT NULL GROUP BY {expr}",
+                            q.joins, q.where_sql
+                        );
+                        let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
+                        let mut counts = std::collections::BTreeMap::new();
+                        for r in rows {
+                            let value: String = r.try_get("value")?;
+                            let n: i64 = r.try_get("n")?;
+                            counts.insert(value, n as u64);
+                        }
+                        out.0.insert(name.to_string(), counts);
+                    }
+                    Ok(out)
                 }
 
                 async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {

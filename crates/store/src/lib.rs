@@ -116,6 +116,10 @@ pub trait Store: Send + Sync + 'static {
     async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events matching a filter, and their total.
     async fn search_events(&self, filter: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)>;
+    /// Counts of labelled events per value of each filter dimension (`region`, `department`, `audience`,
+    /// `type`, `sector`, `format`, `theme`), each counted with the other filters applied but not its own,
+    /// so that choosing a second value of a dimension shows how many it would add.
+    async fn facets(&self, filter: &EventFilter) -> StoreResult<Facets>;
     /// Every labelled event matching a filter (pagination ignored), up to `max`, in the filter's order.
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.

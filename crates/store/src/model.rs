@@ -192,6 +192,17 @@ pub struct EventFilter {
     pub per_page: u32,
 }
 
+/// Counts per value, per dimension (see [`crate::Store::facets`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facets(pub std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>);
+
+impl Facets {
+    /// The count of one value of one dimension (0 when absent).
+    pub fn count(&self, dimension: &str, value: &str) -> u64 {
+        self.0.get(dimension).and_then(|d| d.get(value)).copied().unwrap_or(0)
+    }
+}
+
 /// A `near` search: events within `radius_km` of a point, nearest first.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Near {

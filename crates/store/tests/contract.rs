@@ -183,6 +183,14 @@ async fn story(store: DynStore) {
         store.search_events(&EventFilter { page: 2, per_page: 2, ..Default::default() }).await.unwrap();
     assert_eq!((total, page2.len()), (3, 1));
 
+    // Facets: each dimension counted without its own filter, with the others.
+    let facets = store.facets(&EventFilter { regions: vec!["84".into()], ..Default::default() }).await.unwrap();
+    assert_eq!(facets.count("region", "84"), 1);
+    assert_eq!(facets.count("region", "93"), 1, "the region dimension ignores the region filter");
+    assert_eq!(facets.count("audience", "scolaires"), 1, "other dimensions apply it");
+    assert_eq!(facets.count("type", "visite_entreprise"), 1);
+    assert_eq!(facets.count("department", "59"), 0);
+
     // Prefix matching: a word being typed already finds it.
     assert_eq!(search(EventFilter { q: Some("metall".into()), ..Default::default() }).await.0, 1);
     assert_eq!(search(EventFilter { q: Some("soudure lyon".into()), ..Default::default() }).await.0, 0);

@@ -104,6 +104,7 @@ const FILTER_KEYS: &[&str] = &[
     "audience",
     "type",
     "sector",
+    "theme",
     "format",
     "from",
     "to",
@@ -112,6 +113,7 @@ const FILTER_KEYS: &[&str] = &[
     "accessible",
     "page",
     "per_page",
+    "facets",
 ];
 
 /// Reads the catalogue's filters. With `strict`, an unknown parameter is refused (the API); the site

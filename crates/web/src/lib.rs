@@ -3,6 +3,7 @@
 //! so that tests drive it in memory.
 
 pub mod auth;
+pub(crate) mod cache;
 mod csrf;
 pub mod error;
 pub mod exports;
@@ -50,14 +51,14 @@ pub struct AppState {
     pub store: DynStore,
     /// Settings.
     pub config: Arc<WebConfig>,
-    /// Map documents served from memory.
-    pub map_cache: Arc<routes::map::MapCache>,
+    /// Documents served from memory at the peak.
+    pub caches: Arc<cache::Caches>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
-        AppState { store, config: Arc::new(config), map_cache: Arc::default() }
+        AppState { store, config: Arc::new(config), caches: Arc::default() }
     }
 }
 

@@ -271,6 +271,11 @@ struct EventPage {
     page: u32,
     per_page: u32,
     items: Vec<EventView>,
+    /// With `facets=true`: per dimension, the number of events per value (each dimension counted
+    /// without its own filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    facets: Option<si_store::Facets>,
 }
 
 /// Reads the catalogue filters of an API call (strict), checking that the edition exists.
@@ -327,6 +332,8 @@ pub struct EventQuery {
     page: Option<u32>,
     /// Taille de page, 100 au plus (20 par défaut).
     per_page: Option<u32>,
+    /// Avec `true`, la réponse donne aussi le nombre d'événements par valeur de chaque filtre (facettes).
+    facets: Option<bool>,
 }
 
 /// Labelled events, filtered and paginated.
@@ -335,11 +342,35 @@ pub struct EventQuery {
 async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<EventPage>> {
     let filter = api_filter(&state, q.as_deref()).await?;
     let (total, records) = state.store.search_events(&filter).await?;
+    let pairs = Pairs::parse(q.as_deref().unwrap_or(""));
+    let facets = match pairs.get("facets") {
+        None | Some("false" | "0") => None,
+        Some("true" | "1") => {
+            // Pagination does not change the counts: one cache entry for every page.
+            let key: Vec<(String, String)> = pairs
+                .0
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "page" | "per_page" | "facets"))
+                .cloned()
+                .collect();
+            let key = crate::cache::normalised_query(Some(
+                &form_urlencoded::Serializer::new(String::new()).extend_pairs(key).finish(),
+            ));
+            Some(crate::routes::cached_facets(&state, &filter, &key).await?.as_ref().clone())
+        }
+        Some(v) => {
+            return Err(AppError::invalid(
+                "facets",
+                format!("Valeur invalide pour « facets » : « {v} ». Indiquez true ou false."),
+            ));
+        }
+    };
     Ok(Json(EventPage {
         total,
         page: filter.page,
         per_page: filter.per_page,
         items: result_views(&records, filter.near, &state.config.public_url),
+        facets,
     }))
 }
 

@@ -3,10 +3,8 @@
 //! the week costs a hash lookup per request. Entries expire after a minute and are dropped at every
 //! decision of this process; an edition filled by another process shows within that minute.
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -20,46 +18,11 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::routes::api::{EventQuery, api_filter};
 use crate::routes::feeds::EXPORT_MAX;
 
-/// How long a built document is served before being rebuilt.
-const TTL: Duration = Duration::from_secs(60);
-/// Distinct queries kept (the default views; filtered maps rotate through).
-const MAX_ENTRIES: usize = 256;
-
 /// A built map document.
 pub struct MapEntry {
     etag: HeaderValue,
     json: bytes::Bytes,
     gzip: bytes::Bytes,
-    built: Instant,
-}
-
-/// Map documents by normalised query.
-#[derive(Default)]
-pub struct MapCache {
-    entries: RwLock<HashMap<String, Arc<MapEntry>>>,
-}
-
-impl MapCache {
-    /// Forgets every document (after a decision changes what is labelled).
-    pub fn clear(&self) {
-        if let Ok(mut e) = self.entries.write() {
-            e.clear();
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<Arc<MapEntry>> {
-        let e = self.entries.read().ok()?.get(key).cloned()?;
-        (e.built.elapsed() < TTL).then_some(e)
-    }
-
-    fn put(&self, key: String, entry: Arc<MapEntry>) {
-        if let Ok(mut e) = self.entries.write() {
-            if e.len() >= MAX_ENTRIES {
-                e.clear();
-            }
-            e.insert(key, entry);
-        }
-    }
 }
 
 /// The map document.
@@ -98,7 +61,6 @@ async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
         etag: HeaderValue::from_str(&etag).map_err(|e| crate::error::AppError::Internal(e.into()))?,
         json: json.into(),
         gzip: gzip.into(),
-        built: Instant::now(),
     })
 }
 
@@ -106,18 +68,12 @@ async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
 #[utoipa::path(get, path = "/api/v1/map", tag = "public", params(EventQuery),
     responses((status = 200, body = MapData), (status = 304, description = "Inchangé depuis l'ETag envoyé"), (status = 422, body = ErrorBody)))]
 pub async fn map_data(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
-    let key = {
-        // Same filters in any order share one document.
-        let mut pairs: Vec<(String, String)> =
-            form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes()).into_owned().collect();
-        pairs.sort();
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-    };
-    let entry = match state.map_cache.get(&key) {
+    let key = crate::cache::normalised_query(q.as_deref());
+    let entry = match state.caches.map.get(&key) {
         Some(e) => e,
         None => {
             let e = Arc::new(build(&state, Some(&key)).await?);
-            state.map_cache.put(key, e.clone());
+            state.caches.map.put(key, e.clone());
             e
         }
     };

@@ -13,6 +13,20 @@ use si_store::StoreResult;
 
 use crate::AppState;
 
+/// Facet counts for a filter, from memory when the same query was counted in the last minute.
+pub async fn cached_facets(
+    state: &AppState,
+    filter: &si_store::EventFilter,
+    key: &str,
+) -> StoreResult<std::sync::Arc<si_store::Facets>> {
+    if let Some(f) = state.caches.facets.get(key) {
+        return Ok(f);
+    }
+    let f = std::sync::Arc::new(state.store.facets(filter).await?);
+    state.caches.facets.put(key.to_string(), f.clone());
+    Ok(f)
+}
+
 /// The edition the public looks at by default: the newest with labelled events, else the newest.
 pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
     let editions = state.store.editions().await?;

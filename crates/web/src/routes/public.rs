@@ -113,9 +113,33 @@ struct Catalogue {
     /// The map view (`/carte`) rather than the list (`/evenements`).
     map: bool,
     tile_url: String,
+    facets: std::sync::Arc<si_store::Facets>,
+    removals: Vec<(String, String)>,
+}
+
+/// « Région : Bretagne », as a person reads an active filter.
+fn filter_label(key: &str, value: &str) -> String {
+    let t = territory();
+    match key {
+        "q" => format!("Recherche : {value}"),
+        "region" => format!("Région : {}", t.region_name(value)),
+        "department" => format!("Département : {}", t.department_name(value)),
+        "audience" => format!("Public : {}", Audience::parse(value).map(|a| a.label()).unwrap_or(value)),
+        "type" => format!("Type : {}", EventType::parse(value).map(|a| a.label()).unwrap_or(value)),
+        "sector" => format!("Secteur : {}", Sector::parse(value).map(|a| a.label()).unwrap_or(value)),
+        "format" => format!("Format : {}", Format::parse(value).map(|a| a.label()).unwrap_or(value)),
+        "near" => format!("Autour de {value}"),
+        other => format!("{other} : {value}"),
+    }
 }
 
 impl Catalogue {
+    fn count(&self, dimension: &str, value: &str) -> u64 {
+        self.facets.count(dimension, value)
+    }
+    fn removal_href(&self, query: &str) -> String {
+        if query.is_empty() { self.base().to_string() } else { format!("{}?{query}", self.base()) }
+    }
     fn base(&self) -> &'static str {
         if self.map { "/carte" } else { "/evenements" }
     }
@@ -193,7 +217,38 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
     };
     filter.edition = Some(edition);
     let (total, records) = if error.is_none() { state.store.search_events(&filter).await? } else { (0, Vec::new()) };
-    let items = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
+    let items = crate::views::result_views(&records, filter.near, &state.config.public_url);
+    let facet_key = crate::cache::normalised_query(Some(
+        &form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
+            .append_pair("edition", &edition.to_string())
+            .finish(),
+    ));
+    let facets = if error.is_none() {
+        routes::cached_facets(&state, &filter, &facet_key).await?
+    } else {
+        std::sync::Arc::default()
+    };
+    // Each active filter, and the same search without it: what to remove when nothing matches.
+    let removals: Vec<(String, String)> = pairs
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, v))| !v.is_empty() && !matches!(k.as_str(), "page" | "edition" | "radius_km"))
+        .map(|(i, (k, v))| {
+            let rest: Vec<(String, String)> = pairs
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(j, (k2, v2))| {
+                    *j != i && !v2.is_empty() && k2 != "page" && !(k == "near" && k2 == "radius_km")
+                })
+                .map(|(_, p)| p.clone())
+                .collect();
+            let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish();
+            (filter_label(k, v), q)
+        })
+        .collect();
     let pages = (total.div_ceil(u64::from(filter.per_page)) as u32).max(1);
     let query_without_page = pairs
         .0
@@ -236,6 +291,8 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             all_departments: t.departments(),
             map,
             tile_url: state.config.tile_url.clone(),
+            facets,
+            removals,
         },
     ))
 }

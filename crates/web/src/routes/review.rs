@@ -77,7 +77,7 @@ pub(crate) async fn decide(
     let decided = state.store.decide(id, user.id, decision, reason, Utc::now()).await?;
     if decision == Decision::Label {
         // What the map shows has changed.
-        state.map_cache.clear();
+        state.caches.clear();
     }
     Ok(decided)
 }

@@ -200,9 +200,13 @@ async fn journey(app: TestApp) {
     assert_eq!(map["total"], 1);
     assert_eq!(map["fields"], json!(["id", "lat", "lon", "title"]));
     assert_eq!(map["rows"][0][0], id);
-    let req = axum::http::Request::get(&map_url).header("if-none-match", &etag).body(axum::body::Body::empty()).unwrap();
+    let req =
+        axum::http::Request::get(&map_url).header("if-none-match", &etag).body(axum::body::Body::empty()).unwrap();
     assert_eq!(app.send(req).await.status(), StatusCode::NOT_MODIFIED);
-    let req = axum::http::Request::get(&map_url).header("accept-encoding", "gzip, br").body(axum::body::Body::empty()).unwrap();
+    let req = axum::http::Request::get(&map_url)
+        .header("accept-encoding", "gzip, br")
+        .body(axum::body::Body::empty())
+        .unwrap();
     assert_eq!(app.send(req).await.headers()["content-encoding"], "gzip");
     assert_eq!(app.get_json("/api/v1/map?region=99").await.0, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, e) = app.get_json(&format!("/api/v1/events/{id}")).await;
@@ -226,6 +230,24 @@ async fn journey(app: TestApp) {
     // French full text: accents and inflections do not matter.
     let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&q=MOTEUR+usines", app.year)).await;
     assert_eq!(list["total"], 1, "{list}");
+
+    // Facets on request, themes as filters, and a search that finds nothing says what to remove.
+    let (_, list) = app.get_json(&format!("/api/v1/events?edition={}&region=11&facets=true", app.year)).await;
+    assert_eq!(list["total"], 0);
+    assert_eq!(list["facets"]["region"]["84"], 1, "{list}");
+    assert_eq!(list["facets"]["audience"].as_object().map(|o| o.len()), Some(0));
+    assert!(app.get_json(&format!("/api/v1/events?edition={}", app.year)).await.1.get("facets").is_none());
+    let (s, list) = app.get_json(&format!("/api/v1/events?edition={}&theme=mixite", app.year)).await;
+    assert_eq!((s, list["total"].as_u64()), (StatusCode::OK, Some(0)));
+    let (_, html) = app.get_html(&format!("/evenements?edition={}&region=11&q=moteur", app.year), None).await;
+    assert!(html.contains("Aucun événement ne correspond"));
+    assert!(html.contains("Retirer « Région : Île-de-France »"), "{html}");
+    let unescaped = html.replace("&#38;", "&");
+    assert!(
+        unescaped.contains(&format!("href=\"/evenements?edition={}&q=moteur\"", app.year)),
+        "a link without the region"
+    );
+    assert!(html.contains("Auvergne-Rhône-Alpes (1)"), "live counts per value");
 
     // Feeds: iCalendar parsed by a real parser, CSV for French spreadsheets, JSON-LD on the page.
     let resp = app.get(&format!("/api/v1/events.ics?edition={}&region=84", app.year), None).await;

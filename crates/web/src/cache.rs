@@ -1,0 +1,77 @@
+//! A small in-memory cache of documents keyed by normalised query string, for what the public asks
+//! the most at the peak (map data, facet counts). Entries expire after a fixed time and are dropped
+//! whenever a decision of this process changes what is labelled.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Values of type `V` by key, each valid for `ttl`.
+pub struct TtlCache<V> {
+    ttl: Duration,
+    max_entries: usize,
+    entries: RwLock<HashMap<String, (Instant, Arc<V>)>>,
+}
+
+impl<V> TtlCache<V> {
+    /// A cache whose entries live `ttl`, holding at most `max_entries` (then it starts afresh).
+    pub fn new(ttl: Duration, max_entries: usize) -> Self {
+        TtlCache { ttl, max_entries, entries: RwLock::new(HashMap::new()) }
+    }
+
+    /// A live entry.
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let guard = self.entries.read().ok()?;
+        let (built, v) = guard.get(key)?;
+        (built.elapsed() < self.ttl).then(|| v.clone())
+    }
+
+    /// Stores an entry.
+    pub fn put(&self, key: String, value: Arc<V>) {
+        if let Ok(mut e) = self.entries.write() {
+            if e.len() >= self.max_entries {
+                e.clear();
+            }
+            e.insert(key, (Instant::now(), value));
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.entries.write() {
+            e.clear();
+        }
+    }
+}
+
+/// A query string with its pairs sorted, so that the same filters in any order share an entry.
+pub fn normalised_query(q: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(q.unwrap_or("").as_bytes()).into_owned().collect();
+    pairs.sort();
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The caches of the application.
+pub struct Caches {
+    /// Map documents.
+    pub map: TtlCache<crate::routes::map::MapEntry>,
+    /// Facet counts.
+    pub facets: TtlCache<si_store::Facets>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            map: TtlCache::new(Duration::from_secs(60), 256),
+            facets: TtlCache::new(Duration::from_secs(60), 1024),
+        }
+    }
+}
+
+impl Caches {
+    /// After a change of what is labelled.
+    pub fn clear(&self) {
+        self.map.clear();
+        self.facets.clear();
+    }
+}
