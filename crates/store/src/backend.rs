@@ -128,6 +128,10 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
         let p = next(&mut params, Param::Date(to));
         sql.push_str(&format!(" AND e.first_day <= {p}"));
     }
+    if !f.organisations.is_empty() {
+        let ps: Vec<String> = f.organisations.iter().map(|o| next(&mut params, Param::Int(*o))).collect();
+        sql.push_str(&format!(" AND e.organisation_id IN ({})", ps.join(", ")));
+    }
     if let Some(acc) = f.accessible {
         let p = next(&mut params, Param::Bool(acc));
         sql.push_str(&format!(" AND e.accessible = {p}"));

@@ -184,6 +184,8 @@ pub struct EventFilter {
     pub accessible: Option<bool>,
     /// Theme tags.
     pub themes: Vec<si_domain::Theme>,
+    /// Organisations (ids), for a partner's widget.
+    pub organisations: Vec<i64>,
     /// Centre of a `near` search.
     pub near: Option<Near>,
     /// 1-based page.

@@ -114,6 +114,7 @@ const FILTER_KEYS: &[&str] = &[
     "page",
     "per_page",
     "facets",
+    "organisation",
 ];
 
 /// Reads the catalogue's filters. With `strict`, an unknown parameter is refused (the API); the site
@@ -185,6 +186,15 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
         types: codes(p, "type", EventType::parse, "Type d'événement")?,
         sectors: codes(p, "sector", Sector::parse, "Secteur")?,
         themes: codes(p, "theme", Theme::parse, "Thème")?,
+        organisations: p
+            .all("organisation")
+            .iter()
+            .map(|o| {
+                o.parse::<i64>().map_err(|_| {
+                    bad("organisation", format!("Organisation invalide : « {o} ». Indiquez son identifiant numérique."))
+                })
+            })
+            .collect::<Result<_, _>>()?,
         near,
         formats: codes(p, "format", Format::parse, "Format")?,
         from,

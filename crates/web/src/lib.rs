@@ -62,6 +62,19 @@ impl AppState {
     }
 }
 
+/// Pages may not be framed by other sites (clickjacking), except the widget, made for partners' iframes.
+async fn frame_policy(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let widget = req.uri().path() == "/widget";
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if widget {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+    } else {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    resp
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = routes::api::router().split_for_parts();
@@ -71,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::account::router())
         .merge(routes::organiser::router())
         .merge(routes::review::router())
+        .merge(routes::opendata::router())
         .merge(api)
         .route(
             "/api/openapi.json",
@@ -88,7 +102,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(axum::middleware::from_fn(frame_policy))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),

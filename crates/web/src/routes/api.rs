@@ -327,6 +327,8 @@ pub struct EventQuery {
     /// Rayon autour de `near`, en km (30 par défaut, 200 au plus).
     radius_km: Option<f64>,
     /// Accessible aux personnes à mobilité réduite.
+    /// Identifiant d'organisation (répétable), par exemple pour un widget.
+    organisation: Option<Vec<i64>>,
     accessible: Option<bool>,
     /// Page, à partir de 1.
     page: Option<u32>,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api;
 pub mod feeds;
 pub mod map;
+pub mod opendata;
 pub mod organiser;
 pub mod public;
 pub mod review;

@@ -304,6 +304,14 @@ async fn the_whole_journey_in_chromium() {
         .unwrap();
     assert!(ics.as_str().unwrap().starts_with("BEGIN:VCALENDAR"), "{ics}");
 
+    // Re-users: the open-data page with the widget configurator and its preview, and the widget.
+    c.goto(&format!("{base}/donnees?widget=1&region=84")).await.unwrap();
+    wait_text(&c, "main", "Code à copier").await;
+    axe(&c, &axe_js).await;
+    c.goto(&format!("{base}/widget?region=84&edition={}", app.year)).await.unwrap();
+    wait_text(&c, "main", "Visite de l'usine de moteurs").await;
+    axe(&c, &axe_js).await;
+
     // A 320 px phone: nothing scrolls sideways.
     c.set_window_size(320, 740).await.unwrap();
     for path in [

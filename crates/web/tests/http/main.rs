@@ -249,6 +249,22 @@ async fn journey(app: TestApp) {
     );
     assert!(html.contains("Auvergne-Rhône-Alpes (1)"), "live counts per value");
 
+    // The widget partners frame: only this region's events (or this organisation's), framable.
+    let resp = app.get(&format!("/widget?edition={}&region=84", app.year), None).await;
+    assert_eq!(resp.headers()["content-security-policy"], "frame-ancestors *");
+    assert!(resp.headers().get("x-frame-options").is_none());
+    let html = support::body_text(resp).await;
+    assert!(html.contains("Visite de l'usine de moteurs") || html.contains("Visite de l&#39;usine de moteurs"));
+    assert!(html.contains("Auvergne-Rhône-Alpes"));
+    let (_, html) = app.get_html(&format!("/widget?edition={}&region=11", app.year), None).await;
+    assert!(html.contains("0 événement"));
+    let org_id = app.store.event(id).await.unwrap().unwrap().organisation_id;
+    let (_, html) = app.get_html(&format!("/widget?edition={}&organisation={org_id}", app.year), None).await;
+    assert!(html.contains("1 événement"), "{html}");
+    assert_eq!(app.get("/evenements", None).await.headers()["x-frame-options"], "DENY");
+    let (_, html) = app.get_html("/donnees?widget=1&region=84", None).await;
+    assert!(html.contains("iframe src=") && html.contains("/widget?region=84"), "the snippet to copy");
+
     // Feeds: iCalendar parsed by a real parser, CSV for French spreadsheets, JSON-LD on the page.
     let resp = app.get(&format!("/api/v1/events.ics?edition={}&region=84", app.year), None).await;
     assert_eq!(resp.headers()["content-type"], "text/calendar; charset=utf-8");
