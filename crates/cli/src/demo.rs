@@ -327,11 +327,22 @@ fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) ->
     data
 }
 
+/// When a demo event was submitted: between the opening and the deadline, most of them in the last
+/// three weeks, as organisers do.
+fn submission_instant(rng: &mut Rng, edition: &Edition) -> chrono::DateTime<Utc> {
+    let span = (edition.deadline - edition.opens_at).num_seconds().max(1) as u64;
+    let last_weeks = (21 * 86_400).min(span);
+    let offset = if rng.chance(60) { span - (rng.next() % last_weeks) } else { rng.next() % span };
+    edition.opens_at + Duration::seconds(offset as i64)
+}
+
 /// Adds `n` labelled events (and their organisations) to an edition; returns how many.
 pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> anyhow::Result<usize> {
     let edition = store.edition(year).await?.ok_or_else(|| anyhow::anyhow!("edition {year} missing"))?;
     let picker = CommunePicker::new();
-    let mut rng = Rng(seed ^ Utc::now().timestamp() as u64);
+    // Deterministic for a given database: the same seed, shifted by what the edition already holds.
+    let existing = store.count_labelled(year).await?;
+    let mut rng = Rng(seed ^ existing.wrapping_mul(0x9E37_79B9));
     let regions: Vec<String> = territory().regions().iter().map(|r| r.code.clone()).collect();
     let mut done = 0;
     let mut orgs: Vec<(i64, String, &'static Commune)> = Vec::new();
@@ -363,9 +374,10 @@ pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> any
                 orgs.push((created.id, created.name.clone(), commune));
                 (created.id, created.name, commune)
             };
-            batch.push((org_id, event(&mut rng, &edition, &org_name, commune)));
+            let submitted = submission_instant(&mut rng, &edition);
+            batch.push((org_id, event(&mut rng, &edition, &org_name, commune), submitted));
         }
-        store.insert_labelled(year, &batch, edition.deadline - Duration::days(10)).await?;
+        store.insert_labelled(year, &batch).await?;
         done += chunk;
     }
     Ok(done)
@@ -438,6 +450,16 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
         }
     }
     add_events(store, 2024, DEMO_EVENTS, 0x5eed).await?;
+    // The previous edition, so that statistics have something to compare with. Its dates are those
+    // of the 2023 week (20–26 November); it is marked as demonstration data.
+    let d = |m, day| NaiveDate::from_ymd_opt(2023, m, day).expect("valid date");
+    let mut e2023 =
+        Edition::from_week(2023, 12, "Édition 2023 (données de démonstration)", d(11, 20), 15, d(9, 15), d(11, 14));
+    e2023.demo = true;
+    if store.edition(2023).await?.is_none() {
+        store.upsert_edition(&e2023).await?;
+        add_events(store, 2023, DEMO_EVENTS * 2 / 3, 0x2023).await?;
+    }
     // A few submissions awaiting review in the open edition, and a draft, for the demo accounts.
     let mut rng = Rng(7);
     let picker = CommunePicker::new();

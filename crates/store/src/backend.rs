@@ -762,6 +762,13 @@ macro_rules! impl_store {
                     rows.iter().map(event_from_row).collect()
                 }
 
+                async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>> {
+                    Ok(sqlx::query_scalar("SELECT submitted_at FROM events WHERE edition = $1 AND submitted_at IS NOT NULL")
+                        .bind(i64::from(edition))
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
                 async fn count_labelled(&self, edition: i32) -> StoreResult<u64> {
                     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE edition = $1 AND moderation = 'labelled'")
                         .bind(i64::from(edition))
@@ -792,14 +799,15 @@ macro_rules! impl_store {
                         .collect()
                 }
 
-                async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData)], at: DateTime<Utc>) -> StoreResult<u64> {
+                async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64> {
                     let mut tx = self.write_tx().await?;
                     let mut last: i64 = sqlx::query_scalar(concat!("SELECT last_label FROM editions WHERE year = $1", $for_update))
                         .bind(i64::from(edition))
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    for (org, data) in events {
+                    for (org, data, at) in events {
+                        let at = *at;
                         last += 1;
                         let label = format!("SI-{edition}-{last:05}");
                         let id: i64 = sqlx::query_scalar(

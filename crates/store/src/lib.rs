@@ -127,7 +127,10 @@ pub trait Store: Send + Sync + 'static {
     /// The audit trail of an event, oldest first.
     async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Inserts already-labelled events in one transaction (demo data and benchmarks).
-    async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData)], at: DateTime<Utc>) -> StoreResult<u64>;
+    /// Each tuple is (organisation, content, instant of submission and decision).
+    async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64>;
+    /// When each event of an edition was (last) submitted, for statistics.
+    async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>>;
 }
 
 /// A moderation move requested by a person.

@@ -154,11 +154,12 @@ async fn story(store: DynStore) {
     assert_eq!(refused.label_number, None);
 
     // Bulk labelled events continue the numbering.
-    let bulk: Vec<(i64, EventData)> = vec![
-        (org.id, event("Soudure et métallurgie", "13001", "2024-11-21")),
-        (org.id, event("Forum des métiers", "59000", "2024-12-01")),
+    let bulk: Vec<(i64, EventData, chrono::DateTime<Utc>)> = vec![
+        (org.id, event("Soudure et métallurgie", "13001", "2024-11-21"), Utc::now()),
+        (org.id, event("Forum des métiers", "59000", "2024-12-01"), Utc::now()),
     ];
-    assert_eq!(store.insert_labelled(2024, &bulk, Utc::now()).await.unwrap(), 2);
+    assert_eq!(store.insert_labelled(2024, &bulk).await.unwrap(), 2);
+    assert_eq!(store.submission_times(2024).await.unwrap().len(), 4, "two submitted through the workflow, two in bulk");
     assert_eq!(store.count_labelled(2024).await.unwrap(), 3);
 
     // Public search: filters and French text.

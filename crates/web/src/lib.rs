@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub(crate) mod cache;
+mod charts;
 mod csrf;
 pub mod error;
 pub mod exports;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::organiser::router())
         .merge(routes::review::router())
         .merge(routes::opendata::router())
+        .merge(routes::stats::router())
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -8,6 +8,7 @@ pub mod opendata;
 pub mod organiser;
 pub mod public;
 pub mod review;
+pub mod stats;
 
 use si_domain::Edition;
 use si_store::StoreResult;

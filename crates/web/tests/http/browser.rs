@@ -304,6 +304,10 @@ async fn the_whole_journey_in_chromium() {
         .unwrap();
     assert!(ics.as_str().unwrap().starts_with("BEGIN:VCALENDAR"), "{ics}");
 
+    c.goto(&format!("{base}/statistiques?edition={}", app.year)).await.unwrap();
+    wait_text(&c, "main", "Par région").await;
+    axe(&c, &axe_js).await;
+
     // Re-users: the open-data page with the widget configurator and its preview, and the widget.
     c.goto(&format!("{base}/donnees?widget=1&region=84")).await.unwrap();
     wait_text(&c, "main", "Code à copier").await;

@@ -265,6 +265,16 @@ async fn journey(app: TestApp) {
     let (_, html) = app.get_html("/donnees?widget=1&region=84", None).await;
     assert!(html.contains("iframe src=") && html.contains("/widget?region=84"), "the snippet to copy");
 
+    // Statistics: the breakdowns as a page with charts and tables, and as CSV.
+    let (s, html) = app.get_html(&format!("/statistiques?edition={}", app.year), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<strong>1</strong> événements labellisés"));
+    assert!(html.contains("role=\"img\"") && html.contains("<caption>Événements labellisés, par région</caption>"));
+    let stats = support::body_text(app.get(&format!("/statistiques.csv?edition={}", app.year), None).await).await;
+    assert!(stats.contains(&format!("{};region;84;Auvergne-Rhône-Alpes;1", app.year)), "{stats}");
+    assert!(stats.contains(&format!("{};depots_par_jour;", app.year)));
+    assert_eq!(app.get_html("/statistiques?edition=abc", None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Feeds: iCalendar parsed by a real parser, CSV for French spreadsheets, JSON-LD on the page.
     let resp = app.get(&format!("/api/v1/events.ics?edition={}&region=84", app.year), None).await;
     assert_eq!(resp.headers()["content-type"], "text/calendar; charset=utf-8");

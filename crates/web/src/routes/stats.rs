@@ -1,0 +1,186 @@
+//! National statistics: labelled events per region, department, type, audience, sector and theme tag,
+//! and submissions per day compared with the previous edition; as accessible charts with their data
+//! tables, and as CSV.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use si_domain::territory::territory;
+use si_domain::{Audience, Edition, EventType, Sector, Theme};
+use si_store::EventFilter;
+
+use crate::AppState;
+use crate::auth::MaybeUser;
+use crate::charts;
+use crate::error::AppError;
+use crate::forms::Pairs;
+use crate::pages::{Page, PageResult, render};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/statistiques", get(page)).route("/statistiques.csv", get(csv))
+}
+
+/// Days before the deadline shown on the submissions chart.
+const DAYS: i64 = 60;
+
+/// One breakdown: a title, its rows (label, code, count), and its chart.
+pub struct Breakdown {
+    id: &'static str,
+    title: &'static str,
+    rows: Vec<(String, String, u64)>,
+    chart: String,
+}
+
+struct Stats {
+    edition: Edition,
+    previous: Option<Edition>,
+    total: u64,
+    breakdowns: Vec<Breakdown>,
+    /// (days before the deadline, this edition, previous edition)
+    per_day: Vec<(i64, u64, Option<u64>)>,
+}
+
+fn label_of(dimension: &str, code: &str) -> String {
+    let t = territory();
+    match dimension {
+        "region" => t.region_name(code),
+        "department" => format!("{} ({code})", t.department_name(code)),
+        "type" => EventType::parse(code).map(|x| x.label().to_string()).unwrap_or_else(|| code.into()),
+        "audience" => Audience::parse(code).map(|x| x.label().to_string()).unwrap_or_else(|| code.into()),
+        "sector" => Sector::parse(code).map(|x| x.label().to_string()).unwrap_or_else(|| code.into()),
+        "theme" => Theme::parse(code).map(|x| x.label().to_string()).unwrap_or_else(|| code.into()),
+        _ => code.into(),
+    }
+}
+
+async fn per_day(state: &AppState, e: &Edition) -> Result<Vec<u64>, AppError> {
+    let deadline_day = e.deadline.with_timezone(&si_domain::dates::PARIS).date_naive();
+    let mut counts = vec![0u64; DAYS as usize + 1];
+    for t in state.store.submission_times(e.year).await? {
+        let day = t.with_timezone(&si_domain::dates::PARIS).date_naive();
+        let before = (deadline_day - day).num_days();
+        if (0..=DAYS).contains(&before) {
+            counts[(DAYS - before) as usize] += 1;
+        }
+    }
+    Ok(counts)
+}
+
+async fn compute(state: &AppState, q: Option<&str>) -> Result<Stats, AppError> {
+    let p = Pairs::parse(q.unwrap_or(""));
+    let editions = state.store.editions().await?;
+    let edition = match p.get("edition") {
+        Some(y) => {
+            let year: i32 =
+                y.parse().map_err(|_| AppError::invalid("edition", format!("Édition invalide : « {y} ».")))?;
+            editions
+                .iter()
+                .find(|e| e.year == year)
+                .cloned()
+                .ok_or_else(|| AppError::invalid("edition", format!("L'édition {year} n'existe pas.")))?
+        }
+        None => crate::routes::public_edition(state).await?.ok_or(AppError::NotFound)?,
+    };
+    let previous = editions.iter().filter(|e| e.year < edition.year).max_by_key(|e| e.year).cloned();
+    let filter = EventFilter { edition: Some(edition.year), page: 1, per_page: 1, ..Default::default() };
+    let facets = crate::routes::cached_facets(state, &filter, &format!("stats:{}", edition.year)).await?;
+    let total = state.store.count_labelled(edition.year).await?;
+    let specs: [(&str, &str, &str); 6] = [
+        ("region", "region", "Par région"),
+        ("type", "type", "Par type d'événement"),
+        ("audience", "audience", "Par public cible"),
+        ("sector", "sector", "Par secteur"),
+        ("theme", "theme", "Par thématique"),
+        ("department", "department", "Par département"),
+    ];
+    let breakdowns = specs
+        .iter()
+        .map(|(id, dim, title)| {
+            let mut rows: Vec<(String, String, u64)> = facets
+                .0
+                .get(*dim)
+                .map(|m| m.iter().map(|(code, n)| (label_of(dim, code), code.clone(), *n)).collect())
+                .unwrap_or_default();
+            rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+            let chart_rows: Vec<(String, u64)> = rows.iter().take(20).map(|(l, _, n)| (l.clone(), *n)).collect();
+            let chart = charts::bars(
+                &format!("Événements labellisés {} : {}", title.to_lowercase(), edition.year),
+                &chart_rows,
+            );
+            Breakdown { id, title, rows, chart }
+        })
+        .collect();
+    let this = per_day(state, &edition).await?;
+    let prev = match &previous {
+        Some(e) => Some(per_day(state, e).await?),
+        None => None,
+    };
+    let per_day = (0..=DAYS as usize).map(|i| (DAYS - i as i64, this[i], prev.as_ref().map(|p| p[i]))).collect();
+    Ok(Stats { edition, previous, total, breakdowns, per_day })
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+struct StatsPage {
+    page: Page,
+    s: Stats,
+    editions: Vec<Edition>,
+    per_day_chart: String,
+}
+
+async fn page(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQuery) -> PageResult {
+    let s = compute(&state, q.as_deref()).await?;
+    let mut series = vec![(format!("Édition {}", s.edition.year), s.per_day.iter().map(|d| d.1).collect::<Vec<_>>())];
+    if let Some(prev) = &s.previous {
+        series.push((format!("Édition {}", prev.year), s.per_day.iter().map(|d| d.2.unwrap_or(0)).collect()));
+    }
+    let per_day_chart =
+        charts::lines("Dépôts par jour avant la date limite, comparés à l'édition précédente", DAYS, &series);
+    Ok(render(&StatsPage {
+        page: Page::new(format!("Statistiques {}", s.edition.year), user.user, "").crumb("/", "Accueil"),
+        editions: state.store.editions().await?,
+        s,
+        per_day_chart,
+    }))
+}
+
+async fn csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    let s = compute(&state, q.as_deref()).await?;
+    let mut w = ::csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
+    let _ = w.write_record(["edition", "indicateur", "code", "libelle", "valeur"]);
+    let year = s.edition.year.to_string();
+    let _ = w.write_record([year.as_str(), "total", "", "Événements labellisés", &s.total.to_string()]);
+    for b in &s.breakdowns {
+        for (label, code, n) in &b.rows {
+            let _ = w.write_record([year.as_str(), b.id, code.as_str(), label.as_str(), &n.to_string()]);
+        }
+    }
+    for (before, this, prev) in &s.per_day {
+        let _ = w.write_record([
+            year.as_str(),
+            "depots_par_jour",
+            &format!("J-{before}"),
+            "Dépôts ce jour-là",
+            &this.to_string(),
+        ]);
+        if let (Some(p), Some(prev_edition)) = (prev, &s.previous) {
+            let _ = w.write_record([
+                prev_edition.year.to_string().as_str(),
+                "depots_par_jour",
+                &format!("J-{before}"),
+                "Dépôts ce jour-là",
+                &p.to_string(),
+            ]);
+        }
+    }
+    let body = w.into_inner().unwrap_or_default();
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"statistiques-{year}.csv\"")) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
