@@ -26,7 +26,15 @@
       });
       clusters.addLayers(markers);
       map.addLayer(clusters);
-      if (markers.length) map.fitBounds(clusters.getBounds(), { maxZoom: 12, padding: [20, 20] });
+      // Metropolitan France by default; the markers' own extent when they all lie in one part of the
+      // territory (a region, a department, a search around a town, an overseas region).
+      var metro = L.latLngBounds([41.2, -5.5], [51.2, 9.7]);
+      var inMetro = markers.filter(function (m) { return metro.contains(m.getLatLng()); }).length;
+      if (markers.length && (inMetro === markers.length || inMetro === 0)) {
+        map.fitBounds(clusters.getBounds(), { maxZoom: 12, padding: [20, 20] });
+      } else {
+        map.fitBounds(metro);
+      }
     })
     .catch(function () {});
   // Cluster buttons are divs: give them a name and make them reachable with the keyboard.
