@@ -347,7 +347,7 @@ pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> any
     let mut done = 0;
     let mut orgs: Vec<(i64, String, &'static Commune)> = Vec::new();
     while done < n {
-        let chunk = (n - done).min(1_000);
+        let chunk = (n - done).min(5_000);
         let mut batch = Vec::with_capacity(chunk);
         for i in 0..chunk {
             let k = done + i;

@@ -70,9 +70,12 @@ pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumn
     }
 }
 
-/// The parts of a catalogue query: extra joins, `WHERE` clause, `ORDER BY`, and parameters.
+/// The parts of a catalogue query: `WITH` clause, source, `WHERE` clause, `ORDER BY`, and parameters.
 pub(crate) struct FilterSql {
-    pub joins: String,
+    /// A `WITH` clause to put before the `SELECT` (empty or ending with a space).
+    pub with: String,
+    /// What the query reads from, `e` being the events.
+    pub from: String,
     pub where_sql: String,
     pub order: String,
     pub params: Vec<Param>,
@@ -82,7 +85,8 @@ pub(crate) struct FilterSql {
 /// searches by distance; otherwise by date.
 pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
     let mut sql = String::from(" WHERE e.moderation = 'labelled'");
-    let mut joins = String::new();
+    let mut with = String::new();
+    let mut from = String::from("events e");
     let mut order = String::from("e.first_day, e.id");
     let mut params: Vec<Param> = Vec::new();
     let next = |params: &mut Vec<Param>, p: Param| {
@@ -151,9 +155,15 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
             Dialect::Sqlite => {
                 let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND ");
                 let p = next(&mut params, Param::Text(query));
-                joins.push_str(" JOIN events_fts ON events_fts.rowid = e.id");
-                sql.push_str(&format!(" AND events_fts MATCH {p}"));
-                order = "bm25(events_fts), e.first_day, e.id".into();
+                // The match runs once, materialised, and drives the join (CROSS JOIN fixes the order in
+                // SQLite): with MATCH in WHERE, the planner walked the events and re-ran the full-text
+                // query for every one of them (seconds on 100,000 events).
+                with = format!(
+                    "WITH fts AS MATERIALIZED (SELECT rowid AS fts_id, bm25(events_fts) AS fts_rank FROM events_fts \
+                     WHERE events_fts MATCH {p}) "
+                );
+                from = "fts CROSS JOIN events e ON e.id = fts.fts_id".into();
+                order = "fts.fts_rank, e.first_day, e.id".into();
             }
             Dialect::Postgres => {
                 let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
@@ -186,7 +196,7 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
         ));
         order = format!("{d2}, e.first_day, e.id");
     }
-    FilterSql { joins, where_sql: sql, order, params }
+    FilterSql { with, from, where_sql: sql, order, params }
 }
 
 /// Great-circle distance in kilometres (haversine), for display.
@@ -216,9 +226,18 @@ macro_rules! bind_params {
 }
 pub(crate) use bind_params;
 
-pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, o.kind AS org_kind, \
-     e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
-     e.decision_reason, e.created_at, e.updated_at FROM events e JOIN organisations o ON o.id = e.organisation_id";
+/// The columns of an [`crate::EventRecord`], `e` being the events and `o` their organisations.
+macro_rules! event_columns {
+    () => {
+        "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, o.kind AS org_kind, \
+         e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
+         e.decision_reason, e.created_at, e.updated_at"
+    };
+}
+
+pub(crate) const EVENT_COLUMNS: &str = event_columns!();
+pub(crate) const EVENT_SELECT: &str =
+    concat!(event_columns!(), " FROM events e JOIN organisations o ON o.id = e.organisation_id");
 
 pub(crate) const USER_SELECT: &str =
     "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified FROM users";
@@ -231,7 +250,7 @@ macro_rules! impl_store {
     ($store:ty, $row:ty, $migrations:expr, $for_update:literal, $dialect:expr) => {
         mod shared_impl {
             use super::*;
-            use crate::backend::{EVENT_SELECT, USER_SELECT, bind_params, filter_sql, index_columns};
+            use crate::backend::{EVENT_COLUMNS, EVENT_SELECT, USER_SELECT, bind_params, filter_sql, index_columns};
             use crate::model::*;
             use crate::{Store, StoreError, StoreResult, Transition};
             use async_trait::async_trait;
@@ -711,12 +730,15 @@ macro_rules! impl_store {
 
                 async fn search_events(&self, f: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)> {
                     let q = filter_sql(f, $dialect);
-                    let (joins, where_sql, order, params) = (q.joins, q.where_sql, q.order, q.params);
-                    let count_sql = format!("SELECT COUNT(*) FROM events e{joins}{where_sql}");
+                    let (with, from, where_sql, order, params) = (q.with, q.from, q.where_sql, q.order, q.params);
+                    let count_sql = format!("{with}SELECT COUNT(*) FROM {from}{where_sql}");
                     let total: i64 = bind_params!(sqlx::query_scalar(safe(count_sql)), &params).fetch_one(&self.pool).await?;
                     let per_page = i64::from(f.per_page.clamp(1, 100));
                     let offset = i64::from(f.page.max(1) - 1) * per_page;
-                    let sql = format!("{EVENT_SELECT}{joins}{where_sql} ORDER BY {order} LIMIT {per_page} OFFSET {offset}");
+                    let sql = format!(
+                        "{with}{EVENT_COLUMNS} FROM {from} JOIN organisations o ON o.id = e.organisation_id{where_sql} \
+                         ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
+                    );
                     let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
                     let items = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
                     Ok((total as u64, items))
@@ -740,8 +762,8 @@ macro_rules! impl_store {
                             .map(|k| format!(" JOIN event_codes fc ON fc.event_id = e.id AND fc.kind = '{k}'"))
                             .unwrap_or_default();
                         let sql = format!(
-                            "SELECT {expr} AS value, COUNT(*) AS n FROM events e{}{codes_join}{} AND {expr} IS NOT NULL GROUP BY {expr}",
-                            q.joins, q.where_sql
+                            "{}SELECT {expr} AS value, COUNT(*) AS n FROM {}{codes_join}{} AND {expr} IS NOT NULL GROUP BY {expr}",
+                            q.with, q.from, q.where_sql
                         );
                         let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
                         let mut counts = std::collections::BTreeMap::new();
@@ -757,7 +779,10 @@ macro_rules! impl_store {
 
                 async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
                     let q = filter_sql(f, $dialect);
-                    let sql = format!("{EVENT_SELECT}{}{} ORDER BY {} LIMIT {max}", q.joins, q.where_sql, q.order);
+                    let sql = format!(
+                        "{}{EVENT_COLUMNS} FROM {} JOIN organisations o ON o.id = e.organisation_id{} ORDER BY {} LIMIT {max}",
+                        q.with, q.from, q.where_sql, q.order
+                    );
                     let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
                     rows.iter().map(event_from_row).collect()
                 }
@@ -806,24 +831,66 @@ macro_rules! impl_store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
+                    // Bulk path (demo data, benchmarks): every derived column in the INSERT itself, codes in one
+                    // statement per event, audit entries in one statement per batch.
+                    let mut org_names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+                    let mut ids = Vec::with_capacity(events.len());
                     for (org, data, at) in events {
-                        let at = *at;
+                        if !org_names.contains_key(org) {
+                            let name: String = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1").bind(*org).fetch_one(&mut *tx).await?;
+                            org_names.insert(*org, name);
+                        }
+                        let ix = index_columns(data, &org_names[org]);
                         last += 1;
                         let label = format!("SI-{edition}-{last:05}");
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO events (edition, organisation_id, data, moderation, public_status, label_number, submitted_at, \
-                             decided_at, created_at, updated_at) VALUES ($1, $2, $3, 'labelled', $4, $5, $6, $6, $6, $6) RETURNING id",
+                             decided_at, created_at, updated_at, title, region, department, commune_code, event_type, format, accessible, \
+                             first_day, last_day, search, lat, lon) \
+                             VALUES ($1, $2, $3, 'labelled', $4, $5, $6, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
                         )
                         .bind(i64::from(edition))
                         .bind(*org)
                         .bind(json(data)?)
                         .bind(PublicStatus::Scheduled.code())
                         .bind(&label)
-                        .bind(at)
+                        .bind(*at)
+                        .bind(&ix.title)
+                        .bind(&ix.region)
+                        .bind(&ix.department)
+                        .bind(&ix.commune_code)
+                        .bind(&ix.event_type)
+                        .bind(&ix.format)
+                        .bind(ix.accessible)
+                        .bind(ix.first_day)
+                        .bind(ix.last_day)
+                        .bind(&ix.search)
+                        .bind(ix.lat)
+                        .bind(ix.lon)
                         .fetch_one(&mut *tx)
                         .await?;
-                        write_index(&mut tx, id, data).await?;
-                        audit_entry(&mut tx, id, None, "label", (Some("submitted"), Some("labelled")), Some("données de démonstration"), at).await?;
+                        if !ix.codes.is_empty() {
+                            let values: Vec<String> = (0..ix.codes.len()).map(|k| format!("($1, ${}, ${})", 2 * k + 2, 2 * k + 3)).collect();
+                            let sql = format!("INSERT INTO event_codes (event_id, kind, code) VALUES {}", values.join(", "));
+                            let mut q = sqlx::query(safe(sql)).bind(id);
+                            for (kind, code) in &ix.codes {
+                                q = q.bind(*kind).bind(*code);
+                            }
+                            q.execute(&mut *tx).await?;
+                        }
+                        ids.push(id);
+                    }
+                    if let (Some(first), Some(last_id)) = (ids.first(), ids.last()) {
+                        sqlx::query(
+                            "INSERT INTO audit (event_id, at, actor_id, action, from_state, to_state, reason) \
+                             SELECT id, decided_at, NULL, 'label', 'submitted', 'labelled', 'données de démonstration' \
+                             FROM events WHERE id >= $1 AND id <= $2 AND edition = $3",
+                        )
+                        .bind(*first)
+                        .bind(*last_id)
+                        .bind(i64::from(edition))
+                        .execute(&mut *tx)
+                        .await?;
                     }
                     sqlx::query("UPDATE editions SET last_label = $1 WHERE year = $2").bind(last).bind(i64::from(edition)).execute(&mut *tx).await?;
                     tx.commit().await?;
