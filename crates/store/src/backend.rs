@@ -894,6 +894,8 @@ macro_rules! impl_store {
                     }
                     sqlx::query("UPDATE editions SET last_label = $1 WHERE year = $2").bind(last).bind(i64::from(edition)).execute(&mut *tx).await?;
                     tx.commit().await?;
+                    // Fresh statistics after a bulk load, so that the planner picks the catalogue indexes.
+                    sqlx::query("ANALYZE").execute(&self.pool).await?;
                     Ok(events.len() as u64)
                 }
             }

@@ -19,8 +19,6 @@ macro_rules! migrations {
 pub(crate) const REINDEX_AFTER: i64 = 3;
 
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] =
-    migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes");

@@ -57,13 +57,20 @@ pub struct Caches {
     pub map: TtlCache<crate::routes::map::MapEntry>,
     /// Facet counts.
     pub facets: TtlCache<si_store::Facets>,
+    /// Public search answers of the API (JSON bytes), by query.
+    pub search: TtlCache<bytes::Bytes>,
+    /// Public event pages (HTML bytes) as served to visitors who are not logged in, by event id.
+    pub event_pages: TtlCache<bytes::Bytes>,
 }
 
 impl Default for Caches {
     fn default() -> Self {
+        let minute = Duration::from_secs(60);
         Caches {
-            map: TtlCache::new(Duration::from_secs(60), 256),
-            facets: TtlCache::new(Duration::from_secs(60), 1024),
+            map: TtlCache::new(minute, 256),
+            facets: TtlCache::new(minute, 1024),
+            search: TtlCache::new(minute, 4096),
+            event_pages: TtlCache::new(minute, 20_000),
         }
     }
 }
@@ -73,5 +80,7 @@ impl Caches {
     pub fn clear(&self) {
         self.map.clear();
         self.facets.clear();
+        self.search.clear();
+        self.event_pages.clear();
     }
 }

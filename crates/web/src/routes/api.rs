@@ -278,6 +278,12 @@ struct EventPage {
     facets: Option<si_store::Facets>,
 }
 
+/// A JSON response from already serialised bytes.
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"))], body)
+        .into_response()
+}
+
 /// Reads the catalogue filters of an API call (strict), checking that the edition exists.
 pub(crate) async fn api_filter(state: &AppState, query: Option<&str>) -> ApiResult<si_store::EventFilter> {
     let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
@@ -341,7 +347,13 @@ pub struct EventQuery {
 /// Labelled events, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/events", tag = "public", params(EventQuery),
     responses((status = 200, body = EventPage), (status = 422, body = ErrorBody)))]
-async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<EventPage>> {
+async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
+    // The same public question in the same minute gets the same answer, from memory: at the peak of
+    // the week most searches are the entry points and the regional lists.
+    let key = crate::cache::normalised_query(q.as_deref());
+    if let Some(body) = state.caches.search.get(&key) {
+        return Ok(json_bytes(body.as_ref().clone()));
+    }
     let filter = api_filter(&state, q.as_deref()).await?;
     let (total, records) = state.store.search_events(&filter).await?;
     let pairs = Pairs::parse(q.as_deref().unwrap_or(""));
@@ -367,13 +379,16 @@ async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> Ap
             ));
         }
     };
-    Ok(Json(EventPage {
+    let page = EventPage {
         total,
         page: filter.page,
         per_page: filter.per_page,
         items: result_views(&records, filter.near, &state.config.public_url),
         facets,
-    }))
+    };
+    let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
+    state.caches.search.put(key, std::sync::Arc::new(body.clone()));
+    Ok(json_bytes(body))
 }
 
 /// One labelled event.

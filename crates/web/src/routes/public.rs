@@ -5,6 +5,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use si_domain::dates::{fr_date, fr_instant};
 use si_domain::territory::{Department, Region, territory};
@@ -341,6 +342,12 @@ impl EventPage {
 
 async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    // Visitors who are not logged in all see the same page: served from memory for a minute.
+    let anonymous = user.user.is_none();
+    let cache_key = id.to_string();
+    if anonymous && let Some(html) = state.caches.event_pages.get(&cache_key) {
+        return Ok(axum::response::Html(html.as_ref().clone()).into_response());
+    }
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     let published = record.moderation == Moderation::Labelled;
     if !published {
@@ -357,7 +364,7 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Pa
     let e = event_view(&record, &state.config.public_url);
     let json_ld =
         if published { crate::exports::json_ld(&e, edition.as_ref(), &state.config.public_url) } else { String::new() };
-    Ok(render(&EventPage {
+    let page = EventPage {
         page: Page::new(e.title.clone(), user.user, "evenements")
             .crumb("/", "Accueil")
             .crumb("/evenements", "Trouver un événement"),
@@ -367,7 +374,13 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Pa
         department_name,
         edition,
         json_ld,
-    }))
+    };
+    if anonymous && published {
+        let html = bytes::Bytes::from(page.render().map_err(|e| AppError::Internal(e.into()))?);
+        state.caches.event_pages.put(cache_key, std::sync::Arc::new(html.clone()));
+        return Ok(axum::response::Html(html).into_response());
+    }
+    Ok(render(&page))
 }
 
 #[derive(Clone, Copy, PartialEq)]

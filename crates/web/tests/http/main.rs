@@ -186,6 +186,9 @@ async fn journey(app: TestApp) {
     // The map document is built once and kept: empty before the decision…
     let map_url = format!("/api/v1/map?edition={}", app.year);
     assert_eq!(app.get_json(&map_url).await.1["total"], 0);
+    // (the search answer is kept a minute too, and dropped by the decision below)
+    let search_url = format!("/api/v1/events?edition={}&region=84&audience=scolaires", app.year);
+    assert_eq!(app.get_json(&search_url).await.1["total"], 0);
 
     // Labelled: a label number, and public.
     let (s, r) = app.post_json(&url, &decision("label", ""), Some(&admin)).await;
