@@ -6,6 +6,7 @@
 # Then the same on PostgreSQL. Writes bench/out/summary.md (figures for BENCHMARKS.md).
 #
 # Usage: bash bench/run.sh            (EVENTS=100000 DURATION=15s CONNS=32 BACKENDS="sqlite postgres")
+# Each case runs twice: as served (public answers kept a minute in memory) and with CACHE_SECONDS=0.
 # Loopback only, bounded in time; needs wrk and nginx (installed from Debian's packages if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,21 +29,24 @@ bin="$PWD/target/release/semaine-industrie"
 
 summary="$out/summary.md"
 {
-  echo "| backend | case | requests/s | p50 | p99 | bytes/response |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: |"
+  echo "| backend | case | first request (uncached) | requests/s | p50 | p99 | bytes/response |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
 } > "$summary"
 
 # One wrk run → a summary line. wrk's --latency prints the 50% and 99% percentiles.
 measure() {
   local backend=$1 name=$2 url=$3 file="$out/$1-$2.txt"
+  # The first request pays the whole cost (the server keeps public answers a minute).
+  local first
+  first=$(curl -s -o /dev/null -w '%{time_total}' "$url" | python3 -c 'import sys; print(f"{float(sys.stdin.read())*1000:.1f} ms")')
   wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$url" > "$file"
   local rps p50 p99 bytes
   rps=$(awk '/^Requests\/sec/ {print $2}' "$file")
   p50=$(awk '$1 == "50%" {print $2}' "$file")
   p99=$(awk '$1 == "99%" {print $2}' "$file")
   bytes=$(curl -s "$url" | wc -c)
-  echo "| $backend | $name | $rps | $p50 | $p99 | $bytes |" >> "$summary"
-  echo "$backend $name: $rps req/s, p50 $p50, p99 $p99"
+  echo "| $backend | $name | $first | $rps | $p50 | $p99 | $bytes |" >> "$summary"
+  echo "$backend $name: first $first, $rps req/s, p50 $p50, p99 $p99"
 }
 
 for backend in $BACKENDS; do
@@ -59,7 +63,7 @@ for backend in $BACKENDS; do
   "$bin" demo --events "$EVENTS" 2>/dev/null
   end=$(date +%s.%N)
   fill=$(python3 -c "print(round($end - $start, 1))")
-  echo "| $backend | demo --events $EVENTS | filled in ${fill} s | | | |" >> "$summary"
+  echo "| $backend | demo --events $EVENTS | filled in ${fill} s | | | | |" >> "$summary"
   echo "$backend: $EVENTS events in $fill s"
 
   TILE_URL="" RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$PORT" > "$out/$backend-server.log" 2>&1 &
@@ -71,16 +75,24 @@ for backend in $BACKENDS; do
   near="$base/api/v1/events?edition=2024&near=69003&radius_km=30"
   page="$base/evenements/$id"
   map="$base/api/v1/map?edition=2024"
-  for u in "$search" "$near" "$page" "$map"; do curl -sf "$u" > /dev/null; done
   measure "$backend" "a-search" "$search"
   measure "$backend" "b-near" "$near"
   measure "$backend" "c-event-page" "$page"
   measure "$backend" "d-map-data" "$map"
   hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$server/status")
-  echo "| $backend | server peak memory (VmHWM) | $hwm | | | |" >> "$summary"
+  echo "| $backend | server peak memory (VmHWM) | $hwm | | | | |" >> "$summary"
   echo "$backend peak memory: $hwm"
   curl -s "$page" > "$out/static/event.html"
   curl -s "$map" > "$out/static/map.json"
+  kill "$server"; wait "$server" 2>/dev/null || true
+
+  # The same without the in-memory answers (CACHE_SECONDS=0): what every request costs the database.
+  CACHE_SECONDS=0 TILE_URL="" RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$PORT" > "$out/$backend-server-nocache.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+  measure "$backend" "a-search-uncached" "$search"
+  measure "$backend" "b-near-uncached" "$near"
+  measure "$backend" "c-event-page-uncached" "$page"
   kill "$server"; wait "$server" 2>/dev/null || true
   [ "$backend" = postgres ] && psql "$PG_BASE/postgres" -q -c "DROP DATABASE IF EXISTS si_bench_$$ WITH (FORCE)"
 done

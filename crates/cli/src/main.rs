@@ -41,6 +41,9 @@ enum Command {
         /// Map tiles URL template ({z}, {x}, {y}); "" for a map without tiles.
         #[arg(long, env = "TILE_URL", default_value = si_web::DEFAULT_TILE_URL)]
         tile_url: String,
+        /// Seconds public answers are kept in memory (0: none, every request reaches the database).
+        #[arg(long, env = "CACHE_SECONDS", default_value_t = 60)]
+        cache_seconds: u64,
     },
     /// Applies database migrations.
     Migrate,
@@ -110,7 +113,9 @@ async fn main() -> anyhow::Result<()> {
     let store = si_store::connect(&cli.database_url).await.with_context(|| "cannot open the database")?;
     store.migrate().await?;
     match cli.command {
-        Command::Serve { bind, demo, public_url, tile_url } => serve(store, bind, demo, public_url, tile_url).await,
+        Command::Serve { bind, demo, public_url, tile_url, cache_seconds } => {
+            serve(store, bind, demo, public_url, tile_url, std::time::Duration::from_secs(cache_seconds)).await
+        }
         Command::Migrate => {
             eprintln!("Migrations appliquées.");
             Ok(())
@@ -210,6 +215,7 @@ async fn serve(
     demo: bool,
     public_url: Option<String>,
     tile_url: String,
+    cache_ttl: std::time::Duration,
 ) -> anyhow::Result<()> {
     if demo {
         demo::fill_if_empty(&store).await?;
@@ -218,6 +224,7 @@ async fn serve(
         public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
         secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
         tile_url,
+        cache_ttl,
     };
     let app = si_web::router(AppState::new(store, config));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;

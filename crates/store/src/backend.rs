@@ -777,6 +777,18 @@ macro_rules! impl_store {
                     Ok(out)
                 }
 
+                async fn map_points(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>> {
+                    let q = filter_sql(f, $dialect);
+                    let sql = format!(
+                        "{}SELECT e.id, e.lat, e.lon, e.title FROM {}{} AND e.lat IS NOT NULL AND e.lon IS NOT NULL ORDER BY e.id LIMIT {max}",
+                        q.with, q.from, q.where_sql
+                    );
+                    let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
+                    rows.iter()
+                        .map(|r| Ok((r.try_get("id")?, r.try_get("lat")?, r.try_get("lon")?, r.try_get("title")?)))
+                        .collect()
+                }
+
                 async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
                     let q = filter_sql(f, $dialect);
                     let sql = format!(

@@ -120,6 +120,9 @@ pub trait Store: Send + Sync + 'static {
     /// `type`, `sector`, `format`, `theme`), each counted with the other filters applied but not its own,
     /// so that choosing a second value of a dimension shows how many it would add.
     async fn facets(&self, filter: &EventFilter) -> StoreResult<Facets>;
+    /// The map points of the labelled events matching a filter: (id, lat, lon, title), events with a
+    /// place only. Reads four columns, never the events' content, so a national map costs little.
+    async fn map_points(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>>;
     /// Every labelled event matching a filter (pagination ignored), up to `max`, in the filter's order.
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.

@@ -28,6 +28,9 @@ impl<V> TtlCache<V> {
 
     /// Stores an entry.
     pub fn put(&self, key: String, value: Arc<V>) {
+        if self.ttl.is_zero() {
+            return;
+        }
         if let Ok(mut e) = self.entries.write() {
             if e.len() >= self.max_entries {
                 e.clear();
@@ -63,14 +66,14 @@ pub struct Caches {
     pub event_pages: TtlCache<bytes::Bytes>,
 }
 
-impl Default for Caches {
-    fn default() -> Self {
-        let minute = Duration::from_secs(60);
+impl Caches {
+    /// Caches whose entries live `ttl` (zero: nothing is kept, every request reaches the store).
+    pub fn new(ttl: Duration) -> Self {
         Caches {
-            map: TtlCache::new(minute, 256),
-            facets: TtlCache::new(minute, 1024),
-            search: TtlCache::new(minute, 4096),
-            event_pages: TtlCache::new(minute, 20_000),
+            map: TtlCache::new(ttl, 256),
+            facets: TtlCache::new(ttl, 1024),
+            search: TtlCache::new(ttl, 4096),
+            event_pages: TtlCache::new(ttl, 20_000),
         }
     }
 }

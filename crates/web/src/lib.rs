@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Map tiles URL template (`{z}`, `{x}`, `{y}`); empty for a map without tiles.
     pub tile_url: String,
+    /// How long public answers (map, facets, searches, anonymous event pages) are kept in memory.
+    pub cache_ttl: std::time::Duration,
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             secure_cookies: false,
             tile_url: DEFAULT_TILE_URL.into(),
+            cache_ttl: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -59,7 +62,8 @@ pub struct AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
-        AppState { store, config: Arc::new(config), caches: Arc::default() }
+        let caches = Arc::new(cache::Caches::new(config.cache_ttl));
+        AppState { store, config: Arc::new(config), caches }
     }
 }
 

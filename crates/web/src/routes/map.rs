@@ -39,16 +39,14 @@ pub struct MapData {
 
 async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
     let filter = api_filter(state, query).await?;
-    let records = state.store.search_all(&filter, EXPORT_MAX).await?;
-    let rows: Vec<(i64, f64, f64, String)> = records
-        .iter()
-        .filter(|r| r.data.format != Some(si_domain::Format::EnLigne))
-        .filter_map(|r| {
-            let p = r.data.place()?;
-            // Five decimals: a metre, more than a commune's reference point deserves.
-            let round = |x: f64| (x * 100_000.0).round() / 100_000.0;
-            Some((r.id, round(p.lat), round(p.lon), r.data.title.clone()))
-        })
+    // Five decimals: a metre, more than a commune's reference point deserves.
+    let round = |x: f64| (x * 100_000.0).round() / 100_000.0;
+    let rows: Vec<(i64, f64, f64, String)> = state
+        .store
+        .map_points(&filter, EXPORT_MAX)
+        .await?
+        .into_iter()
+        .map(|(id, lat, lon, title)| (id, round(lat), round(lon), title))
         .collect();
     let json = serde_json::to_vec(&MapData { total: rows.len(), fields: ["id", "lat", "lon", "title"], rows })
         .map_err(|e| crate::error::AppError::Internal(e.into()))?;
