@@ -843,55 +843,91 @@ macro_rules! impl_store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    // Bulk path (demo data, benchmarks): every derived column in the INSERT itself, codes in one
-                    // statement per event, audit entries in one statement per batch.
+                    // Bulk path (demo data, benchmarks): every derived column in the INSERT itself, rows by
+                    // hundreds per statement (round trips dominate on PostgreSQL), codes likewise, audit
+                    // entries in one statement per batch.
                     let mut org_names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-                    let mut ids = Vec::with_capacity(events.len());
-                    for (org, data, at) in events {
+                    for (org, _, _) in events {
                         if !org_names.contains_key(org) {
-                            let name: String = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1").bind(*org).fetch_one(&mut *tx).await?;
+                            let name: String = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+                                .bind(*org)
+                                .fetch_one(&mut *tx)
+                                .await?;
                             org_names.insert(*org, name);
                         }
-                        let ix = index_columns(data, &org_names[org]);
-                        last += 1;
-                        let label = format!("SI-{edition}-{last:05}");
-                        let id: i64 = sqlx::query_scalar(
+                    }
+                    const ROWS: usize = 200;
+                    const COLUMNS: usize = 18;
+                    let mut ids = Vec::with_capacity(events.len());
+                    for chunk in events.chunks(ROWS) {
+                        let values: Vec<String> = (0..chunk.len())
+                            .map(|r| {
+                                let b = r * COLUMNS;
+                                let p: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", b + c)).collect();
+                                format!(
+                                    "({}, {}, {}, 'labelled', {}, {}, {}, {5}, {5}, {5}, {})",
+                                    p[0], p[1], p[2], p[3], p[4], p[5], p[6..].join(", ")
+                                )
+                            })
+                            .collect();
+                        let sql = format!(
                             "INSERT INTO events (edition, organisation_id, data, moderation, public_status, label_number, submitted_at, \
                              decided_at, created_at, updated_at, title, region, department, commune_code, event_type, format, accessible, \
-                             first_day, last_day, search, lat, lon) \
-                             VALUES ($1, $2, $3, 'labelled', $4, $5, $6, $6, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-                        )
-                        .bind(i64::from(edition))
-                        .bind(*org)
-                        .bind(json(data)?)
-                        .bind(PublicStatus::Scheduled.code())
-                        .bind(&label)
-                        .bind(*at)
-                        .bind(&ix.title)
-                        .bind(&ix.region)
-                        .bind(&ix.department)
-                        .bind(&ix.commune_code)
-                        .bind(&ix.event_type)
-                        .bind(&ix.format)
-                        .bind(ix.accessible)
-                        .bind(ix.first_day)
-                        .bind(ix.last_day)
-                        .bind(&ix.search)
-                        .bind(ix.lat)
-                        .bind(ix.lon)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        if !ix.codes.is_empty() {
-                            let values: Vec<String> = (0..ix.codes.len()).map(|k| format!("($1, ${}, ${})", 2 * k + 2, 2 * k + 3)).collect();
+                             first_day, last_day, search, lat, lon) VALUES {} RETURNING id, label_number",
+                            values.join(", ")
+                        );
+                        let mut q = sqlx::query(safe(sql));
+                        let mut codes: Vec<(String, Vec<(&'static str, &'static str)>)> = Vec::with_capacity(chunk.len());
+                        for (org, data, at) in chunk {
+                            let ix = index_columns(data, &org_names[org]);
+                            last += 1;
+                            let label = format!("SI-{edition}-{last:05}");
+                            q = q
+                                .bind(i64::from(edition))
+                                .bind(*org)
+                                .bind(json(data)?)
+                                .bind(PublicStatus::Scheduled.code())
+                                .bind(label.clone())
+                                .bind(*at)
+                                .bind(ix.title)
+                                .bind(ix.region)
+                                .bind(ix.department)
+                                .bind(ix.commune_code)
+                                .bind(ix.event_type)
+                                .bind(ix.format)
+                                .bind(ix.accessible)
+                                .bind(ix.first_day)
+                                .bind(ix.last_day)
+                                .bind(ix.search)
+                                .bind(ix.lat)
+                                .bind(ix.lon);
+                            codes.push((label, ix.codes));
+                        }
+                        // RETURNING order is not promised: match rows back by their unique label number.
+                        let mut by_label = std::collections::HashMap::with_capacity(chunk.len());
+                        for row in q.fetch_all(&mut *tx).await? {
+                            let id: i64 = row.try_get("id")?;
+                            let label: String = row.try_get("label_number")?;
+                            by_label.insert(label, id);
+                        }
+                        let mut code_rows: Vec<(i64, &'static str, &'static str)> = Vec::new();
+                        for (label, list) in &codes {
+                            let id = *by_label.get(label).ok_or_else(|| StoreError::Corrupt(format!("{label} not inserted")))?;
+                            ids.push(id);
+                            code_rows.extend(list.iter().map(|(k, c)| (id, *k, *c)));
+                        }
+                        for part in code_rows.chunks(1_000) {
+                            let values: Vec<String> =
+                                (0..part.len()).map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3)).collect();
                             let sql = format!("INSERT INTO event_codes (event_id, kind, code) VALUES {}", values.join(", "));
-                            let mut q = sqlx::query(safe(sql)).bind(id);
-                            for (kind, code) in &ix.codes {
-                                q = q.bind(*kind).bind(*code);
+                            let mut q = sqlx::query(safe(sql));
+                            for (id, kind, code) in part {
+                                q = q.bind(*id).bind(*kind).bind(*code);
                             }
                             q.execute(&mut *tx).await?;
                         }
-                        ids.push(id);
                     }
+                    ids.sort_unstable();
                     if let (Some(first), Some(last_id)) = (ids.first(), ids.last()) {
                         sqlx::query(
                             "INSERT INTO audit (event_id, at, actor_id, action, from_state, to_state, reason) \
