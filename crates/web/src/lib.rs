@@ -99,7 +99,6 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .route("/donnees/schema.json", axum::routing::get(routes::feeds::table_schema))
         .merge(static_files::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(csrf::check))

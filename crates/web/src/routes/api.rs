@@ -62,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::routes::feeds::events_json))
         .routes(routes!(crate::routes::feeds::event_ics))
         .routes(routes!(crate::routes::map::map_data))
+        .routes(routes!(crate::routes::feeds::table_schema))
+        .routes(routes!(crate::routes::stats::csv))
         .routes(routes!(communes))
         .routes(routes!(my_events, create_my_event))
         .routes(routes!(get_my_event, update_my_event))

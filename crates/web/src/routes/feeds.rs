@@ -79,7 +79,9 @@ pub async fn event_ics(State(state): State<AppState>, Path(id): Path<String>) ->
     Ok(with_type(body, "text/calendar; charset=utf-8", Some(&format!("evenement-{id}.ics"))))
 }
 
-/// The Table Schema (frictionlessdata) of the CSV export.
+/// The Table Schema (frictionlessdata) of the CSV export, for data.gouv.fr.
+#[utoipa::path(get, path = "/donnees/schema.json", tag = "public",
+    responses((status = 200, description = "Table Schema", content_type = "application/json")))]
 pub async fn table_schema() -> Response {
     with_type(include_str!("../../static/schema.json"), "application/json", None)
 }

@@ -34,8 +34,44 @@ async fn health_editions_and_openapi() {
         "/api/v1/me/events/{id}/submit",
         "/api/v1/review/queue",
         "/api/v1/review/events/{id}/decision",
+        "/api/v1/events.ics",
+        "/api/v1/events.csv",
+        "/api/v1/events.json",
+        "/api/v1/map",
+        "/api/v1/communes",
+        "/evenements/{id}/calendrier.ics",
+        "/donnees/schema.json",
+        "/statistiques.csv",
     ] {
         assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    }
+    let params: Vec<&str> = doc["paths"]["/api/v1/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "edition",
+        "q",
+        "region",
+        "department",
+        "audience",
+        "type",
+        "sector",
+        "theme",
+        "format",
+        "from",
+        "to",
+        "near",
+        "radius_km",
+        "accessible",
+        "organisation",
+        "page",
+        "per_page",
+        "facets",
+    ] {
+        assert!(params.contains(&name), "OpenAPI lacks the parameter {name} of /api/v1/events: {params:?}");
     }
 }
 
