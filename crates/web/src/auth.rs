@@ -124,6 +124,58 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// Sends people who are not logged in to the login page, coming back to `path` after.
+pub fn login_redirect(path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::response::Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path)))
+        .into_response()
+}
+
+/// An organiser with an organisation, for the pages of `/espace`. Anyone else gets the login page
+/// (and comes back here) or a « reserved to organisers » page.
+pub struct OrganiserPage(pub User);
+
+impl FromRequestParts<AppState> for OrganiserPage {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let user = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(|e| crate::pages::PageError(e).into_response())?;
+        match user.user {
+            None => Err(login_redirect(parts.uri.path())),
+            Some(u) if u.role == Role::Organiser && u.organisation_id.is_some() => Ok(OrganiserPage(u)),
+            Some(_) => Err(crate::pages::PageError(AppError::Forbidden(
+                "Cet espace est réservé aux organisateurs d'événements.".into(),
+            ))
+            .into_response()),
+        }
+    }
+}
+
+/// A reviewer (national administrator or regional coordinator), for the pages of `/instruction`.
+pub struct ReviewerPage(pub User);
+
+impl FromRequestParts<AppState> for ReviewerPage {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let user = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(|e| crate::pages::PageError(e).into_response())?;
+        match user.user {
+            // After login, come back to the page, not to the form's target.
+            None => Err(login_redirect(parts.uri.path().trim_end_matches("/decision"))),
+            Some(u) => match review_scope(&u) {
+                Ok(_) => Ok(ReviewerPage(u)),
+                Err(e) => Err(crate::pages::PageError(e).into_response()),
+            },
+        }
+    }
+}
+
 /// Whether a person may read and decide an event of this region (`None`: online or unplaced).
 pub fn may_review(user: &User, region: Option<&str>) -> bool {
     match user.role {

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use chrono::Utc;
 use si_domain::text::IndustrySignal;
@@ -15,10 +15,10 @@ use si_domain::{
 use si_store::{EventRecord, Transition, User};
 
 use crate::AppState;
-use crate::auth::MaybeUser;
+use crate::auth::{MaybeUser, OrganiserPage, login_redirect};
 use crate::error::AppError;
 use crate::forms::{Errors, EventForm, Form};
-use crate::pages::{Page, PageError, PageResult, render, render_status};
+use crate::pages::{Page, PageResult, render, render_status};
 use crate::routes::open_edition;
 use crate::views::{ConditionView, conditions_of};
 
@@ -27,11 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/espace", get(space))
         .route("/espace/evenements/nouveau", get(new_form).post(create))
         .route("/espace/evenements/{id}", get(edit_form).post(update))
-}
-
-/// Sends people who are not logged in to the login page, coming back here after.
-fn login_redirect(path: &str) -> Response {
-    Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response()
 }
 
 /// Why a submission was refused.
@@ -283,20 +278,7 @@ fn form_page(
     }
 }
 
-async fn organiser(user: MaybeUser, path: &str) -> Result<User, Response> {
-    match user.user {
-        None => Err(login_redirect(path)),
-        Some(u) if u.role == Role::Organiser && u.organisation_id.is_some() => Ok(u),
-        Some(_) => Err(PageError(AppError::Forbidden("Cet espace est réservé aux organisateurs d'événements.".into()))
-            .into_response()),
-    }
-}
-
-async fn new_form(State(state): State<AppState>, user: MaybeUser) -> PageResult {
-    let u = match organiser(user, "/espace/evenements/nouveau").await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
+async fn new_form(State(state): State<AppState>, OrganiserPage(u): OrganiserPage) -> PageResult {
     let edition = open_edition(&state).await?.ok_or_else(|| {
         AppError::Conflict(
             "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
@@ -306,11 +288,7 @@ async fn new_form(State(state): State<AppState>, user: MaybeUser) -> PageResult 
     Ok(render(&form_page(u, None, EventForm::default(), Errors::default(), edition, &data, None, None)))
 }
 
-async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
-    let u = match organiser(user, "/espace/evenements/nouveau").await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
+async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Form(p): Form) -> PageResult {
     let edition = open_edition(&state).await?.ok_or_else(|| {
         AppError::Conflict(
             "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
@@ -332,15 +310,10 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
 
 async fn edit_form(
     State(state): State<AppState>,
-    user: MaybeUser,
+    OrganiserPage(u): OrganiserPage,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> PageResult {
-    let path = format!("/espace/evenements/{id}");
-    let u = match organiser(user, &path).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
@@ -351,12 +324,12 @@ async fn edit_form(
     Ok(render(&form_page(u, Some(id), form, errors, edition, &record.data.clone(), Some(&record), notice)))
 }
 
-async fn update(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>, Form(p): Form) -> PageResult {
-    let path = format!("/espace/evenements/{id}");
-    let u = match organiser(user, &path).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
+async fn update(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Path(id): Path<String>,
+    Form(p): Form,
+) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;

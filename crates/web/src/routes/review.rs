@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::Utc;
 use si_domain::Moderation;
@@ -13,10 +13,10 @@ use si_domain::text::IndustrySignal;
 use si_store::{AuditEntry, Decision, EventRecord, User};
 
 use crate::AppState;
-use crate::auth::{MaybeUser, may_review, review_scope};
+use crate::auth::{ReviewerPage, may_review, review_scope};
 use crate::error::AppError;
 use crate::forms::Form;
-use crate::pages::{Page, PageError, PageResult, render, render_status};
+use crate::pages::{Page, PageResult, render, render_status};
 use crate::views::{ConditionView, EventView, conditions_of, event_view, place_names};
 
 pub fn router() -> Router<AppState> {
@@ -82,18 +82,6 @@ pub(crate) async fn decide(
     Ok(decided)
 }
 
-async fn reviewer(user: MaybeUser, path: &str) -> Result<User, Response> {
-    match user.user {
-        None => {
-            Err(Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path))).into_response())
-        }
-        Some(u) => match review_scope(&u) {
-            Ok(_) => Ok(u),
-            Err(e) => Err(PageError(e).into_response()),
-        },
-    }
-}
-
 struct QueueRow {
     id: i64,
     title: String,
@@ -112,11 +100,7 @@ struct Queue {
     rows: Vec<QueueRow>,
 }
 
-async fn queue(State(state): State<AppState>, user: MaybeUser) -> PageResult {
-    let u = match reviewer(user, "/instruction").await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
+async fn queue(State(state): State<AppState>, ReviewerPage(u): ReviewerPage) -> PageResult {
     let scope = review_scope(&u)?;
     let records = state.store.review_queue(scope.as_deref()).await?;
     let rows = records
@@ -217,25 +201,17 @@ async fn detail_page(
     ))
 }
 
-async fn detail(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
-    let u = match reviewer(user, &format!("/instruction/evenements/{id}")).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
+async fn detail(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Path(id): Path<String>) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     detail_page(&state, u, id, None, String::new(), String::new()).await
 }
 
 async fn decision_form(
     State(state): State<AppState>,
-    user: MaybeUser,
+    ReviewerPage(u): ReviewerPage,
     Path(id): Path<String>,
     Form(p): Form,
 ) -> PageResult {
-    let u = match reviewer(user, &format!("/instruction/evenements/{id}")).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let reason = p.raw("reason");
     let code = p.get("decision").unwrap_or("").to_string();

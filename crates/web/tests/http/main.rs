@@ -509,3 +509,27 @@ async fn api_json_is_the_error_contract_even_for_unknown_routes() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["error"]["message"].as_str().unwrap().contains("n'existe pas"));
 }
+
+#[tokio::test]
+async fn spaces_send_strangers_to_login_and_refuse_the_wrong_role() {
+    let app = TestApp::new().await;
+    let resp = app.get("/instruction/evenements/1", None).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/connexion?suivant=%2Finstruction%2Fevenements%2F1");
+    let resp = app.get("/espace/evenements/nouveau", None).await;
+    assert_eq!(resp.headers()["location"], "/connexion?suivant=%2Fespace%2Fevenements%2Fnouveau");
+
+    // An organiser may not review; a reviewer may not organise.
+    let form = "name=Orga&email=orga%40usine.fr&password=une+phrase+longue&password_confirm=une+phrase+longue\
+                &organisation=Usine&kind=association&department=69";
+    let (_, _, cookie) = app.post_form("/inscription", form, None).await;
+    let organiser = cookie.unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(app.get_html("/instruction", Some(&organiser)).await.0, StatusCode::FORBIDDEN);
+    app.person("admin@dge.fr", "national_admin", None).await;
+    let (_, _, cookie) = app.post_form("/connexion", "email=admin%40dge.fr&password=mot+de+passe+de+test", None).await;
+    let admin = cookie.expect("admin logged in").split(';').next().unwrap().to_string();
+    let (s, html) = app.get_html("/espace/evenements/nouveau", Some(&admin)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(html.contains("réservé aux organisateurs"));
+    assert_eq!(app.get_html("/instruction", Some(&admin)).await.0, StatusCode::OK);
+}
