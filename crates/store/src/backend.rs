@@ -777,6 +777,69 @@ macro_rules! impl_store {
                     Ok(out)
                 }
 
+                async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
+                    let rows = sqlx::query(
+                        "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
+                         lat, lon, search FROM events WHERE moderation = 'labelled' ORDER BY id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut out: Vec<CatalogueRow> = Vec::with_capacity(rows.len());
+                    for r in &rows {
+                        out.push(CatalogueRow {
+                            id: r.try_get("id")?,
+                            edition: r.try_get::<i64, _>("edition")? as i32,
+                            organisation_id: r.try_get("organisation_id")?,
+                            region: r.try_get("region")?,
+                            department: r.try_get("department")?,
+                            event_type: r.try_get("event_type")?,
+                            format: r.try_get("format")?,
+                            accessible: r.try_get("accessible")?,
+                            first_day: r.try_get("first_day")?,
+                            last_day: r.try_get("last_day")?,
+                            lat: r.try_get("lat")?,
+                            lon: r.try_get("lon")?,
+                            search: r.try_get("search")?,
+                            codes: Vec::new(),
+                        });
+                    }
+                    let codes = sqlx::query(
+                        "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
+                         WHERE e.moderation = 'labelled' ORDER BY c.event_id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut k = 0;
+                    for c in &codes {
+                        let id: i64 = c.try_get("event_id")?;
+                        while k < out.len() && out[k].id < id {
+                            k += 1;
+                        }
+                        if k < out.len() && out[k].id == id {
+                            out[k].codes.push((c.try_get("kind")?, c.try_get("code")?));
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>> {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let ps: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!("{EVENT_SELECT} WHERE e.id IN ({})", ps.join(", "));
+                    let mut q = sqlx::query(safe(sql));
+                    for id in ids {
+                        q = q.bind(*id);
+                    }
+                    let mut found: std::collections::HashMap<i64, EventRecord> = std::collections::HashMap::new();
+                    for row in q.fetch_all(&self.pool).await? {
+                        let r = event_from_row(&row)?;
+                        found.insert(r.id, r);
+                    }
+                    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+                }
+
                 async fn map_points(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>> {
                     let q = filter_sql(f, $dialect);
                     let sql = format!(

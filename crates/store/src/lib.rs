@@ -120,6 +120,10 @@ pub trait Store: Send + Sync + 'static {
     /// `type`, `sector`, `format`, `theme`), each counted with the other filters applied but not its own,
     /// so that choosing a second value of a dimension shows how many it would add.
     async fn facets(&self, filter: &EventFilter) -> StoreResult<Facets>;
+    /// The facts of every labelled event that the in-memory catalogue index needs (no content).
+    async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>>;
+    /// Events by id, in the order given (ids that do not exist are skipped).
+    async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>>;
     /// The map points of the labelled events matching a filter: (id, lat, lon, title), events with a
     /// place only. Reads four columns, never the events' content, so a national map costs little.
     async fn map_points(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>>;

@@ -205,6 +205,39 @@ impl Facets {
     }
 }
 
+/// What the in-memory catalogue index keeps of a labelled event.
+#[derive(Debug, Clone)]
+pub struct CatalogueRow {
+    /// Id.
+    pub id: i64,
+    /// Edition year.
+    pub edition: i32,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// Region code.
+    pub region: Option<String>,
+    /// Department code.
+    pub department: Option<String>,
+    /// Type code.
+    pub event_type: Option<String>,
+    /// Format code.
+    pub format: Option<String>,
+    /// Accessible to people with reduced mobility.
+    pub accessible: Option<bool>,
+    /// First day of its sessions.
+    pub first_day: Option<NaiveDate>,
+    /// Last day of its sessions.
+    pub last_day: Option<NaiveDate>,
+    /// Latitude (none for online events).
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// The folded, stemmed search document.
+    pub search: String,
+    /// (kind, code) pairs: audiences, sectors, themes.
+    pub codes: Vec<(String, String)>,
+}
+
 /// A `near` search: events within `radius_km` of a point, nearest first.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Near {

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub(crate) mod cache;
+pub mod catalogue;
 mod charts;
 mod csrf;
 pub mod error;
@@ -57,13 +58,15 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Documents served from memory at the peak.
     pub caches: Arc<cache::Caches>,
+    /// The in-memory catalogue index behind public searches.
+    pub catalogue: Arc<catalogue::Catalogue>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
-        AppState { store, config: Arc::new(config), caches }
+        AppState { store, config: Arc::new(config), caches, catalogue: Arc::default() }
     }
 }
 

@@ -357,7 +357,7 @@ async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> Ap
         return Ok(json_bytes(body.as_ref().clone()));
     }
     let filter = api_filter(&state, q.as_deref()).await?;
-    let (total, records) = state.store.search_events(&filter).await?;
+    let (total, records) = state.catalogue.search(&state.store, &filter).await?;
     let pairs = Pairs::parse(q.as_deref().unwrap_or(""));
     let facets = match pairs.get("facets") {
         None | Some("false" | "0") => None,

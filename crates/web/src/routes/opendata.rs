@@ -121,7 +121,7 @@ async fn widget(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageRes
         filter.edition = crate::routes::public_edition(&state).await?.map(|e| e.year);
     }
     filter.per_page = p.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(10).clamp(1, 50);
-    let (total, records) = state.store.search_events(&filter).await?;
+    let (total, records) = state.catalogue.search(&state.store, &filter).await?;
     let base = state.config.public_url.trim_end_matches('/');
     let title = match (filter.regions.first(), filter.departments.first()) {
         (_, Some(d)) => format!(

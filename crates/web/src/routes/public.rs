@@ -218,7 +218,8 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
         error
     };
     filter.edition = Some(edition);
-    let (total, records) = if error.is_none() { state.store.search_events(&filter).await? } else { (0, Vec::new()) };
+    let (total, records) =
+        if error.is_none() { state.catalogue.search(&state.store, &filter).await? } else { (0, Vec::new()) };
     let items = crate::views::result_views(&records, filter.near, &state.config.public_url);
     let facet_key = crate::cache::normalised_query(Some(
         &form_urlencoded::Serializer::new(String::new())

@@ -78,6 +78,7 @@ pub(crate) async fn decide(
     if decision == Decision::Label {
         // What the map shows has changed.
         state.caches.clear();
+        state.catalogue.invalidate();
     }
     Ok(decided)
 }

@@ -533,3 +533,102 @@ async fn spaces_send_strangers_to_login_and_refuse_the_wrong_role() {
     assert!(html.contains("réservé aux organisateurs"));
     assert_eq!(app.get_html("/instruction", Some(&admin)).await.0, StatusCode::OK);
 }
+
+/// The in-memory catalogue index answers exactly what the store's SQL answers, for every filter.
+#[tokio::test]
+async fn catalogue_index_answers_like_the_store() {
+    let app = TestApp::new().await;
+    let org = app
+        .store
+        .create_organisation(&si_store::NewOrganisation {
+            name: "Forges de Parité".into(),
+            kind: si_domain::OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let places = ["69800", "69003", "75011", "13001", "59000", "97400", "29200", "67000"];
+    let titles = ["Visite de l'usine", "Soudure et métallurgie", "Forum des métiers", "Atelier robotique"];
+    let types = ["visite_entreprise", "atelier", "forum_metiers", "conference"];
+    let audiences = [
+        json!(["scolaires"]),
+        json!(["jeunes", "etudiants"]),
+        json!(["grand_public"]),
+        json!(["demandeurs_emploi", "scolaires"]),
+    ];
+    let mut rows = Vec::new();
+    for i in 0..40usize {
+        let mut e = support::complete_event(app.year, places[i % places.len()]);
+        e["title"] = json!(format!("{} n° {i}", titles[i % titles.len()]));
+        e["type"] = json!(types[(i / 2) % types.len()]);
+        e["audiences"] = audiences[(i / 3) % audiences.len()].clone();
+        e["themes"] = if i % 5 == 0 { json!(["mixite"]) } else { json!([]) };
+        e["accessible"] = json!(i % 3 != 0);
+        if i % 7 == 0 {
+            e["format"] = json!("en_ligne");
+            e["online_url"] = json!("https://visio.exemple.fr/x");
+        }
+        let day = support::test_week_start() + chrono::Duration::days((i % 6) as i64);
+        e["sessions"] = json!([{"start": format!("{day}T09:00"), "end": format!("{day}T12:00")}]);
+        let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
+        data.normalise();
+        rows.push((org.id, data, chrono::Utc::now()));
+    }
+    app.store.insert_labelled(app.year, &rows).await.unwrap();
+    let day = |d: i64| Some(support::test_week_start() + chrono::Duration::days(d));
+    let near = |lat, lon, radius_km| Some(si_store::Near { lat, lon, radius_km });
+    let filters = [
+        si_store::EventFilter::default(),
+        si_store::EventFilter { edition: Some(app.year), ..Default::default() },
+        si_store::EventFilter { regions: vec!["84".into()], ..Default::default() },
+        si_store::EventFilter {
+            regions: vec!["84".into(), "11".into()],
+            departments: vec!["69".into(), "75".into()],
+            ..Default::default()
+        },
+        si_store::EventFilter { audiences: vec![si_domain::Audience::Scolaires], ..Default::default() },
+        si_store::EventFilter {
+            types: vec![si_domain::EventType::Atelier],
+            formats: vec![si_domain::Format::Presentiel],
+            ..Default::default()
+        },
+        si_store::EventFilter { themes: vec![si_domain::Theme::Mixite], ..Default::default() },
+        si_store::EventFilter { accessible: Some(true), from: day(2), to: day(4), ..Default::default() },
+        si_store::EventFilter { organisations: vec![org.id], ..Default::default() },
+        si_store::EventFilter { near: near(45.7578, 4.8320, 30.0), ..Default::default() },
+        si_store::EventFilter {
+            near: near(45.7578, 4.8320, 200.0),
+            audiences: vec![si_domain::Audience::Jeunes],
+            ..Default::default()
+        },
+        si_store::EventFilter { q: Some("metall".into()), ..Default::default() },
+        si_store::EventFilter { q: Some("Visites usines".into()), regions: vec!["84".into()], ..Default::default() },
+        si_store::EventFilter { q: Some("forges".into()), page: 2, per_page: 7, ..Default::default() },
+        si_store::EventFilter { q: Some("introuvable".into()), ..Default::default() },
+    ];
+    for f in filters {
+        let f = si_store::EventFilter {
+            page: f.page.max(1),
+            per_page: if f.per_page == 0 { 100 } else { f.per_page },
+            ..f
+        };
+        let (sql_total, sql_page) = app.store.search_events(&f).await.unwrap();
+        let (idx_total, idx_page) = app.state.catalogue.search(&app.store, &f).await.unwrap();
+        assert_eq!(idx_total, sql_total, "{f:?}");
+        let mut a: Vec<i64> = sql_page.iter().map(|r| r.id).collect();
+        let mut b: Vec<i64> = idx_page.iter().map(|r| r.id).collect();
+        if f.q.is_some() && f.per_page >= sql_total as u32 {
+            // Relevance is computed differently (bm25, ts_rank, the index's weights): same events.
+            a.sort_unstable();
+            b.sort_unstable();
+        }
+        if f.q.is_none() {
+            assert_eq!(b, a, "same order for {f:?}");
+        } else if f.per_page >= sql_total as u32 {
+            assert_eq!(b, a, "same events for {f:?}");
+        } else {
+            assert_eq!(b.len(), a.len(), "{f:?}");
+        }
+    }
+}

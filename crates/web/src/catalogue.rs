@@ -1,0 +1,288 @@
+//! The in-memory catalogue index: every labelled event reduced to a few integers and its folded,
+//! stemmed terms, with per-term posting lists. A public search intersects sorted lists and filters
+//! compact records (microseconds), then reads the 20 events of the page from the store by id. It
+//! answers exactly what `Store::search_events` answers (a test compares them), on either backend.
+//!
+//! Built from the store at the first search, rebuilt when a decision of this process labels an event,
+//! and at least every minute (writes by other processes, such as `semaine-industrie demo`).
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate};
+use si_domain::territory::territory;
+use si_domain::{Audience, EventType, Format, Sector, Theme};
+use si_store::{CatalogueRow, DynStore, EventFilter, StoreResult};
+
+/// How long an index is trusted before it is rebuilt from the store.
+const MAX_AGE: Duration = Duration::from_secs(60);
+/// No value: the code is absent.
+const NONE8: u8 = u8::MAX;
+const NONE16: u16 = u16::MAX;
+
+/// One labelled event, compactly.
+struct Doc {
+    id: i64,
+    edition: i32,
+    organisation: i64,
+    region: u8,
+    department: u16,
+    event_type: u8,
+    format: u8,
+    accessible: Option<bool>,
+    first_day: i32,
+    last_day: i32,
+    lat: f64,
+    lon: f64,
+    has_place: bool,
+    audiences: u8,
+    sectors: u32,
+    themes: u8,
+}
+
+/// The index of one moment of the catalogue.
+pub struct Index {
+    docs: Vec<Doc>,
+    /// Distinct terms, sorted, so that a prefix is a contiguous range.
+    terms: Vec<String>,
+    /// For each term, the positions of the docs that contain it, ascending.
+    postings: Vec<Vec<u32>>,
+    built: Instant,
+}
+
+fn position<T: PartialEq>(all: &[T], value: Option<T>) -> Option<usize> {
+    value.and_then(|v| all.iter().position(|x| *x == v))
+}
+
+fn day(d: Option<NaiveDate>) -> i32 {
+    d.map(|d| d.num_days_from_ce()).unwrap_or(0)
+}
+
+fn bit<T: PartialEq + Copy>(all: &[T], codes: &[T]) -> u32 {
+    codes.iter().filter_map(|c| all.iter().position(|x| x == c)).fold(0, |m, i| m | (1 << i))
+}
+
+impl Index {
+    /// Builds the index from the store's rows.
+    pub fn build(rows: Vec<CatalogueRow>) -> Index {
+        let t = territory();
+        let regions: Vec<&str> = t.regions().iter().map(|r| r.code.as_str()).collect();
+        let departments: Vec<&str> = t.departments().iter().map(|d| d.code.as_str()).collect();
+        let mut by_term: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
+        let mut docs = Vec::with_capacity(rows.len());
+        for (i, r) in rows.into_iter().enumerate() {
+            let codes = |kind: &str| -> Vec<String> {
+                r.codes.iter().filter(|(k, _)| k == kind).map(|(_, c)| c.clone()).collect()
+            };
+            let audiences: Vec<Audience> = codes("audience").iter().filter_map(|c| Audience::parse(c)).collect();
+            let sectors: Vec<Sector> = codes("sector").iter().filter_map(|c| Sector::parse(c)).collect();
+            let themes: Vec<Theme> = codes("theme").iter().filter_map(|c| Theme::parse(c)).collect();
+            for term in r.search.split(' ').filter(|t| !t.is_empty()) {
+                let list = by_term.entry(term.to_string()).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+            docs.push(Doc {
+                id: r.id,
+                edition: r.edition,
+                organisation: r.organisation_id,
+                region: position(&regions, r.region.as_deref()).map(|p| p as u8).unwrap_or(NONE8),
+                department: position(&departments, r.department.as_deref()).map(|p| p as u16).unwrap_or(NONE16),
+                event_type: position(EventType::ALL, r.event_type.as_deref().and_then(EventType::parse))
+                    .map(|p| p as u8)
+                    .unwrap_or(NONE8),
+                format: position(Format::ALL, r.format.as_deref().and_then(Format::parse))
+                    .map(|p| p as u8)
+                    .unwrap_or(NONE8),
+                accessible: r.accessible,
+                first_day: day(r.first_day),
+                last_day: day(r.last_day),
+                has_place: r.lat.is_some() && r.lon.is_some(),
+                lat: r.lat.unwrap_or(0.0),
+                lon: r.lon.unwrap_or(0.0),
+                audiences: bit(Audience::ALL, &audiences) as u8,
+                sectors: bit(Sector::ALL, &sectors),
+                themes: bit(Theme::ALL, &themes) as u8,
+            });
+        }
+        let (terms, postings) = by_term.into_iter().unzip();
+        Index { docs, terms, postings, built: Instant::now() }
+    }
+
+    /// Positions of the docs containing a word starting with `prefix`, ascending.
+    fn prefix_docs(&self, prefix: &str) -> Vec<u32> {
+        let start = self.terms.partition_point(|t| t.as_str() < prefix);
+        let mut out: Vec<u32> = Vec::new();
+        for i in start..self.terms.len() {
+            if !self.terms[i].starts_with(prefix) {
+                break;
+            }
+            out.extend_from_slice(&self.postings[i]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The ids of one page of matches, and how many match, in the order of `Store::search_events`:
+    /// relevance for a text search, distance for a `near` search, else date.
+    pub fn search(&self, f: &EventFilter) -> (u64, Vec<i64>) {
+        let t = territory();
+        let n = self.docs.len() as f64;
+        // Text: each term must prefix-match a word; a rarer term weighs more (inverse frequency).
+        let mut candidates: Option<Vec<u32>> = None;
+        let mut weights: Vec<(Vec<u32>, f64)> = Vec::new();
+        for term in f.q.as_deref().map(si_domain::text::terms).unwrap_or_default() {
+            let term: String = term.chars().filter(|c| c.is_alphanumeric()).collect();
+            if term.is_empty() {
+                continue;
+            }
+            let docs = self.prefix_docs(&term);
+            let idf = (n / (docs.len() as f64 + 1.0)).ln().max(0.0) + 1.0;
+            candidates = Some(match candidates {
+                None => docs.clone(),
+                Some(c) => intersect(&c, &docs),
+            });
+            weights.push((docs, idf));
+        }
+        let regions: Vec<u8> =
+            f.regions.iter().filter_map(|r| t.regions().iter().position(|x| x.code == *r)).map(|p| p as u8).collect();
+        let departments: Vec<u16> = f
+            .departments
+            .iter()
+            .filter_map(|d| t.departments().iter().position(|x| x.code.eq_ignore_ascii_case(d)))
+            .map(|p| p as u16)
+            .collect();
+        let types: Vec<u8> =
+            f.types.iter().filter_map(|x| position(EventType::ALL, Some(*x))).map(|p| p as u8).collect();
+        let formats: Vec<u8> =
+            f.formats.iter().filter_map(|x| position(Format::ALL, Some(*x))).map(|p| p as u8).collect();
+        let audiences = bit(Audience::ALL, &f.audiences) as u8;
+        let sectors = bit(Sector::ALL, &f.sectors);
+        let themes = bit(Theme::ALL, &f.themes) as u8;
+        let from = f.from.map(|d| d.num_days_from_ce());
+        let to = f.to.map(|d| d.num_days_from_ce());
+        // Same geometry as the SQL: a box, then an equirectangular radius around the centre.
+        let near = f.near.map(|c| {
+            let k = c.lat.to_radians().cos().max(0.01);
+            let dlat = c.radius_km / 111.195;
+            (c, k, dlat, dlat / k)
+        });
+        let keep = |d: &Doc| -> Option<f64> {
+            if f.edition.is_some_and(|e| d.edition != e)
+                || (!regions.is_empty() && !regions.contains(&d.region))
+                || (!departments.is_empty() && !departments.contains(&d.department))
+                || (!types.is_empty() && !types.contains(&d.event_type))
+                || (!formats.is_empty() && !formats.contains(&d.format))
+                || (audiences != 0 && d.audiences & audiences == 0)
+                || (sectors != 0 && d.sectors & sectors == 0)
+                || (themes != 0 && d.themes & themes == 0)
+                || (!f.organisations.is_empty() && !f.organisations.contains(&d.organisation))
+                || from.is_some_and(|x| d.last_day < x)
+                || to.is_some_and(|x| d.first_day > x)
+                || f.accessible.is_some_and(|a| d.accessible != Some(a))
+            {
+                return None;
+            }
+            match near {
+                None => Some(0.0),
+                Some((c, k, dlat, dlon)) => {
+                    if !d.has_place || (d.lat - c.lat).abs() > dlat || (d.lon - c.lon).abs() > dlon {
+                        return None;
+                    }
+                    let d2 = (d.lat - c.lat).powi(2) + ((d.lon - c.lon) * k).powi(2);
+                    (d2 <= dlat * dlat).then_some(d2)
+                }
+            }
+        };
+        let mut matches: Vec<(f64, u32)> = match &candidates {
+            Some(c) => c.iter().filter_map(|&i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect(),
+            None => {
+                (0..self.docs.len() as u32).filter_map(|i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect()
+            }
+        };
+        let total = matches.len() as u64;
+        let by_date = |a: &u32, b: &u32| {
+            let (x, y) = (&self.docs[*a as usize], &self.docs[*b as usize]);
+            x.first_day.cmp(&y.first_day).then(x.id.cmp(&y.id))
+        };
+        if near.is_some() {
+            matches.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| by_date(&a.1, &b.1)));
+        } else if !weights.is_empty() {
+            let score = |i: u32| -> f64 {
+                weights.iter().filter(|(docs, _)| docs.binary_search(&i).is_ok()).map(|(_, w)| w).sum()
+            };
+            let mut scored: Vec<(f64, u32)> = matches.iter().map(|&(_, i)| (score(i), i)).collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| by_date(&a.1, &b.1)));
+            matches = scored;
+        } else {
+            matches.sort_by(|a, b| by_date(&a.1, &b.1));
+        }
+        let per_page = f.per_page.clamp(1, 100) as usize;
+        let start = (f.page.max(1) as usize - 1).saturating_mul(per_page);
+        let ids = matches.iter().skip(start).take(per_page).map(|(_, i)| self.docs[*i as usize].id).collect();
+        (total, ids)
+    }
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len().min(b.len())));
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The current index, rebuilt on demand.
+#[derive(Default)]
+pub struct Catalogue {
+    current: RwLock<Option<Arc<Index>>>,
+    /// Serialises rebuilds so that a burst of searches builds once.
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+impl Catalogue {
+    /// Drops the index (a decision changed what is labelled); the next search rebuilds it.
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.current.write() {
+            *c = None;
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<Index>> {
+        let c = self.current.read().ok()?.clone()?;
+        (c.built.elapsed() < MAX_AGE).then_some(c)
+    }
+
+    /// The index, built from the store when missing or too old.
+    pub async fn index(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
+        if let Some(i) = self.fresh() {
+            return Ok(i);
+        }
+        let _guard = self.rebuilding.lock().await;
+        if let Some(i) = self.fresh() {
+            return Ok(i);
+        }
+        let index = Arc::new(Index::build(store.catalogue_rows().await?));
+        if let Ok(mut c) = self.current.write() {
+            *c = Some(index.clone());
+        }
+        Ok(index)
+    }
+
+    /// One page of labelled events matching the filter, and the total.
+    pub async fn search(&self, store: &DynStore, f: &EventFilter) -> StoreResult<(u64, Vec<si_store::EventRecord>)> {
+        let index = self.index(store).await?;
+        let (total, ids) = index.search(f);
+        Ok((total, store.events_by_ids(&ids).await?))
+    }
+}
