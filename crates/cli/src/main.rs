@@ -226,7 +226,15 @@ async fn serve(
         tile_url,
         cache_ttl,
     };
-    let app = si_web::router(AppState::new(store, config));
+    let state = AppState::new(store, config);
+    // Build the catalogue index now, so that the first visitor does not wait for it.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.catalogue.index(&warm.store).await {
+            tracing::error!(error = %e, "catalogue index not built");
+        }
+    });
+    let app = si_web::router(state);
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("Semaine de l'industrie : http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

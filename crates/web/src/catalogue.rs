@@ -47,6 +47,8 @@ pub struct Index {
     terms: Vec<String>,
     /// For each term, the positions of the docs that contain it, ascending.
     postings: Vec<Vec<u32>>,
+    /// Positions of the docs with a place, by latitude, so that a `near` search reads a band only.
+    by_lat: Vec<(f64, u32)>,
     built: Instant,
 }
 
@@ -107,7 +109,10 @@ impl Index {
             });
         }
         let (terms, postings) = by_term.into_iter().unzip();
-        Index { docs, terms, postings, built: Instant::now() }
+        let mut by_lat: Vec<(f64, u32)> =
+            docs.iter().enumerate().filter(|(_, d)| d.has_place).map(|(i, d)| (d.lat, i as u32)).collect();
+        by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Index { docs, terms, postings, by_lat, built: Instant::now() }
     }
 
     /// Positions of the docs containing a word starting with `prefix`, ascending.
@@ -196,7 +201,16 @@ impl Index {
                 }
             }
         };
-        let mut matches: Vec<(f64, u32)> = match &candidates {
+        // Without text, a `near` search starts from the band of latitudes it covers.
+        let band: Option<Vec<u32>> = match (&candidates, near) {
+            (None, Some((c, _, dlat, _))) => {
+                let lo = self.by_lat.partition_point(|(lat, _)| *lat < c.lat - dlat);
+                let hi = self.by_lat.partition_point(|(lat, _)| *lat <= c.lat + dlat);
+                Some(self.by_lat[lo..hi].iter().map(|(_, i)| *i).collect())
+            }
+            _ => None,
+        };
+        let mut matches: Vec<(f64, u32)> = match candidates.as_ref().or(band.as_ref()) {
             Some(c) => c.iter().filter_map(|&i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect(),
             None => {
                 (0..self.docs.len() as u32).filter_map(|i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect()
@@ -248,6 +262,8 @@ pub struct Catalogue {
     current: RwLock<Option<Arc<Index>>>,
     /// Serialises rebuilds so that a burst of searches builds once.
     rebuilding: tokio::sync::Mutex<()>,
+    /// A background refresh is running.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 impl Catalogue {
@@ -258,20 +274,11 @@ impl Catalogue {
         }
     }
 
-    fn fresh(&self) -> Option<Arc<Index>> {
-        let c = self.current.read().ok()?.clone()?;
-        (c.built.elapsed() < MAX_AGE).then_some(c)
+    fn current(&self) -> Option<Arc<Index>> {
+        self.current.read().ok()?.clone()
     }
 
-    /// The index, built from the store when missing or too old.
-    pub async fn index(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
-        if let Some(i) = self.fresh() {
-            return Ok(i);
-        }
-        let _guard = self.rebuilding.lock().await;
-        if let Some(i) = self.fresh() {
-            return Ok(i);
-        }
+    async fn rebuild(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
         let index = Arc::new(Index::build(store.catalogue_rows().await?));
         if let Ok(mut c) = self.current.write() {
             *c = Some(index.clone());
@@ -279,8 +286,36 @@ impl Catalogue {
         Ok(index)
     }
 
+    /// The index: built now when missing (first search, or after a decision, so that a labelled
+    /// event is public at once); when merely old, the old one answers while a background task
+    /// rebuilds it.
+    pub async fn index(self: &Arc<Self>, store: &DynStore) -> StoreResult<Arc<Index>> {
+        if let Some(i) = self.current() {
+            if i.built.elapsed() >= MAX_AGE && !self.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                let (me, store) = (self.clone(), store.clone());
+                tokio::spawn(async move {
+                    let _guard = me.rebuilding.lock().await;
+                    if let Err(e) = me.rebuild(&store).await {
+                        tracing::error!(error = %e, "catalogue index refresh failed");
+                    }
+                    me.refreshing.store(false, std::sync::atomic::Ordering::Release);
+                });
+            }
+            return Ok(i);
+        }
+        let _guard = self.rebuilding.lock().await;
+        if let Some(i) = self.current() {
+            return Ok(i);
+        }
+        self.rebuild(store).await
+    }
+
     /// One page of labelled events matching the filter, and the total.
-    pub async fn search(&self, store: &DynStore, f: &EventFilter) -> StoreResult<(u64, Vec<si_store::EventRecord>)> {
+    pub async fn search(
+        self: &Arc<Self>,
+        store: &DynStore,
+        f: &EventFilter,
+    ) -> StoreResult<(u64, Vec<si_store::EventRecord>)> {
         let index = self.index(store).await?;
         let (total, ids) = index.search(f);
         Ok((total, store.events_by_ids(&ids).await?))
