@@ -778,14 +778,16 @@ macro_rules! impl_store {
                 }
 
                 async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
-                    let rows = sqlx::query(
+                    use futures_util::TryStreamExt;
+                    // Streamed row by row: holding every row of a national catalogue (and its ~400,000
+                    // codes) at once cost hundreds of megabytes.
+                    let mut rows = sqlx::query(
                         "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
                          lat, lon, search FROM events WHERE moderation = 'labelled' ORDER BY id",
                     )
-                    .fetch_all(&self.pool)
-                    .await?;
-                    let mut out: Vec<CatalogueRow> = Vec::with_capacity(rows.len());
-                    for r in &rows {
+                    .fetch(&self.pool);
+                    let mut out: Vec<CatalogueRow> = Vec::new();
+                    while let Some(r) = rows.try_next().await? {
                         out.push(CatalogueRow {
                             id: r.try_get("id")?,
                             edition: r.try_get::<i64, _>("edition")? as i32,
@@ -803,14 +805,14 @@ macro_rules! impl_store {
                             codes: Vec::new(),
                         });
                     }
-                    let codes = sqlx::query(
+                    drop(rows);
+                    let mut codes = sqlx::query(
                         "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
                          WHERE e.moderation = 'labelled' ORDER BY c.event_id",
                     )
-                    .fetch_all(&self.pool)
-                    .await?;
+                    .fetch(&self.pool);
                     let mut k = 0;
-                    for c in &codes {
+                    while let Some(c) = codes.try_next().await? {
                         let id: i64 = c.try_get("event_id")?;
                         while k < out.len() && out[k].id < id {
                             k += 1;
@@ -846,10 +848,13 @@ macro_rules! impl_store {
                         "{}SELECT e.id, e.lat, e.lon, e.title FROM {}{} AND e.lat IS NOT NULL AND e.lon IS NOT NULL ORDER BY e.id LIMIT {max}",
                         q.with, q.from, q.where_sql
                     );
-                    let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
-                    rows.iter()
-                        .map(|r| Ok((r.try_get("id")?, r.try_get("lat")?, r.try_get("lon")?, r.try_get("title")?)))
-                        .collect()
+                    use futures_util::TryStreamExt;
+                    let mut rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch(&self.pool);
+                    let mut out = Vec::new();
+                    while let Some(r) = rows.try_next().await? {
+                        out.push((r.try_get("id")?, r.try_get("lat")?, r.try_get("lon")?, r.try_get("title")?));
+                    }
+                    Ok(out)
                 }
 
                 async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
