@@ -28,6 +28,25 @@ pub struct Edition {
     pub opens_at: DateTime<Utc>,
     /// The last instant a submission is accepted.
     pub deadline: DateTime<Utc>,
+    /// Per-region dates for regions that run the week at another time (overseas: La Réunion ran on
+    /// other dates in 2018). Opening and deadline stay national.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionDates>,
+}
+
+/// The dates of an edition in one region, overriding the national ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionDates {
+    /// Region INSEE code.
+    pub region: String,
+    /// First day of the week in this region.
+    pub week_start: NaiveDate,
+    /// Last day of the week in this region.
+    pub week_end: NaiveDate,
+    /// First eligible day in this region.
+    pub eligible_from: NaiveDate,
+    /// Last eligible day in this region.
+    pub eligible_to: NaiveDate,
 }
 
 impl Edition {
@@ -54,6 +73,22 @@ impl Edition {
             eligible_to: week_end + Duration::days(tolerance_days),
             opens_at: paris_instant(opens_day.and_hms_opt(0, 0, 0).expect("midnight exists")),
             deadline: paris_instant(deadline_day.and_hms_opt(23, 59, 59).expect("valid time")),
+            regions: Vec::new(),
+        }
+    }
+
+    /// The edition as it applies to an event in `region`: its override's dates when it has one.
+    pub fn for_region(&self, region: Option<&str>) -> std::borrow::Cow<'_, Edition> {
+        match region.and_then(|r| self.regions.iter().find(|o| o.region == r)) {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(o) => std::borrow::Cow::Owned(Edition {
+                week_start: o.week_start,
+                week_end: o.week_end,
+                eligible_from: o.eligible_from,
+                eligible_to: o.eligible_to,
+                regions: Vec::new(),
+                ..self.clone()
+            }),
         }
     }
 
@@ -96,6 +131,23 @@ impl Edition {
         }
         if self.theme.trim().is_empty() {
             errors.push(("theme", "Indiquez le thème de l'édition.".to_string()));
+        }
+        if self.number < 1 {
+            errors.push(("number", "Le numéro de l'édition doit être un entier positif.".to_string()));
+        }
+        let mut seen = Vec::new();
+        for o in &self.regions {
+            let name = crate::territory::territory().region_name(&o.region);
+            if crate::territory::territory().region(&o.region).is_none() {
+                errors.push(("regions", format!("Région inconnue : « {} ».", o.region)));
+            } else if seen.contains(&o.region.as_str()) {
+                errors.push(("regions", format!("{name} a déjà des dates propres.")));
+            } else if o.week_end < o.week_start {
+                errors.push(("regions", format!("{name} : la fin de la semaine doit suivre son début.")));
+            } else if o.eligible_from > o.week_start || o.eligible_to < o.week_end {
+                errors.push(("regions", format!("{name} : la période éligible doit contenir la semaine.")));
+            }
+            seen.push(o.region.as_str());
         }
         errors
     }

@@ -440,10 +440,12 @@ impl EventData {
     }
 
     /// The four conditions and the deadline for this event at `at`.
+    /// The dates are those of the event's region when the edition overrides them there.
     pub fn eligibility(&self, edition: &Edition, at: DateTime<Utc>) -> EligibilityReport {
         let sessions = self.parsed_sessions();
+        let region = self.place().map(|p| p.region);
         check(
-            edition,
+            &edition.for_region(region.as_deref()),
             &EligibilityInput {
                 sessions: &sessions,
                 audiences: &self.audiences,
@@ -458,13 +460,32 @@ impl EventData {
 
     /// Whether a change from `self` (the labelled version) to `other` is material (SPEC.md §5).
     pub fn is_material_change(&self, other: &EventData) -> bool {
-        self.sessions != other.sessions
-            || self.location != other.location
-            || self.format != other.format
-            || self.online_url != other.online_url
-            || self.audiences != other.audiences
-            || self.free != other.free
-            || self.title != other.title
+        !self.material_changes(other).is_empty()
+    }
+
+    /// The material parts that differ between `self` (the labelled version) and `other`, in French,
+    /// for the audit trail and the reviewer's before/after view.
+    pub fn material_changes(&self, other: &EventData) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if self.title != other.title {
+            changed.push("titre");
+        }
+        if self.sessions != other.sessions {
+            changed.push("dates");
+        }
+        if self.location != other.location || self.online_url != other.online_url {
+            changed.push("lieu");
+        }
+        if self.format != other.format {
+            changed.push("format");
+        }
+        if self.audiences != other.audiences {
+            changed.push("publics");
+        }
+        if self.free != other.free {
+            changed.push("gratuité");
+        }
+        changed
     }
 }
 

@@ -8,10 +8,11 @@ pub mod edition;
 pub mod eligibility;
 pub mod event;
 pub mod identifiers;
+pub mod review;
 pub mod territory;
 pub mod text;
 
 pub use codes::*;
-pub use edition::Edition;
+pub use edition::{Edition, RegionDates};
 pub use eligibility::{Condition, ConditionCode, EligibilityInput, EligibilityReport};
 pub use event::{EventData, FieldError, Session};

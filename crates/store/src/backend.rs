@@ -42,6 +42,7 @@ pub(crate) struct IndexColumns {
     pub lon: Option<f64>,
     pub search: String,
     pub codes: Vec<(&'static str, &'static str)>,
+    pub weak_signal: bool,
 }
 
 pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumns {
@@ -67,6 +68,8 @@ pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumn
         lon: place.as_ref().filter(|_| data.format != Some(si_domain::Format::EnLigne)).map(|p| p.lon),
         search: search_document(&[&data.title, &data.summary, &data.description, organisation, &commune]),
         codes,
+        weak_signal: si_domain::text::industry_signal(&data.title, &format!("{}\n{}", data.summary, data.description))
+            .weak,
     }
 }
 
@@ -231,7 +234,7 @@ macro_rules! event_columns {
     () => {
         "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, o.kind AS org_kind, \
          e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
-         e.decision_reason, e.created_at, e.updated_at"
+         e.decision_reason, e.created_at, e.updated_at, e.pending_data, e.change_submitted_at, e.labelled_at"
     };
 }
 
@@ -240,7 +243,23 @@ pub(crate) const EVENT_SELECT: &str =
     concat!(event_columns!(), " FROM events e JOIN organisations o ON o.id = e.organisation_id");
 
 pub(crate) const USER_SELECT: &str =
-    "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified FROM users";
+    "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified, revoked_at FROM users";
+
+/// Where an event is reviewed: its region, except online-only events, which go to the national queue.
+pub(crate) const REVIEW_REGION: &str = "CASE WHEN e.format = 'en_ligne' THEN NULL ELSE e.region END";
+
+/// The queue: first submissions and material changes to labelled events.
+pub(crate) const IN_QUEUE: &str =
+    "(e.moderation = 'submitted' OR (e.moderation = 'labelled' AND e.change_submitted_at IS NOT NULL))";
+
+/// A `region IN (…)` clause over [`REVIEW_REGION`] with its parameters, numbered from `$first`.
+pub(crate) fn region_scope(regions: &[String], first: usize) -> (String, Vec<Param>) {
+    let ps: Vec<String> = (0..regions.len()).map(|i| format!("${}", first + i)).collect();
+    (
+        format!(" AND {REVIEW_REGION} IN ({})", ps.join(", ")),
+        regions.iter().map(|r| Param::Text(r.clone())).collect(),
+    )
+}
 
 /// Expands the [`crate::Store`] implementation for one backend.
 ///
@@ -252,7 +271,7 @@ macro_rules! impl_store {
             use super::*;
             use crate::backend::{EVENT_COLUMNS, EVENT_SELECT, USER_SELECT, bind_params, filter_sql, index_columns};
             use crate::model::*;
-            use crate::{Store, StoreError, StoreResult, Transition};
+            use crate::{ChangeOutcome, Store, StoreError, StoreResult, Transition};
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use si_domain::{Edition, EventData, Moderation, OrganisationKind, PublicStatus, Role};
@@ -276,6 +295,38 @@ macro_rules! impl_store {
                     eligible_to: r.try_get("eligible_to")?,
                     opens_at: r.try_get("opens_at")?,
                     deadline: r.try_get("deadline")?,
+                    regions: Vec::new(),
+                })
+            }
+
+            fn region_dates_from_row(r: &$row) -> StoreResult<si_domain::RegionDates> {
+                Ok(si_domain::RegionDates {
+                    region: r.try_get("region")?,
+                    week_start: r.try_get("week_start")?,
+                    week_end: r.try_get("week_end")?,
+                    eligible_from: r.try_get("eligible_from")?,
+                    eligible_to: r.try_get("eligible_to")?,
+                })
+            }
+
+            fn queue_item_from_row(r: &$row) -> StoreResult<QueueItem> {
+                let change: Option<DateTime<Utc>> = r.try_get("change_submitted_at")?;
+                let submitted: Option<DateTime<Utc>> = r.try_get("submitted_at")?;
+                Ok(QueueItem {
+                    id: r.try_get("id")?,
+                    edition: r.try_get::<i64, _>("edition")? as i32,
+                    organisation_id: r.try_get("organisation_id")?,
+                    organisation_name: r.try_get("org_name")?,
+                    title: r.try_get("title")?,
+                    region: r.try_get("review_region")?,
+                    department: r.try_get("department")?,
+                    event_type: r.try_get("event_type")?,
+                    audiences: Vec::new(),
+                    submitted_at: change.or(submitted).unwrap_or_else(Utc::now),
+                    change: change.is_some(),
+                    weak_signal: r.try_get("weak_signal")?,
+                    first_day: r.try_get("first_day")?,
+                    last_day: r.try_get("last_day")?,
                 })
             }
 
@@ -301,6 +352,7 @@ macro_rules! impl_store {
                     region: r.try_get("region")?,
                     organisation_id: r.try_get("organisation_id")?,
                     email_verified: r.try_get("email_verified")?,
+                    revoked: r.try_get::<Option<DateTime<Utc>>, _>("revoked_at")?.is_some(),
                 })
             }
 
@@ -326,6 +378,12 @@ macro_rules! impl_store {
                     decision_reason: r.try_get("decision_reason")?,
                     created_at: r.try_get("created_at")?,
                     updated_at: r.try_get("updated_at")?,
+                    pending: r
+                        .try_get::<Option<String>, _>("pending_data")?
+                        .map(|d| serde_json::from_str::<EventData>(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
+                        .transpose()?,
+                    change_submitted_at: r.try_get("change_submitted_at")?,
+                    labelled_at: r.try_get("labelled_at")?,
                 })
             }
 
@@ -352,7 +410,7 @@ macro_rules! impl_store {
                 let ix = index_columns(data, &org);
                 sqlx::query(
                     "UPDATE events SET title = $1, region = $2, department = $3, commune_code = $4, event_type = $5, format = $6, \
-                     accessible = $7, first_day = $8, last_day = $9, search = $10, lat = $11, lon = $12 WHERE id = $13",
+                     accessible = $7, first_day = $8, last_day = $9, search = $10, lat = $11, lon = $12, weak_signal = $14 WHERE id = $13",
                 )
                 .bind(&ix.title)
                 .bind(&ix.region)
@@ -367,6 +425,7 @@ macro_rules! impl_store {
                 .bind(ix.lat)
                 .bind(ix.lon)
                 .bind(id)
+                .bind(ix.weak_signal)
                 .execute(&mut **tx)
                 .await?;
                 sqlx::query("DELETE FROM event_codes WHERE event_id = $1").bind(id).execute(&mut **tx).await?;
@@ -421,7 +480,7 @@ macro_rules! impl_store {
                             .bind(m.name)
                             .execute(&mut *tx)
                             .await?;
-                        if m.version == crate::migrate::REINDEX_AFTER {
+                        if crate::migrate::REINDEX_AFTER.contains(&m.version) {
                             let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM events").fetch_all(&mut *tx).await?;
                             for id in ids {
                                 let data: String = sqlx::query_scalar("SELECT data FROM events WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
@@ -437,15 +496,32 @@ macro_rules! impl_store {
 
                 async fn editions(&self) -> StoreResult<Vec<Edition>> {
                     let rows = sqlx::query("SELECT * FROM editions ORDER BY year DESC").fetch_all(&self.pool).await?;
-                    rows.iter().map(edition_from_row).collect()
+                    let mut editions = rows.iter().map(edition_from_row).collect::<StoreResult<Vec<_>>>()?;
+                    let overrides = sqlx::query("SELECT * FROM edition_regions ORDER BY year, region").fetch_all(&self.pool).await?;
+                    for r in &overrides {
+                        let year = r.try_get::<i64, _>("year")? as i32;
+                        if let Some(e) = editions.iter_mut().find(|e| e.year == year) {
+                            e.regions.push(region_dates_from_row(r)?);
+                        }
+                    }
+                    Ok(editions)
                 }
 
                 async fn edition(&self, year: i32) -> StoreResult<Option<Edition>> {
                     let row = sqlx::query("SELECT * FROM editions WHERE year = $1").bind(i64::from(year)).fetch_optional(&self.pool).await?;
-                    row.as_ref().map(edition_from_row).transpose()
+                    let Some(mut edition) = row.as_ref().map(edition_from_row).transpose()? else {
+                        return Ok(None);
+                    };
+                    let overrides = sqlx::query("SELECT * FROM edition_regions WHERE year = $1 ORDER BY region")
+                        .bind(i64::from(year))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    edition.regions = overrides.iter().map(region_dates_from_row).collect::<StoreResult<_>>()?;
+                    Ok(Some(edition))
                 }
 
                 async fn upsert_edition(&self, e: &Edition) -> StoreResult<()> {
+                    let mut tx = self.write_tx().await?;
                     sqlx::query(
                         "INSERT INTO editions (year, number, theme, demo, week_start, week_end, eligible_from, eligible_to, opens_at, deadline) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (year) DO UPDATE SET number = excluded.number, \
@@ -463,8 +539,24 @@ macro_rules! impl_store {
                     .bind(e.eligible_to)
                     .bind(e.opens_at)
                     .bind(e.deadline)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                    sqlx::query("DELETE FROM edition_regions WHERE year = $1").bind(i64::from(e.year)).execute(&mut *tx).await?;
+                    for o in &e.regions {
+                        sqlx::query(
+                            "INSERT INTO edition_regions (year, region, week_start, week_end, eligible_from, eligible_to) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(i64::from(e.year))
+                        .bind(&o.region)
+                        .bind(o.week_start)
+                        .bind(o.week_end)
+                        .bind(o.eligible_from)
+                        .bind(o.eligible_to)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
                     Ok(())
                 }
 
@@ -502,7 +594,7 @@ macro_rules! impl_store {
                     let row = sqlx::query(
                         "INSERT INTO users (email, name, password_hash, role, region, organisation_id, email_verified, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         RETURNING id, email, name, password_hash, role, region, organisation_id, email_verified",
+                         RETURNING id, email, name, password_hash, role, region, organisation_id, email_verified, revoked_at",
                     )
                     .bind(u.email.trim().to_lowercase())
                     .bind(&u.name)
@@ -545,8 +637,8 @@ macro_rules! impl_store {
 
                 async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
                     let row = sqlx::query(
-                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified \
-                         FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified, u.revoked_at \
+                         FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.revoked_at IS NULL",
                     )
                     .bind(id_hash)
                     .bind(now)
@@ -572,8 +664,8 @@ macro_rules! impl_store {
 
                 async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
                     let row = sqlx::query(
-                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified \
-                         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified, u.revoked_at \
+                         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.revoked_at IS NULL",
                     )
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
@@ -601,17 +693,49 @@ macro_rules! impl_store {
                     Ok(id)
                 }
 
-                async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<()> {
+                async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome> {
                     let now = Utc::now();
                     let mut tx = self.write_tx().await?;
-                    let state: Option<String> = sqlx::query_scalar(concat!("SELECT moderation FROM events WHERE id = $1", $for_update))
+                    let row = sqlx::query(concat!("SELECT moderation, data FROM events WHERE id = $1", $for_update))
                         .bind(id)
                         .fetch_optional(&mut *tx)
-                        .await?;
-                    let state = state.ok_or(StoreError::NotFound)?;
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let state: String = row.try_get("moderation")?;
+                    if state == "labelled" {
+                        let published: String = row.try_get("data")?;
+                        let published: EventData = serde_json::from_str(&published).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        let changed = published.material_changes(data);
+                        if !changed.is_empty() {
+                            // The public keeps the labelled version; the change waits for review.
+                            sqlx::query(
+                                "UPDATE events SET pending_data = $1, change_submitted_at = COALESCE(change_submitted_at, $2), updated_at = $2 WHERE id = $3",
+                            )
+                            .bind(json(data)?)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                            let what = format!("modification à instruire : {}", changed.join(", "));
+                            audit_entry(&mut tx, id, Some(actor), "change_submit", (Some("labelled"), Some("labelled")), Some(&what), now).await?;
+                            tx.commit().await?;
+                            return Ok(ChangeOutcome::SentToReview);
+                        }
+                        // Not material: applies at once, and replaces any pending change (the organiser undid it).
+                        sqlx::query("UPDATE events SET data = $1, pending_data = NULL, change_submitted_at = NULL, updated_at = $2 WHERE id = $3")
+                            .bind(json(data)?)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        write_index(&mut tx, id, data).await?;
+                        audit_entry(&mut tx, id, Some(actor), "update", (Some("labelled"), Some("labelled")), None, now).await?;
+                        tx.commit().await?;
+                        return Ok(ChangeOutcome::Applied);
+                    }
                     if state != "draft" && state != "changes_requested" {
                         return Err(StoreError::Conflict(
-                            "Cet événement ne peut plus être modifié : il est en cours d'instruction ou déjà décidé.".into(),
+                            "Cet événement ne peut pas être modifié pendant son instruction, ni après un refus ou un retrait.".into(),
                         ));
                     }
                     sqlx::query("UPDATE events SET data = $1, updated_at = $2 WHERE id = $3")
@@ -623,7 +747,7 @@ macro_rules! impl_store {
                     write_index(&mut tx, id, data).await?;
                     audit_entry(&mut tx, id, Some(actor), "update", (Some(&state), Some(&state)), None, now).await?;
                     tx.commit().await?;
-                    Ok(())
+                    Ok(ChangeOutcome::Applied)
                 }
 
                 async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>> {
@@ -693,7 +817,8 @@ macro_rules! impl_store {
                         existing_label
                     };
                     sqlx::query(
-                        "UPDATE events SET moderation = $1, label_number = $2, decided_at = $3, decision_reason = $4, updated_at = $3 WHERE id = $5",
+                        "UPDATE events SET moderation = $1, label_number = $2, decided_at = $3, decision_reason = $4, updated_at = $3, \
+                         labelled_at = CASE WHEN $1 = 'labelled' THEN $3 ELSE labelled_at END WHERE id = $5",
                     )
                     .bind(to.code())
                     .bind(&label)
@@ -726,6 +851,371 @@ macro_rules! impl_store {
                     sql.push_str(" ORDER BY e.submitted_at, e.id");
                     let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
                     rows.iter().map(event_from_row).collect()
+                }
+
+                async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>> {
+                    let (scope, params) = match regions {
+                        Some([]) => return Ok(Vec::new()),
+                        Some(r) => crate::backend::region_scope(r, 1),
+                        None => (String::new(), Vec::new()),
+                    };
+                    let review_region = crate::backend::REVIEW_REGION;
+                    let in_queue = crate::backend::IN_QUEUE;
+                    let sql = format!(
+                        "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
+                         e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at \
+                         FROM events e JOIN organisations o ON o.id = e.organisation_id WHERE {in_queue}{scope}"
+                    );
+                    let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
+                    let mut items = rows.iter().map(queue_item_from_row).collect::<StoreResult<Vec<_>>>()?;
+                    let codes_sql = format!(
+                        "SELECT c.event_id, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
+                         WHERE c.kind = 'audience' AND {in_queue}{scope}"
+                    );
+                    let codes = bind_params!(sqlx::query(safe(codes_sql)), &params).fetch_all(&self.pool).await?;
+                    let mut by_event: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+                    for r in &codes {
+                        by_event.entry(r.try_get("event_id")?).or_default().push(r.try_get("code")?);
+                    }
+                    for item in &mut items {
+                        item.audiences = by_event.remove(&item.id).unwrap_or_default();
+                    }
+                    items.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
+                    Ok(items)
+                }
+
+                async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>> {
+                    let (scope, mut params) = match regions {
+                        Some([]) => return Ok(Vec::new()),
+                        Some(r) => crate::backend::region_scope(r, 2),
+                        None => (String::new(), Vec::new()),
+                    };
+                    params.insert(0, crate::backend::Param::Int(i64::from(edition)));
+                    let sql = format!(
+                        "SELECT e.moderation AS state, COUNT(*) AS n FROM events e WHERE e.edition = $1{scope} GROUP BY e.moderation \
+                         UNION ALL SELECT 'change_pending' AS state, COUNT(*) AS n FROM events e \
+                         WHERE e.edition = $1 AND e.moderation = 'labelled' AND e.change_submitted_at IS NOT NULL{scope}"
+                    );
+                    let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
+                    rows.iter().map(|r| Ok((r.try_get::<String, _>("state")?, r.try_get::<i64, _>("n")? as u64))).collect()
+                }
+
+                async fn duplicate_pool(&self) -> StoreResult<Vec<EventBrief>> {
+                    let sql = format!(
+                        "SELECT id, organisation_id, edition, title, first_day, last_day FROM events \
+                         WHERE moderation IN ('submitted', 'labelled', 'changes_requested') \
+                         AND organisation_id IN (SELECT e.organisation_id FROM events e WHERE {})",
+                        crate::backend::IN_QUEUE
+                    );
+                    let rows = sqlx::query(safe(sql)).fetch_all(&self.pool).await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(EventBrief {
+                                id: r.try_get("id")?,
+                                organisation_id: r.try_get("organisation_id")?,
+                                edition: r.try_get::<i64, _>("edition")? as i32,
+                                title: r.try_get("title")?,
+                                first_day: r.try_get("first_day")?,
+                                last_day: r.try_get("last_day")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn decide_change(&self, id: i64, actor: i64, accept: bool, reason: Option<&str>, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                    let mut tx = self.write_tx().await?;
+                    let row = sqlx::query(concat!("SELECT moderation, pending_data FROM events WHERE id = $1", $for_update))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let state: String = row.try_get("moderation")?;
+                    let pending: Option<String> = row.try_get("pending_data")?;
+                    let (Some(pending), "labelled") = (pending, state.as_str()) else {
+                        return Err(StoreError::Conflict("Aucune modification n'attend de décision pour cet événement.".into()));
+                    };
+                    if accept {
+                        let data: EventData = serde_json::from_str(&pending).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        sqlx::query(
+                            "UPDATE events SET data = pending_data, pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
+                             decision_reason = $2, updated_at = $1 WHERE id = $3",
+                        )
+                        .bind(at)
+                        .bind(reason)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        write_index(&mut tx, id, &data).await?;
+                    } else {
+                        sqlx::query(
+                            "UPDATE events SET pending_data = NULL, change_submitted_at = NULL, decided_at = $1, decision_reason = $2, \
+                             updated_at = $1 WHERE id = $3",
+                        )
+                        .bind(at)
+                        .bind(reason)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let action = if accept { "change_accept" } else { "change_refuse" };
+                    audit_entry(&mut tx, id, Some(actor), action, (Some("labelled"), Some("labelled")), reason, at).await?;
+                    tx.commit().await?;
+                    self.event(id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn revoke_label(&self, id: i64, actor: i64, reason: &str, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                    let mut tx = self.write_tx().await?;
+                    let state: Option<String> = sqlx::query_scalar(concat!("SELECT moderation FROM events WHERE id = $1", $for_update))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if state.ok_or(StoreError::NotFound)? != "labelled" {
+                        return Err(StoreError::Conflict("Seul un événement labellisé peut perdre son label.".into()));
+                    }
+                    sqlx::query(
+                        "UPDATE events SET moderation = 'refused', pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
+                         decision_reason = $2, updated_at = $1 WHERE id = $3",
+                    )
+                    .bind(at)
+                    .bind(reason)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    audit_entry(&mut tx, id, Some(actor), "revoke", (Some("labelled"), Some("refused")), Some(reason), at).await?;
+                    tx.commit().await?;
+                    self.event(id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn set_public_status(&self, id: i64, actor: i64, status: PublicStatus, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                    let mut tx = self.write_tx().await?;
+                    let row = sqlx::query(concat!("SELECT moderation, public_status FROM events WHERE id = $1", $for_update))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let state: String = row.try_get("moderation")?;
+                    if state != "labelled" {
+                        return Err(StoreError::Conflict("Le statut public ne concerne que les événements labellisés.".into()));
+                    }
+                    sqlx::query("UPDATE events SET public_status = $1, updated_at = $2 WHERE id = $3")
+                        .bind(status.code())
+                        .bind(at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    audit_entry(&mut tx, id, Some(actor), "status", (Some("labelled"), Some("labelled")), Some(status.label()), at).await?;
+                    tx.commit().await?;
+                    self.event(id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn reviewers(&self) -> StoreResult<Vec<User>> {
+                    let rows = sqlx::query(safe(format!(
+                        "{USER_SELECT} WHERE role IN ('regional_coordinator', 'national_admin') ORDER BY role DESC, region, email"
+                    )))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(user_from_row).collect()
+                }
+
+                async fn set_user_role(&self, id: i64, role: Role, region: Option<&str>) -> StoreResult<()> {
+                    let n = sqlx::query("UPDATE users SET role = $1, region = $2 WHERE id = $3")
+                        .bind(role.code())
+                        .bind(region)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                }
+
+                async fn revoke_user(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+                    let mut tx = self.write_tx().await?;
+                    let n = sqlx::query("UPDATE users SET revoked_at = $1 WHERE id = $2").bind(at).bind(id).execute(&mut *tx).await?.rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    sqlx::query("DELETE FROM web_sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM password_tokens WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn organisation_members(&self, organisation_id: i64) -> StoreResult<Vec<User>> {
+                    let rows = sqlx::query(safe(format!("{USER_SELECT} WHERE organisation_id = $1 AND revoked_at IS NULL ORDER BY id")))
+                        .bind(organisation_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(user_from_row).collect()
+                }
+
+                async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+                    sqlx::query("UPDATE users SET password_hash = $1, email_verified = $2 WHERE id = $3")
+                        .bind(password_hash)
+                        .bind(true)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await?;
+                    // Every session of the person ends: whoever knew the old password is out.
+                    sqlx::query("DELETE FROM web_sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+                        .bind(token_hash)
+                        .bind(user_id)
+                        .bind(expires_at)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn use_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
+                    let user_id: Option<i64> = sqlx::query_scalar(
+                        "UPDATE password_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    match user_id {
+                        Some(id) => Ok(self.user(id).await?.filter(|u| !u.revoked)),
+                        None => Ok(None),
+                    }
+                }
+
+                async fn peek_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
+                    let user_id: Option<i64> = sqlx::query_scalar(
+                        "SELECT user_id FROM password_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    match user_id {
+                        Some(id) => Ok(self.user(id).await?.filter(|u| !u.revoked)),
+                        None => Ok(None),
+                    }
+                }
+
+                async fn reason_templates(&self) -> StoreResult<Vec<ReasonTemplate>> {
+                    let rows = sqlx::query("SELECT id, title, body FROM reason_templates ORDER BY title, id").fetch_all(&self.pool).await?;
+                    rows.iter()
+                        .map(|r| Ok(ReasonTemplate { id: r.try_get("id")?, title: r.try_get("title")?, body: r.try_get("body")? }))
+                        .collect()
+                }
+
+                async fn save_reason_template(&self, id: Option<i64>, title: &str, body: &str) -> StoreResult<()> {
+                    match id {
+                        Some(id) => {
+                            let n = sqlx::query("UPDATE reason_templates SET title = $1, body = $2 WHERE id = $3")
+                                .bind(title)
+                                .bind(body)
+                                .bind(id)
+                                .execute(&self.pool)
+                                .await?
+                                .rows_affected();
+                            if n == 0 {
+                                return Err(StoreError::NotFound);
+                            }
+                        }
+                        None => {
+                            sqlx::query("INSERT INTO reason_templates (title, body) VALUES ($1, $2)").bind(title).bind(body).execute(&self.pool).await?;
+                        }
+                    }
+                    Ok(())
+                }
+
+                async fn delete_reason_template(&self, id: i64) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM reason_templates WHERE id = $1").bind(id).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn enqueue_emails(&self, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()> {
+                    let mut tx = self.write_tx().await?;
+                    for m in emails {
+                        sqlx::query(
+                            "INSERT INTO outbox (recipient, subject, text_body, html_body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                        )
+                        .bind(&m.recipient)
+                        .bind(&m.subject)
+                        .bind(&m.text)
+                        .bind(&m.html)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn claim_email(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<Option<OutboxEmail>> {
+                    let mut tx = self.write_tx().await?;
+                    let row = sqlx::query(concat!(
+                        "SELECT id, recipient, subject, text_body, html_body, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                         AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT 1",
+                        $for_update
+                    ))
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(row) = row else {
+                        return Ok(None);
+                    };
+                    let id: i64 = row.try_get("id")?;
+                    sqlx::query("UPDATE outbox SET locked_until = $1 WHERE id = $2").bind(lease_until).bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(Some(OutboxEmail {
+                        id,
+                        email: NewEmail {
+                            recipient: row.try_get("recipient")?,
+                            subject: row.try_get("subject")?,
+                            text: row.try_get("text_body")?,
+                            html: row.try_get("html_body")?,
+                        },
+                        attempts: row.try_get("attempts")?,
+                    }))
+                }
+
+                async fn email_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("UPDATE outbox SET sent_at = $1, locked_until = NULL WHERE id = $2").bind(at).bind(id).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn email_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, locked_until = NULL WHERE id = $3")
+                        .bind(error)
+                        .bind(retry_at)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn outbox_stats(&self) -> StoreResult<OutboxStats> {
+                    let row = sqlx::query(
+                        "SELECT COALESCE(SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END), 0) AS pending, \
+                         COALESCE(SUM(CASE WHEN sent_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END), 0) AS retrying, \
+                         COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent FROM outbox",
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(OutboxStats {
+                        pending: row.try_get::<i64, _>("pending")? as u64,
+                        retrying: row.try_get::<i64, _>("retrying")? as u64,
+                        sent: row.try_get::<i64, _>("sent")? as u64,
+                    })
+                }
+
+                async fn claim_digest_day(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> StoreResult<bool> {
+                    let n = sqlx::query("INSERT INTO digest_runs (day, at) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
+                        .bind(day)
+                        .bind(at)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                    Ok(n == 1)
                 }
 
                 async fn search_events(&self, f: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)> {
@@ -925,7 +1415,7 @@ macro_rules! impl_store {
                         }
                     }
                     const ROWS: usize = 200;
-                    const COLUMNS: usize = 18;
+                    const COLUMNS: usize = 19;
                     let mut ids = Vec::with_capacity(events.len());
                     for chunk in events.chunks(ROWS) {
                         let values: Vec<String> = (0..chunk.len())
@@ -933,15 +1423,15 @@ macro_rules! impl_store {
                                 let b = r * COLUMNS;
                                 let p: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", b + c)).collect();
                                 format!(
-                                    "({}, {}, {}, 'labelled', {}, {}, {}, {5}, {5}, {5}, {})",
+                                    "({}, {}, {}, 'labelled', {}, {}, {}, {5}, {5}, {5}, {5}, {})",
                                     p[0], p[1], p[2], p[3], p[4], p[5], p[6..].join(", ")
                                 )
                             })
                             .collect();
                         let sql = format!(
                             "INSERT INTO events (edition, organisation_id, data, moderation, public_status, label_number, submitted_at, \
-                             decided_at, created_at, updated_at, title, region, department, commune_code, event_type, format, accessible, \
-                             first_day, last_day, search, lat, lon) VALUES {} RETURNING id, label_number",
+                             decided_at, created_at, updated_at, labelled_at, title, region, department, commune_code, event_type, format, \
+                             accessible, first_day, last_day, search, lat, lon, weak_signal) VALUES {} RETURNING id, label_number",
                             values.join(", ")
                         );
                         let mut q = sqlx::query(safe(sql));
@@ -968,7 +1458,8 @@ macro_rules! impl_store {
                                 .bind(ix.last_day)
                                 .bind(ix.search)
                                 .bind(ix.lat)
-                                .bind(ix.lon);
+                                .bind(ix.lon)
+                                .bind(ix.weak_signal);
                             codes.push((label, ix.codes));
                         }
                         // RETURNING order is not promised: match rows back by their unique label number.

@@ -95,8 +95,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates a draft.
     async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64>;
-    /// Replaces an event's content; `Conflict` unless it is a draft or awaiting changes.
-    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<()>;
+    /// Replaces an event's content. Drafts and events awaiting changes take it at once; a labelled event
+    /// takes it at once unless the change is material (SPEC.md §5), which is then kept aside as a
+    /// pending change for review while the public keeps the labelled version. `Conflict` otherwise.
+    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome>;
     /// One event, whatever its state.
     async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>>;
     /// An organisation's events, newest first.
@@ -114,6 +116,70 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<EventRecord>;
     /// Submitted events awaiting a decision, oldest submission first; limited to regions when given.
     async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
+    /// The review queue as light rows (submissions and pending changes), oldest first; `regions` as above,
+    /// where an empty region (online-only, no place) belongs to the national queue only.
+    async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>>;
+    /// Events per moderation state in an edition (pending changes counted apart as `change_pending`).
+    async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>>;
+    /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
+    /// queue, for duplicate detection.
+    async fn duplicate_pool(&self) -> StoreResult<Vec<EventBrief>>;
+    /// Decides a pending change of a labelled event: accepted, it becomes the published content.
+    async fn decide_change(
+        &self,
+        id: i64,
+        actor: i64,
+        accept: bool,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EventRecord>;
+    /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record).
+    async fn revoke_label(&self, id: i64, actor: i64, reason: &str, at: DateTime<Utc>) -> StoreResult<EventRecord>;
+    /// Sets the public status of a labelled event.
+    async fn set_public_status(
+        &self,
+        id: i64,
+        actor: i64,
+        status: si_domain::PublicStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EventRecord>;
+
+    /// Reviewers (coordinators and administrators), revoked ones included.
+    async fn reviewers(&self) -> StoreResult<Vec<User>>;
+    /// Changes a person's role and region.
+    async fn set_user_role(&self, id: i64, role: si_domain::Role, region: Option<&str>) -> StoreResult<()>;
+    /// Withdraws a person's access: sessions and tokens deleted, login refused.
+    async fn revoke_user(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The accounts of an organisation (not revoked).
+    async fn organisation_members(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
+    /// Replaces a password hash (and marks the email verified: the person proved they read it).
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
+    /// Records a one-time password token (only its hash).
+    async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// The person of a live, unused password token, marking it used.
+    async fn use_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
+    /// The person of a live, unused password token, without using it.
+    async fn peek_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
+
+    /// Reason templates, by title.
+    async fn reason_templates(&self) -> StoreResult<Vec<ReasonTemplate>>;
+    /// Creates (`id` none) or replaces a reason template.
+    async fn save_reason_template(&self, id: Option<i64>, title: &str, body: &str) -> StoreResult<()>;
+    /// Deletes a reason template.
+    async fn delete_reason_template(&self, id: i64) -> StoreResult<()>;
+
+    /// Queues emails.
+    async fn enqueue_emails(&self, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()>;
+    /// Takes the oldest due email for sending, leased until `lease_until` (another worker skips it).
+    async fn claim_email(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<Option<OutboxEmail>>;
+    /// Records that an email was accepted by the transport.
+    async fn email_sent(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a failed attempt and when to try again.
+    async fn email_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Counts of the outbox.
+    async fn outbox_stats(&self) -> StoreResult<OutboxStats>;
+    /// Claims the coordinators' digest of a day: true once per day, whichever process asks.
+    async fn claim_digest_day(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Labelled events matching a filter, and their total.
     async fn search_events(&self, filter: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)>;
     /// Counts of labelled events per value of each filter dimension (`region`, `department`, `audience`,
@@ -138,6 +204,15 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64>;
     /// When each event of an edition was (last) submitted, for statistics.
     async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>>;
+}
+
+/// What an update did to the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// The content was replaced.
+    Applied,
+    /// A labelled event's material change now waits for review.
+    SentToReview,
 }
 
 /// A moderation move requested by a person.

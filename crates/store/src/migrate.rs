@@ -15,10 +15,11 @@ macro_rules! migrations {
     };
 }
 
-/// The migration after which every event's derived columns are recomputed in Rust.
-pub(crate) const REINDEX_AFTER: i64 = 3;
+/// The migrations after which every event's derived columns are recomputed in Rust (3: search and
+/// coordinates; 5: the industry-signal flag of the queue).
+pub(crate) const REINDEX_AFTER: &[i64] = &[3, 5];
 
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review");

@@ -51,6 +51,8 @@ pub struct User {
     pub organisation_id: Option<i64>,
     /// Email address confirmed.
     pub email_verified: bool,
+    /// Access withdrawn by an administrator.
+    pub revoked: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -116,6 +118,116 @@ pub struct EventRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// A material change to a labelled event, awaiting review (the public sees `data` meanwhile).
+    pub pending: Option<EventData>,
+    /// When that change was sent to review.
+    pub change_submitted_at: Option<DateTime<Utc>>,
+    /// When the label was granted.
+    pub labelled_at: Option<DateTime<Utc>>,
+}
+
+impl EventRecord {
+    /// The content the organiser is working on: the pending change when there is one.
+    pub fn working_data(&self) -> &EventData {
+        self.pending.as_ref().unwrap_or(&self.data)
+    }
+}
+
+/// One line of the review queue: a submission, or a change to a labelled event. Read from indexed
+/// columns only, so that a queue of thousands is cheap.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    /// Event id.
+    pub id: i64,
+    /// Edition year.
+    pub edition: i32,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// Organisation name.
+    pub organisation_name: String,
+    /// Title (of the published version for a change).
+    pub title: String,
+    /// Region code (none: national queue).
+    pub region: Option<String>,
+    /// Department code.
+    pub department: Option<String>,
+    /// Type code.
+    pub event_type: Option<String>,
+    /// Audience codes.
+    pub audiences: Vec<String>,
+    /// When it entered the queue.
+    pub submitted_at: DateTime<Utc>,
+    /// A change to a labelled event rather than a first submission.
+    pub change: bool,
+    /// The industry-theme signal is weak.
+    pub weak_signal: bool,
+    /// First day of its sessions.
+    pub first_day: Option<NaiveDate>,
+    /// Last day of its sessions.
+    pub last_day: Option<NaiveDate>,
+}
+
+/// The few facts duplicate detection compares.
+#[derive(Debug, Clone)]
+pub struct EventBrief {
+    /// Event id.
+    pub id: i64,
+    /// Organisation.
+    pub organisation_id: i64,
+    /// Edition year.
+    pub edition: i32,
+    /// Title.
+    pub title: String,
+    /// First day of its sessions.
+    pub first_day: Option<NaiveDate>,
+    /// Last day of its sessions.
+    pub last_day: Option<NaiveDate>,
+}
+
+/// A reason a reviewer can pick, editable by administrators.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonTemplate {
+    /// Id.
+    pub id: i64,
+    /// Short name shown in the list.
+    pub title: String,
+    /// The text inserted in the reason.
+    pub body: String,
+}
+
+/// An email to send (through the outbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmail {
+    /// Recipient address.
+    pub recipient: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// An email claimed from the outbox by a worker.
+#[derive(Debug, Clone)]
+pub struct OutboxEmail {
+    /// Outbox id.
+    pub id: i64,
+    /// The message.
+    pub email: NewEmail,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// The state of the outbox, for administrators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Waiting to be sent.
+    pub pending: u64,
+    /// Among them, having failed at least once.
+    pub retrying: u64,
+    /// Sent.
+    pub sent: u64,
 }
 
 /// A reviewer's decision.

@@ -10,6 +10,9 @@ mod csrf;
 pub mod error;
 pub mod exports;
 mod forms;
+pub mod kit;
+pub mod mail;
+pub mod notify;
 mod pages;
 mod routes;
 mod static_files;
@@ -60,13 +63,22 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// The in-memory catalogue index behind public searches.
     pub catalogue: Arc<catalogue::Catalogue>,
+    /// The outbox's wake-up call.
+    pub mail: Arc<mail::Mail>,
 }
 
 impl AppState {
+    /// What the public sees has changed (a label, a change accepted, a status, a revocation): drop the
+    /// answers kept in memory and rebuild the catalogue index.
+    pub fn public_changed(&self) {
+        self.caches.clear();
+        self.catalogue.invalidate();
+    }
+
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
-        AppState { store, config: Arc::new(config), caches, catalogue: Arc::default() }
+        AppState { store, config: Arc::new(config), caches, catalogue: Arc::default(), mail: Arc::default() }
     }
 }
 

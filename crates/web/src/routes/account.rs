@@ -193,7 +193,8 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Form(p): Form) ->
     let next = safe_next(p.get("suivant"));
     let found = state.store.user_by_email(&email).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
-    let ok = verify_password(password, hash).await && found.is_some();
+    // A revoked person's password is still verified, so that timing does not tell them apart.
+    let ok = verify_password(password, hash).await && found.as_ref().is_some_and(|u| !u.revoked);
     match found {
         Some(u) if ok => {
             let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;

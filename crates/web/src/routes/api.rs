@@ -634,7 +634,7 @@ async fn update_my_event(
         return Err(AppError::invalid("edition", "L'édition d'un événement ne peut pas être changée."));
     }
     let data = body.into_data()?;
-    state.store.update_event(record.id, user.id, &data).await?;
+    crate::routes::organiser::save_changes(&state, &user, &record, &data).await?;
     let record = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(my_view(&state, &record).await?))
 }
@@ -658,13 +658,24 @@ struct QueueItem {
     id: i64,
     title: String,
     organisation: String,
+    /// Region of review (none: the national queue, for online-only events).
     region: Option<String>,
     department: Option<String>,
+    /// `submitted`, or `labelled` for a change to a labelled event awaiting review.
     moderation: String,
-    submitted_at: Option<String>,
-    /// Submission day + 4 working days (weekends and public holidays skipped), end of day, Paris time.
-    due_at: Option<String>,
+    /// When it entered the queue (the change, for a labelled event).
+    submitted_at: String,
+    /// Entry day + 4 working days (weekends and public holidays skipped), end of day, Paris time.
+    due_at: String,
+    /// The due date has passed.
+    overdue: bool,
+    /// A change to a labelled event rather than a first submission.
+    change: bool,
     industry_signal_weak: bool,
+    /// Other events of the same organisation and edition with a similar title and close dates.
+    possible_duplicates: Vec<i64>,
+    #[serde(skip)]
+    due: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -673,41 +684,37 @@ struct QueueView {
     items: Vec<QueueItem>,
 }
 
-/// The committee's promise: a decision within 4 working days of the submission.
-const REVIEW_WORKING_DAYS: u32 = 4;
-
-fn due_at(r: &EventRecord) -> Option<String> {
-    let submitted = r.submitted_at?;
-    let day = submitted.with_timezone(&si_domain::dates::PARIS).date_naive();
-    let due = si_domain::calendar::add_working_days(day, REVIEW_WORKING_DAYS, r.department.as_deref());
-    let end = si_domain::dates::paris_instant(due.and_hms_opt(23, 59, 59)?);
-    Some(si_domain::dates::rfc3339_paris(end))
-}
-
-/// Submitted events this reviewer may decide, oldest first.
+/// What this reviewer may decide (submissions and changes to labelled events), earliest due first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
     responses((status = 200, body = QueueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
-    let records = state.store.review_queue(scope.as_deref()).await?;
-    let items: Vec<QueueItem> = records
-        .iter()
-        .map(|r| QueueItem {
-            id: r.id,
-            title: r.data.title.clone(),
-            organisation: r.organisation_name.clone(),
-            region: r.region.clone(),
-            department: r.department.clone(),
-            moderation: r.moderation.code().into(),
-            submitted_at: r.submitted_at.map(si_domain::dates::rfc3339_paris),
-            due_at: due_at(r),
-            industry_signal_weak: si_domain::text::industry_signal(
-                &r.data.title,
-                &format!("{}\n{}", r.data.summary, r.data.description),
-            )
-            .weak,
+    let items = state.store.queue_items(scope.as_deref()).await?;
+    let pool = state.store.duplicate_pool().await?;
+    let mut duplicates = crate::routes::review::possible_duplicates(&items, &pool);
+    let now = chrono::Utc::now();
+    let mut items: Vec<QueueItem> = items
+        .into_iter()
+        .map(|i| {
+            let due = si_domain::review::due_at(i.submitted_at, i.department.as_deref());
+            QueueItem {
+                id: i.id,
+                title: i.title,
+                organisation: i.organisation_name,
+                region: i.region,
+                department: i.department,
+                moderation: if i.change { "labelled".into() } else { "submitted".into() },
+                submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
+                due_at: si_domain::dates::rfc3339_paris(due),
+                overdue: due < now,
+                change: i.change,
+                industry_signal_weak: i.weak_signal,
+                possible_duplicates: duplicates.remove(&i.id).unwrap_or_default(),
+                due,
+            }
         })
         .collect();
+    items.sort_by(|a, b| a.due.cmp(&b.due).then(a.id.cmp(&b.id)));
     Ok(Json(QueueView { total: items.len(), items }))
 }
 

@@ -12,7 +12,7 @@ use si_domain::text::IndustrySignal;
 use si_domain::{
     Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode, Role, Sector, Theme,
 };
-use si_store::{EventRecord, Transition, User};
+use si_store::{AuditEntry, ChangeOutcome, EventRecord, Transition, User};
 
 use crate::AppState;
 use crate::auth::{MaybeUser, OrganiserPage, login_redirect};
@@ -27,6 +27,31 @@ pub fn router() -> Router<AppState> {
         .route("/espace", get(space))
         .route("/espace/evenements/nouveau", get(new_form).post(create))
         .route("/espace/evenements/{id}", get(edit_form).post(update))
+        .route("/espace/evenements/{id}/statut", axum::routing::post(set_status))
+        .route("/espace/evenements/{id}/reconduire", axum::routing::post(renew))
+}
+
+/// Saves an organiser's edit with change control: a labelled event's material change goes to review
+/// (the public keeps the labelled version; the organiser is told once, when it enters the queue);
+/// other edits of a labelled event are public at once.
+pub(crate) async fn save_changes(
+    state: &AppState,
+    user: &User,
+    record: &EventRecord,
+    data: &EventData,
+) -> Result<ChangeOutcome, AppError> {
+    let outcome = state.store.update_event(record.id, user.id, data).await?;
+    if record.moderation == Moderation::Labelled {
+        match outcome {
+            ChangeOutcome::SentToReview if record.pending.is_none() => {
+                let r = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
+                crate::notify::submission_received(state, &r).await;
+            }
+            ChangeOutcome::SentToReview => {}
+            ChangeOutcome::Applied => state.public_changed(),
+        }
+    }
+    Ok(outcome)
 }
 
 /// Why a submission was refused.
@@ -83,7 +108,9 @@ pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) 
         reason: None,
         at: now,
     };
-    Ok(state.store.transition(&t).await.map_err(AppError::from)?)
+    let submitted = state.store.transition(&t).await.map_err(AppError::from)?;
+    crate::notify::submission_received(state, &submitted).await;
+    Ok(submitted)
 }
 
 /// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
@@ -103,6 +130,9 @@ struct Row {
     label_number: Option<String>,
     next: &'static str,
     reason: Option<String>,
+    public_status: si_domain::PublicStatus,
+    kit: bool,
+    renewable: bool,
 }
 
 #[derive(Template)]
@@ -144,9 +174,13 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         Some(o) => state.store.organisation_events(o.id).await?,
         None => Vec::new(),
     };
+    let open = open_edition(&state).await?;
     let rows = records
         .into_iter()
         .map(|r| Row {
+            public_status: r.public_status,
+            kit: has_kit(&r),
+            renewable: open.as_ref().is_some_and(|o| r.edition < o.year),
             id: r.id,
             title: if r.data.title.is_empty() { "(sans titre)".into() } else { r.data.title.clone() },
             edition: r.edition,
@@ -156,6 +190,7 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
                 Moderation::Draft => "Compléter et soumettre",
                 Moderation::Submitted => "En attente de la décision du comité",
                 Moderation::ChangesRequested => "Modifier selon la demande du comité, puis soumettre à nouveau",
+                Moderation::Labelled if r.pending.is_some() => "Labellisé ; une modification attend la décision du comité",
                 Moderation::Labelled => "Labellisé : l'événement est publié",
                 Moderation::Refused => "Refusé",
                 Moderation::Withdrawn => "Retiré",
@@ -163,7 +198,6 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
             reason: r.decision_reason.clone(),
         })
         .collect();
-    let open = open_edition(&state).await?;
     Ok(render(&Space {
         page: Page::new("Mon espace", Some(u), "espace").crumb("/", "Accueil"),
         organisation: org.map(|o| o.name),
@@ -186,11 +220,29 @@ struct EventFormPage {
     decision_reason: Option<String>,
     communes: Vec<(String, String)>,
     notice: Option<String>,
+    pending: bool,
+    public_status: si_domain::PublicStatus,
+    label_number: Option<String>,
+    history: Vec<AuditEntry>,
+    kit: bool,
+    renewable: bool,
 }
 
 impl EventFormPage {
     fn editable(&self) -> bool {
-        matches!(self.moderation, Moderation::Draft | Moderation::ChangesRequested)
+        matches!(self.moderation, Moderation::Draft | Moderation::ChangesRequested | Moderation::Labelled)
+    }
+    fn labelled(&self) -> bool {
+        self.moderation == Moderation::Labelled
+    }
+    fn statuses(&self) -> &'static [si_domain::PublicStatus] {
+        si_domain::PublicStatus::ALL
+    }
+    fn when(&self, at: &chrono::DateTime<Utc>) -> String {
+        si_domain::dates::fr_instant(*at)
+    }
+    fn action_label(&self, action: &str) -> &'static str {
+        crate::routes::review::action_label(action)
     }
     fn action(&self) -> String {
         match self.id {
@@ -275,7 +327,40 @@ fn form_page(
         decision_reason: record.and_then(|r| r.decision_reason.clone()),
         edition,
         notice,
+        pending: record.is_some_and(|r| r.pending.is_some()),
+        public_status: record.map(|r| r.public_status).unwrap_or(si_domain::PublicStatus::Scheduled),
+        label_number: record.and_then(|r| r.label_number.clone()),
+        history: Vec::new(),
+        kit: record.is_some_and(has_kit),
+        renewable: false,
     }
+}
+
+/// Whether an event's label kit is available: labelled, and not cancelled.
+pub(crate) fn has_kit(r: &EventRecord) -> bool {
+    r.moderation == Moderation::Labelled && r.public_status != si_domain::PublicStatus::Cancelled
+}
+
+/// The audit entries an organiser sees: submissions and every decision, with their reasons.
+const ORGANISER_ACTIONS: &[&str] =
+    &["submit", "withdraw", "label", "refuse", "request_changes", "change_submit", "change_accept", "change_refuse", "revoke", "status"];
+
+/// The form page of an existing event, with its history and what can be done next.
+async fn existing_page(
+    state: &AppState,
+    u: User,
+    record: &EventRecord,
+    form: EventForm,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<EventFormPage, AppError> {
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    let data = form.to_data().unwrap_or_else(|_| record.working_data().clone());
+    let mut page = form_page(u, Some(record.id), form, errors, edition, &data, Some(record), notice);
+    page.history =
+        state.store.audit(record.id).await?.into_iter().filter(|a| ORGANISER_ACTIONS.contains(&a.action.as_str())).collect();
+    page.renewable = open_edition(state).await?.is_some_and(|o| record.edition < o.year);
+    Ok(page)
 }
 
 async fn new_form(State(state): State<AppState>, OrganiserPage(u): OrganiserPage) -> PageResult {
@@ -305,7 +390,7 @@ async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
     let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
     let id = state.store.create_event(edition.year, org, u.id, &data).await?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    after_save(&state, u, record, form, p.get("action") == Some("submit")).await
+    after_save(&state, u, record, p.get("action") == Some("submit")).await
 }
 
 async fn edit_form(
@@ -316,12 +401,23 @@ async fn edit_form(
 ) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
-    let form = EventForm::from_data(&record.data);
-    let errors = Errors(record.data.validate(false));
-    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or("")).get("enregistre").is_some();
-    let notice = saved.then(|| "Brouillon enregistré.".to_string());
-    Ok(render(&form_page(u, Some(id), form, errors, edition, &record.data.clone(), Some(&record), notice)))
+    let form = EventForm::from_data(record.working_data());
+    let errors = Errors(record.working_data().validate(false));
+    let q = crate::forms::Pairs::parse(q.as_deref().unwrap_or(""));
+    let notice = if q.get("modification").is_some() {
+        Some("Modification envoyée au comité : la version labellisée reste publiée jusqu'à sa décision.".to_string())
+    } else if q.get("publie").is_some() {
+        Some("Modification enregistrée et publiée.".to_string())
+    } else if q.get("statut").is_some() {
+        Some("Statut public mis à jour.".to_string())
+    } else if q.get("reconduit").is_some() {
+        Some("Brouillon créé à partir de votre événement de l'édition précédente : indiquez les nouvelles dates.".to_string())
+    } else if q.get("enregistre").is_some() {
+        Some("Brouillon enregistré.".to_string())
+    } else {
+        None
+    };
+    Ok(render(&existing_page(&state, u, &record, form, errors, notice).await?))
 }
 
 async fn update(
@@ -332,7 +428,6 @@ async fn update(
 ) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     if p.get("action") == Some("withdraw") {
         let t = Transition {
             id,
@@ -350,51 +445,90 @@ async fn update(
     let data = match form.to_data() {
         Ok(d) => d,
         Err(errors) => {
-            let page = form_page(u, Some(id), form, Errors(errors), edition, &record.data.clone(), Some(&record), None);
+            let page = existing_page(&state, u, &record, form, Errors(errors), None).await?;
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    state.store.update_event(id, u.id, &data).await?;
+    if record.moderation == Moderation::Labelled {
+        // A labelled event must stay complete: an edit that empties a required field is refused here,
+        // with everything typed kept, rather than sent to the committee.
+        let errors = data.validate(true);
+        if !errors.is_empty() {
+            let page = existing_page(&state, u, &record, form, Errors(errors), None).await?;
+            return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+        let outcome = save_changes(&state, &u, &record, &data).await?;
+        let flag = if outcome == ChangeOutcome::SentToReview { "modification" } else { "publie" };
+        return Ok(Redirect::to(&format!("/espace/evenements/{id}?{flag}=1")).into_response());
+    }
+    if let Err(e) = save_changes(&state, &u, &record, &data).await {
+        let AppError::Conflict(message) = e else { return Err(e.into()) };
+        let page = existing_page(&state, u, &record, form, Errors::default(), Some(message)).await?;
+        return Ok(render_status(StatusCode::CONFLICT, &page));
+    }
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    after_save(&state, u, record, form, p.get("action") == Some("submit")).await
+    after_save(&state, u, record, p.get("action") == Some("submit")).await
 }
 
 /// After a save: submit when asked, then show the form again with what is left to do.
-async fn after_save(state: &AppState, u: User, record: EventRecord, form: EventForm, submit_now: bool) -> PageResult {
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+async fn after_save(state: &AppState, u: User, record: EventRecord, submit_now: bool) -> PageResult {
     let id = record.id;
     if submit_now {
-        match submit(state, &u, &record).await {
+        let (errors, notice) = match submit(state, &u, &record).await {
             Ok(_) => return Ok(Redirect::to(&format!("/espace/evenements/{id}")).into_response()),
             Err(SubmitRefusal::Fields(errors)) => {
-                let page = form_page(
-                    u,
-                    Some(id),
-                    EventForm::from_data(&record.data),
-                    Errors(errors),
-                    edition,
-                    &record.data.clone(),
-                    Some(&record),
-                    Some("Brouillon enregistré, mais il reste des champs à compléter avant de soumettre.".into()),
-                );
-                return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+                (errors, "Brouillon enregistré, mais il reste des champs à compléter avant de soumettre.")
             }
-            Err(SubmitRefusal::Conditions(_)) => {
-                let page = form_page(
-                    u,
-                    Some(id),
-                    EventForm::from_data(&record.data),
-                    Errors::default(),
-                    edition,
-                    &record.data.clone(),
-                    Some(&record),
-                    Some("Brouillon enregistré, mais l'événement ne remplit pas toutes les conditions : voyez le panneau des conditions.".into()),
-                );
-                return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
-            }
+            Err(SubmitRefusal::Conditions(_)) => (
+                Vec::new(),
+                "Brouillon enregistré, mais l'événement ne remplit pas toutes les conditions : voyez le panneau des conditions.",
+            ),
             Err(SubmitRefusal::Other(e)) => return Err(e.into()),
-        }
+        };
+        let form = EventForm::from_data(&record.data);
+        let page = existing_page(state, u, &record, form, Errors(errors), Some(notice.into())).await?;
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    let _ = form;
     Ok(Redirect::to(&format!("/espace/evenements/{id}?enregistre=1")).into_response())
+}
+
+/// Sets the public status of a labelled event (postponed, moved online, full, cancelled): no review,
+/// public at once.
+async fn set_status(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Path(id): Path<String>,
+    Form(p): Form,
+) -> PageResult {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let record = owned_event(&state, &u, id).await?;
+    let Some(status) = p.get("public_status").and_then(si_domain::PublicStatus::parse) else {
+        let form = EventForm::from_data(record.working_data());
+        let page = existing_page(&state, u, &record, form, Errors::default(), Some("Choisissez un statut dans la liste.".into()))
+            .await?;
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    };
+    state.store.set_public_status(id, u.id, status, Utc::now()).await?;
+    state.public_changed();
+    Ok(Redirect::to(&format!("/espace/evenements/{id}?statut=1")).into_response())
+}
+
+/// « Reconduire » : a draft for the edition open now, from an event of a past edition, dates cleared.
+async fn renew(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Path(id): Path<String>) -> PageResult {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let record = owned_event(&state, &u, id).await?;
+    let edition = open_edition(&state).await?.ok_or_else(|| {
+        AppError::Conflict("La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into())
+    })?;
+    if record.edition >= edition.year {
+        return Err(AppError::Conflict(
+            "Seul un événement d'une édition passée peut être reconduit pour l'édition en cours.".into(),
+        )
+        .into());
+    }
+    let mut data = record.data.clone();
+    data.sessions = vec![si_domain::event::SessionInput::default()];
+    let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
+    let new_id = state.store.create_event(edition.year, org, u.id, &data).await?;
+    Ok(Redirect::to(&format!("/espace/evenements/{new_id}?reconduit=1")).into_response())
 }

@@ -1,29 +1,36 @@
-//! Review (« instruction »): the queue of submitted events a reviewer may decide, an event's checks,
-//! and the decision. The decision rules live in [`decide`], shared with the API.
+//! Review (« instruction »): the queue of what a reviewer may decide (counts per state, filters,
+//! due dates, overdue, backlog per region, duplicates), an event's checks and history, decisions one
+//! by one or many clean ones at once, changes to labelled events, and label withdrawal. The decision
+//! rules live in [`decide`], shared with the API.
+
+use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::Utc;
-use si_domain::Moderation;
+use chrono::{DateTime, Utc};
 use si_domain::dates::fr_instant;
+use si_domain::review::{close_dates, due_at, similar_terms, title_terms};
 use si_domain::text::IndustrySignal;
-use si_store::{AuditEntry, Decision, EventRecord, User};
+use si_domain::{Audience, EventData, EventType, Format, Moderation};
+use si_store::{AuditEntry, Decision, EventBrief, EventRecord, QueueItem, ReasonTemplate, User};
 
 use crate::AppState;
 use crate::auth::{ReviewerPage, may_review, review_scope};
 use crate::error::AppError;
-use crate::forms::Form;
+use crate::forms::{Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
 use crate::views::{ConditionView, EventView, conditions_of, event_view, place_names};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/instruction", get(queue))
+        .route("/instruction/labelliser", post(bulk_label))
         .route("/instruction/evenements/{id}", get(detail))
         .route("/instruction/evenements/{id}/decision", post(decision_form))
+        .route("/instruction/evenements/{id}/retrait-label", post(revoke_form))
 }
 
 /// Parses a decision code of the contract.
@@ -36,21 +43,16 @@ pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
     }
 }
 
-/// Decides an event: only a reviewer of its region (or national), with a reason unless labelling,
-/// and labelling only when every condition still holds for the submission.
-pub(crate) async fn decide(
-    state: &AppState,
-    user: &User,
-    id: i64,
-    decision: Decision,
-    reason: &str,
-) -> Result<EventRecord, AppError> {
-    review_scope(user)?;
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !may_review(user, record.region.as_deref()) {
-        return Err(AppError::NotFound);
+/// Where an event is reviewed: its region, except online-only events (national queue).
+pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
+    if r.working_data().format == Some(Format::EnLigne) || r.data.format == Some(Format::EnLigne) {
+        None
+    } else {
+        r.region.as_deref()
     }
-    let reason = reason.trim();
+}
+
+fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
     if decision != Decision::Label && reason.is_empty() {
         return Err(AppError::invalid(
             "reason",
@@ -60,6 +62,52 @@ pub(crate) async fn decide(
     if reason.chars().count() > 2000 {
         return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
     }
+    Ok(())
+}
+
+/// Decides an event: only a reviewer of its region (or national), with a reason unless labelling,
+/// and labelling only when every condition still holds. For a change to a labelled event, labelling
+/// accepts the change (checked against the conditions at the original submission) and refusing keeps
+/// the labelled version. The organiser is told by email.
+pub(crate) async fn decide(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<EventRecord, AppError> {
+    review_scope(user)?;
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if !may_review(user, review_region(&record)) {
+        return Err(AppError::NotFound);
+    }
+    let reason = reason.trim();
+    check_reason(decision, reason)?;
+    let now = Utc::now();
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    if let (Moderation::Labelled, Some(pending)) = (record.moderation, &record.pending) {
+        if decision == Decision::RequestChanges {
+            return Err(AppError::invalid(
+                "decision",
+                "Pour la modification d'un événement labellisé, acceptez-la ou refusez-la en indiquant le motif.",
+            ));
+        }
+        let accept = decision == Decision::Label;
+        if accept {
+            // The deadline concerns the first submission, not later changes.
+            let report = pending.eligibility(&edition, record.submitted_at.unwrap_or(now));
+            if !report.eligible {
+                return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
+            }
+        }
+        let reason = (!reason.is_empty()).then_some(reason);
+        let decided = state.store.decide_change(id, user.id, accept, reason, now).await?;
+        if accept {
+            state.public_changed();
+        }
+        crate::notify::change_decided(state, &decided, accept).await;
+        return Ok(decided);
+    }
     if record.moderation != Moderation::Submitted {
         return Err(AppError::Conflict(format!(
             "Cet événement n'attend pas de décision (état : {}).",
@@ -67,20 +115,118 @@ pub(crate) async fn decide(
         )));
     }
     if decision == Decision::Label {
-        let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
         let report = conditions_of(&record, &edition);
         if !report.eligible {
             return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    let decided = state.store.decide(id, user.id, decision, reason, Utc::now()).await?;
+    let decided = state.store.decide(id, user.id, decision, reason, now).await?;
     if decision == Decision::Label {
-        // What the map shows has changed.
-        state.caches.clear();
-        state.catalogue.invalidate();
+        state.public_changed();
     }
+    crate::notify::decision(state, &decided, decision).await;
     Ok(decided)
+}
+
+/// Possible duplicates of each queue item: another submitted, labelled or awaiting-changes event of the
+/// same organisation and edition, with a similar title and close dates.
+pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> HashMap<i64, Vec<i64>> {
+    let mut groups: HashMap<(i64, i32), Vec<(&EventBrief, BTreeSet<String>)>> = HashMap::new();
+    let in_queue: HashMap<(i64, i32), ()> = items.iter().map(|i| ((i.organisation_id, i.edition), ())).collect();
+    for b in pool.iter().filter(|b| in_queue.contains_key(&(b.organisation_id, b.edition))) {
+        groups.entry((b.organisation_id, b.edition)).or_default().push((b, title_terms(&b.title)));
+    }
+    let mut out = HashMap::new();
+    for item in items {
+        let Some(group) = groups.get(&(item.organisation_id, item.edition)) else { continue };
+        let Some((_, mine)) = group.iter().find(|(b, _)| b.id == item.id) else { continue };
+        let dups: Vec<i64> = group
+            .iter()
+            .filter(|(b, terms)| {
+                b.id != item.id
+                    && similar_terms(mine, terms)
+                    && close_dates((item.first_day, item.last_day), (b.first_day, b.last_day))
+            })
+            .map(|(b, _)| b.id)
+            .collect();
+        if !dups.is_empty() {
+            out.insert(item.id, dups);
+        }
+    }
+    out
+}
+
+/// The queue's filters, from the query string (unknown values are ignored: the form only offers known ones).
+#[derive(Default, Clone)]
+struct QueueFilter {
+    region: String,
+    department: String,
+    event_type: String,
+    audience: String,
+    overdue: bool,
+    weak: bool,
+    duplicate: bool,
+    changes: bool,
+    clean: bool,
+    recent_first: bool,
+    edition: Option<i32>,
+    page: usize,
+}
+
+impl QueueFilter {
+    fn parse(p: &Pairs) -> QueueFilter {
+        let flag = |k: &str| p.get(k).is_some_and(|v| !v.is_empty() && v != "0");
+        QueueFilter {
+            region: p.get("region").unwrap_or("").to_string(),
+            department: p.get("departement").unwrap_or("").to_string(),
+            event_type: p.get("type").unwrap_or("").to_string(),
+            audience: p.get("public").unwrap_or("").to_string(),
+            overdue: flag("retard"),
+            weak: flag("signal"),
+            duplicate: flag("doublon"),
+            changes: flag("modifications"),
+            clean: flag("sans_alerte"),
+            recent_first: p.get("tri") == Some("recent"),
+            edition: p.get("edition").and_then(|e| e.parse().ok()),
+            page: p.get("page").and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(1),
+        }
+    }
+
+    fn query(&self, page: usize) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("region", &self.region),
+            ("departement", &self.department),
+            ("type", &self.event_type),
+            ("public", &self.audience),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        for (k, on) in [
+            ("retard", self.overdue),
+            ("signal", self.weak),
+            ("doublon", self.duplicate),
+            ("modifications", self.changes),
+            ("sans_alerte", self.clean),
+        ] {
+            if on {
+                s.append_pair(k, "1");
+            }
+        }
+        if self.recent_first {
+            s.append_pair("tri", "recent");
+        }
+        if let Some(e) = self.edition {
+            s.append_pair("edition", &e.to_string());
+        }
+        if page > 1 {
+            s.append_pair("page", &page.to_string());
+        }
+        s.finish()
+    }
 }
 
 struct QueueRow {
@@ -90,7 +236,24 @@ struct QueueRow {
     region: String,
     department: String,
     submitted: String,
+    due: String,
+    overdue: bool,
     weak_signal: bool,
+    duplicates: usize,
+    change: bool,
+}
+
+impl QueueRow {
+    fn clean(&self) -> bool {
+        !self.weak_signal && self.duplicates == 0 && !self.change
+    }
+}
+
+struct Backlog {
+    region: String,
+    code: String,
+    waiting: usize,
+    overdue: usize,
 }
 
 #[derive(Template)]
@@ -98,36 +261,262 @@ struct QueueRow {
 struct Queue {
     page: Page,
     scope: String,
+    national: bool,
+    filter: QueueFilter,
+    total_waiting: usize,
+    total_overdue: usize,
+    matching: usize,
     rows: Vec<QueueRow>,
+    counts: Vec<(String, u64)>,
+    edition: Option<i32>,
+    backlog: Vec<Backlog>,
+    regions: Vec<(String, String)>,
+    departments: Vec<(String, String)>,
+    pages: usize,
+    outcome: Option<BulkOutcome>,
 }
 
-async fn queue(State(state): State<AppState>, ReviewerPage(u): ReviewerPage) -> PageResult {
+impl Queue {
+    fn types(&self) -> &'static [EventType] {
+        EventType::ALL
+    }
+    fn audiences(&self) -> &'static [Audience] {
+        Audience::ALL
+    }
+    fn link(&self, page: &usize) -> String {
+        format!("/instruction?{}", self.filter.query(*page))
+    }
+    fn region_link(&self, code: &str) -> String {
+        let f = QueueFilter { region: code.to_string(), page: 1, ..QueueFilter::default() };
+        format!("/instruction?{}", f.query(1))
+    }
+    fn page_numbers(&self) -> Vec<usize> {
+        (1..=self.pages).collect()
+    }
+}
+
+/// The labelling edition: the one open now, else the latest.
+async fn current_edition(state: &AppState) -> Result<Option<i32>, AppError> {
+    let now = Utc::now();
+    let editions = state.store.editions().await?;
+    Ok(editions.iter().find(|e| e.is_open_at(now)).or(editions.first()).map(|e| e.year))
+}
+
+const PER_PAGE: usize = 50;
+
+async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
     let scope = review_scope(&u)?;
-    let records = state.store.review_queue(scope.as_deref()).await?;
-    let rows = records
-        .iter()
-        .map(|r| {
-            let (region, department) = place_names(r);
-            QueueRow {
-                id: r.id,
-                title: r.data.title.clone(),
-                organisation: r.organisation_name.clone(),
-                region,
-                department,
-                submitted: r.submitted_at.map(fr_instant).unwrap_or_default(),
-                weak_signal: si_domain::text::industry_signal(
-                    &r.data.title,
-                    &format!("{}\n{}", r.data.summary, r.data.description),
-                )
-                .weak,
+    let national = scope.is_none();
+    let now = Utc::now();
+    let items = state.store.queue_items(scope.as_deref()).await?;
+    let pool = state.store.duplicate_pool().await?;
+    let duplicates = possible_duplicates(&items, &pool);
+    let territory = si_domain::territory::territory();
+    let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
+    let total_overdue = due.iter().filter(|d| **d < now).count();
+
+    let mut backlog: HashMap<String, Backlog> = HashMap::new();
+    if national {
+        for (i, d) in items.iter().zip(&due) {
+            let code = i.region.clone().unwrap_or_else(|| "national".into());
+            let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {
+                region: match &i.region {
+                    Some(r) => territory.region_name(r),
+                    None => "National (en ligne)".into(),
+                },
+                code,
+                waiting: 0,
+                overdue: 0,
+            });
+            b.waiting += 1;
+            if *d < now {
+                b.overdue += 1;
             }
+        }
+    }
+    let mut backlog: Vec<Backlog> = backlog.into_values().collect();
+    backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
+
+    let f = &filter;
+    let mut selected: Vec<(usize, &QueueItem)> = items
+        .iter()
+        .enumerate()
+        .filter(|(n, i)| {
+            let dups = duplicates.get(&i.id).map_or(0, Vec::len);
+            let weak = i.weak_signal;
+            (f.region.is_empty()
+                || (f.region == "national" && i.region.is_none())
+                || i.region.as_deref() == Some(f.region.as_str()))
+                && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
+                && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
+                && (f.audience.is_empty() || i.audiences.iter().any(|a| *a == f.audience))
+                && (!f.overdue || due[*n] < now)
+                && (!f.weak || weak)
+                && (!f.duplicate || dups > 0)
+                && (!f.changes || i.change)
+                && (!f.clean || (!weak && dups == 0 && !i.change))
         })
         .collect();
-    let scope = match &scope {
-        None => "toutes les régions".to_string(),
-        Some(r) => r.iter().map(|c| si_domain::territory::territory().region_name(c)).collect::<Vec<_>>().join(", "),
+    if f.recent_first {
+        selected.sort_by(|a, b| b.1.submitted_at.cmp(&a.1.submitted_at).then(b.1.id.cmp(&a.1.id)));
+    } else {
+        selected.sort_by(|a, b| due[a.0].cmp(&due[b.0]).then(a.1.submitted_at.cmp(&b.1.submitted_at)).then(a.1.id.cmp(&b.1.id)));
+    }
+    let matching = selected.len();
+    let pages = matching.div_ceil(PER_PAGE).max(1);
+    let page = f.page.min(pages);
+    let rows = selected
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .map(|(n, i)| QueueRow {
+            id: i.id,
+            title: if i.title.is_empty() { "(sans titre)".into() } else { i.title.clone() },
+            organisation: i.organisation_name.clone(),
+            region: match &i.region {
+                Some(r) => territory.region_name(r),
+                None => "National (en ligne)".into(),
+            },
+            department: i.department.as_deref().map(|d| territory.department_name(d)).unwrap_or_default(),
+            submitted: fr_instant(i.submitted_at),
+            due: fr_instant(due[n]),
+            overdue: due[n] < now,
+            weak_signal: i.weak_signal,
+            duplicates: duplicates.get(&i.id).map_or(0, Vec::len),
+            change: i.change,
+        })
+        .collect();
+    let edition = match filter.edition {
+        Some(e) => Some(e),
+        None => current_edition(state).await?,
     };
-    Ok(render(&Queue { page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"), scope, rows }))
+    let counts = match edition {
+        Some(e) => {
+            let mut c = state.store.moderation_counts(e, scope.as_deref()).await?;
+            let order = ["submitted", "change_pending", "changes_requested", "labelled", "refused", "draft", "withdrawn"];
+            c.sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
+            c.into_iter()
+                .map(|(s, n)| {
+                    let label = match s.as_str() {
+                        "change_pending" => "Modifications d'événements labellisés".to_string(),
+                        other => Moderation::parse(other).map(|m| m.label().to_string()).unwrap_or_else(|| other.to_string()),
+                    };
+                    (label, n)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let scope_label = match &scope {
+        None => "toutes les régions et la file nationale (événements en ligne)".to_string(),
+        Some(r) => r.iter().map(|c| territory.region_name(c)).collect::<Vec<_>>().join(", "),
+    };
+    let regions: Vec<(String, String)> = match &scope {
+        None => territory.regions().iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
+        Some(_) => Vec::new(),
+    };
+    let departments: Vec<(String, String)> = territory
+        .departments()
+        .iter()
+        .filter(|d| scope.as_ref().is_none_or(|s| s.contains(&d.region)))
+        .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code)))
+        .collect();
+    Ok(render(&Queue {
+        page: Page::new("Instruction", Some(u), "instruction").crumb("/", "Accueil"),
+        scope: scope_label,
+        national,
+        filter: QueueFilter { page, ..filter },
+        total_waiting: items.len(),
+        total_overdue,
+        matching,
+        rows,
+        counts,
+        edition,
+        backlog,
+        regions,
+        departments,
+        pages,
+        outcome,
+    }))
+}
+
+async fn queue(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
+    let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
+    queue_page(&state, u, filter, None).await
+}
+
+/// What a bulk labelling did.
+struct BulkOutcome {
+    labelled: Vec<(i64, String)>,
+    refused: Vec<(i64, String)>,
+}
+
+/// Labels every selected submission, each checked like a single decision (scope, state, the four
+/// conditions at its submission); those that fail are listed with the reason and stay in the queue.
+async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Form(p): Form) -> PageResult {
+    let ids: Vec<i64> = p.all("id").iter().filter_map(|v| v.parse().ok()).collect();
+    let filter = QueueFilter::parse(&Pairs::parse(&p.raw("filtres")));
+    let mut outcome = BulkOutcome { labelled: Vec::new(), refused: Vec::new() };
+    if ids.is_empty() {
+        outcome.refused.push((0, "Aucune demande sélectionnée : cochez les demandes à labelliser.".into()));
+    }
+    for id in ids.into_iter().take(500) {
+        match decide(&state, &u, id, Decision::Label, "").await {
+            Ok(r) => outcome.labelled.push((id, format!("{} ({})", r.data.title, r.label_number.unwrap_or_default()))),
+            Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
+            Err(e) => {
+                let title = match state.store.event(id).await? {
+                    Some(r) if may_review(&u, review_region(&r)) => r.data.title,
+                    _ => format!("n° {id}"),
+                };
+                outcome.refused.push((id, format!("{title} : {}", e.message())));
+            }
+        }
+    }
+    queue_page(&state, u, filter, Some(outcome)).await
+}
+
+/// A material field before and after a change.
+struct DiffRow {
+    field: &'static str,
+    before: String,
+    after: String,
+    changed: bool,
+}
+
+fn sessions_text(d: &EventData) -> String {
+    d.sessions.iter().map(|s| format!("{} → {}", s.start.replace('T', " "), s.end.replace('T', " "))).collect::<Vec<_>>().join(" ; ")
+}
+
+fn place_text(d: &EventData) -> String {
+    let mut parts = vec![d.format.map(|f| f.label().to_string()).unwrap_or_default()];
+    if let Some(p) = d.place() {
+        parts.push(format!("{}, {} {} {}", d.location.venue, d.location.address, d.location.postal_code, p.commune));
+    }
+    if !d.online_url.is_empty() {
+        parts.push(d.online_url.clone());
+    }
+    parts.retain(|p| !p.trim().is_empty());
+    parts.join(" – ")
+}
+
+fn diff(before: &EventData, after: &EventData) -> Vec<DiffRow> {
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "oui".to_string(),
+        Some(false) => "non".to_string(),
+        None => "non renseigné".to_string(),
+    };
+    let audiences = |d: &EventData| d.audiences.iter().map(|a| a.label()).collect::<Vec<_>>().join(", ");
+    let rows = [
+        ("Titre", before.title.clone(), after.title.clone()),
+        ("Dates", sessions_text(before), sessions_text(after)),
+        ("Lieu et format", place_text(before), place_text(after)),
+        ("Publics", audiences(before), audiences(after)),
+        ("Gratuit", yes_no(before.free), yes_no(after.free)),
+        ("Résumé", before.summary.clone(), after.summary.clone()),
+        ("Description", before.description.clone(), after.description.clone()),
+    ];
+    rows.into_iter().map(|(field, b, a)| DiffRow { field, changed: a != b, before: b, after: a }).collect()
 }
 
 #[derive(Template)]
@@ -144,6 +533,12 @@ struct Detail {
     error: Option<String>,
     reason: String,
     decision: String,
+    due: Option<String>,
+    overdue: bool,
+    change: Vec<DiffRow>,
+    duplicates: Vec<(i64, String, String)>,
+    templates: Vec<ReasonTemplate>,
+    template: String,
 }
 
 impl Detail {
@@ -151,19 +546,33 @@ impl Detail {
         fr_instant(*at)
     }
     fn action_label(&self, action: &str) -> &'static str {
-        match action {
-            "create" => "Création",
-            "update" => "Modification",
-            "submit" => "Soumission",
-            "withdraw" => "Retrait",
-            "label" => "Labellisation",
-            "refuse" => "Refus",
-            "request_changes" => "Demande de modifications",
-            _ => "Action",
-        }
+        action_label(action)
+    }
+    fn awaiting(&self) -> bool {
+        self.moderation == Moderation::Submitted || !self.change.is_empty()
     }
 }
 
+/// French names of the audit actions.
+pub(crate) fn action_label(action: &str) -> &'static str {
+    match action {
+        "create" => "Création",
+        "update" => "Modification",
+        "submit" => "Soumission",
+        "withdraw" => "Retrait par l'organisateur",
+        "label" => "Labellisation",
+        "refuse" => "Refus",
+        "request_changes" => "Demande de modifications",
+        "change_submit" => "Modification envoyée à l'instruction",
+        "change_accept" => "Modification acceptée",
+        "change_refuse" => "Modification refusée",
+        "revoke" => "Retrait du label",
+        "status" => "Statut public",
+        _ => "Action",
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one page, shown fresh or again with what the reviewer typed")]
 async fn detail_page(
     state: &AppState,
     u: User,
@@ -171,24 +580,70 @@ async fn detail_page(
     error: Option<String>,
     reason: String,
     decision: String,
+    template: String,
+    status: axum::http::StatusCode,
 ) -> PageResult {
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !may_review(&u, record.region.as_deref()) {
+    if !may_review(&u, review_region(&record)) {
         return Err(AppError::NotFound.into());
     }
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
-    let report = conditions_of(&record, &edition);
+    let working = EventRecord { data: record.working_data().clone(), ..record.clone() };
+    let report = match &record.pending {
+        Some(p) => p.eligibility(&edition, record.submitted_at.unwrap_or_else(Utc::now)),
+        None => conditions_of(&record, &edition),
+    };
     let audit = state.store.audit(id).await?;
-    let (region, department) = place_names(&record);
-    let status =
-        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let (region, department) = place_names(&working);
+    let entered = record.change_submitted_at.or(record.submitted_at.filter(|_| record.moderation == Moderation::Submitted));
+    let due = entered.map(|at| due_at(at, record.department.as_deref()));
+    let change = match &record.pending {
+        Some(p) if record.moderation == Moderation::Labelled => diff(&record.data, p),
+        _ => Vec::new(),
+    };
+    let pool = state.store.duplicate_pool().await?;
+    let item = QueueItem {
+        id: record.id,
+        edition: record.edition,
+        organisation_id: record.organisation_id,
+        organisation_name: String::new(),
+        title: record.data.title.clone(),
+        region: None,
+        department: None,
+        event_type: None,
+        audiences: Vec::new(),
+        submitted_at: Utc::now(),
+        change: false,
+        weak_signal: false,
+        first_day: record.data.parsed_sessions().iter().map(|s| s.start.date()).min(),
+        last_day: record.data.parsed_sessions().iter().map(|s| s.end.date()).max(),
+    };
+    let mut pool_with_me = pool;
+    if !pool_with_me.iter().any(|b| b.id == record.id) {
+        pool_with_me.push(EventBrief {
+            id: record.id,
+            organisation_id: record.organisation_id,
+            edition: record.edition,
+            title: record.data.title.clone(),
+            first_day: item.first_day,
+            last_day: item.last_day,
+        });
+    }
+    let dup_ids = possible_duplicates(std::slice::from_ref(&item), &pool_with_me).remove(&record.id).unwrap_or_default();
+    let duplicates = state
+        .store
+        .events_by_ids(&dup_ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.data.title.clone(), d.moderation.label().to_string()))
+        .collect();
     Ok(render_status(
         status,
         &Detail {
             page: Page::new(record.data.title.clone(), Some(u), "instruction")
                 .crumb("/", "Accueil")
                 .crumb("/instruction", "Instruction"),
-            e: event_view(&record, &state.config.public_url),
+            e: event_view(&working, &state.config.public_url),
             moderation: record.moderation,
             conditions: report.conditions.iter().map(ConditionView::from).collect(),
             signal: report.industry_signal,
@@ -198,13 +653,32 @@ async fn detail_page(
             error,
             reason,
             decision,
+            due: due.map(fr_instant),
+            overdue: due.is_some_and(|d| d < Utc::now()),
+            change,
+            duplicates,
+            templates: state.store.reason_templates().await?,
+            template,
         },
     ))
 }
 
 async fn detail(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Path(id): Path<String>) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    detail_page(&state, u, id, None, String::new(), String::new()).await
+    detail_page(&state, u, id, None, String::new(), String::new(), String::new(), axum::http::StatusCode::OK).await
+}
+
+/// The reason as sent: the chosen template's text, then what the reviewer added.
+async fn reason_with_template(state: &AppState, template: &str, typed: &str) -> Result<String, AppError> {
+    let Ok(id) = template.parse::<i64>() else {
+        return Ok(typed.trim().to_string());
+    };
+    let t = state.store.reason_templates().await?.into_iter().find(|t| t.id == id);
+    Ok(match t {
+        Some(t) if typed.trim().is_empty() => t.body,
+        Some(t) => format!("{}\n{}", t.body, typed.trim()),
+        None => typed.trim().to_string(),
+    })
 }
 
 async fn decision_form(
@@ -214,24 +688,52 @@ async fn decision_form(
     Form(p): Form,
 ) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let reason = p.raw("reason");
+    let typed = p.raw("reason");
+    let template = p.get("template").unwrap_or("").to_string();
     let code = p.get("decision").unwrap_or("").to_string();
+    let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     let Some(decision) = parse_decision(&code) else {
-        return detail_page(
-            &state,
-            u,
-            id,
-            Some("Choisissez une décision : labelliser, demander des modifications ou refuser.".into()),
-            reason,
-            code,
-        )
-        .await;
+        let message = "Choisissez une décision : labelliser, demander des modifications ou refuser.";
+        return detail_page(&state, u, id, Some(message.into()), typed, code, template, unprocessable).await;
     };
+    let reason = reason_with_template(&state, &template, &typed).await?;
     match decide(&state, &u, id, decision, &reason).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
-            detail_page(&state, u, id, Some(e.message()), reason, code).await
+            detail_page(&state, u, id, Some(e.message()), typed, code, template, unprocessable).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Withdraws a label (a reason is required; the organiser is told; the kit stops).
+async fn revoke_form(
+    State(state): State<AppState>,
+    ReviewerPage(u): ReviewerPage,
+    Path(id): Path<String>,
+    Form(p): Form,
+) -> PageResult {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if !may_review(&u, review_region(&record)) {
+        return Err(AppError::NotFound.into());
+    }
+    let reason = p.raw("revoke_reason").trim().to_string();
+    let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
+        return detail_page(&state, u, id, Some(message.into()), String::new(), String::new(), String::new(), unprocessable)
+            .await;
+    }
+    match state.store.revoke_label(id, u.id, &reason, Utc::now()).await {
+        Ok(r) => {
+            state.public_changed();
+            crate::notify::revoked(&state, &r).await;
+            Ok(Redirect::to(&format!("/instruction/evenements/{id}")).into_response())
+        }
+        Err(si_store::StoreError::Conflict(m)) => {
+            detail_page(&state, u, id, Some(m), String::new(), String::new(), String::new(), unprocessable).await
+        }
+        Err(e) => Err(AppError::from(e).into()),
     }
 }

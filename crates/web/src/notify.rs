@@ -1,0 +1,249 @@
+//! Who is told what, and when: the letters of the review process, composed from events and queued
+//! through [`crate::mail`]. Each function is called after the change it reports was committed.
+
+use chrono::{DateTime, Duration, Utc};
+use si_domain::dates::{PARIS, fr_instant};
+use si_domain::review::due_at;
+use si_store::{Decision, EventRecord, User};
+
+use crate::AppState;
+use crate::mail::Letter;
+
+fn event_url(state: &AppState, r: &EventRecord) -> String {
+    format!("{}/espace/evenements/{}", state.config.public_url, r.id)
+}
+
+/// The label kit's two documents, as absolute links.
+pub(crate) fn kit_links(state: &AppState, r: &EventRecord) -> Vec<(String, String)> {
+    let base = format!("{}/evenements/{}/label", state.config.public_url, r.id);
+    vec![
+        ("Télécharger l'attestation de labellisation (PDF)".into(), format!("{base}/attestation.pdf")),
+        ("Télécharger le badge « Événement labellisé » (SVG)".into(), format!("{base}/badge.svg")),
+    ]
+}
+
+async fn to_organisation(state: &AppState, r: &EventRecord, letter: Letter) {
+    let members = match state.store.organisation_members(r.organisation_id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, event = r.id, "recipients of an event letter");
+            return;
+        }
+    };
+    let emails = members.iter().map(|u| letter.to(&u.email)).collect();
+    state.mail.send(&state.store, emails).await;
+}
+
+/// « Demande reçue », with the date by which the committee decides.
+pub(crate) async fn submission_received(state: &AppState, r: &EventRecord) {
+    let at = r.change_submitted_at.or(r.submitted_at).unwrap_or_else(Utc::now);
+    let due = fr_instant(due_at(at, r.department.as_deref()));
+    let change = r.change_submitted_at.is_some();
+    let title = &r.working_data().title;
+    let letter = Letter {
+        subject: if change {
+            format!("Modification reçue : {title}")
+        } else {
+            format!("Demande de labellisation reçue : {title}")
+        },
+        paragraphs: vec![
+            "Bonjour,".into(),
+            if change {
+                format!("La modification de votre événement labellisé « {title} » a bien été reçue. Jusqu'à la décision, le public continue de voir la version labellisée.")
+            } else {
+                format!("Votre demande de labellisation pour « {title} » a bien été reçue.")
+            },
+            format!("Le comité s'engage à décider dans un délai de 4 jours ouvrés, soit au plus tard le {due}."),
+        ],
+        links: vec![("Suivre ma demande".into(), event_url(state, r))],
+        ..Letter::default()
+    };
+    to_organisation(state, r, letter).await;
+}
+
+/// The decision on a submission: labelled (with the kit), refused (with the reason), changes requested.
+pub(crate) async fn decision(state: &AppState, r: &EventRecord, decision: Decision) {
+    let title = &r.data.title;
+    let reason = r.decision_reason.clone().unwrap_or_default();
+    let letter = match decision {
+        Decision::Label => Letter {
+            subject: format!("Événement labellisé : {title}"),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!(
+                    "Bonne nouvelle : « {title} » est labellisé Semaine de l'industrie {} sous le numéro {}. Il est désormais publié sur la carte et dans le catalogue.",
+                    r.edition,
+                    r.label_number.clone().unwrap_or_default()
+                ),
+                "Votre kit de labellisation est prêt : l'attestation et le badge à afficher sur vos supports, avec un code QR vers la page publique de l'événement.".into(),
+            ],
+            links: [kit_links(state, r), vec![("Voir la page publique".into(), format!("{}/evenements/{}", state.config.public_url, r.id))]].concat(),
+            ..Letter::default()
+        },
+        Decision::Refuse => Letter {
+            subject: format!("Demande de labellisation refusée : {title}"),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!("Le comité n'a pas pu labelliser « {title} »."),
+                format!("Motif : {reason}"),
+            ],
+            links: vec![("Voir ma demande".into(), event_url(state, r))],
+            ..Letter::default()
+        },
+        Decision::RequestChanges => Letter {
+            subject: format!("Modifications demandées : {title}"),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!("Le comité vous demande de modifier « {title} » avant de pouvoir le labelliser :"),
+                reason,
+                "Une fois l'événement modifié, soumettez-le à nouveau : il reviendra au même comité.".into(),
+            ],
+            links: vec![("Modifier mon événement".into(), event_url(state, r))],
+            ..Letter::default()
+        },
+    };
+    to_organisation(state, r, letter).await;
+}
+
+/// The decision on a change to a labelled event.
+pub(crate) async fn change_decided(state: &AppState, r: &EventRecord, accepted: bool) {
+    let title = &r.data.title;
+    let letter = if accepted {
+        Letter {
+            subject: format!("Modification acceptée : {title}"),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!("La modification de « {title} » est acceptée : la page publique montre désormais la nouvelle version."),
+            ],
+            links: vec![("Voir la page publique".into(), format!("{}/evenements/{}", state.config.public_url, r.id))],
+            ..Letter::default()
+        }
+    } else {
+        Letter {
+            subject: format!("Modification refusée : {title}"),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!("La modification de « {title} » n'est pas acceptée ; la version labellisée reste publiée."),
+                format!("Motif : {}", r.decision_reason.clone().unwrap_or_default()),
+            ],
+            links: vec![("Voir mon événement".into(), event_url(state, r))],
+            ..Letter::default()
+        }
+    };
+    to_organisation(state, r, letter).await;
+}
+
+/// A link to choose a password: an invitation (new coordinator) or a reset.
+pub(crate) async fn password_link(state: &AppState, user: &User, token: &str, invitation: bool) {
+    let url = format!("{}/mot-de-passe/{token}", state.config.public_url);
+    let letter = if invitation {
+        Letter {
+            subject: "Invitation : instruction des événements de la Semaine de l'industrie".into(),
+            paragraphs: vec![
+                format!("Bonjour {},", user.name),
+                "Un administrateur national vous a ouvert un compte de coordination sur la plateforme de la Semaine de l'industrie. Choisissez votre mot de passe pour accéder à la file d'instruction.".into(),
+                "Ce lien est valable 7 jours et ne sert qu'une fois.".into(),
+            ],
+            links: vec![("Choisir mon mot de passe".into(), url)],
+            ..Letter::default()
+        }
+    } else {
+        Letter {
+            subject: "Réinitialisation de votre mot de passe".into(),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                "Une réinitialisation du mot de passe de votre compte a été demandée. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.".into(),
+                "Ce lien est valable 1 heure et ne sert qu'une fois.".into(),
+            ],
+            links: vec![("Choisir un nouveau mot de passe".into(), url)],
+            ..Letter::default()
+        }
+    };
+    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+}
+
+/// The hour (Paris) after which the day's digest goes out.
+const DIGEST_HOUR: u32 = 7;
+
+/// Queues the coordinators' digest once a day after 7:00 (Paris), whichever process gets there first.
+pub async fn daily_digest_if_due(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    use chrono::Timelike;
+    let local = now.with_timezone(&PARIS);
+    if local.hour() < DIGEST_HOUR {
+        return Ok(false);
+    }
+    if !state.store.claim_digest_day(local.date_naive(), now).await? {
+        return Ok(false);
+    }
+    daily_digest(state, now).await?;
+    Ok(true)
+}
+
+/// Queues to each regional coordinator what is new (last 24 hours) and overdue in their region;
+/// coordinators with nothing waiting get nothing. Returns the number of letters.
+pub async fn daily_digest(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let coordinators: Vec<User> = state
+        .store
+        .reviewers()
+        .await?
+        .into_iter()
+        .filter(|u| !u.revoked && u.role == si_domain::Role::RegionalCoordinator && u.region.is_some())
+        .collect();
+    let mut emails = Vec::new();
+    for c in &coordinators {
+        let region = c.region.clone().unwrap_or_default();
+        let items = state.store.queue_items(Some(std::slice::from_ref(&region))).await?;
+        if items.is_empty() {
+            continue;
+        }
+        let new: Vec<_> = items.iter().filter(|i| i.submitted_at > now - Duration::hours(24)).collect();
+        let overdue: Vec<_> = items.iter().filter(|i| due_at(i.submitted_at, i.department.as_deref()) < now).collect();
+        let name = si_domain::territory::territory().region_name(&region);
+        let mut list: Vec<String> = overdue
+            .iter()
+            .take(20)
+            .map(|i| format!("En retard : {} ({}), échéance dépassée le {}", i.title, i.organisation_name, fr_instant(due_at(i.submitted_at, i.department.as_deref()))))
+            .collect();
+        list.extend(new.iter().take(20).map(|i| format!("Nouveau : {} ({})", i.title, i.organisation_name)));
+        let letter = Letter {
+            subject: format!("Instruction {name} : {} nouvelle(s), {} en retard", new.len(), overdue.len()),
+            paragraphs: vec![
+                format!("Bonjour {},", c.name),
+                format!(
+                    "{} demande(s) attendent une décision en {name}, dont {} reçue(s) depuis 24 heures et {} dont l'échéance de 4 jours ouvrés est dépassée.",
+                    items.len(),
+                    new.len(),
+                    overdue.len()
+                ),
+            ],
+            items: list,
+            links: vec![
+                ("Ouvrir la file d'instruction".into(), format!("{}/instruction", state.config.public_url)),
+                ("Voir les demandes en retard".into(), format!("{}/instruction?retard=1", state.config.public_url)),
+            ],
+        };
+        emails.push(letter.to(&c.email));
+    }
+    let n = emails.len();
+    state.mail.send(&state.store, emails).await;
+    Ok(n)
+}
+
+/// The label was withdrawn: the kit no longer works and the event left the public catalogue.
+pub(crate) async fn revoked(state: &AppState, r: &EventRecord) {
+    let title = &r.data.title;
+    let letter = Letter {
+        subject: format!("Label retiré : {title}"),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            format!(
+                "Le label {} de « {title} » a été retiré ; l'événement n'est plus publié et le kit de labellisation n'est plus valable.",
+                r.label_number.clone().unwrap_or_default()
+            ),
+            format!("Motif : {}", r.decision_reason.clone().unwrap_or_default()),
+        ],
+        links: vec![("Voir mon événement".into(), event_url(state, r))],
+        ..Letter::default()
+    };
+    to_organisation(state, r, letter).await;
+}
