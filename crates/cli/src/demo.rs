@@ -484,3 +484,78 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
     tracing::info!("demo data ready");
     Ok(())
 }
+
+/// Adds `n` submissions awaiting review to the edition open now (benchmarks of the review queue):
+/// across every region, received over the last three weeks (so that some are overdue), by
+/// organisations that submit a few each, some of them twice (possible duplicates). Returns how many.
+pub async fn add_submissions(store: &DynStore, n: usize, seed: u64) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let edition = store
+        .editions()
+        .await?
+        .into_iter()
+        .find(|e| e.is_open_at(now))
+        .ok_or_else(|| anyhow::anyhow!("no edition is open for labelling now (serve --demo creates one)"))?;
+    let picker = CommunePicker::new();
+    let mut rng = Rng(seed ^ (n as u64).wrapping_mul(0x9E37_79B9));
+    let regions: Vec<String> = territory().regions().iter().map(|r| r.code.clone()).collect();
+    let mut orgs: Vec<(i64, String, &'static Commune)> = Vec::new();
+    let mut last: Option<(i64, EventData)> = None;
+    // Generated submissions are recorded as made by one generated account (the audit trail names a person).
+    const ROBOT: &str = "soumissions-generees@demo.semaine-industrie.fr";
+    let actor = match store.user_by_email(ROBOT).await? {
+        Some(u) => u.id,
+        None => {
+            store
+                .create_user(&NewUser {
+                    email: ROBOT.into(),
+                    name: "Soumissions générées".into(),
+                    password_hash: "!".into(),
+                    role: Role::Organiser,
+                    region: None,
+                    organisation_id: None,
+                })
+                .await?
+                .id
+        }
+    };
+    for k in 0..n {
+        let commune =
+            if k < regions.len() * 3 { picker.in_region(&regions[k % regions.len()], &mut rng) } else { picker.pick(&mut rng) };
+        let (org_id, org_name, commune) = if !orgs.is_empty() && rng.chance(50) {
+            rng.pick(&orgs).clone()
+        } else {
+            let mut new = organisation(&mut rng, commune, 900_000 + k);
+            let created = match store.create_organisation(&new).await {
+                Ok(o) => o,
+                Err(si_store::StoreError::Conflict(_)) => {
+                    new.identifier = None;
+                    store.create_organisation(&new).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            orgs.push((created.id, created.name.clone(), commune));
+            (created.id, created.name, commune)
+        };
+        // One in fifty repeats the organisation's previous submission: what duplicate detection is for.
+        let data = match &last {
+            Some((org, data)) if *org == org_id && rng.chance(2) => data.clone(),
+            _ => event(&mut rng, &edition, &org_name, commune),
+        };
+        let at = now - Duration::seconds((rng.next() % (21 * 86_400)) as i64);
+        let at = at.max(edition.opens_at);
+        let id = store.create_event(edition.year, org_id, actor, &data).await?;
+        let t = Transition {
+            id,
+            actor,
+            from: &[Moderation::Draft],
+            to: Moderation::Submitted,
+            action: "submit",
+            reason: None,
+            at,
+        };
+        store.transition(&t).await?;
+        last = Some((org_id, data));
+    }
+    Ok(n)
+}

@@ -29,6 +29,13 @@ struct Cli {
 enum Command {
     /// Serves the platform.
     Serve {
+        /// Where emails go: smtp://host:port (a local relay), smtp://user:pass@host:587?tls=required,
+        /// smtps://…, or file://DIR (.eml files, nothing leaves the machine).
+        #[arg(long, env = "MAIL_URL", default_value = "file://data/courriels")]
+        mail_url: String,
+        /// Sender of the platform's emails.
+        #[arg(long, env = "MAIL_FROM", default_value = "Semaine de l'industrie <ne-pas-repondre@semaine-industrie.gouv.fr>")]
+        mail_from: String,
         /// Address to listen on.
         #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
@@ -57,11 +64,15 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Adds generated labelled events to the 2024 edition (benchmarks).
+    /// Adds generated labelled events to the 2024 edition, and submissions awaiting review to the
+    /// edition open now (benchmarks).
     Demo {
-        /// How many events.
-        #[arg(long)]
+        /// How many labelled events.
+        #[arg(long, default_value_t = 0)]
         events: u32,
+        /// How many submissions awaiting review.
+        #[arg(long, default_value_t = 0)]
+        submitted: u32,
     },
 }
 
@@ -113,8 +124,20 @@ async fn main() -> anyhow::Result<()> {
     let store = si_store::connect(&cli.database_url).await.with_context(|| "cannot open the database")?;
     store.migrate().await?;
     match cli.command {
-        Command::Serve { bind, demo, public_url, tile_url, cache_seconds } => {
-            serve(store, bind, demo, public_url, tile_url, std::time::Duration::from_secs(cache_seconds)).await
+        Command::Serve { mail_url, mail_from, bind, demo, public_url, tile_url, cache_seconds } => {
+            if demo {
+                demo::fill_if_empty(&store).await?;
+            }
+            let config = WebConfig {
+                public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+                secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+                tile_url,
+                cache_ttl: std::time::Duration::from_secs(cache_seconds),
+            };
+            let transport = si_web::mail::Transport::from_url(&mail_url)
+                .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;
+            let mail = si_web::mail::WorkerConfig { from: mail_from, ..si_web::mail::WorkerConfig::default() };
+            serve(store, bind, config, transport, mail).await
         }
         Command::Migrate => {
             eprintln!("Migrations appliquées.");
@@ -136,9 +159,15 @@ async fn main() -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Demo { events } => {
-            let n = demo::add_events(&store, 2024, events as usize, 0x5eed).await?;
-            eprintln!("{n} événements labellisés ajoutés à l'édition 2024.");
+        Command::Demo { events, submitted } => {
+            if events > 0 {
+                let n = demo::add_events(&store, 2024, events as usize, 0x5eed).await?;
+                eprintln!("{n} événements labellisés ajoutés à l'édition 2024.");
+            }
+            if submitted > 0 {
+                let n = demo::add_submissions(&store, submitted as usize, 0x5ab).await?;
+                eprintln!("{n} demandes en attente d'instruction ajoutées à l'édition ouverte.");
+            }
             Ok(())
         }
     }
@@ -212,21 +241,13 @@ async fn create_user(
 async fn serve(
     store: DynStore,
     bind: SocketAddr,
-    demo: bool,
-    public_url: Option<String>,
-    tile_url: String,
-    cache_ttl: std::time::Duration,
+    config: WebConfig,
+    transport: si_web::mail::Transport,
+    mail: si_web::mail::WorkerConfig,
 ) -> anyhow::Result<()> {
-    if demo {
-        demo::fill_if_empty(&store).await?;
-    }
-    let config = WebConfig {
-        public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
-        secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
-        tile_url,
-        cache_ttl,
-    };
     let state = AppState::new(store, config);
+    // The outbox worker: emails leave in the background, with retries, whatever the SMTP server does.
+    tokio::spawn(si_web::mail::run_worker(state.clone(), transport, mail));
     // Build the catalogue index now, so that the first visitor does not wait for it.
     let warm = state.clone();
     tokio::spawn(async move {

@@ -154,6 +154,28 @@ impl FromRequestParts<AppState> for OrganiserPage {
     }
 }
 
+/// A national administrator, for the pages of `/admin`.
+pub struct AdminPage(pub User);
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let user = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(|e| crate::pages::PageError(e).into_response())?;
+        match user.user {
+            None => Err(login_redirect(parts.uri.path())),
+            Some(u) if u.role == Role::NationalAdmin => Ok(AdminPage(u)),
+            Some(_) => Err(crate::pages::PageError(AppError::Forbidden(
+                "Cet espace est réservé aux administrateurs nationaux.".into(),
+            ))
+            .into_response()),
+        }
+    }
+}
+
 /// A reviewer (national administrator or regional coordinator), for the pages of `/instruction`.
 pub struct ReviewerPage(pub User);
 

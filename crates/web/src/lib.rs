@@ -104,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::account::router())
         .merge(routes::organiser::router())
         .merge(routes::review::router())
+        .merge(routes::kit::router())
+        .merge(routes::admin::router())
         .merge(routes::opendata::router())
         .merge(routes::stats::router())
         .merge(api)

@@ -37,6 +37,11 @@ impl Page {
         self.user.as_ref().is_some_and(|u| matches!(u.role, Role::NationalAdmin | Role::RegionalCoordinator))
     }
 
+    /// Whether the person is a national administrator.
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::NationalAdmin)
+    }
+
     /// `aria-current="page"` for the current navigation entry.
     pub fn current(&self, entry: &str) -> &'static str {
         if self.nav == entry { "page" } else { "false" }

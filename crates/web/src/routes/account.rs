@@ -22,6 +22,99 @@ pub fn router() -> Router<AppState> {
         .route("/inscription", get(signup_form).post(signup))
         .route("/connexion", get(login_form).post(login))
         .route("/deconnexion", axum::routing::post(logout))
+        .route("/mot-de-passe-oublie", get(forgot_form).post(forgot))
+        .route("/mot-de-passe/{token}", get(choose_form).post(choose))
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    page: Page,
+    /// `forgot`, `sent`, `choose` or `expired`.
+    mode: &'static str,
+    email: String,
+    token: String,
+    errors: Errors,
+}
+
+fn password_page(user: Option<si_store::User>, mode: &'static str, email: String, token: String, errors: Errors) -> PasswordPage {
+    let title = match mode {
+        "choose" => "Choisir un mot de passe",
+        "expired" => "Lien expiré",
+        _ => "Mot de passe oublié",
+    };
+    PasswordPage {
+        page: Page::new(title, user, "espace").crumb("/", "Accueil").crumb("/connexion", "Se connecter"),
+        mode,
+        email,
+        token,
+        errors,
+    }
+}
+
+async fn forgot_form(user: MaybeUser) -> Response {
+    render(&password_page(user.user, "forgot", String::new(), String::new(), Errors::default()))
+}
+
+/// How long a reset link lives.
+const RESET_MINUTES: i64 = 60;
+
+/// Sends a reset link when the address has an account; answers the same either way, so that the page
+/// does not tell who has an account.
+async fn forgot(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
+    let email = p.get("email").unwrap_or("").to_lowercase();
+    if !email.contains('@') {
+        let mut errors = Errors::default();
+        errors.add("email", "Indiquez l'adresse électronique de votre compte.");
+        let page = password_page(user.user, "forgot", email, String::new(), errors);
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    if let Some(u) = state.store.user_by_email(&email).await?.filter(|u| !u.revoked) {
+        let token = crate::auth::random_secret();
+        let expires = chrono::Utc::now() + chrono::Duration::minutes(RESET_MINUTES);
+        state.store.create_password_token(&crate::auth::hash_secret(&token), u.id, expires).await?;
+        crate::notify::password_link(&state, &u, &token, false).await;
+    }
+    Ok(render(&password_page(user.user, "sent", email, String::new(), Errors::default())))
+}
+
+async fn choose_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> PageResult {
+    let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?;
+    let (mode, status) = if found.is_some() { ("choose", StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
+    Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
+}
+
+/// Sets the password from a one-time link (invitation or reset), then logs the person in.
+async fn choose(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(p): Form,
+) -> PageResult {
+    let password = p.raw("password");
+    let mut errors = Errors::default();
+    if password.chars().count() < PASSWORD_MIN {
+        errors.add("password", format!("Choisissez un mot de passe d'au moins {PASSWORD_MIN} caractères (une phrase facile à retenir convient)."));
+    } else if password != p.raw("confirmation") {
+        errors.add("confirmation", "Les deux mots de passe ne sont pas identiques.");
+    }
+    let hash = crate::auth::hash_secret(&token);
+    if !errors.is_empty() {
+        let still = state.store.peek_password_token(&hash, chrono::Utc::now()).await?.is_some();
+        let mode = if still { "choose" } else { "expired" };
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &password_page(user.user, mode, String::new(), token, errors)));
+    }
+    let Some(person) = state.store.use_password_token(&hash, chrono::Utc::now()).await? else {
+        return Ok(render_status(StatusCode::NOT_FOUND, &password_page(user.user, "expired", String::new(), token, errors)));
+    };
+    state.store.set_password(person.id, &hash_password(password).await?).await?;
+    let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
+    let home = if person.role == Role::Organiser { "/espace" } else { "/instruction" };
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response())
 }
 
 /// Minimum password length (ANSSI recommends long passphrases over complexity rules).

@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod api;
+pub mod admin;
 pub mod feeds;
+pub mod kit;
 pub mod map;
 pub mod opendata;
 pub mod organiser;
