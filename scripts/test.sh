@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the platform. On a fresh machine it first installs what the tests need and is
-# missing: Chromium and chromedriver (Debian packages), axe-core (npm, into target/test-tools/).
+# missing: Chromium and chromedriver (Debian packages), axe-core (npm, into target/test-tools/), the
+# aiosmtpd SMTP server (PyPI).
 # PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it); they are skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,11 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+fi
+# A real SMTP server for the email tests (aiosmtpd, run by the tests as a separate process).
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+  echo "Installing aiosmtpd (PyPI)…"
+  python3 -m pip install --quiet "aiosmtpd==1.4.6"
 fi
 AXE_VERSION=4.11.0
 if [ ! -f target/test-tools/node_modules/axe-core/axe.min.js ]; then

@@ -520,8 +520,11 @@ pub async fn add_submissions(store: &DynStore, n: usize, seed: u64) -> anyhow::R
         }
     };
     for k in 0..n {
-        let commune =
-            if k < regions.len() * 3 { picker.in_region(&regions[k % regions.len()], &mut rng) } else { picker.pick(&mut rng) };
+        let commune = if k < regions.len() * 3 {
+            picker.in_region(&regions[k % regions.len()], &mut rng)
+        } else {
+            picker.pick(&mut rng)
+        };
         let (org_id, org_name, commune) = if !orgs.is_empty() && rng.chance(50) {
             rng.pick(&orgs).clone()
         } else {

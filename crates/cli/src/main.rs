@@ -34,7 +34,11 @@ enum Command {
         #[arg(long, env = "MAIL_URL", default_value = "file://data/courriels")]
         mail_url: String,
         /// Sender of the platform's emails.
-        #[arg(long, env = "MAIL_FROM", default_value = "Semaine de l'industrie <ne-pas-repondre@semaine-industrie.gouv.fr>")]
+        #[arg(
+            long,
+            env = "MAIL_FROM",
+            default_value = "Semaine de l'industrie <ne-pas-repondre@semaine-industrie.gouv.fr>"
+        )]
         mail_from: String,
         /// Address to listen on.
         #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]

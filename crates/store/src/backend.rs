@@ -255,10 +255,7 @@ pub(crate) const IN_QUEUE: &str =
 /// A `region IN (…)` clause over [`REVIEW_REGION`] with its parameters, numbered from `$first`.
 pub(crate) fn region_scope(regions: &[String], first: usize) -> (String, Vec<Param>) {
     let ps: Vec<String> = (0..regions.len()).map(|i| format!("${}", first + i)).collect();
-    (
-        format!(" AND {REVIEW_REGION} IN ({})", ps.join(", ")),
-        regions.iter().map(|r| Param::Text(r.clone())).collect(),
-    )
+    (format!(" AND {REVIEW_REGION} IN ({})", ps.join(", ")), regions.iter().map(|r| Param::Text(r.clone())).collect())
 }
 
 /// Expands the [`crate::Store`] implementation for one backend.

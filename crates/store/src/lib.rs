@@ -155,7 +155,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a password hash (and marks the email verified: the person proved they read it).
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     /// Records a one-time password token (only its hash).
-    async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>)
+    -> StoreResult<()>;
     /// The person of a live, unused password token, marking it used.
     async fn use_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// The person of a live, unused password token, without using it.

@@ -185,7 +185,13 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
     for (i, line) in wrap(&f.url, 60).iter().enumerate() {
         text("F1", 10.0, 50.0, 135.0 - 13.0 * i as f64, line);
     }
-    text("F1", 9.0, 50.0, 60.0, "Document produit par la plateforme de la Semaine de l'industrie. Le numéro de label se vérifie");
+    text(
+        "F1",
+        9.0,
+        50.0,
+        60.0,
+        "Document produit par la plateforme de la Semaine de l'industrie. Le numéro de label se vérifie",
+    );
     text("F1", 9.0, 50.0, 48.0, "sur la page publique de l'événement.");
 
     let objects = [
@@ -252,10 +258,13 @@ mod tests {
             assert!(pdf[offset..].starts_with(&format!("{} 0 obj", i + 1)), "object {}", i + 1);
         }
         // The stream length is exact.
-        let stream = pdf.split("stream\n").nth(1).unwrap().split("endstream").next().unwrap();
+        let start = pdf.find(">>\nstream\n").unwrap() + ">>\nstream\n".len();
+        let stream = &pdf[start..pdf.find("endstream").unwrap()];
         assert!(pdf.contains(&format!("/Length {}", stream.len())));
         assert!(pdf.contains("(SI-2024-00042)"));
-        assert!(pdf.contains("(Visite de l'atelier \\(soudure\\) & \\234uvres \\226 \\253 d\\351couverte \\273)"));
+        // The title, wrapped over two lines: parentheses escaped, œ, – and « » in WinAnsi.
+        assert!(pdf.contains("(Visite de l'atelier \\(soudure\\) & \\234uvres \\226 \\253)"), "{pdf}");
+        assert!(pdf.contains("(d\\351couverte \\273)"));
     }
 
     #[test]

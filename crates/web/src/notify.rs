@@ -49,7 +49,9 @@ pub(crate) async fn submission_received(state: &AppState, r: &EventRecord) {
         paragraphs: vec![
             "Bonjour,".into(),
             if change {
-                format!("La modification de votre événement labellisé « {title} » a bien été reçue. Jusqu'à la décision, le public continue de voir la version labellisée.")
+                format!(
+                    "La modification de votre événement labellisé « {title} » a bien été reçue. Jusqu'à la décision, le public continue de voir la version labellisée."
+                )
             } else {
                 format!("Votre demande de labellisation pour « {title} » a bien été reçue.")
             },
@@ -113,7 +115,9 @@ pub(crate) async fn change_decided(state: &AppState, r: &EventRecord, accepted: 
             subject: format!("Modification acceptée : {title}"),
             paragraphs: vec![
                 "Bonjour,".into(),
-                format!("La modification de « {title} » est acceptée : la page publique montre désormais la nouvelle version."),
+                format!(
+                    "La modification de « {title} » est acceptée : la page publique montre désormais la nouvelle version."
+                ),
             ],
             links: vec![("Voir la page publique".into(), format!("{}/evenements/{}", state.config.public_url, r.id))],
             ..Letter::default()
@@ -202,7 +206,14 @@ pub async fn daily_digest(state: &AppState, now: DateTime<Utc>) -> anyhow::Resul
         let mut list: Vec<String> = overdue
             .iter()
             .take(20)
-            .map(|i| format!("En retard : {} ({}), échéance dépassée le {}", i.title, i.organisation_name, fr_instant(due_at(i.submitted_at, i.department.as_deref()))))
+            .map(|i| {
+                format!(
+                    "En retard : {} ({}), échéance dépassée le {}",
+                    i.title,
+                    i.organisation_name,
+                    fr_instant(due_at(i.submitted_at, i.department.as_deref()))
+                )
+            })
             .collect();
         list.extend(new.iter().take(20).map(|i| format!("Nouveau : {} ({})", i.title, i.organisation_name)));
         let letter = Letter {

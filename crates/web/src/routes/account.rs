@@ -37,7 +37,13 @@ struct PasswordPage {
     errors: Errors,
 }
 
-fn password_page(user: Option<si_store::User>, mode: &'static str, email: String, token: String, errors: Errors) -> PasswordPage {
+fn password_page(
+    user: Option<si_store::User>,
+    mode: &'static str,
+    email: String,
+    token: String,
+    errors: Errors,
+) -> PasswordPage {
     let title = match mode {
         "choose" => "Choisir un mot de passe",
         "expired" => "Lien expiré",
@@ -106,10 +112,16 @@ async fn choose(
     if !errors.is_empty() {
         let still = state.store.peek_password_token(&hash, chrono::Utc::now()).await?.is_some();
         let mode = if still { "choose" } else { "expired" };
-        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &password_page(user.user, mode, String::new(), token, errors)));
+        return Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &password_page(user.user, mode, String::new(), token, errors),
+        ));
     }
     let Some(person) = state.store.use_password_token(&hash, chrono::Utc::now()).await? else {
-        return Ok(render_status(StatusCode::NOT_FOUND, &password_page(user.user, "expired", String::new(), token, errors)));
+        return Ok(render_status(
+            StatusCode::NOT_FOUND,
+            &password_page(user.user, "expired", String::new(), token, errors),
+        ));
     };
     state.store.set_password(person.id, &hash_password(password).await?).await?;
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;

@@ -117,8 +117,10 @@ impl EditionForm {
     }
 
     fn from_pairs(p: &Pairs) -> EditionForm {
-        let cols: Vec<Vec<String>> =
-            ["o_region", "o_week_start", "o_week_end", "o_eligible_from", "o_eligible_to"].iter().map(|k| p.all_raw(k)).collect();
+        let cols: Vec<Vec<String>> = ["o_region", "o_week_start", "o_week_end", "o_eligible_from", "o_eligible_to"]
+            .iter()
+            .map(|k| p.all_raw(k))
+            .collect();
         let rows = cols.iter().map(Vec::len).max().unwrap_or(0);
         let regions = (0..rows)
             .map(|i| std::array::from_fn(|c| cols[c].get(i).map(|v| v.trim().to_string()).unwrap_or_default()))
@@ -151,13 +153,16 @@ impl EditionForm {
                 }
             }
         };
-        let instant = |errors: &mut Errors, field: &str, v: &str, what: &str| {
-            match NaiveDateTime::parse_from_str(v, LOCAL_MINUTES).or_else(|_| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S")) {
-                Ok(d) => Some(paris_instant(d)),
-                Err(_) => {
-                    errors.add(field, format!("Indiquez {what} au format AAAA-MM-JJTHH:MM (heure de Paris)."));
-                    None
-                }
+        let instant = |errors: &mut Errors, field: &str, v: &str, what: &str| match NaiveDateTime::parse_from_str(
+            v,
+            LOCAL_MINUTES,
+        )
+        .or_else(|_| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S"))
+        {
+            Ok(d) => Some(paris_instant(d)),
+            Err(_) => {
+                errors.add(field, format!("Indiquez {what} au format AAAA-MM-JJTHH:MM (heure de Paris)."));
+                None
             }
         };
         let year = self.year.parse::<i32>().ok().filter(|y| (2011..=2100).contains(y));
@@ -183,7 +188,8 @@ impl EditionForm {
                 continue;
             }
             let field = format!("regions[{i}]");
-            let d: Vec<Option<NaiveDate>> = r[1..].iter().map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()).collect();
+            let d: Vec<Option<NaiveDate>> =
+                r[1..].iter().map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()).collect();
             match (r[0].is_empty(), d[0], d[1], d[2], d[3]) {
                 (false, Some(ws), Some(we), Some(ef), Some(et)) => regions.push(RegionDates {
                     region: r[0].clone(),
@@ -239,7 +245,11 @@ impl EditionPage {
             creating,
             form,
             errors,
-            regions: si_domain::territory::territory().regions().iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
+            regions: si_domain::territory::territory()
+                .regions()
+                .iter()
+                .map(|r| (r.code.clone(), r.name.clone()))
+                .collect(),
         }
     }
     fn row_error(&self, i: &usize) -> Option<&str> {
@@ -431,7 +441,10 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
         Err(e) => return Err(AppError::from(e).into()),
     };
     let token = random_secret();
-    state.store.create_password_token(&hash_secret(&token), invited.id, Utc::now() + Duration::days(INVITATION_DAYS)).await?;
+    state
+        .store
+        .create_password_token(&hash_secret(&token), invited.id, Utc::now() + Duration::days(INVITATION_DAYS))
+        .await?;
     crate::notify::password_link(&state, &invited, &token, true).await;
     let notice = format!("Invitation envoyée à {email}.");
     Ok(render(&coordinators_page(&state, u, Errors::default(), Default::default(), Some(notice)).await?))

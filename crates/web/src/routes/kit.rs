@@ -33,7 +33,10 @@ async fn facts(state: &AppState, id: &str) -> Result<KitFacts, AppError> {
     let (region, department) = place_names(&record);
     let mut details = Vec::new();
     if let Some(commune) = &view.location.commune {
-        details.push(format!("{}{commune} ({department}, {region})", if view.location.venue.is_empty() { String::new() } else { format!("{}, ", view.location.venue) }));
+        details.push(format!(
+            "{}{commune} ({department}, {region})",
+            if view.location.venue.is_empty() { String::new() } else { format!("{}, ", view.location.venue) }
+        ));
     } else {
         details.push("En ligne".to_string());
     }

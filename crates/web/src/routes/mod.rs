@@ -1,8 +1,8 @@
 //! Routes, one module per audience of the platform.
 
 pub mod account;
-pub mod api;
 pub mod admin;
+pub mod api;
 pub mod feeds;
 pub mod kit;
 pub mod map;

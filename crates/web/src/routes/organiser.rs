@@ -190,7 +190,9 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
                 Moderation::Draft => "Compléter et soumettre",
                 Moderation::Submitted => "En attente de la décision du comité",
                 Moderation::ChangesRequested => "Modifier selon la demande du comité, puis soumettre à nouveau",
-                Moderation::Labelled if r.pending.is_some() => "Labellisé ; une modification attend la décision du comité",
+                Moderation::Labelled if r.pending.is_some() => {
+                    "Labellisé ; une modification attend la décision du comité"
+                }
                 Moderation::Labelled => "Labellisé : l'événement est publié",
                 Moderation::Refused => "Refusé",
                 Moderation::Withdrawn => "Retiré",
@@ -342,8 +344,18 @@ pub(crate) fn has_kit(r: &EventRecord) -> bool {
 }
 
 /// The audit entries an organiser sees: submissions and every decision, with their reasons.
-const ORGANISER_ACTIONS: &[&str] =
-    &["submit", "withdraw", "label", "refuse", "request_changes", "change_submit", "change_accept", "change_refuse", "revoke", "status"];
+const ORGANISER_ACTIONS: &[&str] = &[
+    "submit",
+    "withdraw",
+    "label",
+    "refuse",
+    "request_changes",
+    "change_submit",
+    "change_accept",
+    "change_refuse",
+    "revoke",
+    "status",
+];
 
 /// The form page of an existing event, with its history and what can be done next.
 async fn existing_page(
@@ -357,8 +369,13 @@ async fn existing_page(
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let data = form.to_data().unwrap_or_else(|_| record.working_data().clone());
     let mut page = form_page(u, Some(record.id), form, errors, edition, &data, Some(record), notice);
-    page.history =
-        state.store.audit(record.id).await?.into_iter().filter(|a| ORGANISER_ACTIONS.contains(&a.action.as_str())).collect();
+    page.history = state
+        .store
+        .audit(record.id)
+        .await?
+        .into_iter()
+        .filter(|a| ORGANISER_ACTIONS.contains(&a.action.as_str()))
+        .collect();
     page.renewable = open_edition(state).await?.is_some_and(|o| record.edition < o.year);
     Ok(page)
 }
@@ -411,7 +428,10 @@ async fn edit_form(
     } else if q.get("statut").is_some() {
         Some("Statut public mis à jour.".to_string())
     } else if q.get("reconduit").is_some() {
-        Some("Brouillon créé à partir de votre événement de l'édition précédente : indiquez les nouvelles dates.".to_string())
+        Some(
+            "Brouillon créé à partir de votre événement de l'édition précédente : indiquez les nouvelles dates."
+                .to_string(),
+        )
     } else if q.get("enregistre").is_some() {
         Some("Brouillon enregistré.".to_string())
     } else {
@@ -504,8 +524,15 @@ async fn set_status(
     let record = owned_event(&state, &u, id).await?;
     let Some(status) = p.get("public_status").and_then(si_domain::PublicStatus::parse) else {
         let form = EventForm::from_data(record.working_data());
-        let page = existing_page(&state, u, &record, form, Errors::default(), Some("Choisissez un statut dans la liste.".into()))
-            .await?;
+        let page = existing_page(
+            &state,
+            u,
+            &record,
+            form,
+            Errors::default(),
+            Some("Choisissez un statut dans la liste.".into()),
+        )
+        .await?;
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
     state.store.set_public_status(id, u.id, status, Utc::now()).await?;
@@ -518,7 +545,9 @@ async fn renew(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, P
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict("La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into())
+        AppError::Conflict(
+            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
+        )
     })?;
     if record.edition >= edition.year {
         return Err(AppError::Conflict(

@@ -360,7 +360,9 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
     if f.recent_first {
         selected.sort_by(|a, b| b.1.submitted_at.cmp(&a.1.submitted_at).then(b.1.id.cmp(&a.1.id)));
     } else {
-        selected.sort_by(|a, b| due[a.0].cmp(&due[b.0]).then(a.1.submitted_at.cmp(&b.1.submitted_at)).then(a.1.id.cmp(&b.1.id)));
+        selected.sort_by(|a, b| {
+            due[a.0].cmp(&due[b.0]).then(a.1.submitted_at.cmp(&b.1.submitted_at)).then(a.1.id.cmp(&b.1.id))
+        });
     }
     let matching = selected.len();
     let pages = matching.div_ceil(PER_PAGE).max(1);
@@ -393,13 +395,16 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
     let counts = match edition {
         Some(e) => {
             let mut c = state.store.moderation_counts(e, scope.as_deref()).await?;
-            let order = ["submitted", "change_pending", "changes_requested", "labelled", "refused", "draft", "withdrawn"];
+            let order =
+                ["submitted", "change_pending", "changes_requested", "labelled", "refused", "draft", "withdrawn"];
             c.sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
             c.into_iter()
                 .map(|(s, n)| {
                     let label = match s.as_str() {
                         "change_pending" => "Modifications d'événements labellisés".to_string(),
-                        other => Moderation::parse(other).map(|m| m.label().to_string()).unwrap_or_else(|| other.to_string()),
+                        other => {
+                            Moderation::parse(other).map(|m| m.label().to_string()).unwrap_or_else(|| other.to_string())
+                        }
                     };
                     (label, n)
                 })
@@ -469,7 +474,18 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
                     Some(r) if may_review(&u, review_region(&r)) => r.data.title,
                     _ => format!("n° {id}"),
                 };
-                outcome.refused.push((id, format!("{title} : {}", e.message())));
+                let why = match &e {
+                    AppError::ConditionsNotMet(failed) => format!(
+                        "conditions non remplies – {}",
+                        failed
+                            .iter()
+                            .map(|c| format!("{} : {}", c.code.title(), c.message))
+                            .collect::<Vec<_>>()
+                            .join(" ; ")
+                    ),
+                    other => other.message(),
+                };
+                outcome.refused.push((id, format!("{title} : {why}")));
             }
         }
     }
@@ -485,7 +501,11 @@ struct DiffRow {
 }
 
 fn sessions_text(d: &EventData) -> String {
-    d.sessions.iter().map(|s| format!("{} → {}", s.start.replace('T', " "), s.end.replace('T', " "))).collect::<Vec<_>>().join(" ; ")
+    d.sessions
+        .iter()
+        .map(|s| format!("{} → {}", s.start.replace('T', " "), s.end.replace('T', " ")))
+        .collect::<Vec<_>>()
+        .join(" ; ")
 }
 
 fn place_text(d: &EventData) -> String {
@@ -595,7 +615,8 @@ async fn detail_page(
     };
     let audit = state.store.audit(id).await?;
     let (region, department) = place_names(&working);
-    let entered = record.change_submitted_at.or(record.submitted_at.filter(|_| record.moderation == Moderation::Submitted));
+    let entered =
+        record.change_submitted_at.or(record.submitted_at.filter(|_| record.moderation == Moderation::Submitted));
     let due = entered.map(|at| due_at(at, record.department.as_deref()));
     let change = match &record.pending {
         Some(p) if record.moderation == Moderation::Labelled => diff(&record.data, p),
@@ -629,7 +650,8 @@ async fn detail_page(
             last_day: item.last_day,
         });
     }
-    let dup_ids = possible_duplicates(std::slice::from_ref(&item), &pool_with_me).remove(&record.id).unwrap_or_default();
+    let dup_ids =
+        possible_duplicates(std::slice::from_ref(&item), &pool_with_me).remove(&record.id).unwrap_or_default();
     let duplicates = state
         .store
         .events_by_ids(&dup_ids)
@@ -722,8 +744,17 @@ async fn revoke_form(
     let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     if reason.is_empty() || reason.chars().count() > 2000 {
         let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
-        return detail_page(&state, u, id, Some(message.into()), String::new(), String::new(), String::new(), unprocessable)
-            .await;
+        return detail_page(
+            &state,
+            u,
+            id,
+            Some(message.into()),
+            String::new(),
+            String::new(),
+            String::new(),
+            unprocessable,
+        )
+        .await;
     }
     match state.store.revoke_label(id, u.id, &reason, Utc::now()).await {
         Ok(r) => {

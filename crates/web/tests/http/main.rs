@@ -1,7 +1,10 @@
 //! HTTP tests through the router, in memory: the public contract of SPEC.md §6, the organiser's and
 //! the reviewer's journeys on the site, authorisation and bad input. One binary for the crate.
 
+mod admin;
 mod browser;
+mod mail;
+mod review;
 mod support;
 
 use axum::http::StatusCode;

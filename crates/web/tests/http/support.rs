@@ -62,6 +62,9 @@ pub struct TestApp {
     pub store: DynStore,
     pub state: AppState,
     pub year: i32,
+    /// Emails delivered by [`TestApp::deliver`] (memory transport).
+    pub transport: si_web::mail::Transport,
+    pub mailbox: Arc<std::sync::Mutex<Vec<si_web::mail::Sent>>>,
     _dir: Option<Arc<TempDir>>,
 }
 
@@ -88,7 +91,32 @@ impl TestApp {
         store.upsert_edition(&open_edition()).await.unwrap();
         // No map tiles: tests never depend on the network.
         let state = AppState::new(store.clone(), WebConfig { tile_url: String::new(), ..WebConfig::default() });
-        TestApp { router: si_web::router(state.clone()), store, state, year: TEST_YEAR, _dir: dir }
+        let (transport, mailbox) = si_web::mail::Transport::memory();
+        TestApp { router: si_web::router(state.clone()), store, state, year: TEST_YEAR, transport, mailbox, _dir: dir }
+    }
+
+    /// Runs the outbox once and returns what it sent since the last call.
+    pub async fn deliver(&self) -> Vec<si_web::mail::Sent> {
+        si_web::mail::deliver_due(&self.store, &self.transport, &si_web::mail::WorkerConfig::default()).await.unwrap();
+        std::mem::take(&mut *self.mailbox.lock().unwrap())
+    }
+
+    /// Logs in on the site with the tests' password; returns the session cookie.
+    pub async fn login(&self, email: &str) -> String {
+        let body = format!("email={}&password=mot+de+passe+de+test", email.replace('@', "%40"));
+        let (status, _, cookie) = self.post_form("/connexion", &body, None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "login of {email}");
+        cookie.expect("a session cookie").split(';').next().unwrap().to_string()
+    }
+
+    /// Creates and submits a complete event through the API; returns its id.
+    pub async fn submitted(&self, token: &str, event: &Value) -> i64 {
+        let (s, created) = self.post_json("/api/v1/me/events", event, Some(token)).await;
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let (s, v) = self.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(token)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        id
     }
 
     /// Creates a person and returns an API token for them.
