@@ -329,3 +329,164 @@ async fn the_whole_journey_in_chromium() {
     }
     c.close().await.unwrap();
 }
+
+async fn log_in(c: &Client, base: &str, email: &str, password: &str, landing: &str) {
+    c.goto(&format!("{base}/connexion?suivant={landing}")).await.unwrap();
+    fill(c, "email", email).await;
+    fill(c, "password", password).await;
+    c.find(Locator::Css("form[action='/connexion'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_path(c, landing).await;
+}
+
+async fn log_out(c: &Client) {
+    c.find(Locator::Css("form[action='/deconnexion'] button")).await.unwrap().click().await.unwrap();
+    wait_for(c, |p| p == "/", "the home page").await;
+}
+
+/// A coordinator's day and the administrator's and organiser's pages of the review process, in
+/// Chromium: ten clean submissions labelled from the queue in three actions (filter, select all,
+/// label) with the keyboard, a change to a labelled event decided on its before/after view, the
+/// administration pages, the organiser's label kit; axe on every page, 320 px on the busiest.
+#[tokio::test]
+async fn the_review_day_in_chromium() {
+    if std::env::var("SI_SKIP_BROWSER").is_ok() {
+        eprintln!("SI_SKIP_BROWSER set: browser review day skipped");
+        return;
+    }
+    let axe_js = axe_source();
+    let app = TestApp::new().await;
+    app.person("admin@dge.fr", "national_admin", None).await;
+    app.person("ara@region.fr", "regional_coordinator", Some("84")).await;
+    let lyon = app.organiser("lyon@usine.fr", "Usine de Lyon").await;
+    let trades = [
+        "usinage",
+        "soudure",
+        "chaudronnerie",
+        "maintenance",
+        "robotique",
+        "plasturgie",
+        "fonderie",
+        "électronique",
+        "logistique",
+        "contrôle qualité",
+    ];
+    let mut clean = Vec::new();
+    for (i, trade) in trades.iter().enumerate() {
+        let mut e = crate::support::complete_event(app.year, "69001");
+        let day = test_week_start() + chrono::Duration::days((i % 5) as i64);
+        e["title"] = json!(format!("Atelier découverte : les métiers de la {trade}"));
+        e["sessions"] = json!([{"start": format!("{day}T{:02}:00", 8 + i), "end": format!("{day}T{:02}:30", 8 + i)}]);
+        clean.push(app.submitted(&lyon, &e).await);
+    }
+    let mut weak = crate::support::complete_event(app.year, "38000");
+    weak["title"] = json!("Après-midi jeux de société");
+    weak["summary"] = json!("Un moment convivial.");
+    weak["description"] = json!("Jeux de société et goûter pour les jeunes du quartier.");
+    let weak_id = app.submitted(&lyon, &weak).await;
+    // A labelled event whose organiser changed the title: waiting in the queue as a change.
+    let changed = app.submitted(&lyon, &crate::support::complete_event(app.year, "69800")).await;
+    let admin_id = app.store.user_by_email("admin@dge.fr").await.unwrap().unwrap().id;
+    app.store.decide(changed, admin_id, si_store::Decision::Label, None, chrono::Utc::now()).await.unwrap();
+    let mut retitled = crate::support::complete_event(app.year, "69800");
+    retitled["title"] = json!("Visite de l'usine de moteurs électriques");
+    assert_eq!(
+        app.put_json(&format!("/api/v1/me/events/{changed}"), &retitled, &lyon).await.0,
+        axum::http::StatusCode::OK
+    );
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (_driver, c) = start_driver().await;
+
+    // The coordinator's queue.
+    log_in(&c, &base, "ara@region.fr", "mot de passe de test", "/instruction").await;
+    wait_text(&c, "main", "12 demandes en attente").await;
+    axe(&c, &axe_js).await;
+    // Action 1: only the submissions without alerts.
+    c.find(Locator::Id("clean-only")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#list-title", "10 demandes correspondent").await;
+    axe(&c, &axe_js).await;
+    // Actions 2 and 3, with the keyboard: « select all » (space), then « Labelliser la sélection » (enter).
+    let all = c.find(Locator::Id("select-all")).await.expect("the select-all box, shown when scripts run");
+    c.execute("document.getElementById('select-all').focus();", vec![]).await.unwrap();
+    all.send_keys(" ").await.unwrap();
+    let ticked = c
+        .execute("return [...document.querySelectorAll('input.si-select')].filter(b => b.checked).length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(ticked.as_i64(), Some(10));
+    c.find(Locator::Id("bulk-label")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    wait_text(&c, "#bulk-outcome", "10 événements labellisés").await;
+    axe(&c, &axe_js).await;
+    for id in &clean {
+        assert_eq!(app.store.event(*id).await.unwrap().unwrap().moderation, si_domain::Moderation::Labelled);
+    }
+    assert_eq!(app.store.event(weak_id).await.unwrap().unwrap().moderation, si_domain::Moderation::Submitted);
+    // The change, on its before/after view.
+    c.goto(&format!("{base}/instruction?modifications=1")).await.unwrap();
+    c.find(Locator::Css(&format!("a[href='/instruction/evenements/{changed}']"))).await.unwrap().click().await.unwrap();
+    wait_text(&c, "main", "Modification demandée : avant / après").await;
+    axe(&c, &axe_js).await;
+    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/instruction").await;
+    assert_eq!(app.store.event(changed).await.unwrap().unwrap().data.title, "Visite de l'usine de moteurs électriques");
+    // The weak one: its detail page with the reason templates.
+    c.goto(&format!("{base}/instruction/evenements/{weak_id}")).await.unwrap();
+    wait_text(&c, "main", "Motif type").await;
+    axe(&c, &axe_js).await;
+    c.set_window_size(320, 740).await.unwrap();
+    c.goto(&format!("{base}/instruction")).await.unwrap();
+    fits_width(&c).await;
+    c.set_window_size(1280, 1000).await.unwrap();
+    c.goto(&format!("{base}/instruction")).await.unwrap();
+    log_out(&c).await;
+
+    // The national administrator: the national queue and the administration pages.
+    log_in(&c, &base, "admin@dge.fr", "mot de passe de test", "/instruction").await;
+    wait_text(&c, "main", "Demandes en attente par région").await;
+    axe(&c, &axe_js).await;
+    for (path, text) in [
+        ("/admin".to_string(), "Éditions"),
+        (format!("/admin/editions/{}", app.year), "Dates propres à une région"),
+        ("/admin/editions/nouvelle".to_string(), "Nouvelle édition"),
+        ("/admin/coordinateurs".to_string(), "Inviter une personne"),
+        ("/admin/motifs".to_string(), "Nouveau motif type"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_text(&c, "main", text).await;
+        axe(&c, &axe_js).await;
+    }
+    // An edition with an error: the error state passes axe too.
+    c.goto(&format!("{base}/admin/editions/{}", app.year)).await.unwrap();
+    fill(&c, "eligible_from", "").await;
+    c.find(Locator::Id("save-edition")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "main", "L'édition n'est pas enregistrée").await;
+    axe(&c, &axe_js).await;
+    log_out(&c).await;
+
+    // The organiser: the label kit and the public status.
+    log_in(&c, &base, "lyon@usine.fr", "mot de passe de test", "/espace").await;
+    wait_text(&c, "main", "Attestation").await;
+    axe(&c, &axe_js).await;
+    c.goto(&format!("{base}/espace/evenements/{}", clean[0])).await.unwrap();
+    wait_text(&c, "#label-kit", "Votre kit de labellisation").await;
+    wait_text(&c, "#history", "Labellisation").await;
+    axe(&c, &axe_js).await;
+    let pdf = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![json!(format!("/evenements/{}/label/attestation.pdf", clean[0]))],
+        )
+        .await
+        .unwrap();
+    assert!(pdf.as_str().unwrap().starts_with("%PDF-1.4"));
+    c.set_window_size(320, 740).await.unwrap();
+    fits_width(&c).await;
+    c.set_window_size(1280, 1000).await.unwrap();
+    log_out(&c).await;
+    c.goto(&format!("{base}/mot-de-passe-oublie")).await.unwrap();
+    axe(&c, &axe_js).await;
+    c.close().await.unwrap();
+}
