@@ -37,8 +37,8 @@ pub fn similar_terms(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
     }
-    let common = a.intersection(&b).count();
-    let union = a.union(&b).count();
+    let common = a.intersection(b).count();
+    let union = a.union(b).count();
     common * 4 >= union * 3 || common == a.len().min(b.len())
 }
 

@@ -132,7 +132,9 @@ pub(crate) async fn decide(
 /// Possible duplicates of each queue item: another submitted, labelled or awaiting-changes event of the
 /// same organisation and edition, with a similar title and close dates.
 pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> HashMap<i64, Vec<i64>> {
-    let mut groups: HashMap<(i64, i32), Vec<(&EventBrief, BTreeSet<String>)>> = HashMap::new();
+    // Per (organisation, edition): its events with their title words, computed once.
+    type Group<'a> = Vec<(&'a EventBrief, BTreeSet<String>)>;
+    let mut groups: HashMap<(i64, i32), Group> = HashMap::new();
     let in_queue: HashMap<(i64, i32), ()> = items.iter().map(|i| ((i.organisation_id, i.edition), ())).collect();
     for b in pool.iter().filter(|b| in_queue.contains_key(&(b.organisation_id, b.edition))) {
         groups.entry((b.organisation_id, b.edition)).or_default().push((b, title_terms(&b.title)));
@@ -349,7 +351,7 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
                 || i.region.as_deref() == Some(f.region.as_str()))
                 && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
                 && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
-                && (f.audience.is_empty() || i.audiences.iter().any(|a| *a == f.audience))
+                && (f.audience.is_empty() || i.audiences.contains(&f.audience))
                 && (!f.overdue || due[*n] < now)
                 && (!f.weak || weak)
                 && (!f.duplicate || dups > 0)
