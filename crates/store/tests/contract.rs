@@ -222,6 +222,87 @@ async fn story(store: DynStore) {
     assert_eq!(actions, ["create", "update", "submit", "label"]);
     assert_eq!(trail[3].actor.as_deref(), Some("admin@exemple.fr"));
     assert_eq!(store.organisation_events(org.id).await.unwrap().len(), 4);
+    review_story(&store, org.id, user.id, id).await;
+}
+
+/// What review at scale keeps: changes to labelled events, the queue's rows, the outbox with leases
+/// and retries, the daily digest claim, one-time password tokens, reason templates, regional dates.
+async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64) {
+    let now = Utc::now();
+    // A non-material edit applies at once; a material one waits, the published version unchanged.
+    let published = store.event(labelled).await.unwrap().unwrap();
+    let mut edit = published.data.clone();
+    edit.description = "Nouvelle description.".into();
+    assert_eq!(store.update_event(labelled, organiser, &edit).await.unwrap(), si_store::ChangeOutcome::Applied);
+    edit.title = "Un autre titre".into();
+    assert_eq!(store.update_event(labelled, organiser, &edit).await.unwrap(), si_store::ChangeOutcome::SentToReview);
+    let r = store.event(labelled).await.unwrap().unwrap();
+    assert_eq!((r.moderation, r.data.title.as_str()), (Moderation::Labelled, published.data.title.as_str()));
+    assert_eq!(r.pending.as_ref().unwrap().title, "Un autre titre");
+    let queue = store.queue_items(None).await.unwrap();
+    let item = queue.iter().find(|i| i.id == labelled).expect("the change is in the queue");
+    assert!(item.change);
+    assert!(item.audiences.contains(&"scolaires".to_string()));
+    assert!(store.queue_items(Some(&["11".into()])).await.unwrap().iter().all(|i| i.region.as_deref() == Some("11")));
+    let counts = store.moderation_counts(2024, None).await.unwrap();
+    assert!(counts.contains(&("change_pending".into(), 1)), "{counts:?}");
+    let accepted = store.decide_change(labelled, organiser, true, None, now).await.unwrap();
+    assert_eq!((accepted.data.title.as_str(), accepted.pending.is_none()), ("Un autre titre", true));
+    assert!(matches!(store.decide_change(labelled, organiser, true, None, now).await, Err(StoreError::Conflict(_))));
+    let status = store.set_public_status(labelled, organiser, si_domain::PublicStatus::Full, now).await.unwrap();
+    assert_eq!(status.public_status, si_domain::PublicStatus::Full);
+    let revoked = store.revoke_label(labelled, organiser, "Annulé sans prévenir", now).await.unwrap();
+    assert_eq!(revoked.moderation, Moderation::Refused);
+    assert!(revoked.label_number.is_some(), "the number stays on record");
+    assert!(store.duplicate_pool().await.unwrap().iter().all(|b| b.organisation_id != org || b.id != labelled));
+
+    // The outbox: a claimed email is leased; a failure postpones it; sent is final.
+    let email = |s: &str| si_store::NewEmail { recipient: "a@exemple.fr".into(), subject: s.into(), text: "t".into(), html: "<p>h</p>".into() };
+    store.enqueue_emails(&[email("un"), email("deux")], now).await.unwrap();
+    let first = store.claim_email(now, now + Duration::minutes(2)).await.unwrap().unwrap();
+    let second = store.claim_email(now, now + Duration::minutes(2)).await.unwrap().unwrap();
+    assert_ne!(first.id, second.id, "a leased email is not claimed twice");
+    assert!(store.claim_email(now, now + Duration::minutes(2)).await.unwrap().is_none());
+    store.email_failed(first.id, "connexion refusée", now + Duration::seconds(30)).await.unwrap();
+    store.email_sent(second.id, now).await.unwrap();
+    assert!(store.claim_email(now + Duration::seconds(10), now + Duration::minutes(2)).await.unwrap().is_none());
+    let again = store.claim_email(now + Duration::seconds(31), now + Duration::minutes(3)).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 1));
+    assert_eq!(store.outbox_stats().await.unwrap(), si_store::OutboxStats { pending: 1, retrying: 1, sent: 1 });
+    let day = now.date_naive();
+    assert!(store.claim_digest_day(day, now).await.unwrap());
+    assert!(!store.claim_digest_day(day, now).await.unwrap());
+
+    // One-time password tokens.
+    store.create_password_token("hash", organiser, now + Duration::hours(1)).await.unwrap();
+    store.create_password_token("old", organiser, now - Duration::hours(1)).await.unwrap();
+    assert!(store.peek_password_token("old", now).await.unwrap().is_none());
+    assert_eq!(store.peek_password_token("hash", now).await.unwrap().unwrap().id, organiser);
+    assert_eq!(store.use_password_token("hash", now).await.unwrap().unwrap().id, organiser);
+    assert!(store.use_password_token("hash", now).await.unwrap().is_none());
+
+    // Reason templates (six come with the schema).
+    assert_eq!(store.reason_templates().await.unwrap().len(), 6);
+    store.save_reason_template(None, "Nouveau", "Texte").await.unwrap();
+    let t = store.reason_templates().await.unwrap().into_iter().find(|t| t.title == "Nouveau").unwrap();
+    store.save_reason_template(Some(t.id), "Renommé", "Texte").await.unwrap();
+    assert!(matches!(store.save_reason_template(Some(-1), "x", "y").await, Err(StoreError::NotFound)));
+    store.delete_reason_template(t.id).await.unwrap();
+    assert_eq!(store.reason_templates().await.unwrap().len(), 6);
+
+    // Regional dates round-trip with the edition.
+    let mut e = store.edition(2024).await.unwrap().unwrap();
+    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+    e.regions = vec![si_domain::RegionDates { region: "04".into(), week_start: d(10, 14), week_end: d(10, 20), eligible_from: d(10, 1), eligible_to: d(10, 31) }];
+    store.upsert_edition(&e).await.unwrap();
+    assert_eq!(store.edition(2024).await.unwrap().unwrap().regions, e.regions);
+    assert_eq!(store.editions().await.unwrap().iter().find(|x| x.year == 2024).unwrap().regions.len(), 1);
+
+    // Revoked people lose their sessions and tokens.
+    store.create_web_session("s", organiser, now + Duration::hours(1)).await.unwrap();
+    store.revoke_user(organiser, now).await.unwrap();
+    assert!(store.web_session_user("s", now).await.unwrap().is_none());
+    assert!(store.user(organiser).await.unwrap().unwrap().revoked);
 }
 
 #[tokio::test]
