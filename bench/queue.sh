@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The review-queue benchmark (issue 3): a coordinator's day at the peak. Fills a database with the
+# demo data set plus SUBMITTED (8,000) submissions awaiting review in the open edition, serves it
+# with the release build, and measures on loopback:
+#   - the queue page /instruction for the national administrator (everything) and for the
+#     Auvergne-Rhône-Alpes coordinator (their region), its « sans alerte » filter, and the API queue;
+#   - one bulk labelling of 50 clean submissions (the « Labelliser la sélection » button), timed once.
+# Then the same on PostgreSQL. Writes bench/out-queue/summary.md (figures for BENCHMARKS.md).
+#
+# Usage: bash bench/queue.sh   (SUBMITTED=8000 DURATION=10s CONNS=4 BACKENDS="sqlite postgres")
+# Queue pages are per person and never cached: CONNS=4 is four reviewers clicking at once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUBMITTED=${SUBMITTED:-8000}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-4}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+PG_BASE=${PG_BASE:-postgres://postgres@127.0.0.1:5432}
+PORT=18090
+out="$PWD/bench/out-queue"
+rm -rf "$out"; mkdir -p "$out"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v wrk >/dev/null; then
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q
+bin="$PWD/target/release/semaine-industrie"
+base="http://127.0.0.1:$PORT"
+
+summary="$out/summary.md"
+{
+  echo "| backend | case | first request | requests/s | p50 | p99 | bytes/response |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+} > "$summary"
+
+serve() {
+  MAIL_URL="file://$out/courriels" TILE_URL="" RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$PORT" "$@" >> "$out/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 600); do curl -sf "$base/healthz" >/dev/null && return; sleep 0.5; done
+  echo "server did not start"; exit 1
+}
+
+# A session cookie for a demo account.
+login() {
+  curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' \
+    --data-urlencode "email=$1" --data-urlencode "password=$2" "$base/connexion" \
+    | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}'
+}
+
+measure() {
+  local backend=$1 name=$2 url=$3 header=$4 file="$out/$1-$2.txt"
+  local first
+  first=$(curl -s -o /dev/null -H "$header" -w '%{time_total}' "$url" | python3 -c 'import sys; print(f"{float(sys.stdin.read())*1000:.0f} ms")')
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "$header" "$url" > "$file"
+  local rps p50 p99 bytes
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$file")
+  p50=$(awk '$1 == "50%" {print $2}' "$file")
+  p99=$(awk '$1 == "99%" {print $2}' "$file")
+  bytes=$(curl -s -H "$header" "$url" | wc -c)
+  echo "| $backend | $name | $first | $rps | $p50 | $p99 | $bytes |" >> "$summary"
+  echo "$backend $name: first $first, $rps req/s, p50 $p50, p99 $p99, $bytes bytes"
+}
+
+for backend in $BACKENDS; do
+  case $backend in
+    sqlite) export DATABASE_URL="sqlite://$out/bench.db" ;;
+    postgres)
+      name="si_queue_$$"
+      psql "$PG_BASE/postgres" -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+      export DATABASE_URL="$PG_BASE/$name" ;;
+  esac
+  serve --demo; kill "$server"; wait "$server" 2>/dev/null || true
+  start=$(date +%s.%N)
+  "$bin" demo --submitted "$SUBMITTED" 2>/dev/null
+  end=$(date +%s.%N)
+  fill=$(python3 -c "print(round($end - $start, 1))")
+  echo "| $backend | demo --submitted $SUBMITTED | filled in ${fill} s | | | | |" >> "$summary"
+  echo "$backend: $SUBMITTED submissions in $fill s"
+  serve
+  admin=$(login admin@demo.semaine-industrie.fr demo-admin-2024)
+  ara=$(login coordination.ara@demo.semaine-industrie.fr demo-coordination-2024)
+  token=$("$bin" token create --email admin@demo.semaine-industrie.fr 2>/dev/null)
+  measure "$backend" "queue-national" "$base/instruction" "Cookie: $admin"
+  measure "$backend" "queue-national-page-40" "$base/instruction?page=40" "Cookie: $admin"
+  measure "$backend" "queue-region-84" "$base/instruction" "Cookie: $ara"
+  measure "$backend" "queue-region-84-sans-alerte" "$base/instruction?sans_alerte=1" "Cookie: $ara"
+  measure "$backend" "api-queue-national" "$base/api/v1/review/queue" "Authorization: Bearer $token"
+  # One click: label the 50 clean submissions of the first page.
+  ids=$(curl -s -H "Cookie: $admin" "$base/instruction?sans_alerte=1" | grep -o 'name="id" value="[0-9]*"' | grep -o '[0-9]*' | head -50 | sed 's/^/id=/' | paste -sd'&')
+  t=$(curl -s -o "$out/$backend-bulk.html" -w '%{time_total}' -H 'Sec-Fetch-Site: same-origin' -H "Cookie: $admin" --data "$ids" "$base/instruction/labelliser")
+  labelled=$(grep -o '<h2 class="fr-alert__title">[0-9]* événement' "$out/$backend-bulk.html" | grep -o '[0-9]*' || echo 0)
+  ms=$(python3 -c "print(round($t * 1000))")
+  echo "| $backend | bulk labelling of 50 (one request) | $ms ms | | | | $labelled labelled |" >> "$summary"
+  echo "$backend bulk labelling: $labelled labelled in $ms ms"
+  hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$server/status")
+  echo "| $backend | server peak memory (VmHWM) | $hwm | | | | |" >> "$summary"
+  kill "$server"; wait "$server" 2>/dev/null || true
+  [ "$backend" = postgres ] && psql "$PG_BASE/postgres" -q -c "DROP DATABASE IF EXISTS si_queue_$$ WITH (FORCE)"
+done
+echo
+cat "$summary"
