@@ -89,7 +89,7 @@ for backend in $BACKENDS; do
   # One click: label the 50 clean submissions of the first page.
   ids=$(curl -s -H "Cookie: $admin" "$base/instruction?sans_alerte=1" | grep -o 'name="id" value="[0-9]*"' | grep -o '[0-9]*' | head -50 | sed 's/^/id=/' | paste -sd'&')
   t=$(curl -s -o "$out/$backend-bulk.html" -w '%{time_total}' -H 'Sec-Fetch-Site: same-origin' -H "Cookie: $admin" --data "$ids" "$base/instruction/labelliser")
-  labelled=$(grep -o '<h2 class="fr-alert__title">[0-9]* événement' "$out/$backend-bulk.html" | grep -o '[0-9]*' || echo 0)
+  labelled=$(grep -o 'fr-alert__title">[0-9]* événement' "$out/$backend-bulk.html" | sed -E 's/[^0-9]*([0-9]+).*/\1/' || echo 0)
   ms=$(python3 -c "print(round($t * 1000))")
   echo "| $backend | bulk labelling of 50 (one request) | $ms ms | | | | $labelled labelled |" >> "$summary"
   echo "$backend bulk labelling: $labelled labelled in $ms ms"

@@ -425,6 +425,7 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
         })
         .await?;
     let mut organiser_id = 0;
+    let mut admin_id = 0;
     for (email, password, role, region) in ACCOUNTS {
         let hash = {
             let p = password.to_string();
@@ -447,6 +448,9 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
             .await?;
         if *role == Role::Organiser {
             organiser_id = u.id;
+        }
+        if *role == Role::NationalAdmin {
+            admin_id = u.id;
         }
     }
     add_events(store, 2024, DEMO_EVENTS, 0x5eed).await?;
@@ -481,6 +485,42 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
             store.transition(&t).await?;
         }
     }
+    // What a coordinator's queue shows on a busy day: a submission past its 4-working-day due date,
+    // and a labelled event whose organiser changed the title (a change to review, before/after).
+    let commune = picker.in_region("84", &mut rng);
+    let mut late = event(&mut rng, &edition, &org.name, commune);
+    late.title = format!("{} (reçue il y a huit jours)", late.title);
+    let id = store.create_event(edition.year, org.id, organiser_id, &late).await?;
+    let t = Transition {
+        id,
+        actor: organiser_id,
+        from: &[Moderation::Draft],
+        to: Moderation::Submitted,
+        action: "submit",
+        reason: None,
+        at: Utc::now() - Duration::days(8),
+    };
+    store.transition(&t).await?;
+    let commune = picker.in_region("84", &mut rng);
+    let data = event(&mut rng, &edition, &org.name, commune);
+    let id = store.create_event(edition.year, org.id, organiser_id, &data).await?;
+    let t = Transition {
+        id,
+        actor: organiser_id,
+        from: &[Moderation::Draft],
+        to: Moderation::Submitted,
+        action: "submit",
+        reason: None,
+        at: Utc::now() - Duration::days(3),
+    };
+    store.transition(&t).await?;
+    store.decide(id, admin_id, si_store::Decision::Label, None, Utc::now() - Duration::days(2)).await?;
+    let mut changed = data.clone();
+    changed.title = format!("{} – nouvelle date", data.title);
+    if let Some(s) = changed.sessions.first_mut() {
+        s.start = s.start.replacen("T09", "T14", 1).replacen("T10", "T14", 1);
+    }
+    store.update_event(id, organiser_id, &changed).await?;
     tracing::info!("demo data ready");
     Ok(())
 }

@@ -248,9 +248,17 @@ pub(crate) const USER_SELECT: &str =
 /// Where an event is reviewed: its region, except online-only events, which go to the national queue.
 pub(crate) const REVIEW_REGION: &str = "CASE WHEN e.format = 'en_ligne' THEN NULL ELSE e.region END";
 
-/// The queue: first submissions and material changes to labelled events.
-pub(crate) const IN_QUEUE: &str =
-    "(e.moderation = 'submitted' OR (e.moderation = 'labelled' AND e.change_submitted_at IS NOT NULL))";
+/// The two parts of the queue, first submissions and material changes to labelled events, each a
+/// range of `events_queue_cover` (an `OR` of the two would scan the table).
+pub(crate) const QUEUE_PARTS: [&str; 2] =
+    ["e.moderation = 'submitted'", "e.moderation = 'labelled' AND e.change_submitted_at IS NOT NULL"];
+
+/// `SELECT {columns} FROM {from} WHERE <part>{scope}` for both parts of the queue, joined by `UNION ALL`
+/// (or `UNION` when `distinct`).
+pub(crate) fn queue_union(columns: &str, from: &str, scope: &str, distinct: bool) -> String {
+    let glue = if distinct { " UNION " } else { " UNION ALL " };
+    QUEUE_PARTS.iter().map(|w| format!("SELECT {columns} FROM {from} WHERE {w}{scope}")).collect::<Vec<_>>().join(glue)
+}
 
 /// A `region IN (…)` clause over [`REVIEW_REGION`] with its parameters, numbered from `$first`.
 pub(crate) fn region_scope(regions: &[String], first: usize) -> (String, Vec<Param>) {
@@ -857,17 +865,16 @@ macro_rules! impl_store {
                         None => (String::new(), Vec::new()),
                     };
                     let review_region = crate::backend::REVIEW_REGION;
-                    let in_queue = crate::backend::IN_QUEUE;
-                    let sql = format!(
-                        "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
-                         e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at \
-                         FROM events e JOIN organisations o ON o.id = e.organisation_id WHERE {in_queue}{scope}"
+                    let columns = format!(
+                        "e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
+                         e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at"
                     );
+                    let sql = crate::backend::queue_union(&columns, "events e JOIN organisations o ON o.id = e.organisation_id", &scope, false);
                     let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
                     let mut items = rows.iter().map(queue_item_from_row).collect::<StoreResult<Vec<_>>>()?;
                     let codes_sql = format!(
-                        "SELECT c.event_id, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
-                         WHERE c.kind = 'audience' AND {in_queue}{scope}"
+                        "SELECT c.event_id, c.code FROM event_codes c WHERE c.kind = 'audience' AND c.event_id IN ({})",
+                        crate::backend::queue_union("e.id", "events e", &scope, false)
                     );
                     let codes = bind_params!(sqlx::query(safe(codes_sql)), &params).fetch_all(&self.pool).await?;
                     let mut by_event: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
@@ -897,14 +904,18 @@ macro_rules! impl_store {
                     rows.iter().map(|r| Ok((r.try_get::<String, _>("state")?, r.try_get::<i64, _>("n")? as u64))).collect()
                 }
 
-                async fn duplicate_pool(&self) -> StoreResult<Vec<EventBrief>> {
+                async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>> {
+                    let (scope, params) = match regions {
+                        Some([]) => return Ok(Vec::new()),
+                        Some(r) => crate::backend::region_scope(r, 1),
+                        None => (String::new(), Vec::new()),
+                    };
                     let sql = format!(
                         "SELECT id, organisation_id, edition, title, first_day, last_day FROM events \
-                         WHERE moderation IN ('submitted', 'labelled', 'changes_requested') \
-                         AND organisation_id IN (SELECT e.organisation_id FROM events e WHERE {})",
-                        crate::backend::IN_QUEUE
+                         WHERE organisation_id IN ({}) AND moderation IN ('submitted', 'labelled', 'changes_requested')",
+                        crate::backend::queue_union("e.organisation_id", "events e", &scope, true)
                     );
-                    let rows = sqlx::query(safe(sql)).fetch_all(&self.pool).await?;
+                    let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
                     rows.iter()
                         .map(|r| {
                             Ok(EventBrief {

@@ -122,8 +122,8 @@ pub trait Store: Send + Sync + 'static {
     /// Events per moderation state in an edition (pending changes counted apart as `change_pending`).
     async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>>;
     /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
-    /// queue, for duplicate detection.
-    async fn duplicate_pool(&self) -> StoreResult<Vec<EventBrief>>;
+    /// queue (of `regions` when given), for duplicate detection.
+    async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
     /// Decides a pending change of a labelled event: accepted, it becomes the published content.
     async fn decide_change(
         &self,

@@ -254,10 +254,15 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     let revoked = store.revoke_label(labelled, organiser, "Annulé sans prévenir", now).await.unwrap();
     assert_eq!(revoked.moderation, Moderation::Refused);
     assert!(revoked.label_number.is_some(), "the number stays on record");
-    assert!(store.duplicate_pool().await.unwrap().iter().all(|b| b.organisation_id != org || b.id != labelled));
+    assert!(store.duplicate_pool(None).await.unwrap().iter().all(|b| b.organisation_id != org || b.id != labelled));
 
     // The outbox: a claimed email is leased; a failure postpones it; sent is final.
-    let email = |s: &str| si_store::NewEmail { recipient: "a@exemple.fr".into(), subject: s.into(), text: "t".into(), html: "<p>h</p>".into() };
+    let email = |s: &str| si_store::NewEmail {
+        recipient: "a@exemple.fr".into(),
+        subject: s.into(),
+        text: "t".into(),
+        html: "<p>h</p>".into(),
+    };
     store.enqueue_emails(&[email("un"), email("deux")], now).await.unwrap();
     let first = store.claim_email(now, now + Duration::minutes(2)).await.unwrap().unwrap();
     let second = store.claim_email(now, now + Duration::minutes(2)).await.unwrap().unwrap();
@@ -293,7 +298,13 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     // Regional dates round-trip with the edition.
     let mut e = store.edition(2024).await.unwrap().unwrap();
     let d = |m, day| chrono::NaiveDate::from_ymd_opt(2024, m, day).unwrap();
-    e.regions = vec![si_domain::RegionDates { region: "04".into(), week_start: d(10, 14), week_end: d(10, 20), eligible_from: d(10, 1), eligible_to: d(10, 31) }];
+    e.regions = vec![si_domain::RegionDates {
+        region: "04".into(),
+        week_start: d(10, 14),
+        week_end: d(10, 20),
+        eligible_from: d(10, 1),
+        eligible_to: d(10, 31),
+    }];
     store.upsert_edition(&e).await.unwrap();
     assert_eq!(store.edition(2024).await.unwrap().unwrap().regions, e.regions);
     assert_eq!(store.editions().await.unwrap().iter().find(|x| x.year == 2024).unwrap().regions.len(), 1);

@@ -244,7 +244,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// A spreadsheet cell that cannot be read as a formula by Excel or LibreOffice.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),

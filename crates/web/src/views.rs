@@ -234,6 +234,8 @@ pub struct MyEventView {
     pub department: Option<String>,
     /// Region derived from the commune.
     pub region: Option<String>,
+    /// A change to the labelled event awaits review: `data` shows the change, the public the labelled version.
+    pub change_pending: bool,
 }
 
 /// The conditions of a stored event: at its submission once submitted, now otherwise.
@@ -249,11 +251,13 @@ pub fn conditions_of(r: &EventRecord, edition: &Edition) -> si_domain::Eligibili
 
 /// Builds an organiser's view.
 pub fn my_event_view(r: &EventRecord, edition: &Edition) -> MyEventView {
-    let report = conditions_of(r, edition);
+    let working = EventRecord { data: r.working_data().clone(), ..r.clone() };
+    let report = conditions_of(&working, edition);
     MyEventView {
         id: r.id,
         edition: r.edition,
-        data: r.data.clone(),
+        change_pending: r.pending.is_some(),
+        data: working.data,
         moderation: r.moderation.code().to_string(),
         label_number: r.label_number.clone(),
         public_status: r.public_status.code().to_string(),

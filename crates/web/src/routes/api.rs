@@ -690,7 +690,7 @@ struct QueueView {
 async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let items = state.store.queue_items(scope.as_deref()).await?;
-    let pool = state.store.duplicate_pool().await?;
+    let pool = state.store.duplicate_pool(scope.as_deref()).await?;
     let mut duplicates = crate::routes::review::possible_duplicates(&items, &pool);
     let now = chrono::Utc::now();
     let mut items: Vec<QueueItem> = items

@@ -27,6 +27,7 @@ use crate::views::{ConditionView, EventView, conditions_of, event_view, place_na
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/instruction", get(queue))
+        .route("/instruction/export.csv", get(queue_csv))
         .route("/instruction/labelliser", post(bulk_label))
         .route("/instruction/evenements/{id}", get(detail))
         .route("/instruction/evenements/{id}/decision", post(decision_form))
@@ -132,26 +133,29 @@ pub(crate) async fn decide(
 /// Possible duplicates of each queue item: another submitted, labelled or awaiting-changes event of the
 /// same organisation and edition, with a similar title and close dates.
 pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> HashMap<i64, Vec<i64>> {
-    // Per (organisation, edition): its events with their title words, computed once.
-    type Group<'a> = Vec<(&'a EventBrief, BTreeSet<String>)>;
-    let mut groups: HashMap<(i64, i32), Group> = HashMap::new();
-    let in_queue: HashMap<(i64, i32), ()> = items.iter().map(|i| ((i.organisation_id, i.edition), ())).collect();
-    for b in pool.iter().filter(|b| in_queue.contains_key(&(b.organisation_id, b.edition))) {
-        groups.entry((b.organisation_id, b.edition)).or_default().push((b, title_terms(&b.title)));
+    let wanted: std::collections::HashSet<(i64, i32)> = items.iter().map(|i| (i.organisation_id, i.edition)).collect();
+    let mut groups: HashMap<(i64, i32), Vec<&EventBrief>> = HashMap::new();
+    for b in pool.iter().filter(|b| wanted.contains(&(b.organisation_id, b.edition))) {
+        groups.entry((b.organisation_id, b.edition)).or_default().push(b);
     }
+    // Title words are computed only for pairs on close dates, once per event: stemming every title of
+    // a national queue is most of the cost otherwise.
+    let mut terms: HashMap<i64, BTreeSet<String>> = HashMap::new();
     let mut out = HashMap::new();
     for item in items {
-        let Some(group) = groups.get(&(item.organisation_id, item.edition)) else { continue };
-        let Some((_, mine)) = group.iter().find(|(b, _)| b.id == item.id) else { continue };
-        let dups: Vec<i64> = group
-            .iter()
-            .filter(|(b, terms)| {
-                b.id != item.id
-                    && similar_terms(mine, terms)
-                    && close_dates((item.first_day, item.last_day), (b.first_day, b.last_day))
-            })
-            .map(|(b, _)| b.id)
-            .collect();
+        let Some(group) = groups.get(&(item.organisation_id, item.edition)).filter(|g| g.len() > 1) else { continue };
+        let Some(mine) = group.iter().find(|b| b.id == item.id) else { continue };
+        let mut dups = Vec::new();
+        for b in group {
+            if b.id == item.id || !close_dates((item.first_day, item.last_day), (b.first_day, b.last_day)) {
+                continue;
+            }
+            terms.entry(mine.id).or_insert_with(|| title_terms(&mine.title));
+            terms.entry(b.id).or_insert_with(|| title_terms(&b.title));
+            if similar_terms(&terms[&mine.id], &terms[&b.id]) {
+                dups.push(b.id);
+            }
+        }
         if !dups.is_empty() {
             out.insert(item.id, dups);
         }
@@ -306,19 +310,31 @@ async fn current_edition(state: &AppState) -> Result<Option<i32>, AppError> {
 
 const PER_PAGE: usize = 50;
 
-async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
-    let scope = review_scope(&u)?;
-    let national = scope.is_none();
+/// The queue as a reviewer sees it with a filter: every matching row, sorted, and the totals.
+struct Computed {
+    waiting: usize,
+    overdue: usize,
+    backlog: Vec<Backlog>,
+    rows: Vec<QueueRow>,
+}
+
+async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) -> Result<Computed, AppError> {
     let now = Utc::now();
-    let items = state.store.queue_items(scope.as_deref()).await?;
-    let pool = state.store.duplicate_pool().await?;
+    let t0 = std::time::Instant::now();
+    let items = state.store.queue_items(scope).await?;
+    let t1 = t0.elapsed();
+    let pool = state.store.duplicate_pool(scope).await?;
+    let t2 = t0.elapsed();
     let duplicates = possible_duplicates(&items, &pool);
+    let t3 = t0.elapsed();
     let territory = si_domain::territory::territory();
     let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
-    let total_overdue = due.iter().filter(|d| **d < now).count();
+    // Where a queue page's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::routes::review=debug`.
+    tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue timing");
+    let overdue = due.iter().filter(|d| **d < now).count();
 
     let mut backlog: HashMap<String, Backlog> = HashMap::new();
-    if national {
+    if scope.is_none() {
         for (i, d) in items.iter().zip(&due) {
             let code = i.region.clone().unwrap_or_else(|| "national".into());
             let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {
@@ -339,7 +355,6 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
     let mut backlog: Vec<Backlog> = backlog.into_values().collect();
     backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
 
-    let f = &filter;
     let mut selected: Vec<(usize, &QueueItem)> = items
         .iter()
         .enumerate()
@@ -366,13 +381,8 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
             due[a.0].cmp(&due[b.0]).then(a.1.submitted_at.cmp(&b.1.submitted_at)).then(a.1.id.cmp(&b.1.id))
         });
     }
-    let matching = selected.len();
-    let pages = matching.div_ceil(PER_PAGE).max(1);
-    let page = f.page.min(pages);
     let rows = selected
         .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
         .map(|(n, i)| QueueRow {
             id: i.id,
             title: if i.title.is_empty() { "(sans titre)".into() } else { i.title.clone() },
@@ -390,6 +400,18 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
             change: i.change,
         })
         .collect();
+    Ok(Computed { waiting: items.len(), overdue, backlog, rows })
+}
+
+async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
+    let scope = review_scope(&u)?;
+    let national = scope.is_none();
+    let territory = si_domain::territory::territory();
+    let computed = compute(state, scope.as_deref(), &filter).await?;
+    let matching = computed.rows.len();
+    let pages = matching.div_ceil(PER_PAGE).max(1);
+    let page = filter.page.min(pages);
+    let rows = computed.rows.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
     let edition = match filter.edition {
         Some(e) => Some(e),
         None => current_edition(state).await?,
@@ -433,18 +455,76 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
         scope: scope_label,
         national,
         filter: QueueFilter { page, ..filter },
-        total_waiting: items.len(),
-        total_overdue,
+        total_waiting: computed.waiting,
+        total_overdue: computed.overdue,
         matching,
         rows,
         counts,
         edition,
-        backlog,
+        backlog: computed.backlog,
         regions,
         departments,
         pages,
         outcome,
     }))
+}
+
+/// The queue with the same filters, every matching row, as CSV for a spreadsheet (scoped like the page).
+async fn queue_csv(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
+    let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
+    let scope = review_scope(&u)?;
+    let computed = compute(&state, scope.as_deref(), &filter).await?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
+    let cell = crate::exports::cell;
+    let csv_error = |e: csv::Error| AppError::Internal(e.into());
+    w.write_record([
+        "id",
+        "titre",
+        "organisation",
+        "région",
+        "département",
+        "reçue le",
+        "échéance",
+        "en retard",
+        "alertes",
+        "lien",
+    ])
+    .map_err(csv_error)?;
+    for r in &computed.rows {
+        let mut alerts = Vec::new();
+        if r.weak_signal {
+            alerts.push("thème industrie à vérifier");
+        }
+        if r.duplicates > 0 {
+            alerts.push("doublon possible");
+        }
+        if r.change {
+            alerts.push("modification d'un événement labellisé");
+        }
+        let link = format!("{}/instruction/evenements/{}", state.config.public_url, r.id);
+        w.write_record([
+            r.id.to_string(),
+            cell(&r.title),
+            cell(&r.organisation),
+            cell(&r.region),
+            cell(&r.department),
+            r.submitted.clone(),
+            r.due.clone(),
+            if r.overdue { "oui".into() } else { "non".into() },
+            alerts.join(", "),
+            link,
+        ])
+        .map_err(csv_error)?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"instruction.csv\""),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn queue(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
@@ -624,7 +704,22 @@ async fn detail_page(
         Some(p) if record.moderation == Moderation::Labelled => diff(&record.data, p),
         _ => Vec::new(),
     };
-    let pool = state.store.duplicate_pool().await?;
+    // Duplicates are within the organisation: its own events are the pool.
+    let pool: Vec<EventBrief> = state
+        .store
+        .organisation_events(record.organisation_id)
+        .await?
+        .iter()
+        .filter(|e| matches!(e.moderation, Moderation::Submitted | Moderation::Labelled | Moderation::ChangesRequested))
+        .map(|e| EventBrief {
+            id: e.id,
+            organisation_id: e.organisation_id,
+            edition: e.edition,
+            title: e.data.title.clone(),
+            first_day: e.data.parsed_sessions().iter().map(|s| s.start.date()).min(),
+            last_day: e.data.parsed_sessions().iter().map(|s| s.end.date()).max(),
+        })
+        .collect();
     let item = QueueItem {
         id: record.id,
         edition: record.edition,

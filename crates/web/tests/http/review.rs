@@ -183,6 +183,15 @@ async fn review_journey(app: TestApp) {
     only(&html, &[a3], &[a1, a2]);
     let (_, html) = app.get_html("/instruction?sans_alerte=1", Some(&ara)).await;
     only(&html, &[a2, late], &[a1, a3, dup]);
+    // The export holds the same rows as the page, within the same scope.
+    let r = app.get("/instruction/export.csv?retard=1", Some(&ara)).await;
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = crate::support::body_text(r).await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("Visite de l'atelier de soudure laser") && csv.contains(";oui;"));
+    let csv = crate::support::body_text(app.get("/instruction/export.csv", Some(&ara)).await).await;
+    assert_eq!(csv.lines().count(), 6, "five rows of ARA, none of Île-de-France or online: {csv}");
+    assert!(!csv.contains("Atelier de Paris"));
     let (_, html) = app.get_html(&format!("/instruction/evenements/{dup}"), Some(&ara)).await;
     assert!(html.contains("Doublon possible") && html.contains(&format!("/instruction/evenements/{a1}\"")));
 
@@ -317,6 +326,12 @@ async fn review_journey(app: TestApp) {
     let retitled = with(edited.clone(), &[("title", json!("Visite de l'usine de moteurs électriques"))]);
     let (s, v) = app.put_json(&format!("/api/v1/me/events/{a1}"), &retitled, &lyon).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // The organiser reads back their change, flagged as pending.
+    assert_eq!(
+        (v["title"].as_str(), v["change_pending"].as_bool()),
+        (Some("Visite de l'usine de moteurs électriques"), Some(true)),
+        "{v}"
+    );
     let (_, page) = app.get_html(&format!("/evenements/{a1}"), None).await;
     assert!(!page.contains("moteurs électriques"));
     let (_, public) = app.get_json(&format!("/api/v1/events/{a1}")).await;
