@@ -16,6 +16,7 @@ pub mod notify;
 mod pages;
 mod routes;
 mod static_files;
+pub mod throttle;
 pub mod views;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub catalogue: Arc<catalogue::Catalogue>,
     /// The outbox's wake-up call.
     pub mail: Arc<mail::Mail>,
+    /// Login failures and password-link requests per account.
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl AppState {
@@ -78,7 +81,14 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
-        AppState { store, config: Arc::new(config), caches, catalogue: Arc::default(), mail: Arc::default() }
+        AppState {
+            store,
+            config: Arc::new(config),
+            caches,
+            catalogue: Arc::default(),
+            mail: Arc::default(),
+            throttle: Arc::default(),
+        }
     }
 }
 

@@ -75,7 +75,10 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         let page = password_page(user.user, "forgot", email, String::new(), errors);
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    if let Some(u) = state.store.user_by_email(&email).await?.filter(|u| !u.revoked) {
+    let key = format!("reset:{email}");
+    let allowed = state.throttle.count(&key, RESET_WINDOW) < RESET_LINKS;
+    state.throttle.record(&key, RESET_WINDOW);
+    if let Some(u) = state.store.user_by_email(&email).await?.filter(|u| !u.revoked && allowed) {
         let token = crate::auth::random_secret();
         let expires = chrono::Utc::now() + chrono::Duration::minutes(RESET_MINUTES);
         state.store.create_password_token(&crate::auth::hash_secret(&token), u.id, expires).await?;
@@ -292,16 +295,42 @@ async fn login_form(user: MaybeUser, RawQuery(q): RawQuery) -> Response {
     })
 }
 
+/// Failed logins allowed per account within [`LOGIN_WINDOW`] before the account's login pauses.
+const LOGIN_FAILURES: usize = 10;
+const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// Password links sent per address and hour (the form answers the same beyond, sending nothing).
+const RESET_LINKS: usize = 3;
+const RESET_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
 async fn login(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
     let email = p.get("email").unwrap_or("").to_lowercase();
     let password = p.raw("password");
     let next = safe_next(p.get("suivant"));
+    let key = format!("login:{email}");
+    if state.throttle.count(&key, LOGIN_WINDOW) >= LOGIN_FAILURES {
+        // Guessing passwords stops here, without telling whether the account exists.
+        return Ok(render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Login {
+                page: Page::new("Se connecter", None, "espace").crumb("/", "Accueil"),
+                email,
+                next,
+                error: Some(
+                    "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».".into(),
+                ),
+            },
+        ));
+    }
     let found = state.store.user_by_email(&email).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
     // A revoked person's password is still verified, so that timing does not tell them apart.
     let ok = verify_password(password, hash).await && found.as_ref().is_some_and(|u| !u.revoked);
+    if !ok {
+        state.throttle.record(&key, LOGIN_WINDOW);
+    }
     match found {
         Some(u) if ok => {
+            state.throttle.clear(&key);
             let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }

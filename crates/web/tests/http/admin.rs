@@ -173,4 +173,28 @@ async fn administration_editions_coordinators_reasons_and_passwords() {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, _, _) = app.post_form("/connexion", "email=lyon%40usine.fr&password=mot+de+passe+de+test", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the old password no longer works");
+
+    // Throttling: three links an hour per address (the page answers the same), ten failed logins per
+    // quarter of an hour per account — then even the right password waits.
+    for _ in 0..4 {
+        let (s, _, _) = app.post_form("/mot-de-passe-oublie", "email=ara%40region.fr", None).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    assert_eq!(app.deliver().await.len(), 3);
+    // One failure above (the old password), eight more: nine.
+    for _ in 0..8 {
+        let (s, _, _) = app.post_form("/connexion", "email=lyon%40usine.fr&password=mauvais", None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (s, _, _) = app.post_form("/connexion", "email=lyon%40usine.fr&password=nouvelle+phrase+de+passe", None).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "nine failures, the tenth attempt right: in, and the counter cleared");
+    for _ in 0..10 {
+        app.post_form("/connexion", "email=lyon%40usine.fr&password=mauvais", None).await;
+    }
+    let (s, html, _) =
+        app.post_form("/connexion", "email=lyon%40usine.fr&password=nouvelle+phrase+de+passe", None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(html.contains("Trop de tentatives de connexion"));
+    let (s, _, _) = app.post_form("/connexion", "email=ara%40region.fr&password=mot+de+passe+de+test", None).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "other accounts are not affected");
 }
