@@ -482,6 +482,15 @@ async fn the_review_day_in_chromium() {
         .await
         .unwrap();
     assert!(pdf.as_str().unwrap().starts_with("%PDF-1.4"));
+    // A new title on the site form: to the committee, the public keeps the labelled one.
+    fill(&c, "title", "Atelier découverte : les métiers de l'usinage de précision").await;
+    c.find(Locator::Id("save-changes")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "main", "Modification envoyée au comité").await;
+    wait_text(&c, "#label-kit", "Une modification attend la décision du comité").await;
+    axe(&c, &axe_js).await;
+    let r = app.store.event(clean[0]).await.unwrap().unwrap();
+    assert_eq!(r.pending.unwrap().title, "Atelier découverte : les métiers de l'usinage de précision");
+    assert_eq!(r.data.title, "Atelier découverte : les métiers de la usinage");
     c.set_window_size(320, 740).await.unwrap();
     fits_width(&c).await;
     c.set_window_size(1280, 1000).await.unwrap();

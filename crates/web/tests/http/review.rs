@@ -195,6 +195,32 @@ async fn review_journey(app: TestApp) {
     let (_, html) = app.get_html(&format!("/instruction/evenements/{dup}"), Some(&ara)).await;
     assert!(html.contains("Doublon possible") && html.contains(&format!("/instruction/evenements/{a1}\"")));
 
+    // An organiser withdraws a submission before the decision: out of the queue, once.
+    let day4 = test_week_start() + Duration::days(4);
+    let w = app
+        .submitted(
+            &lyon,
+            &with(
+                complete_event(year, "69002"),
+                &[
+                    ("title", json!("Conférence sur l'hydrogène industriel")),
+                    ("sessions", json!([{"start": format!("{day4}T10:00"), "end": format!("{day4}T11:00")}])),
+                ],
+            ),
+        )
+        .await;
+    let lyon_site = app.login("lyon@usine.fr").await;
+    let (s, _, _) = app.post_form(&format!("/espace/evenements/{w}"), "action=withdraw", Some(&lyon_site)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(app.store.event(w).await.unwrap().unwrap().moderation, Moderation::Withdrawn);
+    let (_, html) = app.get_html("/instruction", Some(&ara)).await;
+    assert!(!html.contains(&format!("/instruction/evenements/{w}\"")));
+    let (s, _, _) = app.post_form(&format!("/espace/evenements/{w}"), "action=withdraw", Some(&lyon_site)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a withdrawn event cannot be withdrawn again");
+    let (s, _, _) = app.post_form(&format!("/instruction/evenements/{w}/decision"), "decision=label", Some(&ara)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "nor decided");
+    app.deliver().await;
+
     // The national view: everything, and the backlog per region with the national queue.
     let admin = app.login("admin@dge.fr").await;
     let (_, html) = app.get_html("/instruction", Some(&admin)).await;
@@ -276,7 +302,6 @@ async fn review_journey(app: TestApp) {
     let sent = app.deliver().await;
     let asked = letter(&sent, "lyon@usine.fr", "Modifications demandées");
     assert!(asked.text.contains(&template.body) && asked.text.contains("Précisez le programme."), "{}", asked.text);
-    let lyon_site = app.login("lyon@usine.fr").await;
     let (_, html) = app.get_html(&format!("/espace/evenements/{a3}"), Some(&lyon_site)).await;
     assert!(
         html.contains("Historique des décisions")
