@@ -7,8 +7,7 @@ use si_domain::event::{Contact, Location, Registration, Safety, SessionInput};
 use si_domain::identifiers::{Uai, complete_siret};
 use si_domain::territory::{Commune, territory};
 use si_domain::{
-    Audience, Edition, EventData, EventType, Format, Moderation, OrganisationKind, RegistrationMode, Role, Sector,
-    Theme,
+    Audience, Edition, EventData, EventType, Format, OrganisationKind, RegistrationMode, Role, Sector, Theme,
 };
 use si_store::{DynStore, NewOrganisation, NewUser, Transition};
 
@@ -473,15 +472,7 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
         let data = event(&mut rng, &edition, &org.name, commune);
         let id = store.create_event(edition.year, org.id, organiser_id, &data).await?;
         if i < 3 {
-            let t = Transition {
-                id,
-                actor: organiser_id,
-                from: &[Moderation::Draft],
-                to: Moderation::Submitted,
-                action: "submit",
-                reason: None,
-                at: Utc::now(),
-            };
+            let t = Transition::submit(id, organiser_id, Utc::now());
             store.transition(&t).await?;
         }
     }
@@ -491,28 +482,12 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
     let mut late = event(&mut rng, &edition, &org.name, commune);
     late.title = format!("{} (reçue il y a huit jours)", late.title);
     let id = store.create_event(edition.year, org.id, organiser_id, &late).await?;
-    let t = Transition {
-        id,
-        actor: organiser_id,
-        from: &[Moderation::Draft],
-        to: Moderation::Submitted,
-        action: "submit",
-        reason: None,
-        at: Utc::now() - Duration::days(8),
-    };
+    let t = Transition::submit(id, organiser_id, Utc::now() - Duration::days(8));
     store.transition(&t).await?;
     let commune = picker.in_region("84", &mut rng);
     let data = event(&mut rng, &edition, &org.name, commune);
     let id = store.create_event(edition.year, org.id, organiser_id, &data).await?;
-    let t = Transition {
-        id,
-        actor: organiser_id,
-        from: &[Moderation::Draft],
-        to: Moderation::Submitted,
-        action: "submit",
-        reason: None,
-        at: Utc::now() - Duration::days(3),
-    };
+    let t = Transition::submit(id, organiser_id, Utc::now() - Duration::days(3));
     store.transition(&t).await?;
     store.decide(id, admin_id, si_store::Decision::Label, None, Utc::now() - Duration::days(2)).await?;
     let mut changed = data.clone();
@@ -588,15 +563,7 @@ pub async fn add_submissions(store: &DynStore, n: usize, seed: u64) -> anyhow::R
         let at = now - Duration::seconds((rng.next() % (21 * 86_400)) as i64);
         let at = at.max(edition.opens_at);
         let id = store.create_event(edition.year, org_id, actor, &data).await?;
-        let t = Transition {
-            id,
-            actor,
-            from: &[Moderation::Draft],
-            to: Moderation::Submitted,
-            action: "submit",
-            reason: None,
-            at,
-        };
+        let t = Transition::submit(id, actor, at);
         store.transition(&t).await?;
         last = Some((org_id, data));
     }

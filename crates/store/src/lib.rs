@@ -234,6 +234,21 @@ pub struct Transition<'a> {
     pub at: DateTime<Utc>,
 }
 
+impl Transition<'static> {
+    /// A submission for labelling (from a draft or after requested changes) at `at`.
+    pub fn submit(id: i64, actor: i64, at: DateTime<Utc>) -> Transition<'static> {
+        Transition {
+            id,
+            actor,
+            from: &[Moderation::Draft, Moderation::ChangesRequested],
+            to: Moderation::Submitted,
+            action: "submit",
+            reason: None,
+            at,
+        }
+    }
+}
+
 /// Helpers for tests of this crate and of the crates above it.
 pub mod testing {
     use std::future::Future;

@@ -131,26 +131,38 @@ pub fn login_redirect(path: &str) -> axum::response::Response {
         .into_response()
 }
 
-/// An organiser with an organisation, for the pages of `/espace`. Anyone else gets the login page
-/// (and comes back here) or a « reserved to organisers » page.
+/// The person a page requires: strangers go to the login page (coming back to `back` after), people
+/// whom `allowed` refuses see its French message as a 403 page. Shared by the page extractors below.
+async fn page_user(
+    parts: &mut Parts,
+    state: &AppState,
+    back: &str,
+    allowed: impl Fn(&User) -> Result<(), AppError>,
+) -> Result<User, axum::response::Response> {
+    use axum::response::IntoResponse;
+    let user =
+        MaybeUser::from_request_parts(parts, state).await.map_err(|e| crate::pages::PageError(e).into_response())?;
+    let Some(u) = user.user else {
+        return Err(login_redirect(back));
+    };
+    allowed(&u).map_err(|e| crate::pages::PageError(e).into_response())?;
+    Ok(u)
+}
+
+/// An organiser with an organisation, for the pages of `/espace`.
 pub struct OrganiserPage(pub User);
 
 impl FromRequestParts<AppState> for OrganiserPage {
     type Rejection = axum::response::Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let user = MaybeUser::from_request_parts(parts, state)
-            .await
-            .map_err(|e| crate::pages::PageError(e).into_response())?;
-        match user.user {
-            None => Err(login_redirect(parts.uri.path())),
-            Some(u) if u.role == Role::Organiser && u.organisation_id.is_some() => Ok(OrganiserPage(u)),
-            Some(_) => Err(crate::pages::PageError(AppError::Forbidden(
-                "Cet espace est réservé aux organisateurs d'événements.".into(),
-            ))
-            .into_response()),
-        }
+        let back = parts.uri.path().to_string();
+        page_user(parts, state, &back, |u| match u.role == Role::Organiser && u.organisation_id.is_some() {
+            true => Ok(()),
+            false => Err(AppError::Forbidden("Cet espace est réservé aux organisateurs d'événements.".into())),
+        })
+        .await
+        .map(OrganiserPage)
     }
 }
 
@@ -161,18 +173,13 @@ impl FromRequestParts<AppState> for AdminPage {
     type Rejection = axum::response::Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let user = MaybeUser::from_request_parts(parts, state)
-            .await
-            .map_err(|e| crate::pages::PageError(e).into_response())?;
-        match user.user {
-            None => Err(login_redirect(parts.uri.path())),
-            Some(u) if u.role == Role::NationalAdmin => Ok(AdminPage(u)),
-            Some(_) => Err(crate::pages::PageError(AppError::Forbidden(
-                "Cet espace est réservé aux administrateurs nationaux.".into(),
-            ))
-            .into_response()),
-        }
+        let back = parts.uri.path().to_string();
+        page_user(parts, state, &back, |u| match u.role == Role::NationalAdmin {
+            true => Ok(()),
+            false => Err(AppError::Forbidden("Cet espace est réservé aux administrateurs nationaux.".into())),
+        })
+        .await
+        .map(AdminPage)
     }
 }
 
@@ -183,18 +190,9 @@ impl FromRequestParts<AppState> for ReviewerPage {
     type Rejection = axum::response::Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let user = MaybeUser::from_request_parts(parts, state)
-            .await
-            .map_err(|e| crate::pages::PageError(e).into_response())?;
-        match user.user {
-            // After login, come back to the page, not to the form's target.
-            None => Err(login_redirect(parts.uri.path().trim_end_matches("/decision"))),
-            Some(u) => match review_scope(&u) {
-                Ok(_) => Ok(ReviewerPage(u)),
-                Err(e) => Err(crate::pages::PageError(e).into_response()),
-            },
-        }
+        // After login, come back to the page, not to the form's target.
+        let back = parts.uri.path().trim_end_matches("/decision").to_string();
+        page_user(parts, state, &back, |u| review_scope(u).map(|_| ())).await.map(ReviewerPage)
     }
 }
 

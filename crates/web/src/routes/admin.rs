@@ -546,11 +546,19 @@ async fn save_reason(State(state): State<AppState>, AdminPage(u): AdminPage, For
         }
     };
     let failed = !errors.is_empty();
+    let mut templates = state.store.reason_templates().await?;
+    // An edit with errors comes back as typed, in its own form (the stored text is unchanged).
+    if let (true, Some(id)) = (failed, id)
+        && let Some(t) = templates.iter_mut().find(|t| t.id == id)
+    {
+        t.title = title.clone();
+        t.body = body.clone();
+    }
     let page = Reasons {
         page: admin_page("Motifs types", u),
-        templates: state.store.reason_templates().await?,
+        templates,
         errors,
-        // A new template with errors is shown again as typed (edits of existing ones come back stored).
+        // A new template with errors is shown again as typed in the « new » form.
         new_title: if failed && id.is_none() { title } else { String::new() },
         new_body: if failed && id.is_none() { body } else { String::new() },
         notice,

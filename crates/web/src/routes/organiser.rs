@@ -40,6 +40,12 @@ pub(crate) async fn save_changes(
     record: &EventRecord,
     data: &EventData,
 ) -> Result<ChangeOutcome, AppError> {
+    if record.moderation == Moderation::Labelled
+        && let Some(first) = data.validate(true).into_iter().next()
+    {
+        // A published event stays complete, whichever way the edit comes (site or API).
+        return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
+    }
     let outcome = state.store.update_event(record.id, user.id, data).await?;
     if record.moderation == Moderation::Labelled {
         match outcome {
@@ -99,15 +105,7 @@ pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) 
     if !report.eligible {
         return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
     }
-    let t = Transition {
-        id: record.id,
-        actor: user.id,
-        from: &[Moderation::Draft, Moderation::ChangesRequested],
-        to: Moderation::Submitted,
-        action: "submit",
-        reason: None,
-        at: now,
-    };
+    let t = Transition::submit(record.id, user.id, now);
     let submitted = state.store.transition(&t).await.map_err(AppError::from)?;
     crate::notify::submission_received(state, &submitted).await;
     Ok(submitted)

@@ -44,13 +44,11 @@ pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
     }
 }
 
-/// Where an event is reviewed: its region, except online-only events (national queue).
+/// Where an event is reviewed: its region, except online-only events (national queue). Read from the
+/// stored (published) version, like the queue's SQL (`REVIEW_REGION`), so that the queue a reviewer
+/// sees and the events they may open never disagree.
 pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
-    if r.working_data().format == Some(Format::EnLigne) || r.data.format == Some(Format::EnLigne) {
-        None
-    } else {
-        r.region.as_deref()
-    }
+    if r.data.format == Some(Format::EnLigne) { None } else { r.region.as_deref() }
 }
 
 fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
@@ -641,6 +639,7 @@ struct Detail {
     duplicates: Vec<(i64, String, String)>,
     templates: Vec<ReasonTemplate>,
     template: String,
+    revoke_reason: String,
 }
 
 impl Detail {
@@ -674,17 +673,20 @@ pub(crate) fn action_label(action: &str) -> &'static str {
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one page, shown fresh or again with what the reviewer typed")]
-async fn detail_page(
-    state: &AppState,
-    u: User,
-    id: i64,
+/// What the reviewer sent, shown again with the error when a decision or a withdrawal is refused.
+#[derive(Default)]
+struct Typed {
     error: Option<String>,
     reason: String,
     decision: String,
     template: String,
-    status: axum::http::StatusCode,
-) -> PageResult {
+    revoke_reason: String,
+}
+
+async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageResult {
+    let Typed { error, reason, decision, template, revoke_reason } = typed;
+    let status =
+        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !may_review(&u, review_region(&record)) {
         return Err(AppError::NotFound.into());
@@ -778,13 +780,14 @@ async fn detail_page(
             duplicates,
             templates: state.store.reason_templates().await?,
             template,
+            revoke_reason,
         },
     ))
 }
 
 async fn detail(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Path(id): Path<String>) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    detail_page(&state, u, id, None, String::new(), String::new(), String::new(), axum::http::StatusCode::OK).await
+    detail_page(&state, u, id, Typed::default()).await
 }
 
 /// The reason as sent: the chosen template's text, then what the reviewer added.
@@ -810,16 +813,22 @@ async fn decision_form(
     let typed = p.raw("reason");
     let template = p.get("template").unwrap_or("").to_string();
     let code = p.get("decision").unwrap_or("").to_string();
-    let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    let again = |error: String| Typed {
+        error: Some(error),
+        reason: typed.clone(),
+        decision: code.clone(),
+        template: template.clone(),
+        ..Typed::default()
+    };
     let Some(decision) = parse_decision(&code) else {
         let message = "Choisissez une décision : labelliser, demander des modifications ou refuser.";
-        return detail_page(&state, u, id, Some(message.into()), typed, code, template, unprocessable).await;
+        return detail_page(&state, u, id, again(message.into())).await;
     };
     let reason = reason_with_template(&state, &template, &typed).await?;
     match decide(&state, &u, id, decision, &reason).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
-            detail_page(&state, u, id, Some(e.message()), typed, code, template, unprocessable).await
+            detail_page(&state, u, id, again(e.message())).await
         }
         Err(e) => Err(e.into()),
     }
@@ -837,21 +846,12 @@ async fn revoke_form(
     if !may_review(&u, review_region(&record)) {
         return Err(AppError::NotFound.into());
     }
-    let reason = p.raw("revoke_reason").trim().to_string();
-    let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    let typed = p.raw("revoke_reason");
+    let reason = typed.trim().to_string();
+    let again = |error: String| Typed { error: Some(error), revoke_reason: typed.clone(), ..Typed::default() };
     if reason.is_empty() || reason.chars().count() > 2000 {
         let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
-        return detail_page(
-            &state,
-            u,
-            id,
-            Some(message.into()),
-            String::new(),
-            String::new(),
-            String::new(),
-            unprocessable,
-        )
-        .await;
+        return detail_page(&state, u, id, again(message.into())).await;
     }
     match state.store.revoke_label(id, u.id, &reason, Utc::now()).await {
         Ok(r) => {
@@ -859,9 +859,7 @@ async fn revoke_form(
             crate::notify::revoked(&state, &r).await;
             Ok(Redirect::to(&format!("/instruction/evenements/{id}")).into_response())
         }
-        Err(si_store::StoreError::Conflict(m)) => {
-            detail_page(&state, u, id, Some(m), String::new(), String::new(), String::new(), unprocessable).await
-        }
+        Err(si_store::StoreError::Conflict(m)) => detail_page(&state, u, id, again(m)).await,
         Err(e) => Err(AppError::from(e).into()),
     }
 }

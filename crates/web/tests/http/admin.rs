@@ -153,6 +153,12 @@ async fn administration_editions_coordinators_reasons_and_passwords() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(app.store.reason_templates().await.unwrap().iter().any(|x| x.id == t.id && x.title == "Lieu à préciser"));
+    let (s, html, _) = app
+        .post_form("/admin/motifs", &format!("id={}&action=save&title=&body=Texte+modifi%C3%A9", t.id), Some(&admin))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Texte modifié"), "an edit with errors keeps what was typed");
+    assert!(app.store.reason_templates().await.unwrap().iter().any(|x| x.id == t.id && x.body == "Précisez le lieu."));
     let (s, _, _) = app.post_form("/admin/motifs", &format!("id={}&action=delete", t.id), Some(&admin)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!app.store.reason_templates().await.unwrap().iter().any(|x| x.id == t.id));

@@ -122,15 +122,7 @@ async fn the_daily_digest_reaches_each_coordinator_once_a_day() {
     let (_, draft) = app.post_json("/api/v1/me/events", &old, Some(&lyon)).await;
     let actor = app.store.user_by_email("lyon@usine.fr").await.unwrap().unwrap().id;
     app.store
-        .transition(&Transition {
-            id: draft["id"].as_i64().unwrap(),
-            actor,
-            from: &[Moderation::Draft],
-            to: Moderation::Submitted,
-            action: "submit",
-            reason: None,
-            at: Utc::now() - chrono::Duration::days(12),
-        })
+        .transition(&Transition::submit(draft["id"].as_i64().unwrap(), actor, Utc::now() - chrono::Duration::days(12)))
         .await
         .unwrap();
     app.deliver().await;

@@ -103,18 +103,7 @@ async fn review_journey(app: TestApp) {
         .await;
     let late = late["id"].as_i64().unwrap();
     let lyon_user = app.store.user_by_email("lyon@usine.fr").await.unwrap().unwrap();
-    app.store
-        .transition(&Transition {
-            id: late,
-            actor: lyon_user.id,
-            from: &[Moderation::Draft],
-            to: Moderation::Submitted,
-            action: "submit",
-            reason: None,
-            at: Utc::now() - Duration::days(9),
-        })
-        .await
-        .unwrap();
+    app.store.transition(&Transition::submit(late, lyon_user.id, Utc::now() - Duration::days(9))).await.unwrap();
     // The same event twice: a possible duplicate.
     let dup = app.submitted(&lyon, &complete_event(year, "69001")).await;
 
@@ -338,6 +327,10 @@ async fn review_journey(app: TestApp) {
     let (s, _, _) =
         app.post_form(&format!("/instruction/evenements/{a1}/decision"), "decision=label", Some(&ara)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
+    // A published event stays complete, through the API as on the site.
+    let emptied = with(complete_event(year, "69001"), &[("summary", json!(""))]);
+    let (s, v) = app.put_json(&format!("/api/v1/me/events/{a1}"), &emptied, &lyon).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("summary")), "{v}");
     // A non-material edit is public at once.
     let edited = with(
         complete_event(year, "69001"),
@@ -431,6 +424,16 @@ async fn review_journey(app: TestApp) {
     let (s, _, _) =
         app.post_form(&format!("/instruction/evenements/{late}/retrait-label"), "revoke_reason=", Some(&ara)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let long = "x".repeat(2001);
+    let (s, html, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{late}/retrait-label"),
+            &format!("revoke_reason={long}"),
+            Some(&ara),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(&long), "what was typed is kept");
     let (s, _, _) = app
         .post_form(
             &format!("/instruction/evenements/{late}/retrait-label"),
