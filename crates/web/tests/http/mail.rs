@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use si_domain::Moderation;
 use si_store::Transition;
 use si_web::mail::{Letter, Transport, WorkerConfig, run_worker};
 
