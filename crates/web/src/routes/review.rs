@@ -545,7 +545,18 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
     if ids.is_empty() {
         outcome.refused.push((0, "Aucune demande sélectionnée : cochez les demandes à labelliser.".into()));
     }
-    for id in ids.into_iter().take(500) {
+    // One request stays short: beyond this, the rest is said to be untouched rather than dropped silently.
+    const AT_ONCE: usize = 500;
+    if ids.len() > AT_ONCE {
+        let rest = ids.len() - AT_ONCE;
+        outcome.refused.push((
+            0,
+            format!(
+                "Au plus {AT_ONCE} demandes à la fois : {rest} n'ont pas été traitées, sélectionnez-les à nouveau."
+            ),
+        ));
+    }
+    for id in ids.into_iter().take(AT_ONCE) {
         match decide(&state, &u, id, Decision::Label, "").await {
             Ok(r) => outcome.labelled.push((id, format!("{} ({})", r.data.title, r.label_number.unwrap_or_default()))),
             Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
