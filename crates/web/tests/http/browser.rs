@@ -98,19 +98,41 @@ async fn fits_width(c: &Client) {
     assert!(scroll <= inner, "{url} scrolls sideways on a phone: {scroll} px of content for {inner} px");
 }
 
-async fn wait_for_path(c: &Client, prefix: &str) -> String {
-    wait_for(c, |p| p.starts_with(prefix), prefix).await
+/// Marks the document on screen, so that a wait after an action can tell the page that action loads
+/// from the page it started on. A new document gets a new `window`, without the mark.
+async fn mark_page(c: &Client) {
+    c.execute("window.__siBefore = true;", vec![]).await.expect("mark the current page");
 }
 
-async fn wait_for(c: &Client, ok: impl Fn(&str) -> bool, what: &str) -> String {
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap();
-        if ok(url.path()) {
-            return url.path().to_string();
+/// Waits for the document loaded since `mark_page` (never the one the action started on), fully
+/// loaded, and returns its path.
+async fn loaded_page(c: &Client) -> String {
+    for _ in 0..150 {
+        // While the browser swaps documents a script may fail: that is « not yet », not an error.
+        if let Ok(v) = c.execute("return document.readyState === 'complete' && !window.__siBefore;", vec![]).await
+            && v.as_bool() == Some(true)
+        {
+            return c.current_url().await.unwrap().path().to_string();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("never reached {what}: at {}", c.current_url().await.unwrap());
+    panic!("the action never loaded a new page: still at {}", c.current_url().await.unwrap());
+}
+
+/// Clicks what `css` finds and waits for the page that the click loads; returns its path.
+async fn click_to_page(c: &Client, css: &str) -> String {
+    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("nothing matches {css}"));
+    mark_page(c).await;
+    e.click().await.unwrap();
+    loaded_page(c).await
+}
+
+/// Like `click_to_page`, for a link found by its text.
+async fn follow_link(c: &Client, text: &str) -> String {
+    let e = c.find(Locator::LinkText(text)).await.unwrap_or_else(|_| panic!("no link « {text} »"));
+    mark_page(c).await;
+    e.click().await.unwrap();
+    loaded_page(c).await
 }
 
 async fn wait_text(c: &Client, selector: &str, needle: &str) {
@@ -177,20 +199,18 @@ async fn the_whole_journey_in_chromium() {
     c.find(Locator::Id("kind")).await.unwrap().select_by_value("entreprise").await.unwrap();
     c.find(Locator::Id("department")).await.unwrap().select_by_value("69").await.unwrap();
     fill(&c, "identifier", "1234").await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    assert_eq!(click_to_page(&c, "form button[type=submit]").await, "/inscription");
     // A wrong SIRET: the page says so next to the field, and axe still passes on the error state.
     wait_text(&c, "#identifier-error", "14 chiffres").await;
     axe(&c, &axe_js).await;
     fill(&c, "password", "une longue phrase secrète").await;
     fill(&c, "password_confirm", "une longue phrase secrète").await;
     fill(&c, "identifier", "11002001300014").await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/espace").await;
+    assert_eq!(click_to_page(&c, "form button[type=submit]").await, "/espace");
     axe(&c, &axe_js).await;
 
     // A new event: the conditions panel starts with what is missing.
-    c.find(Locator::LinkText("Nouvel événement")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/espace/evenements/nouveau").await;
+    assert_eq!(follow_link(&c, "Nouvel événement").await, "/espace/evenements/nouveau");
     axe(&c, &axe_js).await;
     wait_text(&c, "#conditions-list li[data-code='audiences']", "non remplie").await;
     fill(&c, "title", "Visite de l'usine de moteurs").await;
@@ -223,13 +243,8 @@ async fn the_whole_journey_in_chromium() {
     fill(&c, "contact_email", "visites@forges-lyon.fr").await;
     // Live: every condition met before anything is saved.
     wait_text(&c, "#conditions-summary", "Toutes les conditions sont remplies").await;
-    c.find(Locator::Id("save-draft")).await.unwrap().click().await.unwrap();
-    let path = wait_for(
-        &c,
-        |p| p.strip_prefix("/espace/evenements/").is_some_and(|id| id.parse::<i64>().is_ok()),
-        "the saved draft",
-    )
-    .await;
+    let path = click_to_page(&c, "#save-draft").await;
+    assert!(path.strip_prefix("/espace/evenements/").is_some_and(|id| id.parse::<i64>().is_ok()), "{path}");
     wait_text(&c, "main", "Brouillon enregistré").await;
     assert_eq!(
         c.find(Locator::Id("commune_code")).await.unwrap().prop("value").await.unwrap().as_deref(),
@@ -237,49 +252,44 @@ async fn the_whole_journey_in_chromium() {
     );
     axe(&c, &axe_js).await;
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
-    c.find(Locator::Id("submit-event")).await.unwrap().click().await.unwrap();
+    assert_eq!(click_to_page(&c, "#submit-event").await, path);
     wait_text(&c, "main", "Soumis, en cours d'instruction").await;
     axe(&c, &axe_js).await;
 
     // Log out, log in as the administrator.
-    c.find(Locator::Css("form[action='/deconnexion'] button")).await.unwrap().click().await.unwrap();
-    wait_for(&c, |p| p == "/", "the home page").await;
+    log_out(&c).await;
     c.goto(&format!("{base}/connexion")).await.unwrap();
     axe(&c, &axe_js).await;
     fill(&c, "email", "admin@dge.fr").await;
     fill(&c, "password", "mot de passe administrateur").await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/instruction").await;
+    assert_eq!(click_to_page(&c, "form button[type=submit]").await, "/instruction");
     axe(&c, &axe_js).await;
-    c.find(Locator::LinkText("Visite de l'usine de moteurs")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, &format!("/instruction/evenements/{id}")).await;
+    assert_eq!(follow_link(&c, "Visite de l'usine de moteurs").await, format!("/instruction/evenements/{id}"));
     wait_text(&c, "main", "Signal « industrie »").await;
     axe(&c, &axe_js).await;
     // Refusing without a reason is refused, with the reason why.
     tick(&c, "decision-refuse").await;
-    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
+    click_to_page(&c, "#decide").await;
     wait_text(&c, "main", "Indiquez le motif").await;
     axe(&c, &axe_js).await;
     tick(&c, "decision-label").await;
-    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/instruction").await;
+    assert_eq!(click_to_page(&c, "#decide").await, "/instruction");
     wait_text(&c, "main", "Aucune demande en attente").await;
 
     // The public: search from the home page (what and where), filter, the map, the event, the calendar.
     c.goto(&format!("{base}/")).await.unwrap();
     fill(&c, "accueil-q", "moteur").await;
     fill(&c, "accueil-near", "69003").await;
-    c.find(Locator::Css("form[action='/evenements'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/evenements").await;
+    assert_eq!(click_to_page(&c, "form[action='/evenements'] button[type=submit]").await, "/evenements");
     // The default edition is the newest with labelled events: this one.
     wait_text(&c, "main", "Visite de l'usine de moteurs").await;
     wait_text(&c, "main", "à ").await;
     axe(&c, &axe_js).await;
     c.find(Locator::Id("f-region")).await.unwrap().select_by_value("84").await.unwrap();
-    c.find(Locator::Css("form.si-filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    assert_eq!(click_to_page(&c, "form.si-filters button[type=submit]").await, "/evenements");
+    assert!(c.current_url().await.unwrap().query().unwrap_or_default().contains("region=84"));
     wait_text(&c, "main", "1 événement labellisé").await;
-    c.find(Locator::LinkText("Voir sur une carte")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/carte").await;
+    assert_eq!(follow_link(&c, "Voir sur une carte").await, "/carte");
     for _ in 0..100 {
         if !c.find_all(Locator::Css("#carte .leaflet-marker-icon")).await.unwrap().is_empty() {
             break;
@@ -290,8 +300,7 @@ async fn the_whole_journey_in_chromium() {
     let marker = c.find(Locator::Css("#carte .leaflet-marker-icon")).await.expect("a marker on the map");
     assert_eq!(marker.attr("title").await.unwrap().as_deref(), Some("Visite de l'usine de moteurs"));
     marker.click().await.unwrap();
-    c.find(Locator::Css(".leaflet-popup-content a")).await.expect("a popup").click().await.unwrap();
-    wait_for_path(&c, &format!("/evenements/{id}")).await;
+    assert_eq!(click_to_page(&c, ".leaflet-popup-content a").await, format!("/evenements/{id}"));
     wait_text(&c, "main", &format!("SI-{}-00001", app.year)).await;
     axe(&c, &axe_js).await;
     let href = c.find(Locator::LinkText("Ajouter à mon agenda")).await.unwrap().attr("href").await.unwrap().unwrap();
@@ -334,13 +343,11 @@ async fn log_in(c: &Client, base: &str, email: &str, password: &str, landing: &s
     c.goto(&format!("{base}/connexion?suivant={landing}")).await.unwrap();
     fill(c, "email", email).await;
     fill(c, "password", password).await;
-    c.find(Locator::Css("form[action='/connexion'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(c, landing).await;
+    assert_eq!(click_to_page(c, "form[action='/connexion'] button[type=submit]").await, landing);
 }
 
 async fn log_out(c: &Client) {
-    c.find(Locator::Css("form[action='/deconnexion'] button")).await.unwrap().click().await.unwrap();
-    wait_for(c, |p| p == "/", "the home page").await;
+    assert_eq!(click_to_page(c, "form[action='/deconnexion'] button").await, "/");
 }
 
 /// A coordinator's day and the administrator's and organiser's pages of the review process, in
@@ -405,7 +412,7 @@ async fn the_review_day_in_chromium() {
     wait_text(&c, "main", "12 demandes en attente").await;
     axe(&c, &axe_js).await;
     // Action 1: only the submissions without alerts.
-    c.find(Locator::Id("clean-only")).await.unwrap().click().await.unwrap();
+    assert_eq!(click_to_page(&c, "#clean-only").await, "/instruction");
     wait_text(&c, "#list-title", "10 demandes correspondent").await;
     axe(&c, &axe_js).await;
     // Actions 2 and 3, with the keyboard: « select all » (space), then « Labelliser la sélection » (enter).
@@ -417,7 +424,10 @@ async fn the_review_day_in_chromium() {
         .await
         .unwrap();
     assert_eq!(ticked.as_i64(), Some(10));
-    c.find(Locator::Id("bulk-label")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    let bulk = c.find(Locator::Id("bulk-label")).await.unwrap();
+    mark_page(&c).await;
+    bulk.send_keys("\u{E007}").await.unwrap();
+    loaded_page(&c).await;
     wait_text(&c, "#bulk-outcome", "10 événements labellisés").await;
     axe(&c, &axe_js).await;
     for id in &clean {
@@ -426,11 +436,12 @@ async fn the_review_day_in_chromium() {
     assert_eq!(app.store.event(weak_id).await.unwrap().unwrap().moderation, si_domain::Moderation::Submitted);
     // The change, on its before/after view.
     c.goto(&format!("{base}/instruction?modifications=1")).await.unwrap();
-    c.find(Locator::Css(&format!("a[href='/instruction/evenements/{changed}']"))).await.unwrap().click().await.unwrap();
+    let link = format!("a[href='/instruction/evenements/{changed}']");
+    assert_eq!(click_to_page(&c, &link).await, format!("/instruction/evenements/{changed}"));
     wait_text(&c, "main", "Modification demandée : avant / après").await;
     axe(&c, &axe_js).await;
-    c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
-    wait_for_path(&c, "/instruction").await;
+    // The decision is written before the queue comes back: wait for that page, not the one we are on.
+    assert_eq!(click_to_page(&c, "#decide").await, "/instruction");
     assert_eq!(app.store.event(changed).await.unwrap().unwrap().data.title, "Visite de l'usine de moteurs électriques");
     // The weak one: its detail page with the reason templates.
     c.goto(&format!("{base}/instruction/evenements/{weak_id}")).await.unwrap();
@@ -461,7 +472,7 @@ async fn the_review_day_in_chromium() {
     // An edition with an error: the error state passes axe too.
     c.goto(&format!("{base}/admin/editions/{}", app.year)).await.unwrap();
     fill(&c, "eligible_from", "").await;
-    c.find(Locator::Id("save-edition")).await.unwrap().click().await.unwrap();
+    click_to_page(&c, "#save-edition").await;
     wait_text(&c, "main", "L'édition n'est pas enregistrée").await;
     axe(&c, &axe_js).await;
     log_out(&c).await;
@@ -484,7 +495,7 @@ async fn the_review_day_in_chromium() {
     assert!(pdf.as_str().unwrap().starts_with("%PDF-1.4"));
     // A new title on the site form: to the committee, the public keeps the labelled one.
     fill(&c, "title", "Atelier découverte : les métiers de l'usinage de précision").await;
-    c.find(Locator::Id("save-changes")).await.unwrap().click().await.unwrap();
+    assert_eq!(click_to_page(&c, "#save-changes").await, format!("/espace/evenements/{}", clean[0]));
     wait_text(&c, "main", "Modification envoyée au comité").await;
     wait_text(&c, "#label-kit", "Une modification attend la décision du comité").await;
     axe(&c, &axe_js).await;
