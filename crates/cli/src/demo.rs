@@ -488,8 +488,8 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
     let data = event(&mut rng, &edition, &org.name, commune);
     let id = store.create_event(edition.year, org.id, organiser_id, &data).await?;
     let t = Transition::submit(id, organiser_id, Utc::now() - Duration::days(3));
-    store.transition(&t).await?;
-    store.decide(id, admin_id, si_store::Decision::Label, None, Utc::now() - Duration::days(2)).await?;
+    let version = store.transition(&t).await?.version;
+    store.decide(id, admin_id, si_store::Decision::Label, None, Utc::now() - Duration::days(2), version).await?;
     let mut changed = data.clone();
     changed.title = format!("{} – nouvelle date", data.title);
     if let Some(s) = changed.sessions.first_mut() {

@@ -234,7 +234,7 @@ macro_rules! event_columns {
     () => {
         "SELECT e.id, e.edition, e.organisation_id, o.name AS org_name, o.kind AS org_kind, \
          e.data, e.moderation, e.public_status, e.label_number, e.region, e.department, e.submitted_at, e.decided_at, \
-         e.decision_reason, e.created_at, e.updated_at, e.pending_data, e.change_submitted_at, e.labelled_at"
+         e.decision_reason, e.created_at, e.updated_at, e.pending_data, e.change_submitted_at, e.labelled_at, e.version"
     };
 }
 
@@ -264,6 +264,14 @@ pub(crate) fn queue_union(columns: &str, from: &str, scope: &str, distinct: bool
 pub(crate) fn region_scope(regions: &[String], first: usize) -> (String, Vec<Param>) {
     let ps: Vec<String> = (0..regions.len()).map(|i| format!("${}", first + i)).collect();
     (format!(" AND {REVIEW_REGION} IN ({})", ps.join(", ")), regions.iter().map(|r| Param::Text(r.clone())).collect())
+}
+
+/// The message of a decision taken on a version of an event that is no longer the current one.
+pub const STALE_VERSION: &str = "Cet événement a été modifié depuis que vous l'avez ouvert : relisez-le dans sa version actuelle, puis décidez à nouveau. Rien n'a été enregistré.";
+
+/// Refuses a decision whose version is not the event's current one (read under the row lock).
+pub(crate) fn same_version(current: i64, seen: i64) -> crate::StoreResult<()> {
+    if current == seen { Ok(()) } else { Err(crate::StoreError::Conflict(STALE_VERSION.into())) }
 }
 
 /// Expands the [`crate::Store`] implementation for one backend.
@@ -332,6 +340,7 @@ macro_rules! impl_store {
                     weak_signal: r.try_get("weak_signal")?,
                     first_day: r.try_get("first_day")?,
                     last_day: r.try_get("last_day")?,
+                    version: r.try_get("version")?,
                 })
             }
 
@@ -389,6 +398,7 @@ macro_rules! impl_store {
                         .transpose()?,
                     change_submitted_at: r.try_get("change_submitted_at")?,
                     labelled_at: r.try_get("labelled_at")?,
+                    version: r.try_get("version")?,
                 })
             }
 
@@ -714,7 +724,7 @@ macro_rules! impl_store {
                         if !changed.is_empty() {
                             // The public keeps the labelled version; the change waits for review.
                             sqlx::query(
-                                "UPDATE events SET pending_data = $1, change_submitted_at = COALESCE(change_submitted_at, $2), updated_at = $2 WHERE id = $3",
+                                "UPDATE events SET version = version + 1, pending_data = $1, change_submitted_at = COALESCE(change_submitted_at, $2), updated_at = $2 WHERE id = $3",
                             )
                             .bind(json(data)?)
                             .bind(now)
@@ -727,7 +737,7 @@ macro_rules! impl_store {
                             return Ok(ChangeOutcome::SentToReview);
                         }
                         // Not material: applies at once, and replaces any pending change (the organiser undid it).
-                        sqlx::query("UPDATE events SET data = $1, pending_data = NULL, change_submitted_at = NULL, updated_at = $2 WHERE id = $3")
+                        sqlx::query("UPDATE events SET version = version + 1, data = $1, pending_data = NULL, change_submitted_at = NULL, updated_at = $2 WHERE id = $3")
                             .bind(json(data)?)
                             .bind(now)
                             .bind(id)
@@ -743,7 +753,7 @@ macro_rules! impl_store {
                             "Cet événement ne peut pas être modifié pendant son instruction, ni après un refus ou un retrait.".into(),
                         ));
                     }
-                    sqlx::query("UPDATE events SET data = $1, updated_at = $2 WHERE id = $3")
+                    sqlx::query("UPDATE events SET version = version + 1, data = $1, updated_at = $2 WHERE id = $3")
                         .bind(json(data)?)
                         .bind(now)
                         .bind(id)
@@ -780,7 +790,7 @@ macro_rules! impl_store {
                         return Err(StoreError::Conflict(format!("Cette action n'est pas possible dans l'état actuel de l'événement ({label}).")));
                     }
                     let submitted = if t.to == Moderation::Submitted { Some(t.at) } else { None };
-                    sqlx::query("UPDATE events SET moderation = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at) WHERE id = $4")
+                    sqlx::query("UPDATE events SET version = version + 1, moderation = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at) WHERE id = $4")
                         .bind(t.to.code())
                         .bind(t.at)
                         .bind(submitted)
@@ -792,13 +802,14 @@ macro_rules! impl_store {
                     self.event(t.id).await?.ok_or(StoreError::NotFound)
                 }
 
-                async fn decide(&self, id: i64, actor: i64, decision: Decision, reason: Option<&str>, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                async fn decide(&self, id: i64, actor: i64, decision: Decision, reason: Option<&str>, at: DateTime<Utc>, version: i64) -> StoreResult<EventRecord> {
                     let mut tx = self.write_tx().await?;
-                    let row = sqlx::query(concat!("SELECT moderation, edition, label_number FROM events WHERE id = $1", $for_update))
+                    let row = sqlx::query(concat!("SELECT moderation, edition, label_number, version FROM events WHERE id = $1", $for_update))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
+                    crate::backend::same_version(row.try_get("version")?, version)?;
                     let state: String = row.try_get("moderation")?;
                     let edition: i64 = row.try_get("edition")?;
                     let existing_label: Option<String> = row.try_get("label_number")?;
@@ -822,7 +833,7 @@ macro_rules! impl_store {
                         existing_label
                     };
                     sqlx::query(
-                        "UPDATE events SET moderation = $1, label_number = $2, decided_at = $3, decision_reason = $4, updated_at = $3, \
+                        "UPDATE events SET version = version + 1, moderation = $1, label_number = $2, decided_at = $3, decision_reason = $4, updated_at = $3, \
                          labelled_at = CASE WHEN $1 = 'labelled' THEN $3 ELSE labelled_at END WHERE id = $5",
                     )
                     .bind(to.code())
@@ -867,7 +878,7 @@ macro_rules! impl_store {
                     let review_region = crate::backend::REVIEW_REGION;
                     let columns = format!(
                         "e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
-                         e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at"
+                         e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at, e.version"
                     );
                     let sql = crate::backend::queue_union(&columns, "events e JOIN organisations o ON o.id = e.organisation_id", &scope, false);
                     let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
@@ -930,13 +941,15 @@ macro_rules! impl_store {
                         .collect()
                 }
 
-                async fn decide_change(&self, id: i64, actor: i64, accept: bool, reason: Option<&str>, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                async fn decide_change(&self, id: i64, actor: i64, accept: bool, reason: Option<&str>, at: DateTime<Utc>, version: i64) -> StoreResult<EventRecord> {
                     let mut tx = self.write_tx().await?;
-                    let row = sqlx::query(concat!("SELECT moderation, pending_data FROM events WHERE id = $1", $for_update))
+                    let row = sqlx::query(concat!("SELECT moderation, pending_data, version FROM events WHERE id = $1", $for_update))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
+                    // The change accepted is the one the reviewer read, never one that replaced it since.
+                    crate::backend::same_version(row.try_get("version")?, version)?;
                     let state: String = row.try_get("moderation")?;
                     let pending: Option<String> = row.try_get("pending_data")?;
                     let (Some(pending), "labelled") = (pending, state.as_str()) else {
@@ -945,7 +958,7 @@ macro_rules! impl_store {
                     if accept {
                         let data: EventData = serde_json::from_str(&pending).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         sqlx::query(
-                            "UPDATE events SET data = pending_data, pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
+                            "UPDATE events SET version = version + 1, data = pending_data, pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
                              decision_reason = $2, updated_at = $1 WHERE id = $3",
                         )
                         .bind(at)
@@ -956,7 +969,7 @@ macro_rules! impl_store {
                         write_index(&mut tx, id, &data).await?;
                     } else {
                         sqlx::query(
-                            "UPDATE events SET pending_data = NULL, change_submitted_at = NULL, decided_at = $1, decision_reason = $2, \
+                            "UPDATE events SET version = version + 1, pending_data = NULL, change_submitted_at = NULL, decided_at = $1, decision_reason = $2, \
                              updated_at = $1 WHERE id = $3",
                         )
                         .bind(at)
@@ -971,17 +984,19 @@ macro_rules! impl_store {
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }
 
-                async fn revoke_label(&self, id: i64, actor: i64, reason: &str, at: DateTime<Utc>) -> StoreResult<EventRecord> {
+                async fn revoke_label(&self, id: i64, actor: i64, reason: &str, at: DateTime<Utc>, version: i64) -> StoreResult<EventRecord> {
                     let mut tx = self.write_tx().await?;
-                    let state: Option<String> = sqlx::query_scalar(concat!("SELECT moderation FROM events WHERE id = $1", $for_update))
+                    let row = sqlx::query(concat!("SELECT moderation, version FROM events WHERE id = $1", $for_update))
                         .bind(id)
                         .fetch_optional(&mut *tx)
-                        .await?;
-                    if state.ok_or(StoreError::NotFound)? != "labelled" {
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    crate::backend::same_version(row.try_get("version")?, version)?;
+                    if row.try_get::<String, _>("moderation")? != "labelled" {
                         return Err(StoreError::Conflict("Seul un événement labellisé peut perdre son label.".into()));
                     }
                     sqlx::query(
-                        "UPDATE events SET moderation = 'refused', pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
+                        "UPDATE events SET version = version + 1, moderation = 'refused', pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
                          decision_reason = $2, updated_at = $1 WHERE id = $3",
                     )
                     .bind(at)
@@ -1005,7 +1020,7 @@ macro_rules! impl_store {
                     if state != "labelled" {
                         return Err(StoreError::Conflict("Le statut public ne concerne que les événements labellisés.".into()));
                     }
-                    sqlx::query("UPDATE events SET public_status = $1, updated_at = $2 WHERE id = $3")
+                    sqlx::query("UPDATE events SET version = version + 1, public_status = $1, updated_at = $2 WHERE id = $3")
                         .bind(status.code())
                         .bind(at)
                         .bind(id)

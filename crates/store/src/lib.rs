@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use si_domain::{Edition, EventData, Moderation};
 
-pub use backend::distance_km;
+pub use backend::{STALE_VERSION, distance_km};
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -105,7 +105,8 @@ pub trait Store: Send + Sync + 'static {
     async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>>;
     /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry.
     async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord>;
-    /// Decides a submitted event; labelling assigns the next label number of its edition.
+    /// Decides a submitted event; labelling assigns the next label number of its edition. `version` is
+    /// the version the decider saw: any other answers `Conflict` and changes nothing.
     async fn decide(
         &self,
         id: i64,
@@ -113,6 +114,7 @@ pub trait Store: Send + Sync + 'static {
         decision: Decision,
         reason: Option<&str>,
         at: DateTime<Utc>,
+        version: i64,
     ) -> StoreResult<EventRecord>;
     /// Submitted events awaiting a decision, oldest submission first; limited to regions when given.
     async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
@@ -124,7 +126,8 @@ pub trait Store: Send + Sync + 'static {
     /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
     /// queue (of `regions` when given), for duplicate detection.
     async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
-    /// Decides a pending change of a labelled event: accepted, it becomes the published content.
+    /// Decides a pending change of a labelled event: accepted, it becomes the published content. `version`
+    /// as for [`Store::decide`]: a change replaced since the reviewer read it is never accepted.
     async fn decide_change(
         &self,
         id: i64,
@@ -132,9 +135,18 @@ pub trait Store: Send + Sync + 'static {
         accept: bool,
         reason: Option<&str>,
         at: DateTime<Utc>,
+        version: i64,
     ) -> StoreResult<EventRecord>;
-    /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record).
-    async fn revoke_label(&self, id: i64, actor: i64, reason: &str, at: DateTime<Utc>) -> StoreResult<EventRecord>;
+    /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record),
+    /// if it is still at `version`.
+    async fn revoke_label(
+        &self,
+        id: i64,
+        actor: i64,
+        reason: &str,
+        at: DateTime<Utc>,
+        version: i64,
+    ) -> StoreResult<EventRecord>;
     /// Sets the public status of a labelled event.
     async fn set_public_status(
         &self,

@@ -124,6 +124,8 @@ pub struct EventRecord {
     pub change_submitted_at: Option<DateTime<Utc>>,
     /// When the label was granted.
     pub labelled_at: Option<DateTime<Utc>>,
+    /// Changes at every write: a decision names the version it was taken on (SPEC.md §6).
+    pub version: i64,
 }
 
 impl EventRecord {
@@ -165,6 +167,8 @@ pub struct QueueItem {
     pub first_day: Option<NaiveDate>,
     /// Last day of its sessions.
     pub last_day: Option<NaiveDate>,
+    /// The event's version, which a decision on it must name.
+    pub version: i64,
 }
 
 /// The few facts duplicate detection compares.

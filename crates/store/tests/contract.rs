@@ -129,11 +129,20 @@ async fn story(store: DynStore) {
     // Not public before labelling.
     let f = EventFilter { edition: Some(2024), page: 1, per_page: 20, ..Default::default() };
     assert_eq!(store.search_events(&f).await.unwrap().0, 0);
-    let labelled = store.decide(id, admin.id, Decision::Label, None, Utc::now()).await.unwrap();
+    // A decision names the version it was taken on: any other changes nothing.
+    let seen = store.event(id).await.unwrap().unwrap().version;
+    assert_eq!(queue[0].version, seen);
+    assert!(matches!(
+        store.decide(id, admin.id, Decision::Label, None, Utc::now(), seen - 1).await,
+        Err(StoreError::Conflict(m)) if m == si_store::STALE_VERSION
+    ));
+    assert_eq!(store.event(id).await.unwrap().unwrap().moderation, Moderation::Submitted);
+    let labelled = store.decide(id, admin.id, Decision::Label, None, Utc::now(), seen).await.unwrap();
+    assert!(labelled.version > seen, "every write changes the version");
     assert_eq!(labelled.moderation, Moderation::Labelled);
     assert_eq!(labelled.label_number.as_deref(), Some("SI-2024-00001"));
     assert!(matches!(
-        store.decide(id, admin.id, Decision::Refuse, Some("x"), Utc::now()).await,
+        store.decide(id, admin.id, Decision::Refuse, Some("x"), Utc::now(), labelled.version).await,
         Err(StoreError::Conflict(_))
     ));
 
@@ -148,8 +157,9 @@ async fn story(store: DynStore) {
         reason: None,
         at,
     };
-    store.transition(&t2).await.unwrap();
-    let refused = store.decide(id2, admin.id, Decision::Refuse, Some("Événement payant."), Utc::now()).await.unwrap();
+    let v2 = store.transition(&t2).await.unwrap().version;
+    let refused =
+        store.decide(id2, admin.id, Decision::Refuse, Some("Événement payant."), Utc::now(), v2).await.unwrap();
     assert_eq!(refused.decision_reason.as_deref(), Some("Événement payant."));
     assert_eq!(refused.label_number, None);
 
@@ -246,12 +256,37 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     assert!(store.queue_items(Some(&["11".into()])).await.unwrap().iter().all(|i| i.region.as_deref() == Some("11")));
     let counts = store.moderation_counts(2024, None).await.unwrap();
     assert!(counts.contains(&("change_pending".into(), 1)), "{counts:?}");
-    let accepted = store.decide_change(labelled, organiser, true, None, now).await.unwrap();
+    assert_eq!(item.version, r.version);
+    // The organiser replaces the change after the reviewer read it: accepting what was read fails,
+    // and the replacement is neither published nor lost.
+    let mut paying = edit.clone();
+    paying.title = "Un autre titre, payant".into();
+    paying.free = Some(false);
+    assert_eq!(store.update_event(labelled, organiser, &paying).await.unwrap(), si_store::ChangeOutcome::SentToReview);
+    assert!(matches!(
+        store.decide_change(labelled, organiser, true, None, now, r.version).await,
+        Err(StoreError::Conflict(m)) if m == si_store::STALE_VERSION
+    ));
+    let r = store.event(labelled).await.unwrap().unwrap();
+    assert_eq!(
+        (r.data.title.as_str(), r.pending.as_ref().unwrap().title.as_str()),
+        (published.data.title.as_str(), "Un autre titre, payant")
+    );
+    assert_eq!(store.update_event(labelled, organiser, &edit).await.unwrap(), si_store::ChangeOutcome::SentToReview);
+    let r = store.event(labelled).await.unwrap().unwrap();
+    let accepted = store.decide_change(labelled, organiser, true, None, now, r.version).await.unwrap();
     assert_eq!((accepted.data.title.as_str(), accepted.pending.is_none()), ("Un autre titre", true));
-    assert!(matches!(store.decide_change(labelled, organiser, true, None, now).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.decide_change(labelled, organiser, true, None, now, accepted.version).await,
+        Err(StoreError::Conflict(_))
+    ));
     let status = store.set_public_status(labelled, organiser, si_domain::PublicStatus::Full, now).await.unwrap();
     assert_eq!(status.public_status, si_domain::PublicStatus::Full);
-    let revoked = store.revoke_label(labelled, organiser, "Annulé sans prévenir", now).await.unwrap();
+    assert!(matches!(
+        store.revoke_label(labelled, organiser, "Annulé sans prévenir", now, accepted.version).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let revoked = store.revoke_label(labelled, organiser, "Annulé sans prévenir", now, status.version).await.unwrap();
     assert_eq!(revoked.moderation, Moderation::Refused);
     assert!(revoked.label_number.is_some(), "the number stays on record");
     assert!(store.duplicate_pool(None).await.unwrap().iter().all(|b| b.organisation_id != org || b.id != labelled));
@@ -314,6 +349,87 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     store.revoke_user(organiser, now).await.unwrap();
     assert!(store.web_session_user("s", now).await.unwrap().is_none());
     assert!(store.user(organiser).await.unwrap().unwrap().revoked);
+}
+
+/// A reviewer accepts the change they read while its organiser replaces it with a paying one, both at
+/// once, many times: the published content is always the change the reviewer read (or nothing changes
+/// and the decision answers `Conflict`), never the replacement nobody reviewed.
+async fn decisions_never_apply_what_the_reviewer_did_not_see(store: DynStore) {
+    store.migrate().await.unwrap();
+    let org = store
+        .create_organisation(&NewOrganisation {
+            name: "Course".into(),
+            kind: OrganisationKind::Association,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let person = |email: &str, role: Role, org: Option<i64>| NewUser {
+        email: email.into(),
+        name: email.into(),
+        password_hash: "x".into(),
+        role,
+        region: None,
+        organisation_id: org,
+    };
+    let organiser = store.create_user(&person("o@course.fr", Role::Organiser, Some(org.id))).await.unwrap().id;
+    let admin = store.create_user(&person("a@course.fr", Role::NationalAdmin, None)).await.unwrap().id;
+    let (mut applied, mut refused) = (0, 0);
+    for trial in 0..60 {
+        let original = event(&format!("Visite {trial}"), "69001", "2024-11-19");
+        let id = store.create_event(2024, org.id, organiser, &original).await.unwrap();
+        let v = store.transition(&Transition::submit(id, organiser, Utc::now())).await.unwrap().version;
+        store.decide(id, admin, Decision::Label, None, Utc::now(), v).await.unwrap();
+        let mut read = original.clone();
+        read.title = format!("Visite {trial}, nouvelle date");
+        store.update_event(id, organiser, &read).await.unwrap();
+        let seen = store.event(id).await.unwrap().unwrap().version;
+        let mut paying = read.clone();
+        paying.title = format!("Visite {trial}, payante");
+        paying.free = Some(false);
+        let (a, b) = (store.clone(), store.clone());
+        let decision = tokio::spawn(async move { a.decide_change(id, admin, true, None, Utc::now(), seen).await });
+        let replace = tokio::spawn(async move { b.update_event(id, organiser, &paying).await });
+        let (decision, replace) = (decision.await.unwrap(), replace.await.unwrap());
+        replace.expect("the organiser's change is always recorded");
+        let after = store.event(id).await.unwrap().unwrap();
+        assert_ne!(after.data.free, Some(false), "trial {trial}: an unreviewed paying change was published");
+        match decision {
+            Ok(_) => {
+                applied += 1;
+                assert_eq!(after.data.title, read.title, "trial {trial}");
+            }
+            Err(StoreError::Conflict(m)) => {
+                refused += 1;
+                assert_eq!(m, si_store::STALE_VERSION);
+                assert_eq!(after.data.title, original.title, "trial {trial}: nothing applied");
+            }
+            Err(e) => panic!("trial {trial}: {e}"),
+        }
+        // The replacement is never lost: it waits for review (or was recorded after the acceptance).
+        assert_eq!(after.pending.map(|p| p.title), Some(format!("Visite {trial}, payante")), "trial {trial}");
+    }
+    eprintln!("60 races: {applied} decisions applied the content read, {refused} refused as stale");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_races_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-race-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap();
+    decisions_never_apply_what_the_reviewer_did_not_see(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_races_on_postgres() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL races skipped");
+        return;
+    };
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    decisions_never_apply_what_the_reviewer_did_not_see(si_store::connect(&url).await.unwrap()).await;
+    drop_db.await;
 }
 
 #[tokio::test]

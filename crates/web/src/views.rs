@@ -236,6 +236,8 @@ pub struct MyEventView {
     pub region: Option<String>,
     /// A change to the labelled event awaits review: `data` shows the change, the public the labelled version.
     pub change_pending: bool,
+    /// Changes at every write; a reviewer's decision names the version it was taken on.
+    pub version: i64,
 }
 
 /// The conditions of a stored event: at its submission once submitted, now otherwise.
@@ -265,6 +267,7 @@ pub fn my_event_view(r: &EventRecord, edition: &Edition) -> MyEventView {
         decision_reason: r.decision_reason.clone(),
         department: r.department.clone(),
         region: r.region.clone(),
+        version: r.version,
     }
 }
 

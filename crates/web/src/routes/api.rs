@@ -674,6 +674,8 @@ struct QueueItem {
     industry_signal_weak: bool,
     /// Other events of the same organisation and edition with a similar title and close dates.
     possible_duplicates: Vec<i64>,
+    /// The version of the event as listed: a decision names it, and answers 409 if the event changed since.
+    version: i64,
     #[serde(skip)]
     due: chrono::DateTime<chrono::Utc>,
 }
@@ -710,6 +712,7 @@ async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
                 change: i.change,
                 industry_signal_weak: i.weak_signal,
                 possible_duplicates: duplicates.remove(&i.id).unwrap_or_default(),
+                version: i.version,
                 due,
             }
         })
@@ -725,6 +728,9 @@ struct DecisionRequest {
     /// Required except to label.
     #[serde(default)]
     reason: String,
+    /// The `version` of the event the decision was taken on (as in the queue): required; 409 when the
+    /// event has changed since, and nothing is applied.
+    version: Option<i64>,
 }
 
 /// Decides a submitted event.
@@ -744,6 +750,12 @@ async fn review_decision(
             format!("Décision inconnue : « {} ». Valeurs possibles : label, refuse, request_changes.", body.decision),
         )
     })?;
-    let record = decide(&state, &user, path_id(&id)?, decision, &body.reason).await?;
+    let version = body.version.ok_or_else(|| {
+        AppError::invalid(
+            "version",
+            "Indiquez la version de l'événement sur laquelle porte la décision (champ « version » de la file d'instruction).",
+        )
+    })?;
+    let record = decide(&state, &user, path_id(&id)?, decision, &body.reason, version).await?;
     Ok(Json(my_view(&state, &record).await?))
 }

@@ -74,11 +74,17 @@ pub(crate) async fn decide(
     id: i64,
     decision: Decision,
     reason: &str,
+    version: i64,
 ) -> Result<EventRecord, AppError> {
     review_scope(user)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !may_review(user, review_region(&record)) {
         return Err(AppError::NotFound);
+    }
+    // What is checked below and applied by the store is this version, the one the reviewer saw; the
+    // store checks it again under its row lock, so nothing written in between can slip through.
+    if record.version != version {
+        return Err(AppError::Conflict(si_store::STALE_VERSION.into()));
     }
     let reason = reason.trim();
     check_reason(decision, reason)?;
@@ -100,7 +106,7 @@ pub(crate) async fn decide(
             }
         }
         let reason = (!reason.is_empty()).then_some(reason);
-        let decided = state.store.decide_change(id, user.id, accept, reason, now).await?;
+        let decided = state.store.decide_change(id, user.id, accept, reason, now, version).await?;
         if accept {
             state.public_changed();
         }
@@ -120,7 +126,7 @@ pub(crate) async fn decide(
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    let decided = state.store.decide(id, user.id, decision, reason, now).await?;
+    let decided = state.store.decide(id, user.id, decision, reason, now, version).await?;
     if decision == Decision::Label {
         state.public_changed();
     }
@@ -245,6 +251,8 @@ struct QueueRow {
     weak_signal: bool,
     duplicates: usize,
     change: bool,
+    /// The version listed, sent back with a bulk selection.
+    version: i64,
 }
 
 impl QueueRow {
@@ -396,6 +404,7 @@ async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) ->
             weak_signal: i.weak_signal,
             duplicates: duplicates.get(&i.id).map_or(0, Vec::len),
             change: i.change,
+            version: i.version,
         })
         .collect();
     Ok(Computed { waiting: items.len(), overdue, backlog, rows })
@@ -539,7 +548,12 @@ struct BulkOutcome {
 /// Labels every selected submission, each checked like a single decision (scope, state, the four
 /// conditions at its submission); those that fail are listed with the reason and stay in the queue.
 async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Form(p): Form) -> PageResult {
-    let ids: Vec<i64> = p.all("id").iter().filter_map(|v| v.parse().ok()).collect();
+    // Each box carries `id:version`: what is labelled is what the list showed.
+    let ids: Vec<(i64, i64)> = p
+        .all("id")
+        .iter()
+        .filter_map(|v| v.split_once(':').and_then(|(id, version)| Some((id.parse().ok()?, version.parse().ok()?))))
+        .collect();
     let filter = QueueFilter::parse(&Pairs::parse(&p.raw("filtres")));
     let mut outcome = BulkOutcome { labelled: Vec::new(), refused: Vec::new() };
     if ids.is_empty() {
@@ -556,8 +570,8 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
             ),
         ));
     }
-    for id in ids.into_iter().take(AT_ONCE) {
-        match decide(&state, &u, id, Decision::Label, "").await {
+    for (id, version) in ids.into_iter().take(AT_ONCE) {
+        match decide(&state, &u, id, Decision::Label, "", version).await {
             Ok(r) => outcome.labelled.push((id, format!("{} ({})", r.data.title, r.label_number.unwrap_or_default()))),
             Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
             Err(e) => {
@@ -651,6 +665,8 @@ struct Detail {
     templates: Vec<ReasonTemplate>,
     template: String,
     revoke_reason: String,
+    /// The version shown, which the decision forms send back.
+    version: i64,
 }
 
 impl Detail {
@@ -748,6 +764,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
         weak_signal: false,
         first_day: record.data.parsed_sessions().iter().map(|s| s.start.date()).min(),
         last_day: record.data.parsed_sessions().iter().map(|s| s.end.date()).max(),
+        version: record.version,
     };
     let mut pool_with_me = pool;
     if !pool_with_me.iter().any(|b| b.id == record.id) {
@@ -792,6 +809,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
             templates: state.store.reason_templates().await?,
             template,
             revoke_reason,
+            version: record.version,
         },
     ))
 }
@@ -836,7 +854,10 @@ async fn decision_form(
         return detail_page(&state, u, id, again(message.into())).await;
     };
     let reason = reason_with_template(&state, &template, &typed).await?;
-    match decide(&state, &u, id, decision, &reason).await {
+    let Some(version) = p.get("version").and_then(|v| v.parse().ok()) else {
+        return detail_page(&state, u, id, again(si_store::STALE_VERSION.into())).await;
+    };
+    match decide(&state, &u, id, decision, &reason, version).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
             detail_page(&state, u, id, again(e.message())).await
@@ -864,7 +885,10 @@ async fn revoke_form(
         let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
         return detail_page(&state, u, id, again(message.into())).await;
     }
-    match state.store.revoke_label(id, u.id, &reason, Utc::now()).await {
+    let Some(version) = p.get("version").and_then(|v| v.parse().ok()) else {
+        return detail_page(&state, u, id, again(si_store::STALE_VERSION.into())).await;
+    };
+    match state.store.revoke_label(id, u.id, &reason, Utc::now(), version).await {
         Ok(r) => {
             state.public_changed();
             crate::notify::revoked(&state, &r).await;

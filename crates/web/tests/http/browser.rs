@@ -393,7 +393,7 @@ async fn the_review_day_in_chromium() {
     // A labelled event whose organiser changed the title: waiting in the queue as a change.
     let changed = app.submitted(&lyon, &crate::support::complete_event(app.year, "69800")).await;
     let admin_id = app.store.user_by_email("admin@dge.fr").await.unwrap().unwrap().id;
-    app.store.decide(changed, admin_id, si_store::Decision::Label, None, chrono::Utc::now()).await.unwrap();
+    app.store.decide(changed, admin_id, si_store::Decision::Label, None, chrono::Utc::now(), 2).await.unwrap();
     let mut retitled = crate::support::complete_event(app.year, "69800");
     retitled["title"] = json!("Visite de l'usine de moteurs électriques");
     assert_eq!(

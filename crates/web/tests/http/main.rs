@@ -213,8 +213,15 @@ async fn journey(app: TestApp) {
     );
     assert_eq!(app.get_json_auth("/api/v1/review/queue", &coord_ara).await.1["total"], 1);
     assert_eq!(app.get_json_auth("/api/v1/review/queue", &coord_idf).await.1["total"], 0);
-    let decision = |d: &str, reason: &str| json!({"decision": d, "reason": reason});
+    // A decision names the version it was taken on, as the queue lists it.
+    let version = q["items"][0]["version"].as_i64().expect("queue items carry their version");
+    let decision = |d: &str, reason: &str| json!({"decision": d, "reason": reason, "version": version});
     let url = format!("/api/v1/review/events/{id}/decision");
+    let (s, r) = app.post_json(&url, &json!({"decision": "label"}), Some(&admin)).await;
+    assert_eq!((s, r["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("version")));
+    let (s, r) = app.post_json(&url, &json!({"decision": "label", "version": version - 1}), Some(&admin)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("modifié depuis que vous l'avez ouvert"));
     assert_eq!(app.post_json(&url, &decision("label", ""), Some(&coord_idf)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.post_json(&url, &decision("label", ""), Some(&orga)).await.0, StatusCode::FORBIDDEN);
     let (s, r) = app.post_json(&url, &decision("refuse", "  "), Some(&admin)).await;
@@ -358,7 +365,7 @@ async fn journey(app: TestApp) {
     let (s, _) = app
         .post_json(
             &format!("/api/v1/review/events/{id2}/decision"),
-            &decision("refuse", "Événement réservé aux salariés."),
+            &json!({"decision": "refuse", "reason": "Événement réservé aux salariés.", "version": app.version(id2).await}),
             Some(&admin),
         )
         .await;

@@ -128,8 +128,13 @@ async fn review_journey(app: TestApp) {
     assert!(!html.contains("Demandes en attente par région"), "no national backlog for a coordinator");
     let (s, _) = app.get_html(&format!("/instruction/evenements/{p1}"), Some(&ara)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) =
-        app.post_form(&format!("/instruction/evenements/{p1}/decision"), "decision=label", Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{p1}/decision"),
+            &format!("decision=label&version={}", app.version(p1).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, q) = app.get_json_auth("/api/v1/review/queue", &ara_token).await;
     assert_eq!(s, StatusCode::OK);
@@ -148,7 +153,11 @@ async fn review_journey(app: TestApp) {
     assert_eq!(item(a3)["industry_signal_weak"], true);
     assert_eq!(item(a1)["industry_signal_weak"], false);
     let (s, _) = app
-        .post_json(&format!("/api/v1/review/events/{p1}/decision"), &json!({"decision": "label"}), Some(&ara_token))
+        .post_json(
+            &format!("/api/v1/review/events/{p1}/decision"),
+            &json!({"decision": "label", "version": app.version(p1).await}),
+            Some(&ara_token),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -206,7 +215,13 @@ async fn review_journey(app: TestApp) {
     assert!(!html.contains(&format!("/instruction/evenements/{w}\"")));
     let (s, _, _) = app.post_form(&format!("/espace/evenements/{w}"), "action=withdraw", Some(&lyon_site)).await;
     assert_eq!(s, StatusCode::CONFLICT, "a withdrawn event cannot be withdrawn again");
-    let (s, _, _) = app.post_form(&format!("/instruction/evenements/{w}/decision"), "decision=label", Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{w}/decision"),
+            &format!("decision=label&version={}", app.version(w).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "nor decided");
     app.deliver().await;
 
@@ -223,7 +238,12 @@ async fn review_journey(app: TestApp) {
 
     // Bulk labelling from the queue: each checked at the moment of the decision. The coordinator's
     // selection includes an event of another region: refused, untouched.
-    let body = format!("id={a2}&id={late}&id={p1}&filtres=sans_alerte%3D1");
+    let body = format!(
+        "id={a2}:{}&id={late}:{}&id={p1}:{}&filtres=sans_alerte%3D1",
+        app.version(a2).await,
+        app.version(late).await,
+        app.version(p1).await
+    );
     let (s, html, _) = app.post_form("/instruction/labelliser", &body, Some(&ara)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("2 événements labellisés"), "{html}");
@@ -241,7 +261,13 @@ async fn review_journey(app: TestApp) {
         eligible_to: later + Duration::days(6),
     });
     app.store.upsert_edition(&edition).await.unwrap();
-    let (s, html, _) = app.post_form("/instruction/labelliser", &format!("id={p1}&id={o1}"), Some(&admin)).await;
+    let (s, html, _) = app
+        .post_form(
+            "/instruction/labelliser",
+            &format!("id={p1}:{}&id={o1}:{}", app.version(p1).await, app.version(o1).await),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("1 événement labellisé"), "{html}");
     assert!(html.contains("Atelier") || html.contains("Visite de l'usine de moteurs"));
@@ -281,12 +307,22 @@ async fn review_journey(app: TestApp) {
     let template =
         app.store.reason_templates().await.unwrap().into_iter().find(|t| t.title.contains("industriel")).unwrap();
     let (s, html, _) = app
-        .post_form(&format!("/instruction/evenements/{a3}/decision"), "decision=request_changes&reason=", Some(&ara))
+        .post_form(
+            &format!("/instruction/evenements/{a3}/decision"),
+            &format!("decision=request_changes&reason=&version={}", app.version(a3).await),
+            Some(&ara),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Indiquez le motif"));
     let body = format!("decision=request_changes&template={}&reason=Pr%C3%A9cisez+le+programme.", template.id);
-    let (s, _, _) = app.post_form(&format!("/instruction/evenements/{a3}/decision"), &body, Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{a3}/decision"),
+            &format!("{body}&version={}", app.version(a3).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let sent = app.deliver().await;
     let asked = letter(&sent, "lyon@usine.fr", "Modifications demandées");
@@ -314,7 +350,13 @@ async fn review_journey(app: TestApp) {
     assert!(html.contains(&format!("/instruction/evenements/{a3}\"")), "back in the same queue");
     // Refusal with a template alone is enough reason.
     let body = format!("decision=refuse&template={}&reason=", template.id);
-    let (s, _, _) = app.post_form(&format!("/instruction/evenements/{dup}/decision"), &body, Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{dup}/decision"),
+            &format!("{body}&version={}", app.version(dup).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let sent = app.deliver().await;
     assert!(
@@ -324,8 +366,13 @@ async fn review_journey(app: TestApp) {
     );
 
     // Change control after labelling. Label a1 first.
-    let (s, _, _) =
-        app.post_form(&format!("/instruction/evenements/{a1}/decision"), "decision=label", Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{a1}/decision"),
+            &format!("decision=label&version={}", app.version(a1).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // A published event stays complete, through the API as on the site.
     let emptied = with(complete_event(year, "69001"), &[("summary", json!(""))]);
@@ -366,8 +413,13 @@ async fn review_journey(app: TestApp) {
     );
     assert!(html.contains("moteurs électriques</ins>"));
     assert!(html.contains("Accepter la modification"));
-    let (s, _, _) =
-        app.post_form(&format!("/instruction/evenements/{a1}/decision"), "decision=label", Some(&ara)).await;
+    let (s, _, _) = app
+        .post_form(
+            &format!("/instruction/evenements/{a1}/decision"),
+            &format!("decision=label&version={}", app.version(a1).await),
+            Some(&ara),
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get_html(&format!("/evenements/{a1}"), None).await;
     assert!(page.contains("moteurs électriques"), "accepted: public now");
@@ -383,7 +435,7 @@ async fn review_journey(app: TestApp) {
     let (s, _, _) = app
         .post_form(
             &format!("/instruction/evenements/{a1}/decision"),
-            "decision=refuse&reason=Le+lieu+n%27est+pas+disponible.",
+            &format!("decision=refuse&reason=Le+lieu+n%27est+pas+disponible.&version={}", app.version(a1).await),
             Some(&ara),
         )
         .await;
@@ -437,7 +489,7 @@ async fn review_journey(app: TestApp) {
     let (s, _, _) = app
         .post_form(
             &format!("/instruction/evenements/{late}/retrait-label"),
-            "revoke_reason=Visite+annul%C3%A9e+sans+pr%C3%A9venir.",
+            &format!("revoke_reason=Visite+annul%C3%A9e+sans+pr%C3%A9venir.&version={}", app.version(late).await),
             Some(&ara),
         )
         .await;

@@ -120,6 +120,11 @@ impl TestApp {
     }
 
     /// Creates a person and returns an API token for them.
+    /// The current version of an event, which a decision must name.
+    pub async fn version(&self, id: i64) -> i64 {
+        self.store.event(id).await.unwrap().expect("the event exists").version
+    }
+
     pub async fn person(&self, email: &str, role: &str, region: Option<&str>) -> String {
         let role = Role::parse(role).unwrap();
         let user = self
