@@ -55,6 +55,10 @@ enum Command {
         /// Seconds public answers are kept in memory (0: none, every request reaches the database).
         #[arg(long, env = "CACHE_SECONDS", default_value_t = 60)]
         cache_seconds: u64,
+        /// Requests come through a reverse proxy that appends the client's address to
+        /// `X-Forwarded-For`: per-source limits read it there. Never set it without such a proxy.
+        #[arg(long, env = "BEHIND_PROXY")]
+        behind_proxy: bool,
     },
     /// Applies database migrations.
     Migrate,
@@ -116,8 +120,25 @@ enum TokenCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors end the process with one readable line (the chain of causes), never a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("semaine-industrie: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("semaine-industrie: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -125,10 +146,13 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let store = si_store::connect(&cli.database_url).await.with_context(|| "cannot open the database")?;
+    let shown = redact_url(&cli.database_url);
+    let store = si_store::connect(&cli.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {shown} (is it running and reachable?)"))?;
     store.migrate().await?;
     match cli.command {
-        Command::Serve { mail_url, mail_from, bind, demo, public_url, tile_url, cache_seconds } => {
+        Command::Serve { mail_url, mail_from, bind, demo, public_url, tile_url, cache_seconds, behind_proxy } => {
             if demo {
                 demo::fill_if_empty(&store).await?;
             }
@@ -137,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 tile_url,
                 cache_ttl: std::time::Duration::from_secs(cache_seconds),
+                behind_proxy,
             };
             let transport = si_web::mail::Transport::from_url(&mail_url)
                 .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;
@@ -259,15 +284,35 @@ async fn serve(
             tracing::error!(error = %e, "catalogue index not built");
         }
     });
+    // Expired public answers leave memory even when nobody asks for new ones.
+    let caches = state.caches.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            caches.sweep();
+        }
+    });
     let app = si_web::router(state);
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("Semaine de l'industrie : http://{}", listener.local_addr()?);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    si_web::server::serve(listener, app, si_web::server::ServerLimits::default(), shutdown).await?;
     Ok(())
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 #[cfg(test)]

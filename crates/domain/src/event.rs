@@ -272,6 +272,30 @@ impl EventData {
     /// Errors in what was typed. With `complete`, also what is missing to submit.
     pub fn validate(&self, complete: bool) -> Vec<FieldError> {
         let mut errors = Vec::new();
+        // Nothing invisible: single-line fields end up in iCalendar parameters, CSV cells and emails.
+        let r = &self.registration;
+        for (field, what, value) in [
+            ("title", "Le titre", &self.title),
+            ("location.venue", "Le nom du lieu", &self.location.venue),
+            ("location.address", "L'adresse", &self.location.address),
+            ("online_url", "Le lien", &self.online_url),
+            ("contact.email", "L'adresse de contact", &self.contact.email),
+            ("contact.phone", "Le téléphone de contact", &self.contact.phone),
+            ("registration.url", "Le lien d'inscription", &r.url),
+            ("registration.email", "L'adresse d'inscription", &r.email),
+            ("registration.phone", "Le téléphone d'inscription", &r.phone),
+        ] {
+            if let Err(m) = crate::input::single_line(what, value) {
+                errors.push(err(field, m));
+            }
+        }
+        for (field, what, value) in
+            [("summary", "Le résumé", &self.summary), ("description", "La description", &self.description)]
+        {
+            if let Err(m) = crate::input::multi_line(what, value) {
+                errors.push(err(field, m));
+            }
+        }
         let len = |s: &str| s.chars().count();
         if len(&self.title) > TITLE_MAX {
             errors.push(err(
@@ -353,7 +377,6 @@ impl EventData {
         if !self.contact.phone.is_empty() && !is_phone(&self.contact.phone) {
             errors.push(err("contact.phone", "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89."));
         }
-        let r = &self.registration;
         if !r.url.is_empty() && !is_http_url(&r.url) {
             errors.push(err("registration.url", "Le lien d'inscription doit commencer par https://."));
         }
@@ -504,8 +527,8 @@ pub fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
-        && s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && s.len() <= crate::input::EMAIL_MAX
 }
 
 /// A French or international phone number.

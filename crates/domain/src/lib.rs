@@ -8,6 +8,7 @@ pub mod edition;
 pub mod eligibility;
 pub mod event;
 pub mod identifiers;
+pub mod input;
 pub mod review;
 pub mod territory;
 pub mod text;

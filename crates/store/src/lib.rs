@@ -36,11 +36,27 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The database could not be reached in time (down, unreachable, every connection busy): the
+    /// request may succeed later, unlike a failed query.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+            )
+        )
+    }
+}
+
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A shared handle to whichever backend runs.
 pub type DynStore = Arc<dyn Store>;
+
+/// How long a request waits for a database connection before the store answers "unavailable".
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Opens the store named by a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
 pub async fn connect(url: &str) -> anyhow::Result<DynStore> {

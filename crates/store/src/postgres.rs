@@ -16,7 +16,10 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to a `postgres://` URL.
     pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        // A request waits at most a few seconds for a connection: when the database is down or
+        // saturated it answers 503 at once instead of hanging (sqlx's default is 30 s).
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(crate::ACQUIRE_TIMEOUT).connect(url).await?;
         Ok(PgStore { pool })
     }
 

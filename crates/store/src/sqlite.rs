@@ -31,7 +31,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         Ok(SqliteStore { pool })
     }
 

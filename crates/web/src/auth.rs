@@ -36,16 +36,87 @@ pub async fn create_api_token(state: &AppState, user_id: i64) -> Result<String, 
     Ok(token)
 }
 
-/// Argon2id hash, computed on the blocking pool (it takes tens of milliseconds on purpose).
+/// Argon2id hash, computed by the hashing threads (it takes tens of milliseconds on purpose).
 pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
+    hashing::run(move || password_auth::generate_hash(password)).await
 }
 
-/// Checks a password against a stored hash, on the blocking pool.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.unwrap_or(false)
+/// Checks a password against a stored hash, on the hashing threads; `Unavailable` when they are
+/// saturated (the answer is then 503, not a wrong-password message).
+pub async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+    hashing::run(move || password_auth::verify_password(password, &hash).is_ok()).await
+}
+
+/// Password hashing on a fixed set of threads with a bounded queue. Each Argon2id hash holds ~19 MB
+/// while it runs; on tokio's blocking pool (up to 512 threads) a login flood ran hundreds at once and
+/// every thread's allocator kept its memory (8.2 GB seen). Here at most `threads` hashes run at once,
+/// at most `QUEUE` wait, and beyond that the request is refused at once.
+pub mod hashing {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use crate::error::AppError;
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    /// Hashes waiting for a thread, at most; beyond, requests are refused (503).
+    pub const QUEUE: usize = 64;
+
+    struct Pool {
+        jobs: SyncSender<Job>,
+        threads: usize,
+    }
+
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    static POOL: LazyLock<Pool> = LazyLock::new(|| {
+        // One thread per core, at most two: hashing must leave the machine able to answer the public.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+        let (tx, rx) = sync_channel::<Job>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads {
+            let rx: Arc<Mutex<Receiver<Job>>> = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(job) => job,
+                            Err(_) => return,
+                        };
+                        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                        PEAK.fetch_max(now, Ordering::SeqCst);
+                        job();
+                        RUNNING.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+                .expect("a hashing thread starts");
+        }
+        Pool { jobs: tx, threads }
+    });
+
+    /// Runs `f` on a hashing thread; `Unavailable` when the queue is full.
+    pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        POOL.jobs
+            .try_send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| AppError::Unavailable)?;
+        rx.await.map_err(|_| AppError::Unavailable)
+    }
+
+    /// How many hashing threads there are.
+    pub fn threads() -> usize {
+        POOL.threads
+    }
+
+    /// The most hashes seen running at once since the process started.
+    pub fn peak() -> usize {
+        PEAK.load(Ordering::SeqCst)
+    }
 }
 
 /// A hash verified when the email is unknown, so that timing does not tell which addresses have an
@@ -80,6 +151,30 @@ pub async fn open_session(state: &AppState, user_id: i64, previous: Option<&str>
 /// The cookie that ends a session in the browser.
 pub fn closed_session_cookie() -> HeaderValue {
     HeaderValue::from_static("si_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// Where a request comes from, for the per-source limits: the peer address, or, behind the
+/// deployment's reverse proxy (`--behind-proxy`), the address that proxy appended last to
+/// `X-Forwarded-For` (the ones before it are whatever the client wrote).
+pub struct Source(pub String);
+
+impl FromRequestParts<AppState> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = state.config.behind_proxy.then(|| {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        });
+        Ok(Source(crate::throttle::source_key(forwarded.flatten().or(peer))))
+    }
 }
 
 /// The person behind the browser session, if any.

@@ -1,49 +1,155 @@
 //! A small in-memory cache of documents keyed by normalised query string, for what the public asks
-//! the most at the peak (map data, facet counts). Entries expire after a fixed time and are dropped
-//! whenever a decision of this process changes what is labelled.
+//! the most at the peak (map data, facet counts, searches, anonymous event pages). Anyone can make a
+//! new key (a new search), so each cache is bounded in entries *and* in bytes: entries expire after a
+//! fixed time (dropped as new ones arrive and by a periodic sweep, not only when the cache is full),
+//! and beyond either bound the oldest entry makes room. Everything is dropped whenever a decision of
+//! this process changes what is labelled.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Values of type `V` by key, each valid for `ttl`.
+/// What a cached value costs in memory, in bytes (its heap data; the key is counted apart).
+pub trait Weigh {
+    /// Approximate bytes held.
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for bytes::Bytes {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weigh for si_store::Facets {
+    fn weight(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + 48 + v.keys().map(|k| k.len() + 56).sum::<usize>()).sum()
+    }
+}
+
+/// Bytes of bookkeeping per entry besides key and value (map slot, order queue, `Arc`).
+const OVERHEAD: usize = 96;
+
+struct Entry<V> {
+    built: Instant,
+    value: Arc<V>,
+    weight: usize,
+}
+
+struct Inner<V> {
+    entries: HashMap<String, Entry<V>>,
+    /// Keys in insertion order with their insertion instant: oldest first, which with one lifetime
+    /// for all is also the order of expiry.
+    order: VecDeque<(Instant, String)>,
+    bytes: usize,
+}
+
+/// Values of type `V` by key, each valid for `ttl`, at most `max_entries` and `max_bytes`.
 pub struct TtlCache<V> {
     ttl: Duration,
     max_entries: usize,
-    entries: RwLock<HashMap<String, (Instant, Arc<V>)>>,
+    max_bytes: usize,
+    inner: Mutex<Inner<V>>,
 }
 
-impl<V> TtlCache<V> {
-    /// A cache whose entries live `ttl`, holding at most `max_entries` (then it starts afresh).
-    pub fn new(ttl: Duration, max_entries: usize) -> Self {
-        TtlCache { ttl, max_entries, entries: RwLock::new(HashMap::new()) }
+impl<V: Weigh> TtlCache<V> {
+    /// A cache whose entries live `ttl`, holding at most `max_entries` entries and `max_bytes` bytes.
+    pub fn new(ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
+        TtlCache {
+            ttl,
+            max_entries,
+            max_bytes,
+            inner: Mutex::new(Inner { entries: HashMap::new(), order: VecDeque::new(), bytes: 0 }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A live entry.
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
-        let guard = self.entries.read().ok()?;
-        let (built, v) = guard.get(key)?;
-        (built.elapsed() < self.ttl).then(|| v.clone())
+        let inner = self.lock();
+        let e = inner.entries.get(key)?;
+        (e.built.elapsed() < self.ttl).then(|| e.value.clone())
     }
 
-    /// Stores an entry.
+    /// Drops the oldest entry; false when there is none.
+    fn evict_oldest(inner: &mut Inner<V>) -> bool {
+        let Some((built, key)) = inner.order.pop_front() else {
+            return false;
+        };
+        // The key may have been stored again since: only the entry of that instant goes.
+        if inner.entries.get(&key).is_some_and(|e| e.built == built)
+            && let Some(e) = inner.entries.remove(&key)
+        {
+            inner.bytes -= e.weight;
+        }
+        true
+    }
+
+    fn drop_expired(&self, inner: &mut Inner<V>, now: Instant) {
+        while inner.order.front().is_some_and(|(built, _)| now.duration_since(*built) >= self.ttl) {
+            Self::evict_oldest(inner);
+        }
+    }
+
+    /// Stores an entry (none when the lifetime is zero, or the value alone exceeds the byte bound).
     pub fn put(&self, key: String, value: Arc<V>) {
-        if self.ttl.is_zero() {
+        let weight = key.len() * 2 + value.weight() + OVERHEAD;
+        if self.ttl.is_zero() || weight > self.max_bytes {
             return;
         }
-        if let Ok(mut e) = self.entries.write() {
-            if e.len() >= self.max_entries {
-                e.clear();
+        let now = Instant::now();
+        let mut inner = self.lock();
+        self.drop_expired(&mut inner, now);
+        if let Some(old) = inner.entries.remove(&key) {
+            inner.bytes -= old.weight;
+        }
+        while inner.entries.len() >= self.max_entries || inner.bytes + weight > self.max_bytes {
+            if !Self::evict_oldest(&mut inner) {
+                break;
             }
-            e.insert(key, (Instant::now(), value));
+        }
+        inner.bytes += weight;
+        inner.order.push_back((now, key.clone()));
+        inner.entries.insert(key, Entry { built: now, value, weight });
+        // Stale order slots (keys stored again) are dropped as they reach the front; keep the queue
+        // from outgrowing the map when the same keys are stored over and over.
+        if inner.order.len() > 2 * self.max_entries + 16 {
+            let Inner { entries, order, .. } = &mut *inner;
+            order.retain(|(built, k)| entries.get(k).is_some_and(|e| e.built == *built));
+        }
+    }
+
+    /// Drops the expired entries (called periodically, so an idle cache gives its memory back).
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        self.drop_expired(&mut inner, now);
+        if inner.entries.is_empty() {
+            inner.order = VecDeque::new();
+            inner.entries = HashMap::new();
         }
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
-        if let Ok(mut e) = self.entries.write() {
-            e.clear();
-        }
+        let mut inner = self.lock();
+        inner.entries = HashMap::new();
+        inner.order = VecDeque::new();
+        inner.bytes = 0;
+    }
+
+    /// Entries and bytes held now.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.bytes)
+    }
+
+    /// The byte bound.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
     }
 }
 
@@ -54,7 +160,9 @@ pub fn normalised_query(q: Option<&str>) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
-/// The caches of the application.
+const MB: usize = 1024 * 1024;
+
+/// The caches of the application: at most 128 MB together.
 pub struct Caches {
     /// Map documents.
     pub map: TtlCache<crate::routes::map::MapEntry>,
@@ -70,20 +178,83 @@ impl Caches {
     /// Caches whose entries live `ttl` (zero: nothing is kept, every request reaches the store).
     pub fn new(ttl: Duration) -> Self {
         Caches {
-            map: TtlCache::new(ttl, 256),
-            facets: TtlCache::new(ttl, 1024),
-            search: TtlCache::new(ttl, 4096),
-            event_pages: TtlCache::new(ttl, 20_000),
+            map: TtlCache::new(ttl, 256, 48 * MB),
+            facets: TtlCache::new(ttl, 1024, 8 * MB),
+            search: TtlCache::new(ttl, 4096, 32 * MB),
+            event_pages: TtlCache::new(ttl, 20_000, 40 * MB),
         }
     }
-}
 
-impl Caches {
     /// After a change of what is labelled.
     pub fn clear(&self) {
         self.map.clear();
         self.facets.clear();
         self.search.clear();
         self.event_pages.clear();
+    }
+
+    /// Drops expired entries everywhere.
+    pub fn sweep(&self) {
+        self.map.sweep();
+        self.facets.sweep();
+        self.search.sweep();
+        self.event_pages.sweep();
+    }
+
+    /// The bound of all the caches together, in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.map.max_bytes() + self.facets.max_bytes() + self.search.max_bytes() + self.event_pages.max_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(n: usize) -> Arc<bytes::Bytes> {
+        Arc::new(bytes::Bytes::from(vec![b'x'; n]))
+    }
+
+    /// 100,000 distinct searches of 10 KB each (1 GB if kept): the cache holds at most its bounds.
+    #[test]
+    fn distinct_keys_stay_within_entries_and_bytes() {
+        let c: TtlCache<bytes::Bytes> = TtlCache::new(Duration::from_secs(60), 4096, 32 * MB);
+        let mut peak = 0;
+        for i in 0..100_000 {
+            c.put(format!("q=recherche+{i}&near=69001"), doc(10_000));
+            peak = peak.max(c.usage().1);
+        }
+        let (entries, bytes) = c.usage();
+        assert!(entries <= 4096 && bytes <= 32 * MB && peak <= 32 * MB, "{entries} entries, {bytes} bytes");
+        assert!(c.get("q=recherche+99999&near=69001").is_some(), "the newest is kept");
+        assert!(c.get("q=recherche+0&near=69001").is_none(), "the oldest made room");
+        // Few large documents: the byte bound decides.
+        let c: TtlCache<bytes::Bytes> = TtlCache::new(Duration::from_secs(60), 4096, MB);
+        for i in 0..100 {
+            c.put(format!("{i}"), doc(100_000));
+        }
+        assert!(c.usage().1 <= MB && c.usage().0 <= 10);
+        c.put("huge".into(), doc(2 * MB));
+        assert!(c.get("huge").is_none(), "larger than the whole cache: not kept");
+    }
+
+    #[test]
+    fn entries_expire_without_the_cache_filling() {
+        let c: TtlCache<bytes::Bytes> = TtlCache::new(Duration::from_millis(30), 100, MB);
+        for i in 0..10 {
+            c.put(format!("{i}"), doc(1_000));
+        }
+        assert_eq!(c.usage().0, 10);
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.get("1").is_none());
+        c.sweep();
+        assert_eq!(c.usage(), (0, 0), "an idle cache gives its memory back");
+        c.put("a".into(), doc(10));
+        c.put("a".into(), doc(20));
+        assert_eq!(c.usage().0, 1, "storing a key again replaces it");
+        for _ in 0..1_000 {
+            c.put("a".into(), doc(20));
+        }
+        assert!(c.lock().order.len() <= 2 * 100 + 16);
     }
 }

@@ -26,6 +26,12 @@ pub enum AppError {
     NotFound,
     /// The state forbids it: 409.
     Conflict(String),
+    /// The body is larger than the router accepts: 413.
+    TooLarge,
+    /// Too many attempts: 429, with the seconds after which to try again.
+    TooMany { message: String, retry_after: u64 },
+    /// The database cannot be reached, or the service is saturated: 503, try again shortly.
+    Unavailable,
     /// Our fault: 500.
     Internal(anyhow::Error),
 }
@@ -45,6 +51,9 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,9 +69,22 @@ impl AppError {
             AppError::Unauthorized => {
                 "Authentification requise : connectez-vous ou fournissez un jeton d'API valide.".into()
             }
-            AppError::Forbidden(m) | AppError::Conflict(m) => m.clone(),
+            AppError::Forbidden(m) | AppError::Conflict(m) | AppError::TooMany { message: m, .. } => m.clone(),
+            AppError::TooLarge => "Le contenu envoyé est trop volumineux.".into(),
+            AppError::Unavailable => {
+                "Le service est momentanément indisponible ou très sollicité : réessayez dans quelques instants.".into()
+            }
             AppError::NotFound => "Cette page ou cette ressource n'existe pas, ou vous n'y avez pas accès.".into(),
             AppError::Internal(_) => "Une erreur interne est survenue. Réessayez dans quelques instants.".into(),
+        }
+    }
+
+    /// Seconds after which a 429 or 503 may be tried again (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooMany { retry_after, .. } => Some(*retry_after),
+            AppError::Unavailable => Some(5),
+            _ => None,
         }
     }
 
@@ -74,6 +96,9 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::TooLarge => "too_large",
+            AppError::TooMany { .. } => "too_many_requests",
+            AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -84,6 +109,11 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
+            // The database is down or every connection is busy: say so at once rather than hang.
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.into()),
         }
     }
@@ -136,6 +166,9 @@ impl IntoResponse for AppError {
         let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after() {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         resp
     }

@@ -101,13 +101,63 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
             Some(ev)
         })
         .collect();
-    // `</` must not close the script element the JSON sits in.
-    serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
+    script_json(&serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()))
 }
 
-/// Escapes iCalendar TEXT (RFC 5545 §3.3.11).
-fn ical_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+/// JSON made safe inside an HTML `<script>` element: `<`, `>` and `&` only occur inside JSON strings,
+/// where their `\u` escapes mean the same, so neither `</script>` nor `<!--` can change how the HTML
+/// parser reads the element.
+pub fn script_json(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+/// Escapes iCalendar TEXT (RFC 5545 §3.3.11): backslash, semicolon and comma escaped, every line
+/// break (CRLF, LF or a bare CR) written `\n`, and other control characters, which TEXT may not hold,
+/// dropped. Nothing typed can end the content line.
+pub fn ical_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A quoted iCalendar parameter value (RFC 5545 §3.1: QSAFE-CHAR is any character but controls and
+/// DQUOTE): quotes become apostrophes, controls spaces.
+pub fn ical_param(s: &str) -> String {
+    let v: String = s
+        .chars()
+        .map(|c| {
+            if c == '"' {
+                '\''
+            } else if c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("\"{v}\"")
+}
+
+/// A URI value: no control character or space can appear in one.
+fn ical_uri(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect()
 }
 
 /// Folds a content line at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1).
@@ -198,8 +248,11 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
             if let (Some(lat), Some(lon)) = (e.location.lat, e.location.lon) {
                 fold(&format!("GEO:{lat:.5};{lon:.5}"), &mut out);
             }
-            fold(&format!("URL:{}", e.url), &mut out);
-            fold(&format!("ORGANIZER;CN=\"{}\":{}", e.organisation.name.replace('"', "'"), organizer_uri(e)), &mut out);
+            fold(&format!("URL:{}", ical_uri(&e.url)), &mut out);
+            fold(
+                &format!("ORGANIZER;CN={}:{}", ical_param(&e.organisation.name), ical_uri(&organizer_uri(e))),
+                &mut out,
+            );
             fold("END:VEVENT", &mut out);
         }
     }

@@ -18,9 +18,10 @@ use crate::error::AppError;
 pub struct Pairs(pub Vec<(String, String)>);
 
 impl Pairs {
-    /// Parses `a=1&b=2` (`+` and percent-escapes decoded).
+    /// Parses `a=1&b=2` (`+` and percent-escapes decoded). NUL characters, which no person types and
+    /// PostgreSQL cannot store, are dropped (forms refuse them before: see [`Form`]).
     pub fn parse(s: &str) -> Pairs {
-        Pairs(form_urlencoded::parse(s.as_bytes()).into_owned().collect())
+        Pairs(form_urlencoded::parse(s.as_bytes()).map(|(k, v)| (k.replace('\0', ""), v.replace('\0', ""))).collect())
     }
 
     /// First non-empty value of a key, trimmed.
@@ -51,15 +52,30 @@ impl FromRequest<AppState> for Form {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
-            code: "invalid_body",
-            message: "Le formulaire envoyé est trop volumineux ou illisible.".into(),
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| AppError::BadRequest {
             code: "invalid_body",
             message: "Le formulaire envoyé n'est pas en UTF-8.".into(),
         })?;
+        // A NUL character is refused by name rather than dropped, so that what is stored is what was sent.
+        if let Some((k, _)) =
+            form_urlencoded::parse(text.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(AppError::invalid(
+                k.replace('\0', ""),
+                si_domain::input::forbidden_char_message("Le champ", '\0'),
+            ));
+        }
         Ok(Form(Pairs::parse(text)))
+    }
+}
+
+/// A body that could not be read: too large (413, beyond the router's limit) or cut off (400).
+pub(crate) fn body_rejection(e: axum::extract::rejection::BytesRejection) -> AppError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::BadRequest { code: "invalid_body", message: "Le contenu envoyé est illisible ou incomplet.".into() }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod notify;
 mod pages;
 mod routes;
+pub mod server;
 mod static_files;
 pub mod throttle;
 pub mod views;
@@ -37,6 +38,9 @@ pub struct WebConfig {
     pub tile_url: String,
     /// How long public answers (map, facets, searches, anonymous event pages) are kept in memory.
     pub cache_ttl: std::time::Duration,
+    /// Requests arrive through the deployment's reverse proxy, which appends the client's address to
+    /// `X-Forwarded-For`: the per-source limits read it there (never trusted otherwise).
+    pub behind_proxy: bool,
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -49,6 +53,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             tile_url: DEFAULT_TILE_URL.into(),
             cache_ttl: std::time::Duration::from_secs(60),
+            behind_proxy: false,
         }
     }
 }
@@ -66,7 +71,7 @@ pub struct AppState {
     pub catalogue: Arc<catalogue::Catalogue>,
     /// The outbox's wake-up call.
     pub mail: Arc<mail::Mail>,
-    /// Login failures and password-link requests per account.
+    /// Limits on logins, password links and sign-ups (per account, source and globally).
     pub throttle: Arc<throttle::Throttle>,
 }
 

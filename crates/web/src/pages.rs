@@ -88,11 +88,17 @@ impl IntoResponse for PageError {
             StatusCode::NOT_FOUND => "Page introuvable",
             StatusCode::FORBIDDEN => "Accès refusé",
             StatusCode::UNAUTHORIZED => "Connexion requise",
+            StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
+            StatusCode::SERVICE_UNAVAILABLE => "Service momentanément indisponible",
             s if s.is_server_error() => "Erreur inattendue",
             _ => "Demande impossible",
         };
         let page = ErrorPage { page: Page::new(title, None, ""), status: status.as_u16(), message: self.0.message() };
-        render_status(status, &page)
+        let mut resp = render_status(status, &page);
+        if let Some(seconds) = self.0.retry_after() {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        resp
     }
 }
 

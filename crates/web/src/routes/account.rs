@@ -7,12 +7,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use si_domain::identifiers::{Siret, Uai};
+use si_domain::input::{EMAIL_MAX, NAME_MAX, PASSWORD_MAX, password_problem, single_line};
 use si_domain::territory::{Department, territory};
 use si_domain::{IdentifierKind, OrganisationKind, Role};
 use si_store::{NewOrganisation, NewUser, StoreError};
 
 use crate::AppState;
-use crate::auth::{DUMMY_HASH, MaybeUser, closed_session_cookie, hash_password, open_session, verify_password};
+use crate::auth::{DUMMY_HASH, MaybeUser, Source, closed_session_cookie, hash_password, open_session, verify_password};
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -67,17 +68,27 @@ const RESET_MINUTES: i64 = 60;
 
 /// Sends a reset link when the address has an account; answers the same either way, so that the page
 /// does not tell who has an account.
-async fn forgot(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
+async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): Source, Form(p): Form) -> PageResult {
     let email = p.get("email").unwrap_or("").to_lowercase();
-    if !email.contains('@') {
+    if !si_domain::event::is_email(&email) {
         let mut errors = Errors::default();
-        errors.add("email", "Indiquez l'adresse électronique de votre compte.");
-        let page = password_page(user.user, "forgot", email, String::new(), errors);
+        errors.add("email", "Indiquez l'adresse électronique de votre compte, par exemple prenom.nom@entreprise.fr.");
+        // What was typed is shown again, within the bound of an address (it may be anything).
+        let kept: String = email.chars().take(EMAIL_MAX).collect();
+        let page = password_page(user.user, "forgot", kept, String::new(), errors);
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    let key = format!("reset:{email}");
-    let allowed = state.throttle.count(&key, RESET_WINDOW) < RESET_LINKS;
-    state.throttle.record(&key, RESET_WINDOW);
+    // Too many requests from this place or from everyone: said plainly (it reveals nothing of the
+    // address). Beyond the allowance of one address the page answers as usual and sends nothing.
+    let t = &state.throttle;
+    if let Err(wait) = t.reset_global.take("").and_then(|_| t.reset_source.take(&source)) {
+        return Err(crate::error::AppError::TooMany {
+            message: "Trop de demandes de lien depuis votre connexion : réessayez un peu plus tard.".into(),
+            retry_after: wait.as_secs().max(1),
+        }
+        .into());
+    }
+    let allowed = t.reset_address.take(&email).is_ok();
     if let Some(u) = state.store.user_by_email(&email).await?.filter(|u| !u.revoked && allowed) {
         let token = crate::auth::random_secret();
         let expires = chrono::Utc::now() + chrono::Duration::minutes(RESET_MINUTES);
@@ -106,8 +117,8 @@ async fn choose(
 ) -> PageResult {
     let password = p.raw("password");
     let mut errors = Errors::default();
-    if password.chars().count() < PASSWORD_MIN {
-        errors.add("password", format!("Choisissez un mot de passe d'au moins {PASSWORD_MIN} caractères (une phrase facile à retenir convient)."));
+    if let Some(problem) = password_problem(&password) {
+        errors.add("password", problem);
     } else if password != p.raw("confirmation") {
         errors.add("confirmation", "Les deux mots de passe ne sont pas identiques.");
     }
@@ -127,13 +138,12 @@ async fn choose(
         ));
     };
     state.store.set_password(person.id, &hash_password(password).await?).await?;
+    // The owner is back in: whatever an attacker spent of this account's login allowance is restored.
+    state.throttle.login_account.reset(&person.email);
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
     let home = if person.role == Role::Organiser { "/espace" } else { "/instruction" };
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response())
 }
-
-/// Minimum password length (ANSSI recommends long passphrases over complexity rules).
-const PASSWORD_MIN: usize = 12;
 
 #[derive(Template)]
 #[template(path = "signup.html")]
@@ -170,7 +180,7 @@ async fn signup_form(user: MaybeUser) -> Response {
     signup_page(user, Pairs::default(), Errors::default())
 }
 
-async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
+async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): Source, Form(p): Form) -> PageResult {
     let mut errors = Errors::default();
     let name = p.get("name").unwrap_or("").to_string();
     let email = p.get("email").unwrap_or("").to_lowercase();
@@ -178,19 +188,25 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
     let org_name = p.get("organisation").unwrap_or("").to_string();
     if name.is_empty() {
         errors.add("name", "Indiquez vos prénom et nom.");
+    } else if name.chars().count() > NAME_MAX {
+        errors.add("name", format!("Vos prénom et nom ne doivent pas dépasser {NAME_MAX} caractères."));
+    } else if let Err(m) = single_line("Le nom", &name) {
+        errors.add("name", m);
     }
     if !si_domain::event::is_email(&email) {
         errors.add("email", "Saisissez une adresse électronique valide, par exemple prenom.nom@entreprise.fr.");
     }
-    if password.chars().count() < PASSWORD_MIN {
-        errors.add("password", format!("Choisissez un mot de passe d'au moins {PASSWORD_MIN} caractères (une phrase facile à retenir convient)."));
+    if let Some(problem) = password_problem(&password) {
+        errors.add("password", problem);
     } else if password != p.raw("password_confirm") {
         errors.add("password_confirm", "Les deux mots de passe ne sont pas identiques.");
     }
     if org_name.is_empty() {
         errors.add("organisation", "Indiquez le nom de votre organisation.");
-    } else if org_name.chars().count() > 200 {
-        errors.add("organisation", "Le nom de l'organisation ne doit pas dépasser 200 caractères.");
+    } else if org_name.chars().count() > NAME_MAX {
+        errors.add("organisation", format!("Le nom de l'organisation ne doit pas dépasser {NAME_MAX} caractères."));
+    } else if let Err(m) = single_line("Le nom de l'organisation", &org_name) {
+        errors.add("organisation", m);
     }
     let kind = p.get("kind").and_then(OrganisationKind::parse);
     if kind.is_none() {
@@ -212,6 +228,13 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
     });
     if !errors.is_empty() {
         return Ok(signup_page(user, p, errors));
+    }
+    if let Err(wait) = state.throttle.signup_source.take(&source) {
+        return Err(crate::error::AppError::TooMany {
+            message: "Trop de comptes créés depuis votre connexion : réessayez dans une heure.".into(),
+            retry_after: wait.as_secs().max(1),
+        }
+        .into());
     }
     if let Some(id) = &identifier
         && state.store.organisation_by_identifier(id).await?.is_some()
@@ -277,10 +300,20 @@ struct Login {
     error: Option<String>,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+/// Only paths of this site are followed after login (no open redirect): an absolute path whose
+/// second character is not a slash or backslash, made of visible ASCII only. Browsers drop tabs and
+/// line breaks from URLs (`/\t/evil.example` is `//evil.example` to them) and treat `\` as `/`, and a
+/// control character cannot go in a `Location` header: anything of the kind is ignored.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.len() <= 2_000
+                && n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/espace".into(),
     }
 }
@@ -295,54 +328,63 @@ async fn login_form(user: MaybeUser, RawQuery(q): RawQuery) -> Response {
     })
 }
 
-/// Failed logins allowed per account within [`LOGIN_WINDOW`] before the account's login pauses.
-const LOGIN_FAILURES: usize = 10;
-const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-/// Password links sent per address and hour (the form answers the same beyond, sending nothing).
-const RESET_LINKS: usize = 3;
-const RESET_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+fn login_page(email: String, next: String, error: &str) -> Login {
+    Login {
+        page: Page::new("Se connecter", None, "espace").crumb("/", "Accueil"),
+        email: email.chars().take(EMAIL_MAX).collect(),
+        next,
+        error: Some(error.into()),
+    }
+}
 
-async fn login(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -> PageResult {
+/// Logs a person in. Each attempt is counted before the password is checked (atomically, so parallel
+/// guesses cannot outrun the count): per account from this source, per source, per account from
+/// anywhere, and for everyone (the hashing capacity). A success gives the attempt back.
+async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): Source, Form(p): Form) -> PageResult {
     let email = p.get("email").unwrap_or("").to_lowercase();
     let password = p.raw("password");
     let next = safe_next(p.get("suivant"));
-    let key = format!("login:{email}");
-    if state.throttle.count(&key, LOGIN_WINDOW) >= LOGIN_FAILURES {
-        // Guessing passwords stops here, without telling whether the account exists.
-        return Ok(render_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &Login {
-                page: Page::new("Se connecter", None, "espace").crumb("/", "Accueil"),
-                email,
-                next,
-                error: Some(
-                    "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».".into(),
-                ),
-            },
-        ));
+    let wrong = "Adresse électronique ou mot de passe incorrect.";
+    if !si_domain::event::is_email(&email) || password.is_empty() || password.chars().count() > PASSWORD_MAX {
+        // Not an address or not a password of ours: no account to look up, no hash to compute.
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(email, next, wrong)));
+    }
+    let t = &state.throttle;
+    let pair = format!("{email}|{source}");
+    let limited = t
+        .login_global
+        .take("")
+        .map_err(|w| (w, "La plateforme reçoit en ce moment trop de tentatives de connexion : réessayez dans une minute."))
+        .and_then(|_| {
+            t.login_source.take(&source).map_err(|w| {
+                (w, "Trop de tentatives de connexion depuis votre connexion : réessayez dans un quart d'heure.")
+            })
+        })
+        .and_then(|_| {
+            t.login_account_source.take(&pair).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? »."))
+        })
+        .and_then(|_| {
+            t.login_account.take(&email).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : choisissez un nouveau mot de passe avec « Mot de passe oublié ? » pour vous connecter."))
+        });
+    if let Err((wait, message)) = limited {
+        // Guessing stops here, without telling whether the account exists.
+        let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &login_page(email, next, message));
+        resp.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        return Ok(resp);
     }
     let found = state.store.user_by_email(&email).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
     // A revoked person's password is still verified, so that timing does not tell them apart.
-    let ok = verify_password(password, hash).await && found.as_ref().is_some_and(|u| !u.revoked);
-    if !ok {
-        state.throttle.record(&key, LOGIN_WINDOW);
-    }
+    let ok = verify_password(password, hash).await? && found.as_ref().is_some_and(|u| !u.revoked);
     match found {
         Some(u) if ok => {
-            state.throttle.clear(&key);
+            t.login_account_source.reset(&pair);
+            t.login_source.give_back(&source);
+            t.login_account.give_back(&email);
             let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
-        _ => Ok(render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &Login {
-                page: Page::new("Se connecter", None, "espace").crumb("/", "Accueil"),
-                email,
-                next,
-                error: Some("Adresse électronique ou mot de passe incorrect.".into()),
-            },
-        )),
+        _ => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(email, next, wrong))),
     }
 }
 

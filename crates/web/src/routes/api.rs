@@ -80,10 +80,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::BadRequest {
-            code: "invalid_body",
-            message: "Le corps de la requête est trop volumineux ou illisible.".into(),
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(crate::forms::body_rejection)?;
+        // NUL, which no person types and PostgreSQL cannot store, is refused wherever it hides.
+        if bytes.contains(&0) || bytes.windows(6).any(|w| w == b"\\u0000") {
+            return Err(AppError::Invalid {
+                code: "invalid_body",
+                message: si_domain::input::forbidden_char_message("Le corps de la requête", '\0'),
+                field: None,
+            });
+        }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => AppError::Invalid {
                 code: "invalid_body",

@@ -25,6 +25,12 @@ pub struct MapEntry {
     gzip: bytes::Bytes,
 }
 
+impl crate::cache::Weigh for MapEntry {
+    fn weight(&self) -> usize {
+        self.etag.len() + self.json.len() + self.gzip.len()
+    }
+}
+
 /// The map document.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MapData {
