@@ -23,6 +23,13 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// A store whose connections are opened when first needed (tests of an unreachable database).
+    pub fn connect_lazy(url: &str) -> Result<PgStore, sqlx::Error> {
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(crate::ACQUIRE_TIMEOUT).connect_lazy(url)?;
+        Ok(PgStore { pool })
+    }
+
     async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }

@@ -1,7 +1,9 @@
 //! Cross-site request forgery defence: an unsafe method is accepted only from the site itself, as the
 //! browser tells through `Sec-Fetch-Site` (or, failing that, `Origin`). Cookies are also `SameSite=Lax`.
 //! A request without any cookie cannot act on anyone's behalf and is exempt (token-authenticated API
-//! calls, public endpoints such as the eligibility check called from a partner's page).
+//! calls, public endpoints such as the eligibility check called from a partner's page) — unless it
+//! is a form another site can make a browser send without asking (urlencoded, multipart or plain
+//! text): a forged login would put the victim in the attacker's account (login CSRF).
 
 use axum::extract::Request;
 use axum::http::{Method, header};
@@ -15,7 +17,13 @@ pub(crate) async fn check(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let headers = req.headers();
-    if !headers.contains_key(header::COOKIE) {
+    let simple_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|t| {
+        let t = t.trim_start().to_ascii_lowercase();
+        t.starts_with("application/x-www-form-urlencoded")
+            || t.starts_with("multipart/form-data")
+            || t.starts_with("text/plain")
+    });
+    if !headers.contains_key(header::COOKIE) && !simple_form {
         return next.run(req).await;
     }
     let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {

@@ -97,15 +97,86 @@ impl AppState {
     }
 }
 
-/// Pages may not be framed by other sites (clickjacking), except the widget, made for partners' iframes.
-async fn frame_policy(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let widget = req.uri().path() == "/widget";
+/// The headers every answer carries, computed once from the configuration.
+#[derive(Clone)]
+struct SecurityHeaders {
+    /// Content-Security-Policy of the pages (only the site's own scripts; tiles from their host).
+    csp: HeaderValue,
+    /// The same for the widget, which partners frame.
+    widget_csp: HeaderValue,
+    /// `Strict-Transport-Security` when the public address is https.
+    hsts: Option<HeaderValue>,
+}
+
+impl SecurityHeaders {
+    fn new(config: &WebConfig) -> SecurityHeaders {
+        // The tile server's origin (scheme and host), the only other place images come from.
+        let tiles = config
+            .tile_url
+            .split_once("://")
+            .map(|(scheme, rest)| format!(" {scheme}://{}", rest.split(['/', '?']).next().unwrap_or("")))
+            .unwrap_or_default();
+        let policy = |ancestors: &str| {
+            format!(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; \
+                 font-src 'self'; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; \
+                 form-action 'self'; frame-ancestors {ancestors}"
+            )
+        };
+        SecurityHeaders {
+            csp: HeaderValue::from_str(&policy("'none'")).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+            widget_csp: HeaderValue::from_str(&policy("*")).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+            hsts: config
+                .public_url
+                .starts_with("https://")
+                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        }
+    }
+}
+
+/// Paths whose answers belong to one person or to reviewers: never kept by a browser or a proxy.
+const PRIVATE_PREFIXES: &[&str] = &[
+    "/espace",
+    "/instruction",
+    "/admin",
+    "/api/v1/me",
+    "/api/v1/review",
+    "/mot-de-passe",
+    "/connexion",
+    "/inscription",
+];
+
+/// Security headers: the content policy (pages may not be framed by other sites — clickjacking —
+/// except the widget, made for partners' iframes), HSTS over https, and `Cache-Control: no-store` on
+/// private answers and on every answer to a logged-in request.
+async fn security_headers(
+    axum::extract::State(h): axum::extract::State<SecurityHeaders>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let widget = path == "/widget";
+    let private = PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))
+        || path.contains("/label/")
+        || req.headers().contains_key(header::AUTHORIZATION)
+        || req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|c| c.contains(auth::SESSION_COOKIE)));
     let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
+    let headers = resp.headers_mut();
     if widget {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+        headers.insert(header::CONTENT_SECURITY_POLICY, h.widget_csp);
     } else {
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::CONTENT_SECURITY_POLICY, h.csp);
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if let Some(hsts) = h.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
 }
@@ -139,7 +210,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(axum::middleware::from_fn(frame_policy))
+        .layer(axum::middleware::from_fn_with_state(SecurityHeaders::new(&state.config), security_headers))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),

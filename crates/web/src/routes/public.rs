@@ -12,7 +12,7 @@ use si_domain::territory::{Department, Region, territory};
 use si_domain::{Audience, Edition, EventType, Format, Moderation, Sector};
 use si_store::EventFilter;
 
-use crate::auth::{MaybeUser, may_review};
+use crate::auth::MaybeUser;
 use crate::error::AppError;
 use crate::forms::{Pairs, event_filter};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -354,7 +354,7 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Pa
     if !published {
         // Only the organisation and its reviewers may preview an event that is not labelled.
         let allowed = user.user.as_ref().is_some_and(|u| {
-            u.organisation_id == Some(record.organisation_id) || may_review(u, record.region.as_deref())
+            u.organisation_id == Some(record.organisation_id) || crate::routes::review::reviewable(u, &record)
         });
         if !allowed {
             return Err(AppError::NotFound.into());

@@ -51,6 +51,12 @@ pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
     if r.data.format == Some(Format::EnLigne) { None } else { r.region.as_deref() }
 }
 
+/// Whether a reviewer may open an event: one of their scope that has been submitted at least once.
+/// A draft never sent to the committee belongs to its organisation alone.
+pub(crate) fn reviewable(user: &User, r: &EventRecord) -> bool {
+    r.submitted_at.is_some() && may_review(user, review_region(r))
+}
+
 fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
     if decision != Decision::Label && reason.is_empty() {
         return Err(AppError::invalid(
@@ -78,7 +84,7 @@ pub(crate) async fn decide(
 ) -> Result<EventRecord, AppError> {
     review_scope(user)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !may_review(user, review_region(&record)) {
+    if !reviewable(user, &record) {
         return Err(AppError::NotFound);
     }
     // What is checked below and applied by the store is this version, the one the reviewer saw; the
@@ -576,7 +582,7 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
             Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
             Err(e) => {
                 let title = match state.store.event(id).await? {
-                    Some(r) if may_review(&u, review_region(&r)) => r.data.title,
+                    Some(r) if reviewable(&u, &r) => r.data.title,
                     _ => format!("n° {id}"),
                 };
                 let why = match &e {
@@ -715,7 +721,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
     let status =
         if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !may_review(&u, review_region(&record)) {
+    if !reviewable(&u, &record) {
         return Err(AppError::NotFound.into());
     }
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
@@ -875,7 +881,7 @@ async fn revoke_form(
 ) -> PageResult {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !may_review(&u, review_region(&record)) {
+    if !reviewable(&u, &record) {
         return Err(AppError::NotFound.into());
     }
     let typed = p.raw("revoke_reason");

@@ -119,12 +119,12 @@ impl TestApp {
         id
     }
 
-    /// Creates a person and returns an API token for them.
     /// The current version of an event, which a decision must name.
     pub async fn version(&self, id: i64) -> i64 {
         self.store.event(id).await.unwrap().expect("the event exists").version
     }
 
+    /// Creates a person and returns an API token for them.
     pub async fn person(&self, email: &str, role: &str, region: Option<&str>) -> String {
         let role = Role::parse(role).unwrap();
         let user = self
