@@ -117,6 +117,12 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// The token's name, shown to its owner in « Jetons d'API ».
+        #[arg(long, default_value = "Ligne de commande")]
+        name: String,
+        /// Days of validity.
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=730))]
+        days: i64,
     },
 }
 
@@ -180,11 +186,15 @@ async fn run() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\n', '\r']).to_string();
             create_user(&store, &email, &role, region, organisation, &department, &kind, name, password).await
         }
-        Command::Token { command: TokenCommand::Create { email } } => {
+        Command::Token { command: TokenCommand::Create { email, name, days } } => {
             let user = store.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
+            if let Err(m) = si_domain::input::single_line("Le nom", &name) {
+                bail!("{m}");
+            }
             let state = AppState::new(store, WebConfig::default());
-            let token =
-                si_web::auth::create_api_token(&state, user.id).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            let token = si_web::auth::create_api_token(&state, user.id, &name, days)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
             println!("{token}");
             Ok(())
         }
@@ -216,8 +226,8 @@ async fn create_user(
 ) -> anyhow::Result<()> {
     let role = Role::parse(role)
         .with_context(|| format!("unknown role {role:?}: organiser, regional_coordinator or national_admin"))?;
-    if password.chars().count() < 12 {
-        bail!("the password (read from standard input) must have at least 12 characters");
+    if let Some(problem) = si_domain::input::password_problem(&password) {
+        bail!("the password read from standard input is refused: {problem}");
     }
     if !si_domain::event::is_email(email) {
         bail!("invalid email {email:?}");

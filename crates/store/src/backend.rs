@@ -667,25 +667,70 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
-                async fn create_api_token(&self, token_hash: &str, user_id: i64) -> StoreResult<()> {
-                    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+                async fn create_api_token(&self, token_hash: &str, user_id: i64, name: &str, expires_at: DateTime<Utc>) -> StoreResult<i64> {
+                    // SQLite has no sequence for a column added later: the next id is taken inside the
+                    // (serialised) write; PostgreSQL's column default draws from its sequence.
+                    let sql = if $dialect == crate::backend::Dialect::Sqlite {
+                        "INSERT INTO api_tokens (id, token_hash, user_id, name, expires_at, created_at) \
+                         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM api_tokens), $1, $2, $3, $4, $5) RETURNING id"
+                    } else {
+                        "INSERT INTO api_tokens (token_hash, user_id, name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
+                    };
+                    let id: i64 = sqlx::query_scalar(sql)
                         .bind(token_hash)
                         .bind(user_id)
+                        .bind(name)
+                        .bind(expires_at)
                         .bind(Utc::now())
-                        .execute(&self.pool)
+                        .fetch_one(&self.pool)
                         .await?;
-                    Ok(())
+                    Ok(id)
                 }
 
                 async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+                    let now = Utc::now();
                     let row = sqlx::query(
                         "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified, u.revoked_at \
-                         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.revoked_at IS NULL",
+                         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = $1 AND u.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
                     )
                     .bind(token_hash)
+                    .bind(now)
                     .fetch_optional(&self.pool)
                     .await?;
+                    if row.is_some() {
+                        // When it was last used, for its owner's list: written at most once an hour.
+                        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+                            .bind(now)
+                            .bind(token_hash)
+                            .bind(now - chrono::Duration::hours(1))
+                            .execute(&self.pool)
+                            .await?;
+                    }
                     row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>> {
+                    let rows = sqlx::query("SELECT id, name, created_at, expires_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(ApiToken {
+                                id: r.try_get("id")?,
+                                name: r.try_get("name")?,
+                                created_at: r.try_get("created_at")?,
+                                expires_at: r.try_get("expires_at")?,
+                                last_used_at: r.try_get("last_used_at")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn revoke_api_token(&self, user_id: i64, id: i64) -> StoreResult<bool> {
+                    let n = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(&self.pool).await?.rows_affected();
+                    Ok(n > 0)
                 }
 
                 async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64> {
@@ -1079,8 +1124,10 @@ macro_rules! impl_store {
                         .bind(user_id)
                         .execute(&self.pool)
                         .await?;
-                    // Every session of the person ends: whoever knew the old password is out.
+                    // Every session and API token of the person ends: whoever knew the old password, or
+                    // took a token with it, is out.
                     sqlx::query("DELETE FROM web_sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+                    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
                     Ok(())
                 }
 

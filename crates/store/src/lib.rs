@@ -104,10 +104,21 @@ pub trait Store: Send + Sync + 'static {
     async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// Ends a browser session.
     async fn delete_web_session(&self, id_hash: &str) -> StoreResult<()>;
-    /// Records an API token (only its hash is kept).
-    async fn create_api_token(&self, token_hash: &str, user_id: i64) -> StoreResult<()>;
-    /// The person holding an API token.
+    /// Records an API token (only its hash is kept), named by its owner, valid until `expires_at`;
+    /// returns its id.
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// The person holding a live (unexpired) API token, noting when it was used.
     async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    /// A person's API tokens, newest first (never their secret).
+    async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
+    /// Deletes one of a person's API tokens; false when it is not theirs or does not exist.
+    async fn revoke_api_token(&self, user_id: i64, id: i64) -> StoreResult<bool>;
 
     /// Creates a draft.
     async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64>;
@@ -180,7 +191,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_user(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
     /// The accounts of an organisation (not revoked).
     async fn organisation_members(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
-    /// Replaces a password hash (and marks the email verified: the person proved they read it).
+    /// Replaces a password hash (and marks the email verified: the person proved they read it); every
+    /// session and API token of the person ends.
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     /// Records a one-time password token (only its hash).
     async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>)

@@ -32,6 +32,21 @@ pub struct NewOrganisation {
     pub identifier: Option<String>,
 }
 
+/// An API token as its owner sees it (its secret is shown once, at creation, and never kept).
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    /// Id, to revoke it.
+    pub id: i64,
+    /// The name its owner gave it (« Intégration SIRH »).
+    pub name: String,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// End of validity (none for tokens made before expiry existed).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Last use, to the hour.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// A person with an account.
 #[derive(Clone)]
 pub struct User {

@@ -98,8 +98,19 @@ async fn story(store: DynStore) {
     assert!(store.web_session_user("h0", now).await.unwrap().is_none());
     store.delete_web_session("h1").await.unwrap();
     assert!(store.web_session_user("h1", now).await.unwrap().is_none());
-    store.create_api_token("t1", user.id).await.unwrap();
+    let t1 = store.create_api_token("t1", user.id, "Intégration", Utc::now() + Duration::days(30)).await.unwrap();
     assert_eq!(store.api_token_user("t1").await.unwrap().unwrap().id, user.id);
+    // Tokens expire, are listed with their name and last use, and are revoked one by one.
+    store.create_api_token("t-old", user.id, "Ancien", Utc::now() - Duration::seconds(1)).await.unwrap();
+    assert!(store.api_token_user("t-old").await.unwrap().is_none(), "an expired token opens nothing");
+    let t3 = store.create_api_token("t3", user.id, "Autre", Utc::now() + Duration::days(1)).await.unwrap();
+    assert!(t3 != t1);
+    let listed = store.api_tokens(user.id).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().any(|t| t.id == t1 && t.name == "Intégration" && t.last_used_at.is_some()));
+    assert!(!store.revoke_api_token(user.id + 1000, t3).await.unwrap(), "only its owner revokes a token");
+    assert!(store.revoke_api_token(user.id, t3).await.unwrap());
+    assert!(store.api_token_user("t3").await.unwrap().is_none());
     assert!(store.api_token_user("t2").await.unwrap().is_none());
 
     // Draft → submitted → labelled, with derived region and an audit trail.

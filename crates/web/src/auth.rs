@@ -29,10 +29,12 @@ pub fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A new API token for a person; returns the token (shown once), storing only its hash.
-pub async fn create_api_token(state: &AppState, user_id: i64) -> Result<String, AppError> {
+/// A new API token for a person, named, valid `days` days; returns the token (shown once), storing
+/// only its hash.
+pub async fn create_api_token(state: &AppState, user_id: i64, name: &str, days: i64) -> Result<String, AppError> {
     let token = format!("si_{}", random_secret());
-    state.store.create_api_token(&hash_secret(&token), user_id).await?;
+    let expires = Utc::now() + Duration::days(days);
+    state.store.create_api_token(&hash_secret(&token), user_id, name, expires).await?;
     Ok(token)
 }
 

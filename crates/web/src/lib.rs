@@ -73,6 +73,15 @@ pub struct AppState {
     pub mail: Arc<mail::Mail>,
     /// Limits on logins, password links and sign-ups (per account, source and globally).
     pub throttle: Arc<throttle::Throttle>,
+    /// Work finished after the answer (see [`AppState::after_answer`]).
+    background: Arc<Background>,
+}
+
+/// Counts the tasks started by [`AppState::after_answer`], so that tests can wait for them.
+#[derive(Default)]
+struct Background {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -93,6 +102,33 @@ impl AppState {
             catalogue: Arc::default(),
             mail: Arc::default(),
             throttle: Arc::default(),
+            background: Arc::default(),
+        }
+    }
+
+    /// Runs `work` after the answer is sent: for work whose duration must not show in the answer's
+    /// (whether an account exists).
+    pub fn after_answer(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        use std::sync::atomic::Ordering;
+        let bg = self.background.clone();
+        bg.running.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            work.await;
+            if bg.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                bg.idle.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until the work started by [`AppState::after_answer`] is done.
+    pub async fn settled(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let idle = self.background.idle.notified();
+            if self.background.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
         }
     }
 }
@@ -194,6 +230,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin::router())
         .merge(routes::opendata::router())
         .merge(routes::stats::router())
+        .merge(routes::tokens::router())
         .merge(api)
         .route(
             "/api/openapi.json",

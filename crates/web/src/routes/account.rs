@@ -88,14 +88,27 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
         }
         .into());
     }
-    let allowed = t.reset_address.take(&email).is_ok();
-    if let Some(u) = state.store.user_by_email(&email).await?.filter(|u| !u.revoked && allowed) {
+    if t.reset_address.take(&email).is_ok() {
+        // The link is made after the answer, so that its time does not tell who has an account.
+        let (bg, email) = (state.clone(), email.clone());
+        state.after_answer(async move {
+            if let Err(e) = send_password_link(&bg, &email).await {
+                tracing::error!(error = %e.message(), "password link not sent");
+            }
+        });
+    }
+    Ok(render(&password_page(user.user, "sent", email, String::new(), Errors::default())))
+}
+
+/// Makes and sends a password link when the address has a live account.
+async fn send_password_link(state: &AppState, email: &str) -> Result<(), crate::error::AppError> {
+    if let Some(u) = state.store.user_by_email(email).await?.filter(|u| !u.revoked) {
         let token = crate::auth::random_secret();
         let expires = chrono::Utc::now() + chrono::Duration::minutes(RESET_MINUTES);
         state.store.create_password_token(&crate::auth::hash_secret(&token), u.id, expires).await?;
-        crate::notify::password_link(&state, &u, &token, false).await;
+        crate::notify::password_link(state, &u, &token, false).await;
     }
-    Ok(render(&password_page(user.user, "sent", email, String::new(), Errors::default())))
+    Ok(())
 }
 
 async fn choose_form(

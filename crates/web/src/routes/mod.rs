@@ -11,6 +11,7 @@ pub mod organiser;
 pub mod public;
 pub mod review;
 pub mod stats;
+pub mod tokens;
 
 use si_domain::Edition;
 use si_store::StoreResult;

@@ -508,5 +508,17 @@ async fn the_review_day_in_chromium() {
     log_out(&c).await;
     c.goto(&format!("{base}/mot-de-passe-oublie")).await.unwrap();
     axe(&c, &axe_js).await;
+    // API tokens: a new one shown once, with axe on the page and on its error state.
+    log_in(&c, &base, "lyon@usine.fr", "mot de passe de test", "/espace").await;
+    assert_eq!(follow_link(&c, "Jetons d'API").await, "/espace/jetons");
+    wait_text(&c, "main", "Nouveau jeton").await;
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, "#create-token").await, "/espace/jetons");
+    wait_text(&c, "#name-error", "Nommez ce jeton").await;
+    axe(&c, &axe_js).await;
+    fill(&c, "name", "Intégration SIRH").await;
+    click_to_page(&c, "#create-token").await;
+    wait_text(&c, "main", "Jeton créé").await;
+    axe(&c, &axe_js).await;
     c.close().await.unwrap();
 }

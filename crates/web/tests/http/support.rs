@@ -97,6 +97,7 @@ impl TestApp {
 
     /// Runs the outbox once and returns what it sent since the last call.
     pub async fn deliver(&self) -> Vec<si_web::mail::Sent> {
+        self.state.settled().await;
         si_web::mail::deliver_due(&self.store, &self.transport, &si_web::mail::WorkerConfig::default()).await.unwrap();
         std::mem::take(&mut *self.mailbox.lock().unwrap())
     }
@@ -139,7 +140,7 @@ impl TestApp {
             })
             .await
             .unwrap();
-        si_web::auth::create_api_token(&self.state, user.id).await.unwrap()
+        si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
     /// Creates an organiser with their organisation and returns an API token.
@@ -166,7 +167,7 @@ impl TestApp {
             })
             .await
             .unwrap();
-        si_web::auth::create_api_token(&self.state, user.id).await.unwrap()
+        si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {

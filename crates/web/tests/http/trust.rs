@@ -312,3 +312,66 @@ async fn an_unreachable_database_answers_503_at_once() {
     // Three requests, each bounded by the acquire timeout (3 s), not sqlx's default 30 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(3 * 3 + 5), "{:?}", started.elapsed());
 }
+
+/// Hole 7: organisers make, name, list and revoke their own API tokens; tokens expire, and a new
+/// password (or a suspension) ends every one of them.
+#[tokio::test]
+async fn api_tokens_are_named_expire_and_can_be_revoked() {
+    let app = TestApp::new().await;
+    app.organiser("lyon@usine.fr", "Usine de Lyon").await;
+    let cookie = app.login("lyon@usine.fr").await;
+    let (s, html) = app.get_html("/espace/jetons", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Tests"), "the token made by the test set-up is listed by name: {html}");
+    assert!(!html.contains("si_"), "no secret is ever shown again");
+    let (s, html, _) = app.post_form("/espace/jetons", "name=&days=90", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Nommez ce jeton"));
+    let (s, html, _) = app.post_form("/espace/jetons", "name=Int%C3%A9gration+SIRH&days=7", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "only the offered lifetimes");
+    assert!(html.contains("value=\"Intégration SIRH\""), "what was typed is kept");
+    let (s, html, _) = app.post_form("/espace/jetons", "name=Int%C3%A9gration+SIRH&days=30", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK);
+    let start = html.find("value=\"si_").expect("the new token, shown once") + 7;
+    let token = html[start..start + html[start..].find('"').unwrap()].to_string();
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &token).await.0, StatusCode::OK);
+    let (_, html) = app.get_html("/espace/jetons", Some(&cookie)).await;
+    assert!(html.contains("Intégration SIRH") && html.contains("dernière utilisation"));
+    // Revoked: the API refuses it at once; another person cannot revoke it.
+    let id = app
+        .store
+        .api_tokens(app.store.user_by_email("lyon@usine.fr").await.unwrap().unwrap().id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Intégration SIRH")
+        .unwrap()
+        .id;
+    app.organiser("autre@usine.fr", "Autre usine").await;
+    let other = app.login("autre@usine.fr").await;
+    let (s, _, _) = app.post_form(&format!("/espace/jetons/{id}/revoquer"), "", Some(&other)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &token).await.0, StatusCode::OK);
+    let (s, _, _) = app.post_form(&format!("/espace/jetons/{id}/revoquer"), "", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &token).await.0, StatusCode::UNAUTHORIZED);
+    // A new password ends every token (the one the set-up made included).
+    let (_, html, _) = app.post_form("/espace/jetons", "name=Site+web&days=365", Some(&cookie)).await;
+    let start = html.find("value=\"si_").unwrap() + 7;
+    let token = html[start..start + html[start..].find('"').unwrap()].to_string();
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &token).await.0, StatusCode::OK);
+    app.post_form("/mot-de-passe-oublie", "email=lyon%40usine.fr", None).await;
+    let sent = app.deliver().await;
+    let link = sent.iter().find_map(|m| m.text.split_whitespace().find(|w| w.contains("/mot-de-passe/"))).unwrap();
+    let path = &link[link.find("/mot-de-passe/").unwrap()..];
+    let (s, _, _) = app
+        .post_form(path, "password=une+autre+phrase+secr%C3%A8te&confirmation=une+autre+phrase+secr%C3%A8te", None)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(app.get_json_auth("/api/v1/me/events", &token).await.0, StatusCode::UNAUTHORIZED);
+    let user = app.store.user_by_email("lyon@usine.fr").await.unwrap().unwrap();
+    assert!(app.store.api_tokens(user.id).await.unwrap().is_empty());
+    // Strangers are sent to the login page.
+    let resp = app.get("/espace/jetons", None).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
