@@ -273,6 +273,8 @@ async fn create_user(
         .create_user(&NewUser { email: email.to_string(), name, password_hash, role, region, organisation_id })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The operator who creates an account vouches for its address.
+    store.mark_email_verified(user.id).await?;
     eprintln!("Compte créé : {} ({})", user.email, user.role.label());
     Ok(())
 }

@@ -1117,6 +1117,11 @@ macro_rules! impl_store {
                     rows.iter().map(user_from_row).collect()
                 }
 
+                async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()> {
+                    sqlx::query("UPDATE users SET email_verified = $1 WHERE id = $2").bind(true).bind(user_id).execute(&self.pool).await?;
+                    Ok(())
+                }
+
                 async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
                     sqlx::query("UPDATE users SET password_hash = $1, email_verified = $2 WHERE id = $3")
                         .bind(password_hash)

@@ -191,6 +191,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_user(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
     /// The accounts of an organisation (not revoked).
     async fn organisation_members(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
+    /// Records that the person proved they read their email (a verification link, an operator's word).
+    async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()>;
     /// Replaces a password hash (and marks the email verified: the person proved they read it); every
     /// session and API token of the person ends.
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;

@@ -166,6 +166,40 @@ pub(crate) async fn password_link(state: &AppState, user: &User, token: &str, in
     state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
 }
 
+/// The link that confirms a new organiser's address (and opens their space).
+pub(crate) async fn verification_link(state: &AppState, user: &User, token: &str) {
+    let letter = Letter {
+        subject: "Confirmez votre adresse électronique".into(),
+        paragraphs: vec![
+            format!("Bonjour {},", user.name),
+            "Votre compte organisateur sur la plateforme de la Semaine de l'industrie est créé. Confirmez votre adresse électronique pour pouvoir soumettre vos événements à la labellisation.".into(),
+            "Ce lien est valable 24 heures et ne sert qu'une fois. Si vous n'avez pas demandé ce compte, ignorez ce message.".into(),
+        ],
+        links: vec![("Confirmer mon adresse".into(), format!("{}/verification/{token}", state.config.public_url))],
+        ..Letter::default()
+    };
+    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+}
+
+/// Someone tried to open an account with an address that already has one: its owner is told, and
+/// the sign-up page answered as for a new account (it does not reveal who has an account).
+pub(crate) async fn signup_on_existing_account(state: &AppState, user: &User) {
+    let letter = Letter {
+        subject: "Votre compte existe déjà".into(),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            "Une création de compte a été demandée avec votre adresse électronique, qui a déjà un compte sur la plateforme de la Semaine de l'industrie. Si c'est vous, connectez-vous ; si vous avez oublié votre mot de passe, choisissez-en un nouveau.".into(),
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre compte n'a pas changé.".into(),
+        ],
+        links: vec![
+            ("Se connecter".into(), format!("{}/connexion", state.config.public_url)),
+            ("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", state.config.public_url)),
+        ],
+        ..Letter::default()
+    };
+    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+}
+
 /// The hour (Paris) after which the day's digest goes out.
 const DIGEST_HOUR: u32 = 7;
 

@@ -25,6 +25,73 @@ pub fn router() -> Router<AppState> {
         .route("/deconnexion", axum::routing::post(logout))
         .route("/mot-de-passe-oublie", get(forgot_form).post(forgot))
         .route("/mot-de-passe/{token}", get(choose_form).post(choose))
+        .route("/verification/{token}", get(verify_form).post(verify))
+        .route("/espace/verification", axum::routing::post(resend_verification))
+}
+
+/// How long an address-confirmation link lives.
+const VERIFY_HOURS: i64 = 24;
+
+/// Makes a confirmation link for a person's address and sends it after the answer.
+async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
+    let token = crate::auth::random_secret();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(VERIFY_HOURS);
+    state.store.create_password_token(&crate::auth::hash_secret(&token), person.id, expires).await?;
+    let bg = state.clone();
+    state.after_answer(async move { crate::notify::verification_link(&bg, &person, &token).await });
+    Ok(())
+}
+
+/// The page a confirmation link opens: a button, so that mail scanners fetching the link do not
+/// use it up.
+async fn verify_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> PageResult {
+    let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?;
+    let (mode, status) = if found.is_some() { ("confirm", StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
+    Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
+}
+
+/// Confirms the address of the link's person and opens their space.
+async fn verify(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> PageResult {
+    let Some(person) = state.store.use_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?
+    else {
+        return Ok(render_status(
+            StatusCode::NOT_FOUND,
+            &password_page(user.user, "expired", String::new(), token, Errors::default()),
+        ));
+    };
+    state.store.mark_email_verified(person.id).await?;
+    let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace?verifie=1")).into_response())
+}
+
+/// A new confirmation link for the logged-in person (at most three an hour).
+async fn resend_verification(State(state): State<AppState>, user: MaybeUser) -> PageResult {
+    let Some(u) = user.user else { return Ok(crate::auth::login_redirect("/espace")) };
+    if u.email_verified {
+        return Ok(Redirect::to("/espace").into_response());
+    }
+    if let Err(wait) = state.throttle.reset_address.take(&format!("verify:{}", u.email)) {
+        return Err(crate::error::AppError::TooMany {
+            message: "Trois liens ont déjà été envoyés cette heure-ci : consultez votre messagerie (et ses indésirables), ou réessayez plus tard.".into(),
+            retry_after: wait.as_secs().max(1),
+        }
+        .into());
+    }
+    send_verification(&state, u).await?;
+    Ok(Redirect::to("/espace?lien=1").into_response())
+}
+
+/// The answer to every accepted sign-up, whether or not the address already had an account.
+fn check_mailbox(user: MaybeUser, email: String) -> Response {
+    render(&password_page(user.user, "check", email, String::new(), Errors::default()))
 }
 
 #[derive(Template)]
@@ -48,6 +115,8 @@ fn password_page(
     let title = match mode {
         "choose" => "Choisir un mot de passe",
         "expired" => "Lien expiré",
+        "check" => "Vérifiez votre messagerie",
+        "confirm" => "Confirmer votre adresse électronique",
         _ => "Mot de passe oublié",
     };
     PasswordPage {
@@ -259,9 +328,13 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
             );
         return Ok(signup_page(user, p, errors));
     }
-    if state.store.user_by_email(&email).await?.is_some() {
-        errors.add("email", "Un compte existe déjà avec cette adresse : connectez-vous.");
-        return Ok(signup_page(user, p, errors));
+    // The password is hashed whatever happens, so that the answer takes as long whether or not the
+    // address already has an account; and the answer is the same (its owner is told by email).
+    let hash = hash_password(password).await?;
+    if let Some(existing) = state.store.user_by_email(&email).await? {
+        let bg = state.clone();
+        state.after_answer(async move { crate::notify::signup_on_existing_account(&bg, &existing).await });
+        return Ok(check_mailbox(user, email));
     }
     let org = match state
         .store
@@ -280,11 +353,10 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         }
         Err(e) => return Err(e.into()),
     };
-    let hash = hash_password(password).await?;
     let created = state
         .store
         .create_user(&NewUser {
-            email,
+            email: email.clone(),
             name,
             password_hash: hash,
             role: Role::Organiser,
@@ -292,16 +364,13 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
             organisation_id: Some(org.id),
         })
         .await;
-    let new_user = match created {
-        Ok(u) => u,
-        Err(StoreError::Conflict(m)) => {
-            errors.add("email", m);
-            return Ok(signup_page(user, p, errors));
-        }
+    match created {
+        Ok(new_user) => send_verification(&state, new_user).await?,
+        // The same address signed up at the same moment: the answer stays the same.
+        Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
-    };
-    let cookie = open_session(&state, new_user.id, user.session_id.as_deref()).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace")).into_response())
+    }
+    Ok(check_mailbox(user, email))
 }
 
 #[derive(Template)]

@@ -93,8 +93,15 @@ impl From<SubmitRefusal> for AppError {
     }
 }
 
+/// Why an organiser whose address is not confirmed cannot submit.
+pub(crate) const UNVERIFIED: &str = "Confirmez d'abord votre adresse électronique : cliquez sur le lien reçu par courriel après votre inscription, ou demandez-en un nouveau depuis « Mon espace ». Votre brouillon est enregistré.";
+
 /// Submits an event for labelling: complete, every condition met, now.
 pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
+    if !user.email_verified {
+        // A label vouches for an organisation: its contact address must be real before anything is sent.
+        return Err(SubmitRefusal::Other(AppError::Forbidden(UNVERIFIED.into())));
+    }
     let errors = record.data.validate(true);
     if !errors.is_empty() {
         return Err(SubmitRefusal::Fields(errors));
@@ -137,6 +144,10 @@ struct Row {
 #[template(path = "space.html")]
 struct Space {
     page: Page,
+    /// The person's address is not confirmed yet: they may draft, not submit.
+    unverified: bool,
+    /// What just happened (`verifie`, `lien`).
+    flash: String,
     organisation: Option<String>,
     open: Option<Edition>,
     rows: Vec<Row>,
@@ -157,7 +168,7 @@ impl Space {
     }
 }
 
-async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
+async fn space(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQuery) -> PageResult {
     let Some(u) = user.user else {
         return Ok(login_redirect("/espace"));
     };
@@ -198,7 +209,14 @@ async fn space(State(state): State<AppState>, user: MaybeUser) -> PageResult {
             reason: r.decision_reason.clone(),
         })
         .collect();
+    let flash = match q.as_deref() {
+        Some("verifie=1") => "verifie",
+        Some("lien=1") => "lien",
+        _ => "",
+    };
     Ok(render(&Space {
+        unverified: !u.email_verified,
+        flash: flash.into(),
         page: Page::new("Mon espace", Some(u), "espace").crumb("/", "Accueil"),
         organisation: org.map(|o| o.name),
         open,

@@ -206,7 +206,16 @@ async fn the_whole_journey_in_chromium() {
     fill(&c, "password", "une longue phrase secrète").await;
     fill(&c, "password_confirm", "une longue phrase secrète").await;
     fill(&c, "identifier", "11002001300014").await;
-    assert_eq!(click_to_page(&c, "form button[type=submit]").await, "/espace");
+    assert_eq!(click_to_page(&c, "form button[type=submit]").await, "/inscription");
+    wait_text(&c, "main", "Vérifiez votre messagerie").await;
+    axe(&c, &axe_js).await;
+    // The confirmation link from the email: a page with one button, then the space.
+    let sent = app.deliver().await;
+    let link = sent[0].text.split_whitespace().find(|w| w.contains("/verification/")).expect("a link").to_string();
+    c.goto(&format!("{base}{}", &link[link.find("/verification/").unwrap()..])).await.unwrap();
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, "#confirm-email").await, "/espace");
+    wait_text(&c, "main", "adresse électronique est confirmée").await;
     axe(&c, &axe_js).await;
 
     // A new event: the conditions panel starts with what is missing.

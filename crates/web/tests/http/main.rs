@@ -433,20 +433,64 @@ async fn signup_login_and_the_site_journey() {
     assert!(!html.contains("une phrase longue"), "passwords are never echoed");
 
     let form = form.replace("12345678901234", "11002001300014");
-    let (s, _, cookie) = app.post_form("/inscription", &form, None).await;
+    let (s, created, cookie) = app.post_form("/inscription", &form, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cookie.is_none(), "no session before the address is confirmed");
+    assert!(created.contains("Vérifiez votre messagerie"));
+    // The confirmation link: a page with a button (mail scanners do not use it up), then the space.
+    let sent = app.deliver().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].recipient, "camille@forges.fr");
+    let link = sent[0].text.split_whitespace().find(|w| w.contains("/verification/")).expect("a link").to_string();
+    let path = &link[link.find("/verification/").unwrap()..];
+    let (s, html) = app.get_html(path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Confirmer mon adresse"));
+    let (s, _, cookie) = app.post_form(path, "", None).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let set = cookie.expect("session cookie");
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
     let session = set.split(';').next().unwrap().to_string();
-    let (s, html) = app.get_html("/espace", Some(&session)).await;
+    let (s, html) = app.get_html("/espace?verifie=1", Some(&session)).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("Forges de Lyon"));
+    assert!(html.contains("Forges de Lyon") && html.contains("adresse électronique est confirmée"));
+    assert!(!html.contains("id=\"unverified\""));
+    assert_eq!(app.post_form(path, "", None).await.0, StatusCode::NOT_FOUND, "a link serves once");
+
+    // Signing up again with an address that has an account: the same answer (nothing revealed),
+    // and the owner is told by email.
+    let again = form.replace("11002001300014", "").replace("kind=entreprise", "kind=association");
+    let (s, html, _) = app.post_form("/inscription", &again, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Vérifiez votre messagerie"));
+    let sent = app.deliver().await;
+    assert_eq!((sent.len(), sent[0].subject.as_str()), (1, "Votre compte existe déjà"));
 
     // A second sign-up with the same SIRET does not duplicate the organisation.
     let dup = form.replace("camille%40forges.fr", "autre%40forges.fr");
     let (s, html, _) = app.post_form("/inscription", &dup, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("déjà un compte"));
+
+    // An organiser whose address is not confirmed drafts but cannot submit, site or API.
+    let other = "name=Eve&email=eve%40exemple.fr&password=mot+de+passe+de+test&password_confirm=mot+de+passe+de+test\
+                 &organisation=Atelier+Eve&kind=association&department=69";
+    assert_eq!(app.post_form("/inscription", other, None).await.0, StatusCode::OK);
+    app.deliver().await;
+    let eve = app.login("eve@exemple.fr").await;
+    let (_, html) = app.get_html("/espace", Some(&eve)).await;
+    assert!(html.contains("id=\"unverified\""), "the space says what is missing");
+    let eve_id = app.store.user_by_email("eve@exemple.fr").await.unwrap().unwrap().id;
+    let eve_token = si_web::auth::create_api_token(&app.state, eve_id, "Essai", 30).await.unwrap();
+    let (s, d) = app.post_json("/api/v1/me/events", &complete_event(app.year, "69001"), Some(&eve_token)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{}/submit", d["id"]), &json!({}), Some(&eve_token)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("Confirmez d'abord votre adresse"));
+    let (s, _, _) = app.post_form("/espace/verification", "", Some(&eve)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let sent = app.deliver().await;
+    assert_eq!(sent[0].subject, "Confirmez votre adresse électronique");
 
     // Cross-site form posts are refused.
     let (s, _) = app.post_form_cross_site("/espace/evenements/nouveau", "title=x", &session).await;
@@ -532,10 +576,10 @@ async fn spaces_send_strangers_to_login_and_refuse_the_wrong_role() {
     assert_eq!(resp.headers()["location"], "/connexion?suivant=%2Fespace%2Fevenements%2Fnouveau");
 
     // An organiser may not review; a reviewer may not organise.
-    let form = "name=Orga&email=orga%40usine.fr&password=une+phrase+longue&password_confirm=une+phrase+longue\
+    let form = "name=Orga&email=orga%40usine.fr&password=mot+de+passe+de+test&password_confirm=mot+de+passe+de+test\
                 &organisation=Usine&kind=association&department=69";
-    let (_, _, cookie) = app.post_form("/inscription", form, None).await;
-    let organiser = cookie.unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(app.post_form("/inscription", form, None).await.0, StatusCode::OK);
+    let organiser = app.login("orga@usine.fr").await;
     assert_eq!(app.get_html("/instruction", Some(&organiser)).await.0, StatusCode::FORBIDDEN);
     app.person("admin@dge.fr", "national_admin", None).await;
     let (_, _, cookie) = app.post_form("/connexion", "email=admin%40dge.fr&password=mot+de+passe+de+test", None).await;

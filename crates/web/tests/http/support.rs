@@ -140,6 +140,8 @@ impl TestApp {
             })
             .await
             .unwrap();
+        // The test people confirmed their address (sign-up tests do it through the link).
+        self.store.mark_email_verified(user.id).await.unwrap();
         si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
@@ -167,6 +169,8 @@ impl TestApp {
             })
             .await
             .unwrap();
+        // The test people confirmed their address (sign-up tests do it through the link).
+        self.store.mark_email_verified(user.id).await.unwrap();
         si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
