@@ -556,6 +556,33 @@ impl EventWrite {
     }
 }
 
+/// A token holder who organises events, with their organisation: checked before the body is read,
+/// so that a person without the role gets 403 whatever they send.
+struct ApiOrganiser(User);
+
+impl axum::extract::FromRequestParts<AppState> for ApiOrganiser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
+        let ApiUser(user) = ApiUser::from_request_parts(parts, state).await?;
+        organiser(&user)?;
+        Ok(ApiOrganiser(user))
+    }
+}
+
+/// A token holder who reviews (coordinator or administrator), checked before the body is read.
+struct ApiReviewer(User);
+
+impl axum::extract::FromRequestParts<AppState> for ApiReviewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
+        let ApiUser(user) = ApiUser::from_request_parts(parts, state).await?;
+        crate::auth::review_scope(&user)?;
+        Ok(ApiReviewer(user))
+    }
+}
+
 fn organiser(user: &User) -> ApiResult<i64> {
     match (user.role, user.organisation_id) {
         (Role::Organiser, Some(org)) => Ok(org),
@@ -577,7 +604,7 @@ struct MyEvents {
 /// The events of my organisation.
 #[utoipa::path(get, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])),
     responses((status = 200, body = MyEvents), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn my_events(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<MyEvents>> {
+async fn my_events(State(state): State<AppState>, ApiOrganiser(user): ApiOrganiser) -> ApiResult<Json<MyEvents>> {
     let org = organiser(&user)?;
     let mut items = Vec::new();
     for r in state.store.organisation_events(org).await? {
@@ -591,7 +618,7 @@ async fn my_events(State(state): State<AppState>, ApiUser(user): ApiUser) -> Api
     responses((status = 201, body = MyEventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_my_event(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiOrganiser(user): ApiOrganiser,
     ApiJson(body): ApiJson<EventWrite>,
 ) -> ApiResult<Response> {
     let org = organiser(&user)?;
@@ -616,7 +643,7 @@ async fn create_my_event(
     responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_my_event(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiOrganiser(user): ApiOrganiser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
@@ -629,7 +656,7 @@ async fn get_my_event(
     responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_my_event(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiOrganiser(user): ApiOrganiser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EventWrite>,
 ) -> ApiResult<Json<MyEventView>> {
@@ -649,7 +676,7 @@ async fn update_my_event(
     responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit_my_event(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiOrganiser(user): ApiOrganiser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
@@ -694,7 +721,7 @@ struct QueueView {
 /// What this reviewer may decide (submissions and changes to labelled events), earliest due first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
     responses((status = 200, body = QueueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn review_queue(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<QueueView>> {
+async fn review_queue(State(state): State<AppState>, ApiReviewer(user): ApiReviewer) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let items = state.store.queue_items(scope.as_deref()).await?;
     let pool = state.store.duplicate_pool(scope.as_deref()).await?;
@@ -745,7 +772,7 @@ struct DecisionRequest {
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn review_decision(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiReviewer(user): ApiReviewer,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<MyEventView>> {

@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod mail;
+mod matrix;
 mod review;
 mod support;
 mod trust;
