@@ -201,6 +201,7 @@ async fn hostile_text_is_refused_at_input_and_inert_on_output() {
     data.title = "Portes ouvertes\rBEGIN:VEVENT".into();
     data.summary = "<!--<script>alert(1)</script>".into();
     data.description = "</script><script>alert(2)</script>".into();
+    data.location.venue = "=HYPERLINK(\"http://evil.example\";\"x\")".into();
     data.normalise();
     let id = app.store.create_event(app.year, org.id, admin_id, &data).await.unwrap();
     let v = app.store.transition(&Transition::submit(id, admin_id, chrono::Utc::now())).await.unwrap().version;
@@ -220,8 +221,15 @@ async fn hostile_text_is_refused_at_input_and_inert_on_output() {
     assert!(events[0].get_summary().unwrap().starts_with("Portes ouvertes"));
     assert!(events[0].property_value("X-INJECTED").is_none());
 
+    // The spreadsheet export: no cell starts with a formula.
+    let resp = app.get(&format!("/api/v1/events.csv?edition={}", app.year), None).await;
+    let csv = crate::support::body_text(resp).await;
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(!csv.contains(";=HYPERLINK") && !csv.contains(";\"=HYPERLINK"), "{csv}");
+
     let (s, html) = app.get_html(&format!("/evenements/{id}"), None).await;
     assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("<script>alert"), "the page escapes what was stored");
     let start = html.find("<script type=\"application/ld+json\">").expect("JSON-LD") + 35;
     let block = &html[start..start + html[start..].find("</script>").unwrap()];
     assert!(!block.contains('<'), "nothing in the JSON-LD can open or close an element: {block}");
@@ -374,4 +382,37 @@ async fn api_tokens_are_named_expire_and_can_be_revoked() {
     // Strangers are sent to the login page.
     let resp = app.get("/espace/jetons", None).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+/// Hole 9 (slow clients): a client that never finishes its headers is disconnected after the header
+/// deadline, while a normal request on the same server is answered.
+#[tokio::test]
+async fn slow_header_clients_are_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits =
+        si_web::server::ServerLimits { header_timeout: std::time::Duration::from_secs(1), max_connections: 16 };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(si_web::server::serve(listener, app.router.clone(), limits, async {
+        let _ = stopped.await;
+    }));
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    ok.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The slow one: closed by the server (read returns the end, or an error), well before we give up.
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), slow.read(&mut buf)).await;
+    match closed {
+        Ok(Ok(n)) => assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"), "{n} bytes"),
+        Ok(Err(_)) => {}
+        Err(_) => panic!("a client that never finished its headers was still connected after 20 s"),
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }
