@@ -496,6 +496,50 @@ mod tests {
         assert!(event_filter(&Pairs::parse("audience=martiens"), true).is_err());
     }
 
+    // Fuzzing by property (cargo-fuzz needs a nightly toolchain this workplace cannot fetch): whatever
+    // arrives, the parsers never panic, and what they refuse is a 4xx with a French message.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_query_string_is_parsed_or_refused_in_french(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            keys in proptest::collection::vec(proptest::sample::select(FILTER_KEYS), 0..6),
+            values in proptest::collection::vec("[\\PC&=%+]{0,30}", 0..6),
+        ) {
+            let text: String = keys.iter().zip(values.iter()).map(|(k, v)| format!("{k}={v}&")).collect::<String>()
+                + &String::from_utf8_lossy(&raw);
+            for strict in [true, false] {
+                if let Err(e) = event_filter(&Pairs::parse(&text), strict) {
+                    proptest::prop_assert!(e.status().is_client_error());
+                    proptest::prop_assert!(!e.message().is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_event_form_keeps_its_input_and_names_its_errors(
+            pairs in proptest::collection::vec((proptest::sample::select(&[
+                "title", "summary", "description", "type", "sectors", "audiences", "themes", "format", "venue",
+                "address", "postal_code", "commune_code", "online_url", "session_start", "session_end", "free",
+                "industry_objective", "accessible", "registration_mode", "capacity", "min_age", "contact_email",
+                "contact_phone", "lat", "lon",
+            ][..]), "\\PC{0,40}|[0-9T:-]{0,20}|\\u{0}|\\r\\n"), 0..30),
+        ) {
+            let p = Pairs(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+            let form = EventForm::from_pairs(&p);
+            match form.to_data() {
+                Ok(mut data) => {
+                    data.normalise();
+                    for e in data.validate(true) {
+                        proptest::prop_assert!(!e.field.is_empty() && !e.message.is_empty());
+                    }
+                }
+                Err(errors) => proptest::prop_assert!(errors.iter().all(|e| !e.message.is_empty())),
+            }
+        }
+    }
+
     #[test]
     fn the_form_keeps_what_was_typed() {
         let p =
