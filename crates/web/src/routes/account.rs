@@ -34,9 +34,7 @@ const VERIFY_HOURS: i64 = 24;
 
 /// Makes a confirmation link for a person's address and sends it after the answer.
 async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
-    let token = crate::auth::random_secret();
-    let expires = chrono::Utc::now() + chrono::Duration::hours(VERIFY_HOURS);
-    state.store.create_password_token(&crate::auth::hash_secret(&token), person.id, expires).await?;
+    let token = one_time_token(state, person.id, chrono::Duration::hours(VERIFY_HOURS)).await?;
     let bg = state.clone();
     state.after_answer(async move { crate::notify::verification_link(&bg, &person, &token).await });
     Ok(())
@@ -49,9 +47,26 @@ async fn verify_form(
     user: MaybeUser,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> PageResult {
+    link_page(&state, user, token, "confirm").await
+}
+
+/// The page of a one-time link: `mode` while the link is live, « expired » (404) otherwise.
+async fn link_page(state: &AppState, user: MaybeUser, token: String, mode: &'static str) -> PageResult {
     let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?;
-    let (mode, status) = if found.is_some() { ("confirm", StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
+    let (mode, status) = if found.is_some() { (mode, StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
     Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
+}
+
+/// A one-time link's secret for a person, valid `lifetime` (only its hash is stored).
+async fn one_time_token(
+    state: &AppState,
+    user_id: i64,
+    lifetime: chrono::Duration,
+) -> Result<String, crate::error::AppError> {
+    let token = crate::auth::random_secret();
+    let expires = chrono::Utc::now() + lifetime;
+    state.store.create_password_token(&crate::auth::hash_secret(&token), user_id, expires).await?;
+    Ok(token)
 }
 
 /// Confirms the address of the link's person and opens their space.
@@ -172,9 +187,7 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
 /// Makes and sends a password link when the address has a live account.
 async fn send_password_link(state: &AppState, email: &str) -> Result<(), crate::error::AppError> {
     if let Some(u) = state.store.user_by_email(email).await?.filter(|u| !u.revoked) {
-        let token = crate::auth::random_secret();
-        let expires = chrono::Utc::now() + chrono::Duration::minutes(RESET_MINUTES);
-        state.store.create_password_token(&crate::auth::hash_secret(&token), u.id, expires).await?;
+        let token = one_time_token(state, u.id, chrono::Duration::minutes(RESET_MINUTES)).await?;
         crate::notify::password_link(state, &u, &token, false).await;
     }
     Ok(())
@@ -185,9 +198,7 @@ async fn choose_form(
     user: MaybeUser,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> PageResult {
-    let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?;
-    let (mode, status) = if found.is_some() { ("choose", StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
-    Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
+    link_page(&state, user, token, "choose").await
 }
 
 /// Sets the password from a one-time link (invitation or reset), then logs the person in.
