@@ -13,7 +13,7 @@ use si_domain::{IdentifierKind, OrganisationKind, Role};
 use si_store::{NewOrganisation, NewUser, StoreError};
 
 use crate::AppState;
-use crate::auth::{DUMMY_HASH, MaybeUser, Source, closed_session_cookie, hash_password, open_session, verify_password};
+use crate::auth::{MaybeUser, Source, closed_session_cookie, hash_password, open_session, verify_password};
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -466,7 +466,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
         return Ok(resp);
     }
     let found = state.store.user_by_email(&email).await?;
-    let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+    let hash = found.as_ref().map(|u| u.password_hash.clone());
     // A revoked person's password is still verified, so that timing does not tell them apart.
     let ok = verify_password(password, hash).await? && found.as_ref().is_some_and(|u| !u.revoked);
     match found {
