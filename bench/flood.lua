@@ -27,7 +27,7 @@ function request()
   else
     local path = string.format(
       "/api/v1/events?edition=2024&per_page=100&page=%d&near=75001&radius_km=%d&from=2024-11-0%d",
-      math.random(1, 30), math.random(1, 500), math.random(1, 9))
+      math.random(1, 30), math.random(1, 200), math.random(1, 9))
     return wrk.format("GET", path)
   end
 end
