@@ -165,7 +165,7 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
     // Too many requests from this place or from everyone: said plainly (it reveals nothing of the
     // address). Beyond the allowance of one address the page answers as usual and sends nothing.
     let t = &state.throttle;
-    if let Err(wait) = t.reset_global.take("").and_then(|_| t.reset_source.take(&source)) {
+    if let Err(wait) = t.reset_source.take(&source).and_then(|_| t.reset_global.take("")) {
         return Err(crate::error::AppError::TooMany {
             message: "Trop de demandes de lien depuis votre connexion : réessayez un peu plus tard.".into(),
             retry_after: wait.as_secs().max(1),
@@ -431,7 +431,7 @@ fn login_page(email: String, next: String, error: &str) -> Login {
 }
 
 /// Logs a person in. Each attempt is counted before the password is checked (atomically, so parallel
-/// guesses cannot outrun the count): per account from this source, per source, per account from
+/// guesses cannot outrun the count): per source, per account from this source, per account from
 /// anywhere, and for everyone (the hashing capacity). A success gives the attempt back.
 async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): Source, Form(p): Form) -> PageResult {
     let email = p.get("email").unwrap_or("").to_lowercase();
@@ -444,20 +444,22 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
     }
     let t = &state.throttle;
     let pair = format!("{email}|{source}");
+    // The global allowance is taken last: one place flooding stops at its own limit without spending
+    // what everyone else shares.
     let limited = t
-        .login_global
-        .take("")
-        .map_err(|w| (w, "La plateforme reçoit en ce moment trop de tentatives de connexion : réessayez dans une minute."))
-        .and_then(|_| {
-            t.login_source.take(&source).map_err(|w| {
-                (w, "Trop de tentatives de connexion depuis votre connexion : réessayez dans un quart d'heure.")
-            })
-        })
+        .login_source
+        .take(&source)
+        .map_err(|w| (w, "Trop de tentatives de connexion depuis votre connexion : réessayez dans un quart d'heure."))
         .and_then(|_| {
             t.login_account_source.take(&pair).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? »."))
         })
         .and_then(|_| {
             t.login_account.take(&email).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : choisissez un nouveau mot de passe avec « Mot de passe oublié ? » pour vous connecter."))
+        })
+        .and_then(|_| {
+            t.login_global.take("").map_err(|w| {
+                (w, "La plateforme reçoit en ce moment trop de tentatives de connexion : réessayez dans une minute.")
+            })
         });
     if let Err((wait, message)) = limited {
         // Guessing stops here, without telling whether the account exists.
