@@ -128,13 +128,7 @@ async fn review_journey(app: TestApp) {
     assert!(!html.contains("Demandes en attente par région"), "no national backlog for a coordinator");
     let (s, _) = app.get_html(&format!("/instruction/evenements/{p1}"), Some(&ara)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{p1}/decision"),
-            &format!("decision=label&version={}", app.version(p1).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(p1, "decision=label", &ara).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, q) = app.get_json_auth("/api/v1/review/queue", &ara_token).await;
     assert_eq!(s, StatusCode::OK);
@@ -215,13 +209,7 @@ async fn review_journey(app: TestApp) {
     assert!(!html.contains(&format!("/instruction/evenements/{w}\"")));
     let (s, _, _) = app.post_form(&format!("/espace/evenements/{w}"), "action=withdraw", Some(&lyon_site)).await;
     assert_eq!(s, StatusCode::CONFLICT, "a withdrawn event cannot be withdrawn again");
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{w}/decision"),
-            &format!("decision=label&version={}", app.version(w).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(w, "decision=label", &ara).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "nor decided");
     app.deliver().await;
 
@@ -306,23 +294,11 @@ async fn review_journey(app: TestApp) {
     // them, edits, resubmits: back in the same queue.
     let template =
         app.store.reason_templates().await.unwrap().into_iter().find(|t| t.title.contains("industriel")).unwrap();
-    let (s, html, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{a3}/decision"),
-            &format!("decision=request_changes&reason=&version={}", app.version(a3).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, html, _) = app.decide_on_site(a3, "decision=request_changes&reason=", &ara).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Indiquez le motif"));
     let body = format!("decision=request_changes&template={}&reason=Pr%C3%A9cisez+le+programme.", template.id);
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{a3}/decision"),
-            &format!("{body}&version={}", app.version(a3).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(a3, &body, &ara).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let sent = app.deliver().await;
     let asked = letter(&sent, "lyon@usine.fr", "Modifications demandées");
@@ -350,13 +326,7 @@ async fn review_journey(app: TestApp) {
     assert!(html.contains(&format!("/instruction/evenements/{a3}\"")), "back in the same queue");
     // Refusal with a template alone is enough reason.
     let body = format!("decision=refuse&template={}&reason=", template.id);
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{dup}/decision"),
-            &format!("{body}&version={}", app.version(dup).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(dup, &body, &ara).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let sent = app.deliver().await;
     assert!(
@@ -366,13 +336,7 @@ async fn review_journey(app: TestApp) {
     );
 
     // Change control after labelling. Label a1 first.
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{a1}/decision"),
-            &format!("decision=label&version={}", app.version(a1).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(a1, "decision=label", &ara).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // A published event stays complete, through the API as on the site.
     let emptied = with(complete_event(year, "69001"), &[("summary", json!(""))]);
@@ -413,13 +377,7 @@ async fn review_journey(app: TestApp) {
     );
     assert!(html.contains("moteurs électriques</ins>"));
     assert!(html.contains("Accepter la modification"));
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{a1}/decision"),
-            &format!("decision=label&version={}", app.version(a1).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(a1, "decision=label", &ara).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get_html(&format!("/evenements/{a1}"), None).await;
     assert!(page.contains("moteurs électriques"), "accepted: public now");
@@ -432,13 +390,7 @@ async fn review_journey(app: TestApp) {
     );
     let (s, _) = app.put_json(&format!("/api/v1/me/events/{a1}"), &moved, &lyon).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = app
-        .post_form(
-            &format!("/instruction/evenements/{a1}/decision"),
-            &format!("decision=refuse&reason=Le+lieu+n%27est+pas+disponible.&version={}", app.version(a1).await),
-            Some(&ara),
-        )
-        .await;
+    let (s, _, _) = app.decide_on_site(a1, "decision=refuse&reason=Le+lieu+n%27est+pas+disponible.", &ara).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, public) = app.get_json(&format!("/api/v1/events/{a1}")).await;
     let first_day = (test_week_start() + Duration::days(1)).to_string();

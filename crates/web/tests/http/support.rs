@@ -125,6 +125,13 @@ impl TestApp {
         self.store.event(id).await.unwrap().expect("the event exists").version
     }
 
+    /// Posts the decision form of the reviewer's page (`body`: decision, reason…) with the event's
+    /// current version, as the page would; returns status and body.
+    pub async fn decide_on_site(&self, id: i64, body: &str, cookie: &str) -> (StatusCode, String, Option<String>) {
+        let body = format!("{body}&version={}", self.version(id).await);
+        self.post_form(&format!("/instruction/evenements/{id}/decision"), &body, Some(cookie)).await
+    }
+
     /// Creates a person and returns an API token for them.
     pub async fn person(&self, email: &str, role: &str, region: Option<&str>) -> String {
         let role = Role::parse(role).unwrap();
