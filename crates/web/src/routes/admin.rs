@@ -532,7 +532,7 @@ async fn save_reason(State(state): State<AppState>, AdminPage(u): AdminPage, For
         if title.is_empty() || title.chars().count() > 80 {
             errors.add("title", "Indiquez un intitulé court (80 caractères au plus).");
         }
-        if body.is_empty() || body.chars().count() > 2000 {
+        if body.is_empty() || body.chars().count() > si_domain::input::REASON_MAX {
             errors.add("body", "Indiquez le texte du motif (2 000 caractères au plus).");
         }
         if errors.is_empty() {

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use si_domain::dates::fr_instant;
+use si_domain::input::REASON_MAX;
 use si_domain::review::{close_dates, due_at, similar_terms, title_terms};
 use si_domain::text::IndustrySignal;
 use si_domain::{Audience, EventData, EventType, Format, Moderation};
@@ -64,7 +65,7 @@ fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
             "Indiquez le motif : l'organisateur le recevra pour comprendre la décision.",
         ));
     }
-    if reason.chars().count() > 2000 {
+    if reason.chars().count() > REASON_MAX {
         return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
     }
     Ok(())
@@ -887,7 +888,7 @@ async fn revoke_form(
     let typed = p.raw("revoke_reason");
     let reason = typed.trim().to_string();
     let again = |error: String| Typed { error: Some(error), revoke_reason: typed.clone(), ..Typed::default() };
-    if reason.is_empty() || reason.chars().count() > 2000 {
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
         let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
         return detail_page(&state, u, id, again(message.into())).await;
     }
