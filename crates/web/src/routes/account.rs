@@ -343,8 +343,11 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     // address already has an account; and the answer is the same (its owner is told by email).
     let hash = hash_password(password).await?;
     if let Some(existing) = state.store.user_by_email(&email).await? {
-        let bg = state.clone();
-        state.after_answer(async move { crate::notify::signup_on_existing_account(&bg, &existing).await });
+        // At most three such letters an hour per address: nobody can flood an owner's mailbox.
+        if state.throttle.reset_address.take(&format!("signup:{email}")).is_ok() {
+            let bg = state.clone();
+            state.after_answer(async move { crate::notify::signup_on_existing_account(&bg, &existing).await });
+        }
         return Ok(check_mailbox(user, email));
     }
     let org = match state

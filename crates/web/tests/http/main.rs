@@ -466,6 +466,10 @@ async fn signup_login_and_the_site_journey() {
     assert!(html.contains("Vérifiez votre messagerie"));
     let sent = app.deliver().await;
     assert_eq!((sent.len(), sent[0].subject.as_str()), (1, "Votre compte existe déjà"));
+    for _ in 0..4 {
+        assert_eq!(app.post_form("/inscription", &again, None).await.0, StatusCode::OK);
+    }
+    assert_eq!(app.deliver().await.len(), 2, "three such letters an hour per address, no more");
 
     // A second sign-up with the same SIRET does not duplicate the organisation.
     let dup = form.replace("camille%40forges.fr", "autre%40forges.fr");
