@@ -192,14 +192,17 @@ async fn security_headers(
 ) -> axum::response::Response {
     let path = req.uri().path();
     let widget = path == "/widget";
-    let private = PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))
-        || path.contains("/label/")
-        || req.headers().contains_key(header::AUTHORIZATION)
-        || req
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|c| c.contains(auth::SESSION_COOKIE)));
+    // Static files are the same for everyone: a logged-in browser keeps them like anyone's.
+    let shared = path.starts_with("/static/") || path == "/favicon.ico";
+    let private = !shared
+        && (PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))
+            || path.contains("/label/")
+            || req.headers().contains_key(header::AUTHORIZATION)
+            || req
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .any(|v| v.to_str().is_ok_and(|c| c.contains(auth::SESSION_COOKIE))));
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
     if widget {

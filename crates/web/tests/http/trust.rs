@@ -271,6 +271,8 @@ async fn bodies_headers_csrf_and_drafts() {
         let resp = app.get(path, Some(&cookie)).await;
         assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store", "{path} for a logged-in person");
     }
+    let resp = app.get("/static/vendor/dsfr-1.15.3/dsfr.min.css", Some(&cookie)).await;
+    assert!(resp.headers()[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"), "static files stay cached");
     let req = Request::get("/api/v1/me/events").header(header::AUTHORIZATION, format!("Bearer {token}"));
     let resp = app.send(req.body(Body::empty()).unwrap()).await;
     assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
