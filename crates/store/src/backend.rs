@@ -242,8 +242,7 @@ pub(crate) const EVENT_COLUMNS: &str = event_columns!();
 pub(crate) const EVENT_SELECT: &str =
     concat!(event_columns!(), " FROM events e JOIN organisations o ON o.id = e.organisation_id");
 
-pub(crate) const USER_SELECT: &str =
-    "SELECT id, email, name, password_hash, role, region, organisation_id, email_verified, revoked_at FROM users";
+pub(crate) const USER_SELECT: &str = "SELECT id, email, name, password_hash, role, region, organisation_id, requested_organisation_id, email_verified, revoked_at FROM users";
 
 /// Where an event is reviewed: its region, except online-only events, which go to the national queue.
 pub(crate) const REVIEW_REGION: &str = "CASE WHEN e.format = 'en_ligne' THEN NULL ELSE e.region END";
@@ -365,6 +364,7 @@ macro_rules! impl_store {
                     role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
                     region: r.try_get("region")?,
                     organisation_id: r.try_get("organisation_id")?,
+                    requested_organisation_id: r.try_get("requested_organisation_id")?,
                     email_verified: r.try_get("email_verified")?,
                     revoked: r.try_get::<Option<DateTime<Utc>>, _>("revoked_at")?.is_some(),
                 })
@@ -609,7 +609,7 @@ macro_rules! impl_store {
                     let row = sqlx::query(
                         "INSERT INTO users (email, name, password_hash, role, region, organisation_id, email_verified, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         RETURNING id, email, name, password_hash, role, region, organisation_id, email_verified, revoked_at",
+                         RETURNING id, email, name, password_hash, role, region, organisation_id, requested_organisation_id, email_verified, revoked_at",
                     )
                     .bind(u.email.trim().to_lowercase())
                     .bind(&u.name)
@@ -652,7 +652,7 @@ macro_rules! impl_store {
 
                 async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
                     let row = sqlx::query(
-                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified, u.revoked_at \
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.requested_organisation_id, u.email_verified, u.revoked_at \
                          FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.revoked_at IS NULL",
                     )
                     .bind(id_hash)
@@ -690,7 +690,7 @@ macro_rules! impl_store {
                 async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
                     let now = Utc::now();
                     let row = sqlx::query(
-                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.email_verified, u.revoked_at \
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.region, u.organisation_id, u.requested_organisation_id, u.email_verified, u.revoked_at \
                          FROM api_tokens t JOIN users u ON u.id = t.user_id \
                          WHERE t.token_hash = $1 AND u.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
                     )
@@ -1115,6 +1115,110 @@ macro_rules! impl_store {
                         .fetch_all(&self.pool)
                         .await?;
                     rows.iter().map(user_from_row).collect()
+                }
+
+                async fn request_membership(&self, user_id: i64, organisation_id: i64) -> StoreResult<()> {
+                    sqlx::query("UPDATE users SET requested_organisation_id = $1 WHERE id = $2 AND organisation_id IS NULL")
+                        .bind(organisation_id)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn membership_requests(&self, organisation_id: i64) -> StoreResult<Vec<User>> {
+                    let rows = sqlx::query(safe(format!(
+                        "{USER_SELECT} WHERE requested_organisation_id = $1 AND organisation_id IS NULL AND email_verified = $2 \
+                         AND revoked_at IS NULL ORDER BY id"
+                    )))
+                    .bind(organisation_id)
+                    .bind(true)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(user_from_row).collect()
+                }
+
+                async fn settle_membership(&self, organisation_id: i64, user_id: i64, accept: bool) -> StoreResult<bool> {
+                    // Only a request still waiting for this organisation is settled: a second click, or a
+                    // request withdrawn meanwhile, changes nothing.
+                    let sql = if accept {
+                        "UPDATE users SET organisation_id = requested_organisation_id, requested_organisation_id = NULL \
+                         WHERE id = $1 AND requested_organisation_id = $2 AND organisation_id IS NULL AND revoked_at IS NULL"
+                    } else {
+                        "UPDATE users SET requested_organisation_id = NULL \
+                         WHERE id = $1 AND requested_organisation_id = $2 AND organisation_id IS NULL"
+                    };
+                    let n = sqlx::query(sql).bind(user_id).bind(organisation_id).execute(&self.pool).await?.rows_affected();
+                    Ok(n == 1)
+                }
+
+                async fn remove_member(&self, organisation_id: i64, user_id: i64) -> StoreResult<bool> {
+                    let mut tx = self.write_tx().await?;
+                    let n = sqlx::query("UPDATE users SET organisation_id = NULL WHERE id = $1 AND organisation_id = $2")
+                        .bind(user_id)
+                        .bind(organisation_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if n == 1 {
+                        // A removed member keeps no way in to the organisation's events: every session and
+                        // token of theirs ends with the membership.
+                        sqlx::query("DELETE FROM web_sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(n == 1)
+                }
+
+                async fn end_sessions(&self, user_id: i64) -> StoreResult<u64> {
+                    Ok(sqlx::query("DELETE FROM web_sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?.rows_affected())
+                }
+
+                async fn create_email_change(&self, token_hash: &str, user_id: i64, new_email: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO email_changes (token_hash, user_id, new_email, expires_at) VALUES ($1, $2, $3, $4)")
+                        .bind(token_hash)
+                        .bind(user_id)
+                        .bind(new_email.trim().to_lowercase())
+                        .bind(expires_at)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn peek_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>> {
+                    Ok(sqlx::query_scalar("SELECT new_email FROM email_changes WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await?)
+                }
+
+                async fn use_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(User, String)>> {
+                    let mut tx = self.write_tx().await?;
+                    let row = sqlx::query(
+                        "UPDATE email_changes SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                         RETURNING user_id, new_email",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(row) = row else { return Ok(None) };
+                    let (user_id, new_email): (i64, String) = (row.try_get("user_id")?, row.try_get("new_email")?);
+                    let old = sqlx::query(safe(format!("{USER_SELECT} WHERE id = $1 AND revoked_at IS NULL")))
+                        .bind(user_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(old) = old.as_ref().map(user_from_row).transpose()? else { return Ok(None) };
+                    sqlx::query("UPDATE users SET email = $1, email_verified = $2 WHERE id = $3")
+                        .bind(&new_email)
+                        .bind(true)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, "Un compte existe déjà avec cette adresse électronique."))?;
+                    tx.commit().await?;
+                    Ok(Some((old, new_email)))
                 }
 
                 async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()> {

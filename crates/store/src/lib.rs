@@ -192,6 +192,29 @@ pub trait Store: Send + Sync + 'static {
     /// The accounts of an organisation (not revoked).
     async fn organisation_members(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
     /// Records that the person proved they read their email (a verification link, an operator's word).
+    /// Records that a person without an organisation asks to join this one.
+    async fn request_membership(&self, user_id: i64, organisation_id: i64) -> StoreResult<()>;
+    /// The people (address confirmed) waiting for a member of this organisation to accept them.
+    async fn membership_requests(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
+    /// Accepts or declines a waiting request; false when there was none (already settled).
+    async fn settle_membership(&self, organisation_id: i64, user_id: i64, accept: bool) -> StoreResult<bool>;
+    /// Removes a member from the organisation and ends their sessions and tokens; false if not a member.
+    async fn remove_member(&self, organisation_id: i64, user_id: i64) -> StoreResult<bool>;
+    /// Ends every web session of a person (« se déconnecter partout »); the number ended.
+    async fn end_sessions(&self, user_id: i64) -> StoreResult<u64>;
+    /// Records a change of address, applied when the link sent to the new address is followed.
+    async fn create_email_change(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        new_email: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The new address of a live change-of-address link, without using it.
+    async fn peek_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// Applies a live change of address once; the person as they were and the new address.
+    /// `Conflict` when the new address has meanwhile got an account.
+    async fn use_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(User, String)>>;
     async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()>;
     /// Replaces a password hash (and marks the email verified: the person proved they read it); every
     /// session and API token of the person ends.

@@ -64,6 +64,8 @@ pub struct User {
     pub region: Option<String>,
     /// Organisation of an organiser.
     pub organisation_id: Option<i64>,
+    /// Organisation this person asked to join, until a member accepts or declines.
+    pub requested_organisation_id: Option<i64>,
     /// Email address confirmed.
     pub email_verified: bool,
     /// Access withdrawn by an administrator.

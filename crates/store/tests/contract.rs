@@ -90,6 +90,47 @@ async fn story(store: DynStore) {
         .await
         .unwrap();
 
+    // Joining an organisation: a request, settled once; removal ends sessions and tokens.
+    let joiner = store
+        .create_user(&NewUser {
+            email: "nouveau@exemple.fr".into(),
+            name: "Nouveau".into(),
+            password_hash: "x".into(),
+            role: Role::Organiser,
+            region: None,
+            organisation_id: None,
+        })
+        .await
+        .unwrap();
+    store.request_membership(joiner.id, org.id).await.unwrap();
+    assert!(store.membership_requests(org.id).await.unwrap().is_empty(), "not before the address is confirmed");
+    store.mark_email_verified(joiner.id).await.unwrap();
+    assert_eq!(store.membership_requests(org.id).await.unwrap()[0].id, joiner.id);
+    assert!(!store.settle_membership(org.id + 1, joiner.id, true).await.unwrap(), "another organisation cannot");
+    assert!(store.settle_membership(org.id, joiner.id, true).await.unwrap());
+    assert!(!store.settle_membership(org.id, joiner.id, true).await.unwrap(), "once");
+    let j = store.user(joiner.id).await.unwrap().unwrap();
+    assert_eq!((j.organisation_id, j.requested_organisation_id), (Some(org.id), None));
+    store.create_web_session("hj", joiner.id, Utc::now() + Duration::hours(1)).await.unwrap();
+    assert!(!store.remove_member(org.id + 1, joiner.id).await.unwrap());
+    assert!(store.remove_member(org.id, joiner.id).await.unwrap());
+    assert!(store.web_session_user("hj", Utc::now()).await.unwrap().is_none(), "removal ends the sessions");
+    assert_eq!(store.user(joiner.id).await.unwrap().unwrap().organisation_id, None);
+
+    // A change of address: applied once, through its link, never onto an address that has an account.
+    let soon = Utc::now() + Duration::hours(1);
+    store.create_email_change("e1", joiner.id, "Neuve@Exemple.fr", soon).await.unwrap();
+    store.create_email_change("e2", joiner.id, "orga@exemple.fr", soon).await.unwrap();
+    assert_eq!(store.peek_email_change("e1", Utc::now()).await.unwrap().as_deref(), Some("neuve@exemple.fr"));
+    let (before, new) = store.use_email_change("e1", Utc::now()).await.unwrap().unwrap();
+    assert_eq!((before.email.as_str(), new.as_str()), ("nouveau@exemple.fr", "neuve@exemple.fr"));
+    assert!(store.use_email_change("e1", Utc::now()).await.unwrap().is_none());
+    assert!(matches!(store.use_email_change("e2", Utc::now()).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.user(joiner.id).await.unwrap().unwrap().email, "neuve@exemple.fr");
+    store.create_web_session("hk", joiner.id, soon).await.unwrap();
+    store.create_web_session("hl", joiner.id, soon).await.unwrap();
+    assert_eq!(store.end_sessions(joiner.id).await.unwrap(), 2);
+
     // Sessions and tokens.
     let now = Utc::now();
     store.create_web_session("h1", user.id, now + Duration::hours(1)).await.unwrap();

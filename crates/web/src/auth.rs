@@ -354,6 +354,18 @@ impl FromRequestParts<AppState> for OrganiserPage {
     }
 }
 
+/// Any logged-in person, for the pages of their own account.
+pub struct PersonPage(pub User);
+
+impl FromRequestParts<AppState> for PersonPage {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let back = parts.uri.path().to_string();
+        page_user(parts, state, &back, |_| Ok(())).await.map(PersonPage)
+    }
+}
+
 /// A national administrator, for the pages of `/admin`.
 pub struct AdminPage(pub User);
 

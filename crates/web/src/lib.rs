@@ -234,6 +234,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::opendata::router())
         .merge(routes::stats::router())
         .merge(routes::tokens::router())
+        .merge(routes::members::router())
         .merge(api)
         .route(
             "/api/openapi.json",

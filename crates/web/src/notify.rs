@@ -23,10 +23,15 @@ pub(crate) fn kit_links(state: &AppState, r: &EventRecord) -> Vec<(String, Strin
 }
 
 async fn to_organisation(state: &AppState, r: &EventRecord, letter: Letter) {
-    let members = match state.store.organisation_members(r.organisation_id).await {
+    to_members(state, r.organisation_id, letter).await;
+}
+
+/// A letter to every member of an organisation.
+async fn to_members(state: &AppState, organisation_id: i64, letter: Letter) {
+    let members = match state.store.organisation_members(organisation_id).await {
         Ok(m) => m,
         Err(e) => {
-            tracing::error!(error = %e, event = r.id, "recipients of an event letter");
+            tracing::error!(error = %e, organisation = organisation_id, "recipients of a letter to members");
             return;
         }
     };
@@ -198,6 +203,114 @@ pub(crate) async fn signup_on_existing_account(state: &AppState, user: &User) {
         ..Letter::default()
     };
     state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+}
+
+/// The name of an organisation, for a letter (empty when it cannot be read).
+async fn organisation_name(state: &AppState, id: i64) -> String {
+    state.store.organisation(id).await.ok().flatten().map(|o| o.name).unwrap_or_default()
+}
+
+/// A person (address confirmed) asks to join the organisation: its members are asked to answer.
+pub(crate) async fn membership_requested(state: &AppState, organisation_id: i64, person: &User) {
+    let org = organisation_name(state, organisation_id).await;
+    let letter = Letter {
+        subject: format!("Demande pour rejoindre {org}"),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            format!(
+                "{} ({}) a créé un compte sur la plateforme de la Semaine de l'industrie avec le numéro de votre organisation « {org} » et demande à la rejoindre.",
+                person.name, person.email
+            ),
+            "Si vous connaissez cette personne, acceptez sa demande : elle pourra alors déposer et modifier les événements de votre organisation. Sinon, refusez-la.".into(),
+        ],
+        links: vec![("Répondre à la demande".into(), format!("{}/espace/membres", state.config.public_url))],
+        ..Letter::default()
+    };
+    to_members(state, organisation_id, letter).await;
+}
+
+/// A member answered a person's request to join.
+pub(crate) async fn membership_settled(state: &AppState, person: &User, organisation_id: i64, accepted: bool) {
+    let org = organisation_name(state, organisation_id).await;
+    let letter = if accepted {
+        Letter {
+            subject: format!("Bienvenue dans l'espace de {org}"),
+            paragraphs: vec![
+                format!("Bonjour {},", person.name),
+                format!("Votre demande est acceptée : vous êtes membre de « {org} » et pouvez déposer ses événements."),
+            ],
+            links: vec![("Ouvrir mon espace".into(), format!("{}/espace", state.config.public_url))],
+            ..Letter::default()
+        }
+    } else {
+        Letter {
+            subject: format!("Votre demande pour rejoindre {org}"),
+            paragraphs: vec![
+                format!("Bonjour {},", person.name),
+                format!(
+                    "Un membre de « {org} » n'a pas accepté votre demande. Si c'est une erreur, prenez contact avec votre organisation."
+                ),
+            ],
+            ..Letter::default()
+        }
+    };
+    state.mail.send(&state.store, vec![letter.to(&person.email)]).await;
+}
+
+/// A member invited a colleague: an account is open, the link chooses its password.
+pub(crate) async fn member_invitation(
+    state: &AppState,
+    invitee: &User,
+    inviter: &User,
+    organisation_id: i64,
+    token: &str,
+) {
+    let org = organisation_name(state, organisation_id).await;
+    let letter = Letter {
+        subject: format!("Invitation à rejoindre {org} sur la plateforme de la Semaine de l'industrie"),
+        paragraphs: vec![
+            format!("Bonjour {},", invitee.name),
+            format!(
+                "{} vous invite à rejoindre « {org} » sur la plateforme de la Semaine de l'industrie, pour déposer et suivre les événements de votre organisation.",
+                inviter.name
+            ),
+            "Choisissez votre mot de passe pour accéder à votre espace. Ce lien est valable 7 jours et ne sert qu'une fois ; si vous ne connaissez pas cette organisation, ignorez ce message.".into(),
+        ],
+        links: vec![("Choisir mon mot de passe".into(), format!("{}/mot-de-passe/{token}", state.config.public_url))],
+        ..Letter::default()
+    };
+    state.mail.send(&state.store, vec![letter.to(&invitee.email)]).await;
+}
+
+/// The link that confirms a new address, sent to that new address.
+pub(crate) async fn email_change_link(state: &AppState, user: &User, new_email: &str, token: &str) {
+    let letter = Letter {
+        subject: "Confirmez votre nouvelle adresse électronique".into(),
+        paragraphs: vec![
+            format!("Bonjour {},", user.name),
+            "Vous avez demandé que cette adresse remplace celle de votre compte sur la plateforme de la Semaine de l'industrie. Confirmez-le avec le lien ci-dessous ; jusque-là, l'ancienne adresse reste celle du compte.".into(),
+            "Ce lien est valable 24 heures et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message.".into(),
+        ],
+        links: vec![("Confirmer ma nouvelle adresse".into(), format!("{}/adresse/{token}", state.config.public_url))],
+        ..Letter::default()
+    };
+    state.mail.send(&state.store, vec![letter.to(new_email)]).await;
+}
+
+/// A change to the account's sign-in (address or password), told to the address that had it, so that
+/// its owner learns of a change they did not make.
+pub(crate) async fn sign_in_changed(state: &AppState, old_email: &str, what: &str) {
+    let letter = Letter {
+        subject: "Modification de votre compte".into(),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            what.to_string(),
+            "Si vous n'êtes pas à l'origine de ce changement, choisissez sans attendre un nouveau mot de passe et prévenez l'équipe de la Semaine de l'industrie.".into(),
+        ],
+        links: vec![("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", state.config.public_url))],
+        ..Letter::default()
+    };
+    state.mail.send(&state.store, vec![letter.to(old_email)]).await;
 }
 
 /// The hour (Paris) after which the day's digest goes out.

@@ -83,6 +83,11 @@ async fn verify(
         ));
     };
     state.store.mark_email_verified(person.id).await?;
+    if let (None, Some(org)) = (person.organisation_id, person.requested_organisation_id) {
+        // The request reaches the members once the person is known to own the address.
+        let (bg, who) = (state.clone(), person.clone());
+        state.after_answer(async move { crate::notify::membership_requested(&bg, org, &who).await });
+    }
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace?verifie=1")).into_response())
 }
@@ -329,16 +334,6 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         }
         .into());
     }
-    if let Some(id) = &identifier
-        && state.store.organisation_by_identifier(id).await?.is_some()
-    {
-        // Joining needs the consent of a member: no silent duplicate, no silent join.
-        errors.add(
-                "identifier",
-                "Cette organisation a déjà un compte sur la plateforme. Demandez à l'un de ses membres de vous inviter, ou écrivez à l'équipe de la Semaine de l'industrie.",
-            );
-        return Ok(signup_page(user, p, errors));
-    }
     // The password is hashed whatever happens, so that the answer takes as long whether or not the
     // address already has an account; and the answer is the same (its owner is told by email).
     let hash = hash_password(password).await?;
@@ -350,22 +345,32 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         }
         return Ok(check_mailbox(user, email));
     }
-    let org = match state
-        .store
-        .create_organisation(&NewOrganisation {
-            name: org_name,
-            kind: kind.unwrap_or(OrganisationKind::Autre),
-            department: department.unwrap_or_default(),
-            identifier,
-        })
-        .await
-    {
-        Ok(o) => o,
-        Err(StoreError::Conflict(m)) => {
-            errors.add("identifier", m);
-            return Ok(signup_page(user, p, errors));
-        }
-        Err(e) => return Err(e.into()),
+    // An organisation that already has an account is joined, not duplicated: the new person asks, a
+    // member accepts (after the person has confirmed their address). The answer is the same page.
+    let existing_org = match &identifier {
+        Some(id) => state.store.organisation_by_identifier(id).await?,
+        None => None,
+    };
+    let (org_id, join) = match existing_org {
+        Some(o) => (None, Some(o.id)),
+        None => match state
+            .store
+            .create_organisation(&NewOrganisation {
+                name: org_name,
+                kind: kind.unwrap_or(OrganisationKind::Autre),
+                department: department.unwrap_or_default(),
+                identifier: identifier.clone(),
+            })
+            .await
+        {
+            Ok(o) => (Some(o.id), None),
+            // The same organisation signed up at the same moment: this person asks to join it.
+            Err(StoreError::Conflict(_)) => {
+                let id = identifier.as_deref().unwrap_or_default();
+                (None, state.store.organisation_by_identifier(id).await?.map(|o| o.id))
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let created = state
         .store
@@ -375,9 +380,12 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
             password_hash: hash,
             role: Role::Organiser,
             region: None,
-            organisation_id: Some(org.id),
+            organisation_id: org_id,
         })
         .await;
+    if let (Ok(new_user), Some(org)) = (&created, join) {
+        state.store.request_membership(new_user.id, org).await?;
+    }
     match created {
         Ok(new_user) => send_verification(&state, new_user).await?,
         // The same address signed up at the same moment: the answer stays the same.
@@ -394,6 +402,8 @@ struct Login {
     email: String,
     next: String,
     error: Option<String>,
+    /// Every session was just ended (« se déconnecter partout »).
+    ended: bool,
 }
 
 /// Only paths of this site are followed after login (no open redirect): an absolute path whose
@@ -421,6 +431,7 @@ async fn login_form(user: MaybeUser, RawQuery(q): RawQuery) -> Response {
         email: String::new(),
         next: safe_next(p.get("suivant")),
         error: None,
+        ended: p.get("deconnecte").is_some(),
     })
 }
 
@@ -430,6 +441,7 @@ fn login_page(email: String, next: String, error: &str) -> Login {
         email: email.chars().take(EMAIL_MAX).collect(),
         next,
         error: Some(error.into()),
+        ended: false,
     }
 }
 

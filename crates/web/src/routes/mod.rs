@@ -6,6 +6,7 @@ pub mod api;
 pub mod feeds;
 pub mod kit;
 pub mod map;
+pub mod members;
 pub mod opendata;
 pub mod organiser;
 pub mod public;

@@ -149,6 +149,8 @@ struct Space {
     /// What just happened (`verifie`, `lien`).
     flash: String,
     organisation: Option<String>,
+    /// The organisation this person asked to join, while a member has not answered.
+    requested: Option<String>,
     open: Option<Edition>,
     rows: Vec<Row>,
 }
@@ -214,7 +216,12 @@ async fn space(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQ
         Some("lien=1") => "lien",
         _ => "",
     };
+    let requested = match (u.organisation_id, u.requested_organisation_id) {
+        (None, Some(id)) => state.store.organisation(id).await?.map(|o| o.name),
+        _ => None,
+    };
     Ok(render(&Space {
+        requested,
         unverified: !u.email_verified,
         flash: flash.into(),
         page: Page::new("Mon espace", Some(u), "espace").crumb("/", "Accueil"),

@@ -529,5 +529,24 @@ async fn the_review_day_in_chromium() {
     click_to_page(&c, "#create-token").await;
     wait_text(&c, "main", "Jeton créé").await;
     axe(&c, &axe_js).await;
+    // The organisation's members and the person's account: axe on each page and its error state,
+    // and nothing scrolls sideways on a phone.
+    c.goto(&format!("{base}/espace")).await.unwrap();
+    assert_eq!(follow_link(&c, "Membres de l'organisation").await, "/espace/membres");
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, "#invite").await, "/espace/membres");
+    wait_text(&c, "#email-error", "adresse électronique valide").await;
+    axe(&c, &axe_js).await;
+    c.set_window_size(320, 740).await.unwrap();
+    fits_width(&c).await;
+    c.set_window_size(1280, 1000).await.unwrap();
+    c.goto(&format!("{base}/espace")).await.unwrap();
+    assert_eq!(follow_link(&c, "Mon compte").await, "/espace/compte");
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, "#change-password").await, "/espace/compte/mot-de-passe");
+    wait_text(&c, "#new_password-error", "12 caractères").await;
+    axe(&c, &axe_js).await;
+    c.set_window_size(320, 740).await.unwrap();
+    fits_width(&c).await;
     c.close().await.unwrap();
 }

@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod mail;
 mod matrix;
+mod members;
 mod review;
 mod support;
 mod trust;
@@ -471,11 +472,16 @@ async fn signup_login_and_the_site_journey() {
     }
     assert_eq!(app.deliver().await.len(), 2, "three such letters an hour per address, no more");
 
-    // A second sign-up with the same SIRET does not duplicate the organisation.
+    // A second sign-up with the same SIRET does not duplicate the organisation: it asks to join
+    // (members.rs follows the request).
     let dup = form.replace("camille%40forges.fr", "autre%40forges.fr");
     let (s, html, _) = app.post_form("/inscription", &dup, None).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("déjà un compte"));
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Vérifiez votre messagerie"));
+    let autre = app.store.user_by_email("autre@forges.fr").await.unwrap().unwrap();
+    assert_eq!(autre.organisation_id, None);
+    assert!(autre.requested_organisation_id.is_some());
+    app.deliver().await;
 
     // An organiser whose address is not confirmed drafts but cannot submit, site or API.
     let other = "name=Eve&email=eve%40exemple.fr&password=mot+de+passe+de+test&password_confirm=mot+de+passe+de+test\
