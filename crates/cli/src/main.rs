@@ -59,6 +59,13 @@ enum Command {
         /// `X-Forwarded-For`: per-source limits read it there. Never set it without such a proxy.
         #[arg(long, env = "BEHIND_PROXY")]
         behind_proxy: bool,
+        /// Company directory (API Recherche d'entreprises) that checks SIRET numbers at sign-up;
+        /// "" to check only their check digits (the reviewer is told).
+        #[arg(long, env = "SIRET_DIRECTORY_URL", default_value = si_web::directory::SIRET_DIRECTORY)]
+        siret_directory_url: String,
+        /// School directory (Annuaire de l'éducation) that checks UAI numbers; "" for check characters only.
+        #[arg(long, env = "UAI_DIRECTORY_URL", default_value = si_web::directory::UAI_DIRECTORY)]
+        uai_directory_url: String,
     },
     /// Applies database migrations.
     Migrate,
@@ -158,7 +165,18 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the database {shown} (is it running and reachable?)"))?;
     store.migrate().await?;
     match cli.command {
-        Command::Serve { mail_url, mail_from, bind, demo, public_url, tile_url, cache_seconds, behind_proxy } => {
+        Command::Serve {
+            mail_url,
+            mail_from,
+            bind,
+            demo,
+            public_url,
+            tile_url,
+            cache_seconds,
+            behind_proxy,
+            siret_directory_url,
+            uai_directory_url,
+        } => {
             if demo {
                 demo::fill_if_empty(&store).await?;
             }
@@ -168,6 +186,8 @@ async fn run() -> anyhow::Result<()> {
                 tile_url,
                 cache_ttl: std::time::Duration::from_secs(cache_seconds),
                 behind_proxy,
+                siret_directory: siret_directory_url,
+                uai_directory: uai_directory_url,
             };
             let transport = si_web::mail::Transport::from_url(&mail_url)
                 .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;

@@ -351,6 +351,7 @@ macro_rules! impl_store {
                     kind: OrganisationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("organisation kind {kind}")))?,
                     department: r.try_get("department")?,
                     identifier: r.try_get("identifier")?,
+                    identifier_check: r.try_get("identifier_check")?,
                 })
             }
 
@@ -603,6 +604,16 @@ macro_rules! impl_store {
                     .await
                     .map_err(|e| unique_violation(e, "Une organisation porte déjà cet identifiant."))?;
                     org_from_row(&row)
+                }
+
+                async fn set_identifier_check(&self, organisation_id: i64, check: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("UPDATE organisations SET identifier_check = $1, identifier_checked_at = $2 WHERE id = $3")
+                        .bind(check)
+                        .bind(at)
+                        .bind(organisation_id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
                 }
 
                 async fn create_user(&self, u: &NewUser) -> StoreResult<User> {

@@ -91,6 +91,8 @@ pub trait Store: Send + Sync + 'static {
     /// Creates an organisation; `Conflict` when its identifier is taken.
     async fn create_organisation(&self, org: &NewOrganisation) -> StoreResult<Organisation>;
 
+    /// Records how an organisation's SIRET or UAI was checked (`directory` or `checksum`).
+    async fn set_identifier_check(&self, organisation_id: i64, check: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Creates a person; `Conflict` when the email is taken.
     async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
     /// A person by email (case-insensitive).

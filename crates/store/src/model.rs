@@ -17,6 +17,9 @@ pub struct Organisation {
     pub department: String,
     /// SIRET or UAI.
     pub identifier: Option<String>,
+    /// How the identifier was checked: `directory` (open in the public directory) or `checksum`
+    /// (directory unreachable: check digits only); `None` when never checked.
+    pub identifier_check: Option<String>,
 }
 
 /// An organisation to create.

@@ -7,12 +7,14 @@ pub(crate) mod cache;
 pub mod catalogue;
 mod charts;
 mod csrf;
+pub mod directory;
 pub mod error;
 pub mod exports;
 mod forms;
 pub mod kit;
 pub mod mail;
 pub mod notify;
+pub mod outbound;
 mod pages;
 mod routes;
 pub mod server;
@@ -41,6 +43,10 @@ pub struct WebConfig {
     /// Requests arrive through the deployment's reverse proxy, which appends the client's address to
     /// `X-Forwarded-For`: the per-source limits read it there (never trusted otherwise).
     pub behind_proxy: bool,
+    /// Base URL of the company directory (API Recherche d'entreprises); empty: SIRET check digits only.
+    pub siret_directory: String,
+    /// Base URL of the school directory (Annuaire de l'éducation); empty: UAI check characters only.
+    pub uai_directory: String,
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -54,6 +60,8 @@ impl Default for WebConfig {
             tile_url: DEFAULT_TILE_URL.into(),
             cache_ttl: std::time::Duration::from_secs(60),
             behind_proxy: false,
+            siret_directory: directory::SIRET_DIRECTORY.into(),
+            uai_directory: directory::UAI_DIRECTORY.into(),
         }
     }
 }
@@ -73,6 +81,8 @@ pub struct AppState {
     pub mail: Arc<mail::Mail>,
     /// Limits on logins, password links and sign-ups (per account, source and globally).
     pub throttle: Arc<throttle::Throttle>,
+    /// The public directories that check SIRET and UAI numbers.
+    pub directories: Arc<directory::Directories>,
     /// Work finished after the answer (see [`AppState::after_answer`]).
     background: Arc<Background>,
 }
@@ -95,7 +105,9 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
+        let directories = Arc::new(directory::Directories::new(&config.siret_directory, &config.uai_directory));
         AppState {
+            directories,
             store,
             config: Arc::new(config),
             caches,

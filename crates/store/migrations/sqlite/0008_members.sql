@@ -12,3 +12,9 @@ CREATE TABLE email_changes (
     expires_at TEXT NOT NULL,
     used_at TEXT
 );
+
+-- How the SIRET or UAI was checked at sign-up: 'directory' (found open in the public directory) or
+-- 'checksum' (the directory could not be reached: only its check digits were verified, which the
+-- reviewer is shown).
+ALTER TABLE organisations ADD COLUMN identifier_check TEXT;
+ALTER TABLE organisations ADD COLUMN identifier_checked_at TEXT;

@@ -14,6 +14,7 @@ use si_store::{NewOrganisation, NewUser, StoreError};
 
 use crate::AppState;
 use crate::auth::{MaybeUser, Source, closed_session_cookie, hash_password, open_session, verify_password};
+use crate::directory::Lookup;
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -283,7 +284,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     let name = p.get("name").unwrap_or("").to_string();
     let email = p.get("email").unwrap_or("").to_lowercase();
     let password = p.raw("password");
-    let org_name = p.get("organisation").unwrap_or("").to_string();
+    let mut org_name = p.get("organisation").unwrap_or("").to_string();
     if name.is_empty() {
         errors.add("name", "Indiquez vos prénom et nom.");
     } else if name.chars().count() > NAME_MAX {
@@ -299,16 +300,18 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     } else if password != p.raw("password_confirm") {
         errors.add("password_confirm", "Les deux mots de passe ne sont pas identiques.");
     }
-    if org_name.is_empty() {
+    let kind = p.get("kind").and_then(OrganisationKind::parse);
+    if kind.is_none() {
+        errors.add("kind", "Choisissez le type de votre organisation.");
+    }
+    // With a SIRET or UAI the name may be left empty: the directory's is taken (checked below).
+    let numbered = kind.and_then(OrganisationKind::identifier_kind).is_some();
+    if org_name.is_empty() && !numbered {
         errors.add("organisation", "Indiquez le nom de votre organisation.");
     } else if org_name.chars().count() > NAME_MAX {
         errors.add("organisation", format!("Le nom de l'organisation ne doit pas dépasser {NAME_MAX} caractères."));
     } else if let Err(m) = single_line("Le nom de l'organisation", &org_name) {
         errors.add("organisation", m);
-    }
-    let kind = p.get("kind").and_then(OrganisationKind::parse);
-    if kind.is_none() {
-        errors.add("kind", "Choisissez le type de votre organisation.");
     }
     let department = p.get("department").and_then(|d| territory().department(d)).map(|d| d.code.clone());
     if department.is_none() {
@@ -333,6 +336,49 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
             retry_after: wait.as_secs().max(1),
         }
         .into());
+    }
+    // The number is checked against its public directory: an establishment that is not listed, or is
+    // closed, cannot open an account; when the directory does not answer, only the check digits were
+    // verified, and the organisation is flagged so to the reviewer.
+    let check = match (&identifier, kind.and_then(OrganisationKind::identifier_kind)) {
+        (Some(id), Some(k)) => {
+            let (lookup, register) = match k {
+                IdentifierKind::Siret => (state.directories.siret(id).await, "le répertoire des entreprises (Sirene)"),
+                IdentifierKind::Uai => (state.directories.uai(id).await, "l'annuaire de l'éducation"),
+            };
+            match lookup {
+                Lookup::Open { name, .. } => {
+                    if org_name.is_empty() {
+                        org_name = name.chars().take(NAME_MAX).collect();
+                    }
+                    Some("directory")
+                }
+                Lookup::Closed { name } => {
+                    errors.add(
+                        "identifier",
+                        format!("Selon {register}, l'établissement {id} ({name}) est fermé. Indiquez le numéro d'un établissement en activité."),
+                    );
+                    None
+                }
+                Lookup::Unknown => {
+                    errors.add(
+                        "identifier",
+                        format!(
+                            "Le numéro {id} ne figure pas dans {register}. Vérifiez-le sur vos documents officiels."
+                        ),
+                    );
+                    None
+                }
+                Lookup::Unavailable => Some("checksum"),
+            }
+        }
+        _ => None,
+    };
+    if org_name.is_empty() && errors.get("identifier").is_none() {
+        errors.add("organisation", "Indiquez le nom de votre organisation.");
+    }
+    if !errors.is_empty() {
+        return Ok(signup_page(user, p, errors));
     }
     // The password is hashed whatever happens, so that the answer takes as long whether or not the
     // address already has an account; and the answer is the same (its owner is told by email).
@@ -363,7 +409,12 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
             })
             .await
         {
-            Ok(o) => (Some(o.id), None),
+            Ok(o) => {
+                if let Some(c) = check {
+                    state.store.set_identifier_check(o.id, c, chrono::Utc::now()).await?;
+                }
+                (Some(o.id), None)
+            }
             // The same organisation signed up at the same moment: this person asks to join it.
             Err(StoreError::Conflict(_)) => {
                 let id = identifier.as_deref().unwrap_or_default();

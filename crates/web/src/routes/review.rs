@@ -674,6 +674,21 @@ struct Detail {
     revoke_reason: String,
     /// The version shown, which the decision forms send back.
     version: i64,
+    /// The organisation's SIRET or UAI and how it was checked, for the reviewer.
+    identifier: Option<(String, &'static str)>,
+}
+
+/// How an organisation's number was checked, in the reviewer's words.
+fn identifier_note(o: &si_store::Organisation) -> Option<(String, &'static str)> {
+    let id = o.identifier.clone()?;
+    let note = match o.identifier_check.as_deref() {
+        Some("directory") => "vérifié dans l'annuaire officiel à l'inscription",
+        Some("checksum") => {
+            "NON VÉRIFIÉ dans l'annuaire officiel (service indisponible à l'inscription) : seule la clé de contrôle a été vérifiée"
+        }
+        _ => "clé de contrôle vérifiée (compte antérieur à la vérification par l'annuaire)",
+    };
+    Some((id, note))
 }
 
 impl Detail {
@@ -817,6 +832,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
             template,
             revoke_reason,
             version: record.version,
+            identifier: state.store.organisation(record.organisation_id).await?.as_ref().and_then(identifier_note),
         },
     ))
 }

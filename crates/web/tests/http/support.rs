@@ -78,19 +78,36 @@ impl Drop for TempDir {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        Self::configured(|_| {}).await
+    }
+
+    /// A test application on a fresh SQLite database, with settings changed by `adjust`.
+    pub async fn configured(adjust: impl FnOnce(&mut WebConfig)) -> TestApp {
         let mut bytes = [0u8; 8];
         getrandom::fill(&mut bytes).unwrap();
         let dir = std::env::temp_dir()
             .join(format!("si-web-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()));
         let store = si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap();
-        Self::with_store(store, Some(Arc::new(TempDir(dir)))).await
+        Self::build(store, Some(Arc::new(TempDir(dir))), adjust).await
     }
 
     pub async fn with_store(store: DynStore, dir: Option<Arc<TempDir>>) -> TestApp {
+        Self::build(store, dir, |_| {}).await
+    }
+
+    async fn build(store: DynStore, dir: Option<Arc<TempDir>>, adjust: impl FnOnce(&mut WebConfig)) -> TestApp {
         store.migrate().await.unwrap();
         store.upsert_edition(&open_edition()).await.unwrap();
-        // No map tiles: tests never depend on the network.
-        let state = AppState::new(store.clone(), WebConfig { tile_url: String::new(), ..WebConfig::default() });
+        let mut config = WebConfig {
+            // No map tiles: tests never depend on the network.
+            tile_url: String::new(),
+            // No test reaches the internet: the directories' own test runs a local one.
+            siret_directory: String::new(),
+            uai_directory: String::new(),
+            ..WebConfig::default()
+        };
+        adjust(&mut config);
+        let state = AppState::new(store.clone(), config);
         let (transport, mailbox) = si_web::mail::Transport::memory();
         TestApp { router: si_web::router(state.clone()), store, state, year: TEST_YEAR, transport, mailbox, _dir: dir }
     }
