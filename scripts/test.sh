@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the platform. On a fresh machine it first installs what the tests need and is
-# missing: Chromium and chromedriver (Debian packages), axe-core (npm, into target/test-tools/), the
-# aiosmtpd SMTP server (PyPI).
+# missing: Chromium and chromedriver (Debian packages), axe-core and oidc-provider (npm, into
+# target/test-tools/), the aiosmtpd SMTP server (PyPI).
 # PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it); they are skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +23,13 @@ if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
   python3 -m pip install --quiet "aiosmtpd==1.4.6"
 fi
 AXE_VERSION=4.11.0
-if [ ! -f target/test-tools/node_modules/axe-core/axe.min.js ]; then
-  echo "Installing axe-core $AXE_VERSION…"
+# A real OpenID Connect provider for the ProConnect tests (run by them with Node.js).
+OIDC_PROVIDER_VERSION=9.13.3
+if [ ! -f target/test-tools/node_modules/axe-core/axe.min.js ] || [ ! -d target/test-tools/node_modules/oidc-provider ]; then
+  echo "Installing axe-core $AXE_VERSION and oidc-provider $OIDC_PROVIDER_VERSION…"
   mkdir -p target/test-tools
-  (cd target/test-tools && echo '{"private": true}' > package.json && npm install --silent --no-audit --no-fund -E "axe-core@$AXE_VERSION")
+  (cd target/test-tools && echo '{"private": true}' > package.json \
+    && npm install --silent --no-audit --no-fund -E "axe-core@$AXE_VERSION" "oidc-provider@$OIDC_PROVIDER_VERSION")
 fi
 export AXE_CORE_JS="$PWD/target/test-tools/node_modules/axe-core/axe.min.js"
 

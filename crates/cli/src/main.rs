@@ -66,6 +66,16 @@ enum Command {
         /// School directory (Annuaire de l'éducation) that checks UAI numbers; "" for check characters only.
         #[arg(long, env = "UAI_DIRECTORY_URL", default_value = si_web::directory::UAI_DIRECTORY)]
         uai_directory_url: String,
+        /// ProConnect for coordinators and administrators: the provider's discovery URL
+        /// (…/.well-known/openid-configuration). Unset: login by password only.
+        #[arg(long, env = "OIDC_DISCOVERY_URL")]
+        oidc_discovery_url: Option<String>,
+        /// The platform's client id at the provider.
+        #[arg(long, env = "OIDC_CLIENT_ID")]
+        oidc_client_id: Option<String>,
+        /// The client secret (prefer the environment variable: a command line is visible to others).
+        #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+        oidc_client_secret: Option<String>,
     },
     /// Applies database migrations.
     Migrate,
@@ -176,7 +186,17 @@ async fn run() -> anyhow::Result<()> {
             behind_proxy,
             siret_directory_url,
             uai_directory_url,
+            oidc_discovery_url,
+            oidc_client_id,
+            oidc_client_secret,
         } => {
+            let oidc = match (oidc_discovery_url, oidc_client_id, oidc_client_secret) {
+                (None, None, None) => None,
+                (Some(discovery_url), Some(client_id), Some(client_secret)) => {
+                    Some(si_web::oidc::OidcConfig { discovery_url, client_id, client_secret })
+                }
+                _ => bail!("ProConnect needs OIDC_DISCOVERY_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together"),
+            };
             if demo {
                 demo::fill_if_empty(&store).await?;
             }
@@ -188,6 +208,7 @@ async fn run() -> anyhow::Result<()> {
                 behind_proxy,
                 siret_directory: siret_directory_url,
                 uai_directory: uai_directory_url,
+                oidc,
             };
             let transport = si_web::mail::Transport::from_url(&mail_url)
                 .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;

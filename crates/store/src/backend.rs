@@ -577,23 +577,24 @@ macro_rules! impl_store {
                 }
 
                 async fn organisation_by_identifier(&self, identifier: &str) -> StoreResult<Option<Organisation>> {
-                    let row = sqlx::query("SELECT * FROM organisations WHERE identifier = $1").bind(identifier).fetch_optional(&self.pool).await?;
+                    let row = sqlx::query("SELECT id, name, kind, department, identifier, identifier_check FROM organisations WHERE identifier = $1").bind(identifier).fetch_optional(&self.pool).await?;
                     row.as_ref().map(org_from_row).transpose()
                 }
 
                 async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>> {
-                    let row = sqlx::query("SELECT * FROM organisations WHERE name = $1 ORDER BY id LIMIT 1").bind(name).fetch_optional(&self.pool).await?;
+                    let row = sqlx::query("SELECT id, name, kind, department, identifier, identifier_check FROM organisations WHERE name = $1 ORDER BY id LIMIT 1").bind(name).fetch_optional(&self.pool).await?;
                     row.as_ref().map(org_from_row).transpose()
                 }
 
                 async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
-                    let row = sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                    let row = sqlx::query("SELECT id, name, kind, department, identifier, identifier_check FROM organisations WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
                     row.as_ref().map(org_from_row).transpose()
                 }
 
                 async fn create_organisation(&self, o: &NewOrganisation) -> StoreResult<Organisation> {
                     let row = sqlx::query(
-                        "INSERT INTO organisations (name, kind, department, identifier, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+                        "INSERT INTO organisations (name, kind, department, identifier, created_at) VALUES ($1, $2, $3, $4, $5) \
+                         RETURNING id, name, kind, department, identifier, identifier_check",
                     )
                     .bind(&o.name)
                     .bind(o.kind.code())

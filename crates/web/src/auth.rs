@@ -217,7 +217,7 @@ pub mod hashing {
 pub static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hashing::argon::hash(random_secret().as_bytes()));
 
-fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
         |kv| {
             let (k, v) = kv.trim().split_once('=')?;

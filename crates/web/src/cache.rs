@@ -74,6 +74,14 @@ impl<V: Weigh> TtlCache<V> {
         (e.built.elapsed() < self.ttl).then(|| e.value.clone())
     }
 
+    /// Removes and returns a live entry (a one-time value: a second take finds nothing).
+    pub fn take(&self, key: &str) -> Option<Arc<V>> {
+        let mut inner = self.lock();
+        let e = inner.entries.remove(key)?;
+        inner.bytes -= e.weight;
+        (e.built.elapsed() < self.ttl).then_some(e.value)
+    }
+
     /// Drops the oldest entry; false when there is none.
     fn evict_oldest(inner: &mut Inner<V>) -> bool {
         let Some((built, key)) = inner.order.pop_front() else {

@@ -32,6 +32,8 @@ pub enum AppError {
     TooMany { message: String, retry_after: u64 },
     /// The database cannot be reached, or the service is saturated: 503, try again shortly.
     Unavailable,
+    /// A service the platform relies on (the login provider) does not answer: 503, with its message.
+    Upstream(String),
     /// Our fault: 500.
     Internal(anyhow::Error),
 }
@@ -53,7 +55,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,7 +71,10 @@ impl AppError {
             AppError::Unauthorized => {
                 "Authentification requise : connectez-vous ou fournissez un jeton d'API valide.".into()
             }
-            AppError::Forbidden(m) | AppError::Conflict(m) | AppError::TooMany { message: m, .. } => m.clone(),
+            AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::Upstream(m)
+            | AppError::TooMany { message: m, .. } => m.clone(),
             AppError::TooLarge => "Le contenu envoyé est trop volumineux.".into(),
             AppError::Unavailable => {
                 "Le service est momentanément indisponible ou très sollicité : réessayez dans quelques instants.".into()
@@ -84,6 +89,7 @@ impl AppError {
         match self {
             AppError::TooMany { retry_after, .. } => Some(*retry_after),
             AppError::Unavailable => Some(5),
+            AppError::Upstream(_) => Some(60),
             _ => None,
         }
     }
@@ -99,6 +105,7 @@ impl AppError {
             AppError::TooLarge => "too_large",
             AppError::TooMany { .. } => "too_many_requests",
             AppError::Unavailable => "unavailable",
+            AppError::Upstream(_) => "upstream_unavailable",
             AppError::Internal(_) => "internal",
         }
     }

@@ -14,6 +14,7 @@ mod forms;
 pub mod kit;
 pub mod mail;
 pub mod notify;
+pub mod oidc;
 pub mod outbound;
 mod pages;
 mod routes;
@@ -47,6 +48,8 @@ pub struct WebConfig {
     pub siret_directory: String,
     /// Base URL of the school directory (Annuaire de l'éducation); empty: UAI check characters only.
     pub uai_directory: String,
+    /// ProConnect (OpenID Connect) for coordinators and administrators; `None`: passwords only.
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -62,6 +65,7 @@ impl Default for WebConfig {
             behind_proxy: false,
             siret_directory: directory::SIRET_DIRECTORY.into(),
             uai_directory: directory::UAI_DIRECTORY.into(),
+            oidc: None,
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::Throttle>,
     /// The public directories that check SIRET and UAI numbers.
     pub directories: Arc<directory::Directories>,
+    /// The ProConnect client, when configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
     /// Work finished after the answer (see [`AppState::after_answer`]).
     background: Arc<Background>,
 }
@@ -106,8 +112,10 @@ impl AppState {
     pub fn new(store: DynStore, config: WebConfig) -> AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
         let directories = Arc::new(directory::Directories::new(&config.siret_directory, &config.uai_directory));
+        let oidc = config.oidc.clone().map(|c| Arc::new(oidc::Oidc::new(c)));
         AppState {
             directories,
+            oidc,
             store,
             config: Arc::new(config),
             caches,
@@ -247,6 +255,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::stats::router())
         .merge(routes::tokens::router())
         .merge(routes::members::router())
+        .merge(routes::proconnect::router())
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -37,6 +37,7 @@ pub enum OutboundError {
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    pub headers: axum::http::HeaderMap,
     pub body: Bytes,
 }
 
@@ -60,6 +61,11 @@ static TLS: LazyLock<tokio_rustls::TlsConnector> = LazyLock::new(|| {
 /// `GET url`, accepting JSON.
 pub async fn get(url: &str) -> Result<Answer, OutboundError> {
     send(Method::GET, url, &[], None).await
+}
+
+/// `GET url` with extra headers (e.g. `Authorization: Bearer`).
+pub async fn get_with(url: &str, headers: &[(&str, String)]) -> Result<Answer, OutboundError> {
+    send(Method::GET, url, headers, None).await
 }
 
 /// `POST url` with a form body and extra headers (e.g. `Authorization`).
@@ -137,13 +143,14 @@ where
     let driver = tokio::spawn(conn);
     let resp = sender.send_request(req).await.map_err(|e| OutboundError::Connect(e.to_string()))?;
     let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
     let body = Limited::new(resp.into_body(), MAX_ANSWER)
         .collect()
         .await
         .map_err(|e| OutboundError::Unreadable(e.to_string()))?
         .to_bytes();
     driver.abort();
-    Ok(Answer { status, body })
+    Ok(Answer { status, headers, body })
 }
 
 #[cfg(test)]

@@ -455,6 +455,8 @@ struct Login {
     error: Option<String>,
     /// Every session was just ended (« se déconnecter partout »).
     ended: bool,
+    /// ProConnect is offered (coordinators and administrators).
+    proconnect: bool,
 }
 
 /// Only paths of this site are followed after login (no open redirect): an absolute path whose
@@ -475,7 +477,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(user: MaybeUser, RawQuery(q): RawQuery) -> Response {
+async fn login_form(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQuery) -> Response {
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
     render(&Login {
         page: Page::new("Se connecter", user.user, "espace").crumb("/", "Accueil"),
@@ -483,16 +485,26 @@ async fn login_form(user: MaybeUser, RawQuery(q): RawQuery) -> Response {
         next: safe_next(p.get("suivant")),
         error: None,
         ended: p.get("deconnecte").is_some(),
+        proconnect: state.oidc.is_some(),
     })
 }
 
-fn login_page(email: String, next: String, error: &str) -> Login {
+impl Login {
+    /// The way back after login, as a query value.
+    fn next_encoded(&self) -> String {
+        crate::routes::public::urlencode(&self.next)
+    }
+}
+
+fn login_page(state: &AppState, email: String, next: String, error: &str) -> Login {
+    let proconnect = state.oidc.is_some();
     Login {
         page: Page::new("Se connecter", None, "espace").crumb("/", "Accueil"),
         email: email.chars().take(EMAIL_MAX).collect(),
         next,
         error: Some(error.into()),
         ended: false,
+        proconnect,
     }
 }
 
@@ -506,7 +518,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
     let wrong = "Adresse électronique ou mot de passe incorrect.";
     if !si_domain::event::is_email(&email) || password.is_empty() || password.chars().count() > PASSWORD_MAX {
         // Not an address or not a password of ours: no account to look up, no hash to compute.
-        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(email, next, wrong)));
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(&state, email, next, wrong)));
     }
     let t = &state.throttle;
     let pair = format!("{email}|{source}");
@@ -529,7 +541,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
         });
     if let Err((wait, message)) = limited {
         // Guessing stops here, without telling whether the account exists.
-        let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &login_page(email, next, message));
+        let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &login_page(&state, email, next, message));
         resp.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
         return Ok(resp);
     }
@@ -545,7 +557,7 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
             let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
-        _ => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(email, next, wrong))),
+        _ => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &login_page(&state, email, next, wrong))),
     }
 }
 

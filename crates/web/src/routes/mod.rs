@@ -9,6 +9,7 @@ pub mod map;
 pub mod members;
 pub mod opendata;
 pub mod organiser;
+pub mod proconnect;
 pub mod public;
 pub mod review;
 pub mod stats;

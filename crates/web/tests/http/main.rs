@@ -7,6 +7,7 @@ mod directory;
 mod mail;
 mod matrix;
 mod members;
+mod proconnect;
 mod review;
 mod support;
 mod trust;

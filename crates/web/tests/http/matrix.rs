@@ -61,6 +61,8 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/favicon.ico", Rule::Public),
     ("GET", "/connexion", Rule::Public),
     ("POST", "/connexion", Rule::Public),
+    ("GET", "/connexion/proconnect", Rule::Public),
+    ("GET", "/connexion/proconnect/retour", Rule::Public),
     ("POST", "/deconnexion", Rule::Public),
     ("GET", "/inscription", Rule::Public),
     ("POST", "/inscription", Rule::Public),
