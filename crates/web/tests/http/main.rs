@@ -3,6 +3,7 @@
 
 mod admin;
 mod browser;
+mod corpus;
 mod directory;
 mod mail;
 mod matrix;
