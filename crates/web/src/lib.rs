@@ -11,6 +11,8 @@ pub mod directory;
 pub mod error;
 pub mod exports;
 mod forms;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod kit;
 pub mod mail;
 pub mod notify;

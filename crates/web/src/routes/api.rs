@@ -169,7 +169,7 @@ async fn editions(State(state): State<AppState>) -> ApiResult<Json<Vec<EditionVi
 
 /// Facts to check against the four conditions.
 #[derive(Deserialize, ToSchema)]
-struct EligibilityRequest {
+pub(crate) struct EligibilityRequest {
     /// Edition year.
     edition: i32,
     /// Instant of submission (RFC 3339); now when absent.
@@ -200,7 +200,7 @@ struct IndustrySignalView {
 }
 
 #[derive(Serialize, ToSchema)]
-struct EligibilityResponse {
+pub(crate) struct EligibilityResponse {
     eligible: bool,
     conditions: Vec<ConditionView>,
     industry_signal: IndustrySignalView,
@@ -238,8 +238,18 @@ async fn eligibility(
         .edition(req.edition)
         .await?
         .ok_or_else(|| AppError::invalid("edition", format!("L'édition {} n'existe pas.", req.edition)))?;
+    eligibility_of(req, &edition, Utc::now()).map(Json)
+}
+
+/// The eligibility answer for a request, against an edition (`now` when the request names no instant):
+/// pure, so that the request body can be fuzzed without a database.
+pub(crate) fn eligibility_of(
+    req: EligibilityRequest,
+    edition: &si_domain::Edition,
+    now: DateTime<Utc>,
+) -> ApiResult<EligibilityResponse> {
     let at = match &req.at {
-        None => Utc::now(),
+        None => now,
         Some(s) => DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|_| {
             AppError::invalid(
                 "at",
@@ -260,8 +270,8 @@ async fn eligibility(
         industry_objective: req.industry_objective,
         ..Default::default()
     };
-    let report = data.eligibility(&edition, at);
-    Ok(Json(EligibilityResponse {
+    let report = data.eligibility(edition, at);
+    Ok(EligibilityResponse {
         eligible: report.eligible,
         conditions: report.conditions.iter().map(ConditionView::from).collect(),
         industry_signal: IndustrySignalView {
@@ -269,7 +279,7 @@ async fn eligibility(
             matched: report.industry_signal.matched,
             weak: report.industry_signal.weak,
         },
-    }))
+    })
 }
 
 #[derive(Serialize, ToSchema)]

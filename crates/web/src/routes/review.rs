@@ -176,7 +176,7 @@ pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> H
 
 /// The queue's filters, from the query string (unknown values are ignored: the form only offers known ones).
 #[derive(Default, Clone)]
-struct QueueFilter {
+pub(crate) struct QueueFilter {
     region: String,
     department: String,
     event_type: String,
@@ -192,7 +192,7 @@ struct QueueFilter {
 }
 
 impl QueueFilter {
-    fn parse(p: &Pairs) -> QueueFilter {
+    pub(crate) fn parse(p: &Pairs) -> QueueFilter {
         let flag = |k: &str| p.get(k).is_some_and(|v| !v.is_empty() && v != "0");
         QueueFilter {
             region: p.get("region").unwrap_or("").to_string(),
@@ -210,7 +210,7 @@ impl QueueFilter {
         }
     }
 
-    fn query(&self, page: usize) -> String {
+    pub(crate) fn query(&self, page: usize) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("region", &self.region),
