@@ -46,6 +46,18 @@ pub fn single_line(what: &str, s: &str) -> Result<(), String> {
     forbidden_char(s, false).map_or(Ok(()), |c| Err(forbidden_char_message(what, c)))
 }
 
+/// What is wrong with a person's or an organisation's name, if anything: empty (`if_empty` says what
+/// to write), longer than [`NAME_MAX`], or holding a control character. One rule for every form.
+pub fn name_problem(name: &str, if_empty: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some(if_empty.to_string())
+    } else if name.chars().count() > NAME_MAX {
+        Some(format!("Le nom ne doit pas dépasser {NAME_MAX} caractères."))
+    } else {
+        single_line("Le nom", name).err()
+    }
+}
+
 /// Checks a multi-line field: `Err` with the French message.
 pub fn multi_line(what: &str, s: &str) -> Result<(), String> {
     forbidden_char(s, true).map_or(Ok(()), |c| Err(forbidden_char_message(what, c)))
@@ -124,6 +136,15 @@ fn is_sequence(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_rule_for_every_name() {
+        assert_eq!(name_problem("  ", "Indiquez le nom.").as_deref(), Some("Indiquez le nom."));
+        assert!(name_problem(&"é".repeat(NAME_MAX), "x").is_none(), "the bound counts characters, not bytes");
+        assert!(name_problem(&"é".repeat(NAME_MAX + 1), "x").unwrap().contains("200 caractères"));
+        assert!(name_problem("Forges\r\nEND:VEVENT", "x").is_some());
+        assert!(name_problem("Forges de Lyon – Saint-Étienne", "x").is_none());
+    }
 
     #[test]
     fn control_characters_are_refused_where_they_could_break_a_format() {

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use si_domain::identifiers::{Siret, Uai};
-use si_domain::input::{EMAIL_MAX, NAME_MAX, PASSWORD_MAX, password_problem, single_line};
+use si_domain::input::{EMAIL_MAX, NAME_MAX, PASSWORD_MAX, name_problem, password_problem};
 use si_domain::territory::{Department, territory};
 use si_domain::{IdentifierKind, OrganisationKind, Role};
 use si_store::{NewOrganisation, NewUser, StoreError};
@@ -59,7 +59,7 @@ async fn link_page(state: &AppState, user: MaybeUser, token: String, mode: &'sta
 }
 
 /// A one-time link's secret for a person, valid `lifetime` (only its hash is stored).
-async fn one_time_token(
+pub(crate) async fn one_time_token(
     state: &AppState,
     user_id: i64,
     lifetime: chrono::Duration,
@@ -285,11 +285,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     let email = p.get("email").unwrap_or("").to_lowercase();
     let password = p.raw("password");
     let mut org_name = p.get("organisation").unwrap_or("").to_string();
-    if name.is_empty() {
-        errors.add("name", "Indiquez vos prénom et nom.");
-    } else if name.chars().count() > NAME_MAX {
-        errors.add("name", format!("Vos prénom et nom ne doivent pas dépasser {NAME_MAX} caractères."));
-    } else if let Err(m) = single_line("Le nom", &name) {
+    if let Some(m) = name_problem(&name, "Indiquez vos prénom et nom.") {
         errors.add("name", m);
     }
     if !si_domain::event::is_email(&email) {
@@ -306,11 +302,9 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     }
     // With a SIRET or UAI the name may be left empty: the directory's is taken (checked below).
     let numbered = kind.and_then(OrganisationKind::identifier_kind).is_some();
-    if org_name.is_empty() && !numbered {
-        errors.add("organisation", "Indiquez le nom de votre organisation.");
-    } else if org_name.chars().count() > NAME_MAX {
-        errors.add("organisation", format!("Le nom de l'organisation ne doit pas dépasser {NAME_MAX} caractères."));
-    } else if let Err(m) = single_line("Le nom de l'organisation", &org_name) {
+    if (!org_name.is_empty() || !numbered)
+        && let Some(m) = name_problem(&org_name, "Indiquez le nom de votre organisation.")
+    {
         errors.add("organisation", m);
     }
     let department = p.get("department").and_then(|d| territory().department(d)).map(|d| d.code.clone());

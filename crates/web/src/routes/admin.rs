@@ -14,7 +14,7 @@ use si_domain::{Edition, RegionDates, Role};
 use si_store::{NewUser, OutboxStats, ReasonTemplate, StoreError, User};
 
 use crate::AppState;
-use crate::auth::{AdminPage, hash_password, hash_secret, random_secret};
+use crate::auth::{AdminPage, hash_password, random_secret};
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -398,10 +398,10 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
     let role_code = p.get("role").unwrap_or("regional_coordinator").to_string();
     let region = p.get("region").unwrap_or("").to_string();
     let mut errors = Errors::default();
-    if name.is_empty() {
-        errors.add("name", "Indiquez le nom de la personne.");
+    if let Some(m) = si_domain::input::name_problem(&name, "Indiquez le nom de la personne.") {
+        errors.add("name", m);
     }
-    if !email.contains('@') || email.len() > 254 || email.contains(char::is_whitespace) {
+    if !si_domain::event::is_email(&email) {
         errors.add("email", "Indiquez une adresse électronique valide, par exemple prenom.nom@example.gouv.fr.");
     }
     let role = match role_code.as_str() {
@@ -440,11 +440,7 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token = random_secret();
-    state
-        .store
-        .create_password_token(&hash_secret(&token), invited.id, Utc::now() + Duration::days(INVITATION_DAYS))
-        .await?;
+    let token = crate::routes::account::one_time_token(&state, invited.id, Duration::days(INVITATION_DAYS)).await?;
     crate::notify::password_link(&state, &invited, &token, true).await;
     let notice = format!("Invitation envoyée à {email}.");
     Ok(render(&coordinators_page(&state, u, Errors::default(), Default::default(), Some(notice)).await?))

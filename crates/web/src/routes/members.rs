@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use si_domain::Role;
-use si_domain::input::{EMAIL_MAX, NAME_MAX, password_problem, single_line};
+use si_domain::input::{EMAIL_MAX, name_problem, password_problem};
 use si_store::{NewUser, StoreError, User};
 
 use crate::AppState;
@@ -20,6 +20,7 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::account::one_time_token;
 
 /// How long an invitation link lives.
 const INVITATION_DAYS: i64 = 7;
@@ -91,11 +92,7 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
     let name = p.get("name").unwrap_or("").to_string();
     let email = p.get("email").unwrap_or("").to_lowercase();
     let mut errors = Errors::default();
-    if name.is_empty() {
-        errors.add("name", "Indiquez les prénom et nom de la personne.");
-    } else if name.chars().count() > NAME_MAX {
-        errors.add("name", format!("Les prénom et nom ne doivent pas dépasser {NAME_MAX} caractères."));
-    } else if let Err(m) = single_line("Le nom", &name) {
+    if let Some(m) = name_problem(&name, "Indiquez les prénom et nom de la personne.") {
         errors.add("name", m);
     }
     if !si_domain::event::is_email(&email) {
@@ -135,11 +132,7 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token = random_secret();
-    state
-        .store
-        .create_password_token(&hash_secret(&token), invitee.id, Utc::now() + Duration::days(INVITATION_DAYS))
-        .await?;
+    let token = one_time_token(&state, invitee.id, Duration::days(INVITATION_DAYS)).await?;
     let (bg, inviter) = (state.clone(), u.clone());
     state.after_answer(async move { crate::notify::member_invitation(&bg, &invitee, &inviter, org_id, &token).await });
     let notice = Some(format!("Invitation envoyée à {email} : le lien est valable {INVITATION_DAYS} jours."));
