@@ -39,6 +39,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A 429 saying `message`, to try again after `wait` (at least a second).
+    pub fn too_many(message: impl Into<String>, wait: std::time::Duration) -> AppError {
+        AppError::TooMany { message: message.into(), retry_after: wait.as_secs().max(1) }
+    }
+
     /// A 422 on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
         AppError::Invalid { code: "invalid_value", message: message.into(), field: Some(field.into()) }

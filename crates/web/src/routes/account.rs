@@ -100,11 +100,8 @@ async fn resend_verification(State(state): State<AppState>, user: MaybeUser) -> 
         return Ok(Redirect::to("/espace").into_response());
     }
     if let Err(wait) = state.throttle.reset_address.take(&format!("verify:{}", u.email)) {
-        return Err(crate::error::AppError::TooMany {
-            message: "Trois liens ont déjà été envoyés cette heure-ci : consultez votre messagerie (et ses indésirables), ou réessayez plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
-        .into());
+        let message = "Trois liens ont déjà été envoyés cette heure-ci : consultez votre messagerie (et ses indésirables), ou réessayez plus tard.";
+        return Err(crate::error::AppError::too_many(message, wait).into());
     }
     send_verification(&state, u).await?;
     Ok(Redirect::to("/espace?lien=1").into_response())
@@ -172,10 +169,10 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
     // address). Beyond the allowance of one address the page answers as usual and sends nothing.
     let t = &state.throttle;
     if let Err(wait) = t.reset_source.take(&source).and_then(|_| t.reset_global.take("")) {
-        return Err(crate::error::AppError::TooMany {
-            message: "Trop de demandes de lien depuis votre connexion : réessayez un peu plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
+        return Err(crate::error::AppError::too_many(
+            "Trop de demandes de lien depuis votre connexion : réessayez un peu plus tard.",
+            wait,
+        )
         .into());
     }
     if t.reset_address.take(&email).is_ok() {
@@ -325,10 +322,10 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         return Ok(signup_page(user, p, errors));
     }
     if let Err(wait) = state.throttle.signup_source.take(&source) {
-        return Err(crate::error::AppError::TooMany {
-            message: "Trop de comptes créés depuis votre connexion : réessayez dans une heure.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
+        return Err(crate::error::AppError::too_many(
+            "Trop de comptes créés depuis votre connexion : réessayez dans une heure.",
+            wait,
+        )
         .into());
     }
     // The number is checked against its public directory: an establishment that is not listed, or is

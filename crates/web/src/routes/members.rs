@@ -104,10 +104,10 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
     }
     // A member cannot flood mailboxes from the platform: ten invitations an hour.
     if let Err(wait) = state.throttle.signup_source.take(&format!("invite:{}", u.id)) {
-        return Err(AppError::TooMany {
-            message: "Vous avez envoyé beaucoup d'invitations cette heure-ci : réessayez plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
+        return Err(crate::error::AppError::too_many(
+            "Vous avez envoyé beaucoup d'invitations cette heure-ci : réessayez plus tard.",
+            wait,
+        )
         .into());
     }
     let created = state
@@ -213,10 +213,10 @@ async fn account(PersonPage(u): PersonPage, RawQuery(q): RawQuery) -> axum::resp
 /// (a stolen session cannot be used to guess the password).
 async fn current_password_ok(state: &AppState, u: &User, typed: String) -> Result<bool, crate::pages::PageError> {
     if let Err(wait) = state.throttle.login_account.take(&u.email) {
-        return Err(AppError::TooMany {
-            message: "Trop d'essais de mot de passe pour ce compte : réessayez plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
+        return Err(crate::error::AppError::too_many(
+            "Trop d'essais de mot de passe pour ce compte : réessayez plus tard.",
+            wait,
+        )
         .into());
     }
     Ok(verify_password(typed, Some(u.password_hash.clone())).await?)
@@ -239,11 +239,8 @@ async fn change_email(State(state): State<AppState>, PersonPage(u): PersonPage, 
         return Ok(account_page(u, kept, errors, None));
     }
     if let Err(wait) = state.throttle.reset_address.take(&format!("email-change:{}", u.id)) {
-        return Err(AppError::TooMany {
-            message: "Trois liens ont déjà été envoyés cette heure-ci : consultez la nouvelle messagerie, ou réessayez plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
-        .into());
+        let message = "Trois liens ont déjà été envoyés cette heure-ci : consultez la nouvelle messagerie, ou réessayez plus tard.";
+        return Err(crate::error::AppError::too_many(message, wait).into());
     }
     let token = random_secret();
     let expires = Utc::now() + Duration::hours(EMAIL_CHANGE_HOURS);

@@ -70,10 +70,10 @@ async fn back(
     let oidc = state.oidc.clone().ok_or(AppError::NotFound)?;
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
     if let Err(wait) = state.throttle.login_source.take(&source) {
-        return Err(AppError::TooMany {
-            message: "Trop de tentatives de connexion depuis votre connexion : réessayez un peu plus tard.".into(),
-            retry_after: wait.as_secs().max(1),
-        }
+        return Err(crate::error::AppError::too_many(
+            "Trop de tentatives de connexion depuis votre connexion : réessayez un peu plus tard.",
+            wait,
+        )
         .into());
     }
     if p.get("error").is_some() {
