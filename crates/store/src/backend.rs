@@ -481,19 +481,45 @@ macro_rules! impl_store {
             #[async_trait]
             impl Store for $store {
                 async fn migrate(&self) -> StoreResult<()> {
-                    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+                    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT)")
                         .execute(&self.pool)
                         .await?;
-                    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&self.pool).await?;
+                    // Databases migrated before checksums were kept: the column is added, and each
+                    // applied migration's checksum recorded as this binary has it (trusted once).
+                    if sqlx::query("SELECT checksum FROM schema_migrations LIMIT 1").fetch_optional(&self.pool).await.is_err() {
+                        sqlx::raw_sql("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT").execute(&self.pool).await?;
+                    }
+                    let rows = sqlx::query("SELECT version, name, checksum FROM schema_migrations").fetch_all(&self.pool).await?;
+                    let mut done: Vec<i64> = Vec::new();
+                    for r in &rows {
+                        let version: i64 = r.try_get("version")?;
+                        let recorded: Option<String> = r.try_get("checksum")?;
+                        done.push(version);
+                        let Some(m) = $migrations.iter().find(|m| m.version == version) else { continue };
+                        match recorded {
+                            None => {
+                                sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2")
+                                    .bind(m.checksum())
+                                    .bind(version)
+                                    .execute(&self.pool)
+                                    .await?;
+                            }
+                            Some(recorded) if recorded != m.checksum() => {
+                                return Err(StoreError::EditedMigration { name: m.name.to_string(), recorded, current: m.checksum() });
+                            }
+                            Some(_) => {}
+                        }
+                    }
                     for m in $migrations {
                         if done.contains(&m.version) {
                             continue;
                         }
                         let mut tx = self.write_tx().await?;
                         sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
-                        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                        sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
                             .bind(m.version)
                             .bind(m.name)
+                            .bind(m.checksum())
                             .execute(&mut *tx)
                             .await?;
                         if crate::migrate::REINDEX_AFTER.contains(&m.version) {

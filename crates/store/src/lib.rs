@@ -34,6 +34,12 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("stored data: {0}")]
     Corrupt(String),
+    /// A migration already applied to this database differs from the one in this binary: the schema
+    /// may not be what the code expects, so nothing starts.
+    #[error(
+        "migration {name} was edited after it was applied to this database (recorded checksum {recorded}, this binary's {current}): restore it as it was and put the change in a new migration"
+    )]
+    EditedMigration { name: String, recorded: String, current: String },
 }
 
 impl StoreError {

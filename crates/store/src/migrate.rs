@@ -9,6 +9,15 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
+impl Migration {
+    /// The SHA-256 of its SQL, recorded when it is applied and compared at every start: an applied
+    /// migration that was edited afterwards would leave databases with different schemas unseen.
+    pub fn checksum(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(self.sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 macro_rules! migrations {
     ($dir:literal: $($version:literal => $name:literal),+ $(,)?) => {
         &[$(Migration { version: $version, name: $name, sql: include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")) },)+]

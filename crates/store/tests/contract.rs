@@ -504,3 +504,49 @@ async fn contract_on_postgres() {
     story(store).await;
     drop_db.await;
 }
+
+/// An applied migration edited afterwards stops the start, with its name; a database migrated before
+/// checksums were kept gets them recorded.
+async fn edited_migrations_are_refused(store: DynStore, tamper: impl AsyncFn(&'static str)) {
+    store.migrate().await.unwrap();
+    tamper("UPDATE schema_migrations SET checksum = NULL").await;
+    store.migrate().await.expect("checksums recorded for a database migrated before them");
+    store.migrate().await.expect("and found equal at the next start");
+    tamper("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 5").await;
+    match store.migrate().await {
+        Err(e @ StoreError::EditedMigration { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("0005_review") && m.contains("new migration"), "{m}");
+        }
+        other => panic!("an edited migration must stop the start: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn edited_migrations_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-mig-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}/test.db", dir.display());
+    let store = si_store::connect(&url).await.unwrap();
+    let raw = sqlx::SqlitePool::connect(&url).await.unwrap();
+    edited_migrations_are_refused(store, async |sql: &'static str| {
+        sqlx::raw_sql(sql).execute(&raw).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn edited_migrations_on_postgres() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL migrations skipped");
+        return;
+    };
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    edited_migrations_are_refused(si_store::connect(&url).await.unwrap(), async |sql: &'static str| {
+        sqlx::raw_sql(sql).execute(&raw).await.unwrap();
+    })
+    .await;
+    raw.close().await;
+    drop_db.await;
+}
