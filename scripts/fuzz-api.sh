@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the JSON API from its own OpenAPI document with schemathesis: anonymous, as an organiser and
 # as a national administrator. Fails on any 5xx ("never a 500 for bad input"). Needs the debug binary
-# (built by the tests) and pip. Bounded: a few thousand requests, on loopback only.
+# (built by the tests); schemathesis goes into the virtual environment target/py. Bounded: a few thousand requests, on loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v schemathesis >/dev/null 2>&1 || python3 -m pip install -q schemathesis
+. scripts/python-tools.sh
+python_tools "schemathesis==4.32.5"
 bin=target/debug/semaine-industrie
 [ -x "$bin" ] || cargo build -q --bin semaine-industrie
 work=$(mktemp -d)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the platform. On a fresh machine it first installs what the tests need and is
 # missing: Chromium and chromedriver (Debian packages), axe-core and oidc-provider (npm, into
-# target/test-tools/), the aiosmtpd SMTP server (PyPI).
+# target/test-tools/), the aiosmtpd SMTP server (PyPI, into the virtual environment target/py).
 # PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it); they are skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,10 @@ if ! command -v npm >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
 fi
-# A real SMTP server for the email tests (aiosmtpd, run by the tests as a separate process).
-if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
-  echo "Installing aiosmtpd (PyPI)…"
-  python3 -m pip install --quiet "aiosmtpd==1.4.6"
-fi
+# A real SMTP server for the email tests (aiosmtpd, run by the tests as a separate process), in a
+# virtual environment under target/py.
+. scripts/python-tools.sh
+python_tools "aiosmtpd==1.4.6"
 AXE_VERSION=4.11.0
 # A real OpenID Connect provider for the ProConnect tests (run by them with Node.js).
 OIDC_PROVIDER_VERSION=9.13.3
