@@ -329,6 +329,14 @@ pub mod testing {
 
     use sqlx::Connection;
 
+    /// The server PostgreSQL tests run on; a test that was asked to run without one fails, it never
+    /// passes silently.
+    pub fn postgres_url() -> String {
+        std::env::var("TEST_DATABASE_URL").expect(
+            "TEST_DATABASE_URL must name a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        )
+    }
+
     /// Creates an empty database on the server of `base_url`; returns its URL and a future that drops it.
     pub async fn fresh_postgres_database(
         base_url: &str,

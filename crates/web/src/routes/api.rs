@@ -113,7 +113,7 @@ struct Health {
 }
 
 /// Liveness and database check.
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Succès", body = Health)))]
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.store.editions().await?;
     Ok(Json(Health { status: "ok" }))
@@ -145,7 +145,7 @@ pub struct EditionView {
 }
 
 /// Editions, newest first.
-#[utoipa::path(get, path = "/api/v1/editions", tag = "public", responses((status = 200, body = [EditionView])))]
+#[utoipa::path(get, path = "/api/v1/editions", tag = "public", responses((status = 200, description = "Succès", body = [EditionView])))]
 async fn editions(State(state): State<AppState>) -> ApiResult<Json<Vec<EditionView>>> {
     let list = state.store.editions().await?;
     let d = |x: chrono::NaiveDate| x.format("%Y-%m-%d").to_string();
@@ -228,7 +228,7 @@ fn parse_sessions(sessions: &[SessionInput]) -> ApiResult<()> {
 
 /// Checks an event's facts against the four conditions and the deadline, as the form does live.
 #[utoipa::path(post, path = "/api/v1/eligibility", tag = "public", request_body = EligibilityRequest,
-    responses((status = 200, body = EligibilityResponse), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = EligibilityResponse), (status = 400, description = "Requête illisible", body = ErrorBody), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn eligibility(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<EligibilityRequest>,
@@ -363,7 +363,7 @@ pub struct EventQuery {
 
 /// Labelled events, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/events", tag = "public", params(EventQuery),
-    responses((status = 200, body = EventPage), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = EventPage), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     // The same public question in the same minute gets the same answer, from memory: at the peak of
     // the week most searches are the entry points and the regional lists.
@@ -410,7 +410,7 @@ async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> Ap
 
 /// One labelled event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "public", params(("id" = i64, Path)),
-    responses((status = 200, body = EventView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = EventView), (status = 404, description = "Introuvable", body = ErrorBody)))]
 async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView>> {
     let record = state.store.event(path_id(&id)?).await?.ok_or(AppError::NotFound)?;
     if record.moderation != si_domain::Moderation::Labelled {
@@ -429,7 +429,7 @@ struct CommuneView {
 
 /// Communes served by a postal code, most populated first (for forms).
 #[utoipa::path(get, path = "/api/v1/communes", tag = "public", params(("postal_code" = String, Query)),
-    responses((status = 200, body = [CommuneView]), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = [CommuneView]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<CommuneView>>> {
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
     let pc = p.get("postal_code").unwrap_or("");
@@ -613,7 +613,7 @@ struct MyEvents {
 
 /// The events of my organisation.
 #[utoipa::path(get, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])),
-    responses((status = 200, body = MyEvents), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MyEvents), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody)))]
 async fn my_events(State(state): State<AppState>, ApiOrganiser(user): ApiOrganiser) -> ApiResult<Json<MyEvents>> {
     let org = organiser(&user)?;
     let mut items = Vec::new();
@@ -625,7 +625,7 @@ async fn my_events(State(state): State<AppState>, ApiOrganiser(user): ApiOrganis
 
 /// Creates a draft.
 #[utoipa::path(post, path = "/api/v1/me/events", tag = "organisateur", security(("jeton" = [])), request_body = EventWrite,
-    responses((status = 201, body = MyEventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Créé", body = MyEventView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn create_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
@@ -650,7 +650,7 @@ async fn create_my_event(
 
 /// One of my organisation's events.
 #[utoipa::path(get, path = "/api/v1/me/events/{id}", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MyEventView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 404, description = "Introuvable", body = ErrorBody)))]
 async fn get_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
@@ -663,7 +663,7 @@ async fn get_my_event(
 
 /// Replaces the content of a draft (or of an event awaiting changes).
 #[utoipa::path(put, path = "/api/v1/me/events/{id}", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)), request_body = EventWrite,
-    responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MyEventView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 404, description = "Introuvable", body = ErrorBody), (status = 409, description = "Conflit avec l'état actuel", body = ErrorBody), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn update_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
@@ -683,7 +683,7 @@ async fn update_my_event(
 
 /// Submits for labelling: 422 with the failed conditions when one is not met.
 #[utoipa::path(post, path = "/api/v1/me/events/{id}/submit", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MyEventView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 404, description = "Introuvable", body = ErrorBody), (status = 409, description = "Conflit avec l'état actuel", body = ErrorBody), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn submit_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
@@ -730,7 +730,7 @@ struct QueueView {
 
 /// What this reviewer may decide (submissions and changes to labelled events), earliest due first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
-    responses((status = 200, body = QueueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = QueueView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody)))]
 async fn review_queue(State(state): State<AppState>, ApiReviewer(user): ApiReviewer) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let items = state.store.queue_items(scope.as_deref()).await?;
@@ -778,8 +778,8 @@ struct DecisionRequest {
 /// Decides a submitted event.
 #[utoipa::path(post, path = "/api/v1/review/events/{id}/decision", tag = "instruction", security(("jeton" = [])), params(("id" = i64, Path)),
     request_body = DecisionRequest,
-    responses((status = 200, body = MyEventView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MyEventView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody), (status = 404, description = "Introuvable", body = ErrorBody),
+              (status = 409, description = "Conflit avec l'état actuel", body = ErrorBody), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 async fn review_decision(
     State(state): State<AppState>,
     ApiReviewer(user): ApiReviewer,

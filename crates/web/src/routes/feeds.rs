@@ -40,7 +40,7 @@ fn calendar(state: &AppState, name: &str, records: &[si_store::EventRecord]) -> 
 
 /// Labelled events as an iCalendar feed (RFC 5545), with the filters of `/api/v1/events`.
 #[utoipa::path(get, path = "/api/v1/events.ics", tag = "public", params(EventQuery),
-    responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub async fn events_ics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let (_, records) = filtered(&state, q.as_deref()).await?;
     Ok(with_type(calendar(&state, "Semaine de l'industrie", &records), "text/calendar; charset=utf-8", None))
@@ -48,7 +48,7 @@ pub async fn events_ics(State(state): State<AppState>, RawQuery(q): RawQuery) ->
 
 /// Labelled events as CSV (UTF-8 with BOM, `;`), one line per session, with the filters of `/api/v1/events`.
 #[utoipa::path(get, path = "/api/v1/events.csv", tag = "public", params(EventQuery),
-    responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub async fn events_csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let (filter, records) = filtered(&state, q.as_deref()).await?;
     let views: Vec<EventView> = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
@@ -61,7 +61,7 @@ pub async fn events_csv(State(state): State<AppState>, RawQuery(q): RawQuery) ->
 
 /// Labelled events as one JSON array (the open-data export), with the filters of `/api/v1/events`.
 #[utoipa::path(get, path = "/api/v1/events.json", tag = "public", params(EventQuery),
-    responses((status = 200, body = [EventView]), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = [EventView]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let (_, records) = filtered(&state, q.as_deref()).await?;
     let views: Vec<EventView> = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
@@ -70,7 +70,7 @@ pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -
 
 /// One labelled event as an iCalendar file (« Ajouter à mon agenda »).
 #[utoipa::path(get, path = "/evenements/{id}/calendrier.ics", tag = "public", params(("id" = i64, Path)),
-    responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 404, description = "Introuvable", body = ErrorBody)))]
 pub async fn event_ics(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record =

@@ -70,7 +70,7 @@ async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
 
 /// Labelled events with a place, for the map: compact, cached, revalidated with `ETag`.
 #[utoipa::path(get, path = "/api/v1/map", tag = "public", params(EventQuery),
-    responses((status = 200, body = MapData), (status = 304, description = "Inchangé depuis l'ETag envoyé"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = MapData), (status = 304, description = "Inchangé depuis l'ETag envoyé"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub async fn map_data(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let key = crate::cache::normalised_query(q.as_deref());
     let entry = match state.caches.map.get(&key) {
