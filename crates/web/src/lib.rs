@@ -279,6 +279,31 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Every log line of a request carries its id, which the answer gives back (`X-Request-Id`):
+        // a person reporting a problem can quote it, and the operator finds the lines.
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.extensions().get::<RequestId>().map_or("-", |r| r.0.as_str()).to_string();
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// The id of a request, in its extensions (see [`request_id`]).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Gives each request an id: 8 random bytes in hex, unique enough to find a request's lines.
+async fn request_id(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let mut bytes = [0u8; 8];
+    let id = match getrandom::fill(&mut bytes) {
+        Ok(()) => bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        Err(_) => "inconnu".to_string(),
+    };
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
 }

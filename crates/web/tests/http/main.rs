@@ -719,3 +719,14 @@ async fn the_openapi_document_is_the_reviewed_snapshot() {
         "the OpenAPI document changed: review the difference, then run UPDATE_SNAPSHOTS=1 cargo test -p si-web --test http openapi and commit docs/openapi.json"
     );
 }
+
+/// Each answer names its request, so that a report can be matched with the server's log lines.
+#[tokio::test]
+async fn every_answer_carries_its_request_id() {
+    let app = TestApp::new().await;
+    let a = app.get("/healthz", None).await;
+    let b = app.get("/page-inconnue", None).await;
+    let id = |r: &axum::http::Response<axum::body::Body>| r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id(&a).len(), 16);
+    assert_ne!(id(&a), id(&b), "one id per request, errors included");
+}
