@@ -143,6 +143,24 @@ code_list! {
 }
 
 code_list! {
+    /// What the audit trail records of an event's history.
+    AuditAction {
+        Create => "create", "Création";
+        Update => "update", "Modification";
+        Submit => "submit", "Soumission";
+        Withdraw => "withdraw", "Retrait par l'organisateur";
+        Label => "label", "Labellisation";
+        Refuse => "refuse", "Refus";
+        RequestChanges => "request_changes", "Demande de modifications";
+        ChangeSubmit => "change_submit", "Modification envoyée à l'instruction";
+        ChangeAccept => "change_accept", "Modification acceptée";
+        ChangeRefuse => "change_refuse", "Modification refusée";
+        Revoke => "revoke", "Retrait du label";
+        Status => "status", "Statut public";
+    }
+}
+
+code_list! {
     /// Public status of a labelled event.
     PublicStatus {
         Scheduled => "scheduled", "Programmé";

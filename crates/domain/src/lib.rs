@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod event;
 pub mod identifiers;
 pub mod input;
+pub mod lifecycle;
 pub mod review;
 pub mod territory;
 pub mod text;

@@ -286,7 +286,8 @@ macro_rules! impl_store {
             use crate::{ChangeOutcome, Store, StoreError, StoreResult, Transition};
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
-            use si_domain::{Edition, EventData, Moderation, OrganisationKind, PublicStatus, Role};
+            use si_domain::lifecycle::{self, Action};
+            use si_domain::{AuditAction, Edition, EventData, Moderation, OrganisationKind, PublicStatus, Role};
             use sqlx::Row;
 
             /// Every dynamic SQL string here is assembled from constants and `$n` placeholders; values
@@ -456,12 +457,18 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// The moderation state of an event row, as the lifecycle's type.
+            fn stored_state(r: &$row) -> StoreResult<Moderation> {
+                let code: String = r.try_get("moderation")?;
+                Moderation::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("moderation {code}")))
+            }
+
             async fn audit_entry(
                 tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
                 event_id: i64,
                 actor: Option<i64>,
-                action: &str,
-                states: (Option<&str>, Option<&str>),
+                action: AuditAction,
+                states: (Option<Moderation>, Option<Moderation>),
                 reason: Option<&str>,
                 at: DateTime<Utc>,
             ) -> StoreResult<()> {
@@ -469,9 +476,9 @@ macro_rules! impl_store {
                     .bind(event_id)
                     .bind(at)
                     .bind(actor)
-                    .bind(action)
-                    .bind(states.0)
-                    .bind(states.1)
+                    .bind(action.code())
+                    .bind(states.0.map(Moderation::code))
+                    .bind(states.1.map(Moderation::code))
                     .bind(reason)
                     .execute(&mut **tx)
                     .await?;
@@ -786,7 +793,7 @@ macro_rules! impl_store {
                     .fetch_one(&mut *tx)
                     .await?;
                     write_index(&mut tx, id, data).await?;
-                    audit_entry(&mut tx, id, Some(actor), "create", (None, Some("draft")), None, now).await?;
+                    audit_entry(&mut tx, id, Some(actor), AuditAction::Create, (None, Some(Moderation::Draft)), None, now).await?;
                     tx.commit().await?;
                     Ok(id)
                 }
@@ -799,8 +806,9 @@ macro_rules! impl_store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    let state: String = row.try_get("moderation")?;
-                    if state == "labelled" {
+                    let state = stored_state(&row)?;
+                    let state = lifecycle::next(state, Action::Edit, false).map_err(StoreError::Conflict)?;
+                    if state == Moderation::Labelled {
                         let published: String = row.try_get("data")?;
                         let published: EventData = serde_json::from_str(&published).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         let changed = published.material_changes(data);
@@ -815,7 +823,7 @@ macro_rules! impl_store {
                             .execute(&mut *tx)
                             .await?;
                             let what = format!("modification à instruire : {}", changed.join(", "));
-                            audit_entry(&mut tx, id, Some(actor), "change_submit", (Some("labelled"), Some("labelled")), Some(&what), now).await?;
+                            audit_entry(&mut tx, id, Some(actor), Action::Edit.audit(true), (Some(state), Some(state)), Some(&what), now).await?;
                             tx.commit().await?;
                             return Ok(ChangeOutcome::SentToReview);
                         }
@@ -827,14 +835,9 @@ macro_rules! impl_store {
                             .execute(&mut *tx)
                             .await?;
                         write_index(&mut tx, id, data).await?;
-                        audit_entry(&mut tx, id, Some(actor), "update", (Some("labelled"), Some("labelled")), None, now).await?;
+                        audit_entry(&mut tx, id, Some(actor), Action::Edit.audit(false), (Some(state), Some(state)), None, now).await?;
                         tx.commit().await?;
                         return Ok(ChangeOutcome::Applied);
-                    }
-                    if state != "draft" && state != "changes_requested" {
-                        return Err(StoreError::Conflict(
-                            "Cet événement ne peut pas être modifié pendant son instruction, ni après un refus ou un retrait.".into(),
-                        ));
                     }
                     sqlx::query("UPDATE events SET version = version + 1, data = $1, updated_at = $2 WHERE id = $3")
                         .bind(json(data)?)
@@ -843,7 +846,7 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                     write_index(&mut tx, id, data).await?;
-                    audit_entry(&mut tx, id, Some(actor), "update", (Some(&state), Some(&state)), None, now).await?;
+                    audit_entry(&mut tx, id, Some(actor), Action::Edit.audit(false), (Some(state), Some(state)), None, now).await?;
                     tx.commit().await?;
                     Ok(ChangeOutcome::Applied)
                 }
@@ -868,19 +871,20 @@ macro_rules! impl_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                     let state = state.ok_or(StoreError::NotFound)?;
-                    if !t.from.iter().any(|s| s.code() == state) {
-                        let label = Moderation::parse(&state).map(|m| m.label()).unwrap_or("inconnu");
-                        return Err(StoreError::Conflict(format!("Cette action n'est pas possible dans l'état actuel de l'événement ({label}).")));
+                    let state = Moderation::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("moderation {state}")))?;
+                    if !matches!(t.action, Action::Submit | Action::Withdraw) {
+                        return Err(StoreError::Conflict("Cette action passe par sa propre opération.".into()));
                     }
-                    let submitted = if t.to == Moderation::Submitted { Some(t.at) } else { None };
+                    let to = lifecycle::next(state, t.action, false).map_err(StoreError::Conflict)?;
+                    let submitted = if to == Moderation::Submitted { Some(t.at) } else { None };
                     sqlx::query("UPDATE events SET version = version + 1, moderation = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at) WHERE id = $4")
-                        .bind(t.to.code())
+                        .bind(to.code())
                         .bind(t.at)
                         .bind(submitted)
                         .bind(t.id)
                         .execute(&mut *tx)
                         .await?;
-                    audit_entry(&mut tx, t.id, Some(t.actor), t.action, (Some(&state), Some(t.to.code())), t.reason, t.at).await?;
+                    audit_entry(&mut tx, t.id, Some(t.actor), t.action.audit(false), (Some(state), Some(to)), t.reason, t.at).await?;
                     tx.commit().await?;
                     self.event(t.id).await?.ok_or(StoreError::NotFound)
                 }
@@ -893,18 +897,10 @@ macro_rules! impl_store {
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     crate::backend::same_version(row.try_get("version")?, version)?;
-                    let state: String = row.try_get("moderation")?;
+                    let state = stored_state(&row)?;
                     let edition: i64 = row.try_get("edition")?;
                     let existing_label: Option<String> = row.try_get("label_number")?;
-                    if state != "submitted" {
-                        let label = Moderation::parse(&state).map(|m| m.label()).unwrap_or("inconnu");
-                        return Err(StoreError::Conflict(format!("Cet événement n'attend pas de décision (état : {label}).")));
-                    }
-                    let to = match decision {
-                        Decision::Label => Moderation::Labelled,
-                        Decision::Refuse => Moderation::Refused,
-                        Decision::RequestChanges => Moderation::ChangesRequested,
-                    };
+                    let to = lifecycle::next(state, Action::Decide(decision), false).map_err(StoreError::Conflict)?;
                     let label = if decision == Decision::Label && existing_label.is_none() {
                         // The counter row is locked by this update until commit: numbers are sequential without gaps.
                         let n: i64 = sqlx::query_scalar("UPDATE editions SET last_label = last_label + 1 WHERE year = $1 RETURNING last_label")
@@ -926,7 +922,7 @@ macro_rules! impl_store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                    audit_entry(&mut tx, id, Some(actor), decision.code(), (Some(&state), Some(to.code())), reason, at).await?;
+                    audit_entry(&mut tx, id, Some(actor), Action::Decide(decision).audit(false), (Some(state), Some(to)), reason, at).await?;
                     tx.commit().await?;
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }
@@ -1033,11 +1029,11 @@ macro_rules! impl_store {
                         .ok_or(StoreError::NotFound)?;
                     // The change accepted is the one the reviewer read, never one that replaced it since.
                     crate::backend::same_version(row.try_get("version")?, version)?;
-                    let state: String = row.try_get("moderation")?;
+                    let state = stored_state(&row)?;
                     let pending: Option<String> = row.try_get("pending_data")?;
-                    let (Some(pending), "labelled") = (pending, state.as_str()) else {
-                        return Err(StoreError::Conflict("Aucune modification n'attend de décision pour cet événement.".into()));
-                    };
+                    let action = Action::DecideChange { accept };
+                    lifecycle::next(state, action, pending.is_some()).map_err(StoreError::Conflict)?;
+                    let pending = pending.unwrap_or_default();
                     if accept {
                         let data: EventData = serde_json::from_str(&pending).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         sqlx::query(
@@ -1061,8 +1057,7 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    let action = if accept { "change_accept" } else { "change_refuse" };
-                    audit_entry(&mut tx, id, Some(actor), action, (Some("labelled"), Some("labelled")), reason, at).await?;
+                    audit_entry(&mut tx, id, Some(actor), action.audit(false), (Some(state), Some(state)), reason, at).await?;
                     tx.commit().await?;
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }
@@ -1075,19 +1070,19 @@ macro_rules! impl_store {
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     crate::backend::same_version(row.try_get("version")?, version)?;
-                    if row.try_get::<String, _>("moderation")? != "labelled" {
-                        return Err(StoreError::Conflict("Seul un événement labellisé peut perdre son label.".into()));
-                    }
+                    let state = stored_state(&row)?;
+                    let to = lifecycle::next(state, Action::Revoke, false).map_err(StoreError::Conflict)?;
                     sqlx::query(
-                        "UPDATE events SET version = version + 1, moderation = 'refused', pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
+                        "UPDATE events SET version = version + 1, moderation = $4, pending_data = NULL, change_submitted_at = NULL, decided_at = $1, \
                          decision_reason = $2, updated_at = $1 WHERE id = $3",
                     )
                     .bind(at)
                     .bind(reason)
                     .bind(id)
+                    .bind(to.code())
                     .execute(&mut *tx)
                     .await?;
-                    audit_entry(&mut tx, id, Some(actor), "revoke", (Some("labelled"), Some("refused")), Some(reason), at).await?;
+                    audit_entry(&mut tx, id, Some(actor), Action::Revoke.audit(false), (Some(state), Some(to)), Some(reason), at).await?;
                     tx.commit().await?;
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }
@@ -1099,17 +1094,15 @@ macro_rules! impl_store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    let state: String = row.try_get("moderation")?;
-                    if state != "labelled" {
-                        return Err(StoreError::Conflict("Le statut public ne concerne que les événements labellisés.".into()));
-                    }
+                    let state = stored_state(&row)?;
+                    lifecycle::next(state, Action::SetPublicStatus, false).map_err(StoreError::Conflict)?;
                     sqlx::query("UPDATE events SET version = version + 1, public_status = $1, updated_at = $2 WHERE id = $3")
                         .bind(status.code())
                         .bind(at)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
-                    audit_entry(&mut tx, id, Some(actor), "status", (Some("labelled"), Some("labelled")), Some(status.label()), at).await?;
+                    audit_entry(&mut tx, id, Some(actor), Action::SetPublicStatus.audit(false), (Some(state), Some(state)), Some(status.label()), at).await?;
                     tx.commit().await?;
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use si_domain::{Edition, EventData, Moderation};
+use si_domain::{Edition, EventData};
 
 pub use backend::{STALE_VERSION, distance_km};
 pub use model::*;
@@ -295,12 +295,9 @@ pub struct Transition<'a> {
     pub id: i64,
     /// Who asks.
     pub actor: i64,
-    /// States the event may be in.
-    pub from: &'a [Moderation],
-    /// State it goes to.
-    pub to: Moderation,
-    /// Audit action name (`submit`, `withdraw`).
-    pub action: &'a str,
+    /// What they do: `Submit` or `Withdraw` (the other actions have their own methods, which take
+    /// what they need: a decision its version, a status its value).
+    pub action: si_domain::lifecycle::Action,
     /// Why, when given.
     pub reason: Option<&'a str>,
     /// When.
@@ -310,15 +307,12 @@ pub struct Transition<'a> {
 impl Transition<'static> {
     /// A submission for labelling (from a draft or after requested changes) at `at`.
     pub fn submit(id: i64, actor: i64, at: DateTime<Utc>) -> Transition<'static> {
-        Transition {
-            id,
-            actor,
-            from: &[Moderation::Draft, Moderation::ChangesRequested],
-            to: Moderation::Submitted,
-            action: "submit",
-            reason: None,
-            at,
-        }
+        Transition { id, actor, action: si_domain::lifecycle::Action::Submit, reason: None, at }
+    }
+
+    /// The organiser withdraws a submission at `at`.
+    pub fn withdraw(id: i64, actor: i64, at: DateTime<Utc>) -> Transition<'static> {
+        Transition { id, actor, action: si_domain::lifecycle::Action::Withdraw, reason: None, at }
     }
 }
 

@@ -254,27 +254,8 @@ pub struct OutboxStats {
     pub sent: u64,
 }
 
-/// A reviewer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Label it.
-    Label,
-    /// Refuse it (reason required).
-    Refuse,
-    /// Send it back to the organiser (message required).
-    RequestChanges,
-}
-
-impl Decision {
-    /// The contract code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Decision::Label => "label",
-            Decision::Refuse => "refuse",
-            Decision::RequestChanges => "request_changes",
-        }
-    }
-}
+/// A reviewer's decision (the lifecycle's, in the domain).
+pub use si_domain::lifecycle::Decision;
 
 /// One line of an event's audit trail.
 #[derive(Debug, Clone, Serialize)]

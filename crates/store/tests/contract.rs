@@ -167,14 +167,12 @@ async fn story(store: DynStore) {
     data.summary = "Résumé modifié.".into();
     store.update_event(id, user.id, &data).await.unwrap();
     let at = Utc::now();
-    let t =
-        |from: &'static [Moderation], to, action| Transition { id, actor: user.id, from, to, action, reason: None, at };
-    store.transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit")).await.unwrap();
+    store.transition(&Transition::submit(id, user.id, at)).await.unwrap();
     assert!(matches!(store.update_event(id, user.id, &data).await, Err(StoreError::Conflict(_))));
-    assert!(matches!(
-        store.transition(&t(&[Moderation::Draft], Moderation::Submitted, "submit")).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.transition(&Transition::submit(id, user.id, at)).await, Err(StoreError::Conflict(_))));
+    // Only the moves of a transition go through it.
+    let decide = Transition { action: si_domain::lifecycle::Action::Revoke, ..Transition::submit(id, user.id, at) };
+    assert!(matches!(store.transition(&decide).await, Err(StoreError::Conflict(_))));
     let queue = store.review_queue(None).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(store.review_queue(Some(&["84".to_string()])).await.unwrap().len(), 1);
@@ -201,15 +199,7 @@ async fn story(store: DynStore) {
 
     // A second event refused with its reason.
     let id2 = store.create_event(2024, org.id, user.id, &event("Atelier", "75011", "2024-11-20")).await.unwrap();
-    let t2 = Transition {
-        id: id2,
-        actor: user.id,
-        from: &[Moderation::Draft],
-        to: Moderation::Submitted,
-        action: "submit",
-        reason: None,
-        at,
-    };
+    let t2 = Transition::submit(id2, user.id, at);
     let v2 = store.transition(&t2).await.unwrap().version;
     let refused =
         store.decide(id2, admin.id, Decision::Refuse, Some("Événement payant."), Utc::now(), v2).await.unwrap();

@@ -366,19 +366,12 @@ pub(crate) fn has_kit(r: &EventRecord) -> bool {
     r.moderation == Moderation::Labelled && r.public_status != si_domain::PublicStatus::Cancelled
 }
 
-/// The audit entries an organiser sees: submissions and every decision, with their reasons.
-const ORGANISER_ACTIONS: &[&str] = &[
-    "submit",
-    "withdraw",
-    "label",
-    "refuse",
-    "request_changes",
-    "change_submit",
-    "change_accept",
-    "change_refuse",
-    "revoke",
-    "status",
-];
+/// The audit entries an organiser sees: submissions and every decision, with their reasons (not
+/// the saves of their own drafts).
+fn shown_to_organiser(action: &str) -> bool {
+    use si_domain::AuditAction::{Create, Update};
+    si_domain::AuditAction::parse(action).is_some_and(|a| !matches!(a, Create | Update))
+}
 
 /// The form page of an existing event, with its history and what can be done next.
 async fn existing_page(
@@ -392,13 +385,7 @@ async fn existing_page(
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let data = form.to_data().unwrap_or_else(|_| record.working_data().clone());
     let mut page = form_page(u, Some(record.id), form, errors, edition, &data, Some(record), notice);
-    page.history = state
-        .store
-        .audit(record.id)
-        .await?
-        .into_iter()
-        .filter(|a| ORGANISER_ACTIONS.contains(&a.action.as_str()))
-        .collect();
+    page.history = state.store.audit(record.id).await?.into_iter().filter(|a| shown_to_organiser(&a.action)).collect();
     page.renewable = open_edition(state).await?.is_some_and(|o| record.edition < o.year);
     Ok(page)
 }
@@ -472,15 +459,7 @@ async fn update(
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     if p.get("action") == Some("withdraw") {
-        let t = Transition {
-            id,
-            actor: u.id,
-            from: &[Moderation::Submitted],
-            to: Moderation::Withdrawn,
-            action: "withdraw",
-            reason: None,
-            at: Utc::now(),
-        };
+        let t = Transition::withdraw(id, u.id, Utc::now());
         state.store.transition(&t).await?;
         return Ok(Redirect::to("/espace").into_response());
     }

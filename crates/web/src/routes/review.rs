@@ -37,12 +37,7 @@ pub fn router() -> Router<AppState> {
 
 /// Parses a decision code of the contract.
 pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
-    match code {
-        "label" => Some(Decision::Label),
-        "refuse" => Some(Decision::Refuse),
-        "request_changes" => Some(Decision::RequestChanges),
-        _ => None,
-    }
+    Decision::parse(code)
 }
 
 /// Where an event is reviewed: its region, except online-only events (national queue). Read from the
@@ -703,23 +698,9 @@ impl Detail {
     }
 }
 
-/// French names of the audit actions.
+/// French names of the audit actions (the lifecycle's list).
 pub(crate) fn action_label(action: &str) -> &'static str {
-    match action {
-        "create" => "Création",
-        "update" => "Modification",
-        "submit" => "Soumission",
-        "withdraw" => "Retrait par l'organisateur",
-        "label" => "Labellisation",
-        "refuse" => "Refus",
-        "request_changes" => "Demande de modifications",
-        "change_submit" => "Modification envoyée à l'instruction",
-        "change_accept" => "Modification acceptée",
-        "change_refuse" => "Modification refusée",
-        "revoke" => "Retrait du label",
-        "status" => "Statut public",
-        _ => "Action",
-    }
+    si_domain::AuditAction::parse(action).map_or("Action", si_domain::AuditAction::label)
 }
 
 /// What the reviewer sent, shown again with the error when a decision or a withdrawal is refused.
