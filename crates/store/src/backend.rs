@@ -927,27 +927,6 @@ macro_rules! impl_store {
                     self.event(id).await?.ok_or(StoreError::NotFound)
                 }
 
-                async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>> {
-                    let mut sql = format!("{EVENT_SELECT} WHERE e.moderation = 'submitted'");
-                    let mut params = Vec::new();
-                    if let Some(regions) = regions {
-                        if regions.is_empty() {
-                            return Ok(Vec::new());
-                        }
-                        let ps: Vec<String> = regions
-                            .iter()
-                            .map(|r| {
-                                params.push(crate::backend::Param::Text(r.clone()));
-                                format!("${}", params.len())
-                            })
-                            .collect();
-                        sql.push_str(&format!(" AND e.region IN ({})", ps.join(", ")));
-                    }
-                    sql.push_str(" ORDER BY e.submitted_at, e.id");
-                    let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
-                    rows.iter().map(event_from_row).collect()
-                }
-
                 async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>> {
                     let (scope, params) = match regions {
                         Some([]) => return Ok(Vec::new()),
@@ -1572,6 +1551,13 @@ macro_rules! impl_store {
                         .bind(i64::from(edition))
                         .fetch_all(&self.pool)
                         .await?)
+                }
+
+                async fn newest_labelled_edition(&self) -> StoreResult<Option<i32>> {
+                    let year: Option<i64> = sqlx::query_scalar("SELECT MAX(edition) FROM events WHERE moderation = 'labelled'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok(year.map(|y| y as i32))
                 }
 
                 async fn count_labelled(&self, edition: i32) -> StoreResult<u64> {

@@ -151,8 +151,6 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         version: i64,
     ) -> StoreResult<EventRecord>;
-    /// Submitted events awaiting a decision, oldest submission first; limited to regions when given.
-    async fn review_queue(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventRecord>>;
     /// The review queue as light rows (submissions and pending changes), oldest first; `regions` as above,
     /// where an empty region (online-only, no place) belongs to the national queue only.
     async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>>;
@@ -271,6 +269,8 @@ pub trait Store: Send + Sync + 'static {
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.
     async fn count_labelled(&self, edition: i32) -> StoreResult<u64>;
+    /// The newest edition with a labelled event (one query, whatever the number of editions).
+    async fn newest_labelled_edition(&self) -> StoreResult<Option<i32>>;
     /// The audit trail of an event, oldest first.
     async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Inserts already-labelled events in one transaction (demo data and benchmarks).

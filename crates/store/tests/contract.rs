@@ -173,10 +173,10 @@ async fn story(store: DynStore) {
     // Only the moves of a transition go through it.
     let decide = Transition { action: si_domain::lifecycle::Action::Revoke, ..Transition::submit(id, user.id, at) };
     assert!(matches!(store.transition(&decide).await, Err(StoreError::Conflict(_))));
-    let queue = store.review_queue(None).await.unwrap();
+    let queue = store.queue_items(None).await.unwrap();
     assert_eq!(queue.len(), 1);
-    assert_eq!(store.review_queue(Some(&["84".to_string()])).await.unwrap().len(), 1);
-    assert_eq!(store.review_queue(Some(&["11".to_string()])).await.unwrap().len(), 0);
+    assert_eq!(store.queue_items(Some(&["84".to_string()])).await.unwrap().len(), 1);
+    assert_eq!(store.queue_items(Some(&["11".to_string()])).await.unwrap().len(), 0);
     // Not public before labelling.
     let f = EventFilter { edition: Some(2024), page: 1, per_page: 20, ..Default::default() };
     assert_eq!(store.search_events(&f).await.unwrap().0, 0);
@@ -214,6 +214,7 @@ async fn story(store: DynStore) {
     assert_eq!(store.insert_labelled(2024, &bulk).await.unwrap(), 2);
     assert_eq!(store.submission_times(2024).await.unwrap().len(), 4, "two submitted through the workflow, two in bulk");
     assert_eq!(store.count_labelled(2024).await.unwrap(), 3);
+    assert_eq!(store.newest_labelled_edition().await.unwrap(), Some(2024));
 
     // Public search: filters and French text.
     let search = |f: EventFilter| {

@@ -315,8 +315,7 @@ impl FromRequestParts<AppState> for ApiUser {
 /// Sends people who are not logged in to the login page, coming back to `path` after.
 pub fn login_redirect(path: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
-    axum::response::Redirect::to(&format!("/connexion?suivant={}", crate::routes::public::urlencode(path)))
-        .into_response()
+    axum::response::Redirect::to(&format!("/connexion?suivant={}", crate::forms::urlencode(path))).into_response()
 }
 
 /// The person a page requires: strangers go to the login page (coming back to `back` after), people

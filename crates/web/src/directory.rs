@@ -72,7 +72,7 @@ impl Directories {
         if self.uai.is_empty() {
             return Lookup::Unavailable;
         }
-        let filter = crate::routes::public::urlencode(&format!("identifiant_de_l_etablissement=\"{uai}\""));
+        let filter = crate::forms::urlencode(&format!("identifiant_de_l_etablissement=\"{uai}\""));
         let url = format!(
             "{}/api/explore/v2.1/catalog/datasets/fr-en-annuaire-education/records?where={filter}&limit=1",
             self.uai

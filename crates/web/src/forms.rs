@@ -13,6 +13,11 @@ use si_store::EventFilter;
 use crate::AppState;
 use crate::error::AppError;
 
+/// Percent-encodes a query component (the one encoder of links, redirects and outbound queries).
+pub(crate) fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// Ordered key/value pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Pairs(pub Vec<(String, String)>);

@@ -483,7 +483,7 @@ async fn login_form(State(state): State<AppState>, user: MaybeUser, RawQuery(q):
 impl Login {
     /// The way back after login, as a query value.
     fn next_encoded(&self) -> String {
-        crate::routes::public::urlencode(&self.next)
+        crate::forms::urlencode(&self.next)
     }
 }
 

@@ -37,12 +37,9 @@ pub async fn cached_facets(
 /// The edition the public looks at by default: the newest with labelled events, else the newest.
 pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
     let editions = state.store.editions().await?;
-    for e in &editions {
-        if state.store.count_labelled(e.year).await? > 0 {
-            return Ok(Some(e.clone()));
-        }
-    }
-    Ok(editions.into_iter().next())
+    let newest = state.store.newest_labelled_edition().await?;
+    let with_labels = newest.and_then(|y| editions.iter().find(|e| e.year == y).cloned());
+    Ok(with_labels.or_else(|| editions.into_iter().next()))
 }
 
 /// The edition open for submissions now, if any (the newest one when several are).

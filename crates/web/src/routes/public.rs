@@ -257,7 +257,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
         .0
         .iter()
         .filter(|(k, v)| k != "page" && !v.is_empty())
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .map(|(k, v)| format!("{}={}", crate::forms::urlencode(k), crate::forms::urlencode(v)))
         .collect::<Vec<_>>()
         .join("&");
     let form = FilterForm {
@@ -298,11 +298,6 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             removals,
         },
     ))
-}
-
-/// Percent-encodes a query component.
-pub(crate) fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[derive(Template)]
