@@ -161,6 +161,20 @@ impl<V: Weigh> TtlCache<V> {
     }
 }
 
+/// A built JSON document kept with its ETag and a gzip copy (the map's), so that repeated requests
+/// cost neither serialisation nor compression.
+pub struct Document {
+    pub(crate) etag: axum::http::HeaderValue,
+    pub(crate) json: bytes::Bytes,
+    pub(crate) gzip: bytes::Bytes,
+}
+
+impl Weigh for Document {
+    fn weight(&self) -> usize {
+        self.etag.len() + self.json.len() + self.gzip.len()
+    }
+}
+
 /// A query string with its pairs sorted, so that the same filters in any order share an entry.
 pub fn normalised_query(q: Option<&str>) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(q.unwrap_or("").as_bytes()).into_owned().collect();
@@ -173,7 +187,7 @@ const MB: usize = 1024 * 1024;
 /// The caches of the application: at most 128 MB together.
 pub struct Caches {
     /// Map documents.
-    pub map: TtlCache<crate::routes::map::MapEntry>,
+    pub map: TtlCache<Document>,
     /// Facet counts.
     pub facets: TtlCache<si_store::Facets>,
     /// Public search answers of the API (JSON bytes), by query.

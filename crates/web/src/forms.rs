@@ -482,6 +482,69 @@ impl EventForm {
     }
 }
 
+/// Reads the catalogue filters of an API call (strict), checking that the edition exists.
+pub(crate) async fn api_filter(
+    state: &crate::AppState,
+    query: Option<&str>,
+) -> Result<si_store::EventFilter, AppError> {
+    let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
+    if let Some(year) = filter.edition
+        && state.store.edition(year).await?.is_none()
+    {
+        return Err(AppError::invalid("edition", format!("L'édition {year} n'existe pas.")));
+    }
+    Ok(filter)
+}
+
+/// The filters of the catalogue, shared by the list, the feeds and the exports. Repeat a parameter to
+/// accept several values (`region=84&region=11`); an unknown parameter or value answers 422.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the query string; requests are read by forms::event_filter, which keeps repeated keys"
+)]
+pub struct EventQuery {
+    /// Année de l'édition.
+    edition: Option<i32>,
+    /// Texte libre : sans accents, racinisé, classé par pertinence.
+    q: Option<String>,
+    /// Code INSEE de région (répétable).
+    region: Option<Vec<String>>,
+    /// Code INSEE de département (répétable).
+    department: Option<Vec<String>>,
+    /// Public cible (répétable) : scolaires, jeunes, etudiants, demandeurs_emploi, communaute_educative, professionnels_rh, grand_public.
+    audience: Option<Vec<String>>,
+    /// Type d'événement (répétable).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<Vec<String>>,
+    /// Secteur (répétable).
+    sector: Option<Vec<String>>,
+    /// Thématique (répétable) : mixite, transition_ecologique.
+    theme: Option<Vec<String>>,
+    /// Format (répétable) : presentiel, en_ligne, hybride.
+    format: Option<Vec<String>>,
+    /// Séances se terminant ce jour ou après (AAAA-MM-JJ).
+    from: Option<String>,
+    /// Séances commençant ce jour ou avant (AAAA-MM-JJ).
+    to: Option<String>,
+    /// Code postal ou code INSEE de commune : événements autour, du plus proche au plus lointain.
+    near: Option<String>,
+    /// Rayon autour de `near`, en km (30 par défaut, 200 au plus).
+    radius_km: Option<f64>,
+    /// Identifiant d'organisation (répétable), par exemple pour un widget.
+    organisation: Option<Vec<i64>>,
+    /// Accessible aux personnes à mobilité réduite.
+    accessible: Option<bool>,
+    /// Page, à partir de 1.
+    page: Option<u32>,
+    /// Taille de page, 100 au plus (20 par défaut).
+    per_page: Option<u32>,
+    /// Avec `true`, la réponse donne aussi le nombre d'événements par valeur de chaque filtre (facettes).
+    facets: Option<bool>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,14 +10,14 @@ use si_store::EventFilter;
 use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, csv, ical};
-use crate::routes::api::EventQuery;
+use crate::forms::EventQuery;
 use crate::views::{EventView, event_view};
 
 /// The most events one feed or export carries (a whole edition fits).
 pub const EXPORT_MAX: u32 = 200_000;
 
 async fn filtered(state: &AppState, query: Option<&str>) -> ApiResult<(EventFilter, Vec<si_store::EventRecord>)> {
-    let filter = crate::routes::api::api_filter(state, query).await?;
+    let filter = crate::forms::api_filter(state, query).await?;
     let records = state.store.search_all(&filter, EXPORT_MAX).await?;
     Ok((filter, records))
 }

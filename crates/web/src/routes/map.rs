@@ -15,21 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::routes::api::{EventQuery, api_filter};
+use crate::forms::{EventQuery, api_filter};
 use crate::routes::feeds::EXPORT_MAX;
-
-/// A built map document.
-pub struct MapEntry {
-    etag: HeaderValue,
-    json: bytes::Bytes,
-    gzip: bytes::Bytes,
-}
-
-impl crate::cache::Weigh for MapEntry {
-    fn weight(&self) -> usize {
-        self.etag.len() + self.json.len() + self.gzip.len()
-    }
-}
 
 /// The map document.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -43,7 +30,7 @@ pub struct MapData {
     rows: Vec<(i64, f64, f64, String)>,
 }
 
-async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
+async fn build(state: &AppState, query: Option<&str>) -> ApiResult<crate::cache::Document> {
     let filter = api_filter(state, query).await?;
     // Five decimals: a metre, more than a commune's reference point deserves.
     let round = |x: f64| (x * 100_000.0).round() / 100_000.0;
@@ -61,7 +48,7 @@ async fn build(state: &AppState, query: Option<&str>) -> ApiResult<MapEntry> {
     let gzip = gz.finish().map_err(|e| crate::error::AppError::Internal(e.into()))?;
     let digest = Sha256::digest(&json);
     let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
-    Ok(MapEntry {
+    Ok(crate::cache::Document {
         etag: HeaderValue::from_str(&etag).map_err(|e| crate::error::AppError::Internal(e.into()))?,
         json: json.into(),
         gzip: gzip.into(),
