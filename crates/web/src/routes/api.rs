@@ -658,8 +658,6 @@ struct QueueItem {
     possible_duplicates: Vec<i64>,
     /// The version of the event as listed: a decision names it, and answers 409 if the event changed since.
     version: i64,
-    #[serde(skip)]
-    due: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -673,33 +671,28 @@ struct QueueView {
     responses((status = 200, description = "Succès", body = QueueView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody)))]
 async fn review_queue(State(state): State<AppState>, ApiReviewer(user): ApiReviewer) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
-    let items = state.store.queue_items(scope.as_deref()).await?;
-    let pool = state.store.duplicate_pool(scope.as_deref()).await?;
-    let mut duplicates = crate::routes::review::possible_duplicates(&items, &pool);
     let now = chrono::Utc::now();
-    let mut items: Vec<QueueItem> = items
+    let filter = crate::routes::review::QueueFilter::default();
+    let queue = crate::routes::review::queue_of(&state.store, scope.as_deref(), &filter, now).await?;
+    let items: Vec<QueueItem> = queue
+        .entries
         .into_iter()
-        .map(|i| {
-            let due = si_domain::review::due_at(i.submitted_at, i.department.as_deref());
-            QueueItem {
-                id: i.id,
-                title: i.title,
-                organisation: i.organisation_name,
-                region: i.region,
-                department: i.department,
-                moderation: if i.change { "labelled".into() } else { "submitted".into() },
-                submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
-                due_at: si_domain::dates::rfc3339_paris(due),
-                overdue: due < now,
-                change: i.change,
-                industry_signal_weak: i.weak_signal,
-                possible_duplicates: duplicates.remove(&i.id).unwrap_or_default(),
-                version: i.version,
-                due,
-            }
+        .map(|crate::routes::review::QueueEntry { item: i, due, duplicates }| QueueItem {
+            id: i.id,
+            title: i.title,
+            organisation: i.organisation_name,
+            region: i.region,
+            department: i.department,
+            moderation: if i.change { "labelled".into() } else { "submitted".into() },
+            submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
+            due_at: si_domain::dates::rfc3339_paris(due),
+            overdue: due < now,
+            change: i.change,
+            industry_signal_weak: i.weak_signal,
+            possible_duplicates: duplicates,
+            version: i.version,
         })
         .collect();
-    items.sort_by(|a, b| a.due.cmp(&b.due).then(a.id.cmp(&b.id)));
     Ok(Json(QueueView { total: items.len(), items }))
 }
 

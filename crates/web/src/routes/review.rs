@@ -263,7 +263,7 @@ impl QueueRow {
     }
 }
 
-struct Backlog {
+pub(crate) struct Backlog {
     region: String,
     code: String,
     waiting: usize,
@@ -318,22 +318,36 @@ async fn current_edition(state: &AppState) -> Result<Option<i32>, AppError> {
 
 const PER_PAGE: usize = 50;
 
-/// The queue as a reviewer sees it with a filter: every matching row, sorted, and the totals.
-struct Computed {
-    waiting: usize,
-    overdue: usize,
-    backlog: Vec<Backlog>,
-    rows: Vec<QueueRow>,
+/// One row of the review queue before it is shown: the store's row, its due date and its possible
+/// duplicates.
+pub(crate) struct QueueEntry {
+    pub item: QueueItem,
+    pub due: DateTime<Utc>,
+    pub duplicates: Vec<i64>,
 }
 
-async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) -> Result<Computed, AppError> {
-    let now = Utc::now();
+/// The review queue of a scope, filtered and in its one order (earliest due first, then earliest
+/// entered, then id; or most recent first), with the totals of the whole scope. The page, its CSV
+/// export and the API all read this.
+pub(crate) struct ReviewQueue {
+    pub waiting: usize,
+    pub overdue: usize,
+    pub backlog: Vec<Backlog>,
+    pub entries: Vec<QueueEntry>,
+}
+
+pub(crate) async fn queue_of(
+    store: &si_store::DynStore,
+    scope: Option<&[String]>,
+    f: &QueueFilter,
+    now: DateTime<Utc>,
+) -> Result<ReviewQueue, AppError> {
     let t0 = std::time::Instant::now();
-    let items = state.store.queue_items(scope).await?;
+    let items = store.queue_items(scope).await?;
     let t1 = t0.elapsed();
-    let pool = state.store.duplicate_pool(scope).await?;
+    let pool = store.duplicate_pool(scope).await?;
     let t2 = t0.elapsed();
-    let duplicates = possible_duplicates(&items, &pool);
+    let mut duplicates = possible_duplicates(&items, &pool);
     let t3 = t0.elapsed();
     let territory = si_domain::territory::territory();
     let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
@@ -363,10 +377,11 @@ async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) ->
     let mut backlog: Vec<Backlog> = backlog.into_values().collect();
     backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
 
-    let mut selected: Vec<(usize, &QueueItem)> = items
-        .iter()
-        .enumerate()
-        .filter(|(n, i)| {
+    let waiting = items.len();
+    let kept: Vec<(QueueItem, DateTime<Utc>)> = items
+        .into_iter()
+        .zip(due)
+        .filter(|(i, due)| {
             let dups = duplicates.get(&i.id).map_or(0, Vec::len);
             let weak = i.weak_signal;
             (f.region.is_empty()
@@ -375,23 +390,43 @@ async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) ->
                 && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
                 && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
                 && (f.audience.is_empty() || i.audiences.contains(&f.audience))
-                && (!f.overdue || due[*n] < now)
+                && (!f.overdue || *due < now)
                 && (!f.weak || weak)
                 && (!f.duplicate || dups > 0)
                 && (!f.changes || i.change)
                 && (!f.clean || (!weak && dups == 0 && !i.change))
         })
         .collect();
+    let mut entries: Vec<QueueEntry> = kept
+        .into_iter()
+        .map(|(item, due)| QueueEntry { duplicates: duplicates.remove(&item.id).unwrap_or_default(), item, due })
+        .collect();
     if f.recent_first {
-        selected.sort_by(|a, b| b.1.submitted_at.cmp(&a.1.submitted_at).then(b.1.id.cmp(&a.1.id)));
+        entries.sort_by(|a, b| b.item.submitted_at.cmp(&a.item.submitted_at).then(b.item.id.cmp(&a.item.id)));
     } else {
-        selected.sort_by(|a, b| {
-            due[a.0].cmp(&due[b.0]).then(a.1.submitted_at.cmp(&b.1.submitted_at)).then(a.1.id.cmp(&b.1.id))
+        entries.sort_by(|a, b| {
+            a.due.cmp(&b.due).then(a.item.submitted_at.cmp(&b.item.submitted_at)).then(a.item.id.cmp(&b.item.id))
         });
     }
-    let rows = selected
+    Ok(ReviewQueue { waiting, overdue, backlog, entries })
+}
+
+/// The queue as a reviewer sees it on the page: [`queue_of`] in French words.
+struct Computed {
+    waiting: usize,
+    overdue: usize,
+    backlog: Vec<Backlog>,
+    rows: Vec<QueueRow>,
+}
+
+async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) -> Result<Computed, AppError> {
+    let now = Utc::now();
+    let queue = queue_of(&state.store, scope, f, now).await?;
+    let territory = si_domain::territory::territory();
+    let rows = queue
+        .entries
         .into_iter()
-        .map(|(n, i)| QueueRow {
+        .map(|QueueEntry { item: i, due, duplicates }| QueueRow {
             id: i.id,
             title: if i.title.is_empty() { "(sans titre)".into() } else { i.title.clone() },
             organisation: i.organisation_name.clone(),
@@ -401,15 +436,15 @@ async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) ->
             },
             department: i.department.as_deref().map(|d| territory.department_name(d)).unwrap_or_default(),
             submitted: fr_instant(i.submitted_at),
-            due: fr_instant(due[n]),
-            overdue: due[n] < now,
+            due: fr_instant(due),
+            overdue: due < now,
             weak_signal: i.weak_signal,
-            duplicates: duplicates.get(&i.id).map_or(0, Vec::len),
+            duplicates: duplicates.len(),
             change: i.change,
             version: i.version,
         })
         .collect();
-    Ok(Computed { waiting: items.len(), overdue, backlog, rows })
+    Ok(Computed { waiting: queue.waiting, overdue: queue.overdue, backlog: queue.backlog, rows })
 }
 
 async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
