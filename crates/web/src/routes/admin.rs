@@ -18,6 +18,7 @@ use crate::auth::{AdminPage, hash_password, random_secret};
 use crate::error::AppError;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::Id;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -450,10 +451,9 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
 async fn change_coordinator(
     State(state): State<AppState>,
     AdminPage(u): AdminPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let target = state.store.user(id).await?.ok_or(AppError::NotFound)?;
     if !matches!(target.role, Role::RegionalCoordinator | Role::NationalAdmin) {
         return Err(AppError::NotFound.into());

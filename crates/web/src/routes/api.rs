@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::forms::{EventQuery, Pairs, api_filter};
+use crate::routes::Id;
 use crate::routes::organiser::{owned_event, submit};
 use crate::routes::review::{decide, parse_decision};
 use crate::views::{ConditionView, EventView, MyEventView, event_view, my_event_view, result_views};
@@ -101,10 +102,6 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             },
         })
     }
-}
-
-fn path_id(id: &str) -> ApiResult<i64> {
-    id.parse().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -351,8 +348,8 @@ async fn list_events(State(state): State<AppState>, RawQuery(q): RawQuery) -> Ap
 /// One labelled event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "public", params(("id" = i64, Path)),
     responses((status = 200, description = "Succès", body = EventView), (status = 404, description = "Introuvable", body = ErrorBody)))]
-async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView>> {
-    let record = state.store.event(path_id(&id)?).await?.ok_or(AppError::NotFound)?;
+async fn get_event(State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<EventView>> {
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if record.moderation != si_domain::Moderation::Labelled {
         return Err(AppError::NotFound);
     }
@@ -594,10 +591,10 @@ async fn create_my_event(
 async fn get_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
-    let record = owned_event(&state, &user, path_id(&id)?).await?;
+    let record = owned_event(&state, &user, id).await?;
     Ok(Json(my_view(&state, &record).await?))
 }
 
@@ -607,11 +604,11 @@ async fn get_my_event(
 async fn update_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
-    Path(id): Path<String>,
+    Id(id): Id,
     ApiJson(body): ApiJson<EventWrite>,
 ) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
-    let record = owned_event(&state, &user, path_id(&id)?).await?;
+    let record = owned_event(&state, &user, id).await?;
     if body.edition.is_some_and(|y| y != record.edition) {
         return Err(AppError::invalid("edition", "L'édition d'un événement ne peut pas être changée."));
     }
@@ -627,10 +624,10 @@ async fn update_my_event(
 async fn submit_my_event(
     State(state): State<AppState>,
     ApiOrganiser(user): ApiOrganiser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<MyEventView>> {
     organiser(&user)?;
-    let record = owned_event(&state, &user, path_id(&id)?).await?;
+    let record = owned_event(&state, &user, id).await?;
     let submitted = submit(&state, &user, &record).await?;
     Ok(Json(my_view(&state, &submitted).await?))
 }
@@ -716,7 +713,7 @@ struct DecisionRequest {
 async fn review_decision(
     State(state): State<AppState>,
     ApiReviewer(user): ApiReviewer,
-    Path(id): Path<String>,
+    Id(id): Id,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<MyEventView>> {
     let decision = parse_decision(body.decision.trim()).ok_or_else(|| {
@@ -731,6 +728,6 @@ async fn review_decision(
             "Indiquez la version de l'événement sur laquelle porte la décision (champ « version » de la file d'instruction).",
         )
     })?;
-    let record = decide(&state, &user, path_id(&id)?, decision, &body.reason, version).await?;
+    let record = decide(&state, &user, id, decision, &body.reason, version).await?;
     Ok(Json(my_view(&state, &record).await?))
 }

@@ -1,7 +1,7 @@
 //! Feeds and exports of labelled events: iCalendar and CSV for any search, per-event calendar files,
 //! the per-edition JSON export and its Table Schema for data.gouv.fr.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use si_domain::Moderation;
@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, csv, ical};
 use crate::forms::EventQuery;
+use crate::routes::Id;
 use crate::views::{EventView, event_view};
 
 /// The most events one feed or export carries (a whole edition fits).
@@ -71,8 +72,7 @@ pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -
 /// One labelled event as an iCalendar file (« Ajouter à mon agenda »).
 #[utoipa::path(get, path = "/evenements/{id}/calendrier.ics", tag = "public", params(("id" = i64, Path)),
     responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 404, description = "Introuvable", body = ErrorBody)))]
-pub async fn event_ics(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+pub async fn event_ics(State(state): State<AppState>, Id(id): Id) -> ApiResult<Response> {
     let record =
         state.store.event(id).await?.filter(|r| r.moderation == Moderation::Labelled).ok_or(AppError::NotFound)?;
     let body = calendar(&state, &record.data.title, std::slice::from_ref(&record));

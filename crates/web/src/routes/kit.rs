@@ -3,7 +3,7 @@
 //! revoked label, an event not (or no longer) labelled, or a cancelled event has no kit.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::kit::{KitFacts, attestation_pdf, badge_svg};
 use crate::pages::PageResult;
+use crate::routes::Id;
 use crate::routes::organiser::has_kit;
 use crate::views::{event_view, place_names};
 
@@ -22,8 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/evenements/{id}/label/badge.svg", get(badge))
 }
 
-async fn facts(state: &AppState, id: &str) -> Result<KitFacts, AppError> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+async fn facts(state: &AppState, id: i64) -> Result<KitFacts, AppError> {
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !has_kit(&record) {
         return Err(AppError::NotFound);
@@ -57,8 +57,8 @@ async fn facts(state: &AppState, id: &str) -> Result<KitFacts, AppError> {
     })
 }
 
-async fn attestation(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
-    let f = facts(&state, &id).await?;
+async fn attestation(State(state): State<AppState>, Id(id): Id) -> PageResult {
+    let f = facts(&state, id).await?;
     let disposition = format!("inline; filename=\"attestation-{}.pdf\"", f.label_number);
     Ok((
         [
@@ -71,8 +71,8 @@ async fn attestation(State(state): State<AppState>, Path(id): Path<String>) -> P
         .into_response())
 }
 
-async fn badge(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
-    let f = facts(&state, &id).await?;
+async fn badge(State(state): State<AppState>, Id(id): Id) -> PageResult {
+    let f = facts(&state, id).await?;
     let disposition = format!("inline; filename=\"badge-{}.svg\"", f.label_number);
     Ok((
         [

@@ -20,6 +20,7 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::Id;
 use crate::routes::account::one_time_token;
 
 /// How long an invitation link lives.
@@ -143,11 +144,10 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
 async fn member_action(
     State(state): State<AppState>,
     OrganiserPage(u): OrganiserPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
     let org_id = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let person = state.store.user(id).await?.ok_or(AppError::NotFound)?;
     let done = match p.get("action") {
         Some(a @ ("accept" | "decline")) => {

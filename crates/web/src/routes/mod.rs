@@ -15,6 +15,9 @@ pub mod review;
 pub mod stats;
 pub mod tokens;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use si_domain::Edition;
 use si_store::StoreResult;
 
@@ -46,4 +49,21 @@ pub async fn public_edition(state: &AppState) -> StoreResult<Option<Edition>> {
 pub async fn open_edition(state: &AppState) -> StoreResult<Option<Edition>> {
     let now = chrono::Utc::now();
     Ok(state.store.editions().await?.into_iter().find(|e| e.is_open_at(now)))
+}
+
+/// A numeric id in the path (`/…/{id}`). Anything else is « not found »: the 404 page, or the API's
+/// JSON 404 under `/api/`. One parser for every route that names a record.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::Path::<String>::from_request_parts(parts, state).await.ok();
+        match raw.and_then(|r| r.0.parse::<i64>().ok()) {
+            Some(id) => Ok(Id(id)),
+            None if parts.uri.path().starts_with("/api/") => Err(crate::error::AppError::NotFound.into_response()),
+            None => Err(crate::pages::PageError(crate::error::AppError::NotFound).into_response()),
+        }
+    }
 }

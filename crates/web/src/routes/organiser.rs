@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use crate::auth::{MaybeUser, OrganiserPage, login_redirect};
 use crate::error::AppError;
 use crate::forms::{Errors, EventForm, Form};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::Id;
 use crate::routes::open_edition;
 use crate::views::{ConditionView, conditions_of};
 
@@ -423,10 +424,9 @@ async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
 async fn edit_form(
     State(state): State<AppState>,
     OrganiserPage(u): OrganiserPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     RawQuery(q): RawQuery,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     let form = EventForm::from_data(record.working_data());
     let errors = Errors(record.working_data().validate(false));
@@ -453,10 +453,9 @@ async fn edit_form(
 async fn update(
     State(state): State<AppState>,
     OrganiserPage(u): OrganiserPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     if p.get("action") == Some("withdraw") {
         let t = Transition::withdraw(id, u.id, Utc::now());
@@ -519,10 +518,9 @@ async fn after_save(state: &AppState, u: User, record: EventRecord, submit_now: 
 async fn set_status(
     State(state): State<AppState>,
     OrganiserPage(u): OrganiserPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = owned_event(&state, &u, id).await?;
     let Some(status) = p.get("public_status").and_then(si_domain::PublicStatus::parse) else {
         let form = EventForm::from_data(record.working_data());
@@ -543,8 +541,7 @@ async fn set_status(
 }
 
 /// « Reconduire » : a draft for the edition open now, from an event of a past edition, dates cleared.
-async fn renew(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Path(id): Path<String>) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+async fn renew(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Id(id): Id) -> PageResult {
     let record = owned_event(&state, &u, id).await?;
     let edition = open_edition(&state).await?.ok_or_else(|| {
         AppError::Conflict(

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -16,6 +16,7 @@ use crate::auth::MaybeUser;
 use crate::error::AppError;
 use crate::forms::{Pairs, event_filter};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::Id;
 use crate::views::{EventView, event_view};
 use crate::{AppState, routes};
 
@@ -336,8 +337,7 @@ impl EventPage {
     }
 }
 
-async fn event_page(State(state): State<AppState>, user: MaybeUser, Path(id): Path<String>) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
     // Visitors who are not logged in all see the same page: served from memory for a minute.
     let anonymous = user.user.is_none();
     let cache_key = id.to_string();

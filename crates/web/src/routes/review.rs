@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -23,6 +23,7 @@ use crate::auth::{ReviewerPage, may_review, review_scope};
 use crate::error::AppError;
 use crate::forms::{Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
+use crate::routes::Id;
 use crate::views::{ConditionView, EventView, conditions_of, event_view, place_names};
 
 pub fn router() -> Router<AppState> {
@@ -853,8 +854,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
     ))
 }
 
-async fn detail(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Path(id): Path<String>) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+async fn detail(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, Id(id): Id) -> PageResult {
     detail_page(&state, u, id, Typed::default()).await
 }
 
@@ -874,10 +874,9 @@ async fn reason_with_template(state: &AppState, template: &str, typed: &str) -> 
 async fn decision_form(
     State(state): State<AppState>,
     ReviewerPage(u): ReviewerPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let typed = p.raw("reason");
     let template = p.get("template").unwrap_or("").to_string();
     let code = p.get("decision").unwrap_or("").to_string();
@@ -909,10 +908,9 @@ async fn decision_form(
 async fn revoke_form(
     State(state): State<AppState>,
     ReviewerPage(u): ReviewerPage,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !reviewable(&u, &record) {
         return Err(AppError::NotFound.into());

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use crate::auth::{MaybeUser, create_api_token, login_redirect};
 use crate::error::AppError;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render_status};
+use crate::routes::Id;
 
 /// Lifetimes offered, in days (the first is the default).
 pub const LIFETIMES: &[(i64, &str)] = &[(90, "3 mois"), (30, "1 mois"), (365, "1 an")];
@@ -117,10 +118,9 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
 async fn revoke(
     State(state): State<AppState>,
     user: MaybeUser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, crate::pages::PageError> {
     let Some(u) = user.user else { return Ok(login_redirect("/espace/jetons")) };
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     if !state.store.revoke_api_token(u.id, id).await? {
         return Err(AppError::NotFound.into());
     }

@@ -730,3 +730,17 @@ async fn every_answer_carries_its_request_id() {
     assert_eq!(id(&a).len(), 16);
     assert_ne!(id(&a), id(&b), "one id per request, errors included");
 }
+
+/// A path id that is not a number is « not found », as a page on the site and as JSON in the API.
+#[tokio::test]
+async fn ids_that_are_not_numbers_are_not_found() {
+    let app = TestApp::new().await;
+    for path in ["/evenements/abc", "/evenements/1e3/calendrier.ics", "/instruction/evenements/%00"] {
+        let r = app.get(path, None).await;
+        assert!(r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::SEE_OTHER, "{path}: {}", r.status());
+    }
+    let r = app.get("/evenements/abc", None).await;
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let (s, body) = app.get_json("/api/v1/events/abc").await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
