@@ -12,8 +12,8 @@ pub fn query_string(q: &str) {
             let _ = format!("{filter:?}");
         }
     }
-    let queue = crate::routes::review::QueueFilter::parse(&p);
-    let again = crate::routes::review::QueueFilter::parse(&Pairs::parse(&queue.query(1)));
+    let queue = crate::app::queue::QueueFilter::parse(&p);
+    let again = crate::app::queue::QueueFilter::parse(&Pairs::parse(&queue.query(1)));
     assert_eq!(again.query(1), queue.query(1), "the queue's links read back as themselves");
     let _ = crate::cache::normalised_query(Some(q));
 }

@@ -2,6 +2,7 @@
 //! and its OpenAPI document. [`router`] builds everything from an [`AppState`], apart from serving,
 //! so that tests drive it in memory.
 
+pub mod app;
 pub mod auth;
 pub(crate) mod cache;
 pub mod catalogue;

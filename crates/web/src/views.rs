@@ -278,3 +278,8 @@ pub fn place_names(r: &EventRecord) -> (String, String) {
     let dep = r.department.as_deref().map(|c| format!("{} ({c})", t.department_name(c))).unwrap_or_default();
     (region, dep)
 }
+
+/// The French name of an audit action stored by code (the lifecycle's list).
+pub fn action_label(action: &str) -> &'static str {
+    si_domain::AuditAction::parse(action).map_or("Action", si_domain::AuditAction::label)
+}

@@ -18,12 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::app::moderation::{decide, owned_event, parse_decision, submit};
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::forms::{EventQuery, Pairs, api_filter};
 use crate::routes::Id;
-use crate::routes::organiser::{owned_event, submit};
-use crate::routes::review::{decide, parse_decision};
 use crate::views::{ConditionView, EventView, MyEventView, event_view, my_event_view, result_views};
 
 #[derive(OpenApi)]
@@ -613,7 +612,7 @@ async fn update_my_event(
         return Err(AppError::invalid("edition", "L'édition d'un événement ne peut pas être changée."));
     }
     let data = body.into_data()?;
-    crate::routes::organiser::save_changes(&state, &user, &record, &data).await?;
+    crate::app::moderation::save_changes(&state, &user, &record, &data).await?;
     let record = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(my_view(&state, &record).await?))
 }
@@ -669,12 +668,12 @@ struct QueueView {
 async fn review_queue(State(state): State<AppState>, ApiReviewer(user): ApiReviewer) -> ApiResult<Json<QueueView>> {
     let scope = crate::auth::review_scope(&user)?;
     let now = chrono::Utc::now();
-    let filter = crate::routes::review::QueueFilter::default();
-    let queue = crate::routes::review::queue_of(&state.store, scope.as_deref(), &filter, now).await?;
+    let filter = crate::app::queue::QueueFilter::default();
+    let queue = crate::app::queue::queue_of(&state.store, scope.as_deref(), &filter, now).await?;
     let items: Vec<QueueItem> = queue
         .entries
         .into_iter()
-        .map(|crate::routes::review::QueueEntry { item: i, due, duplicates }| QueueItem {
+        .map(|crate::app::queue::QueueEntry { item: i, due, duplicates }| QueueItem {
             id: i.id,
             title: i.title,
             organisation: i.organisation_name,

@@ -1,5 +1,5 @@
 //! The organiser's space: their events, the event form with the live conditions panel, submission
-//! and withdrawal. The submission rules live in [`submit`], shared with the API.
+//! and withdrawal. The submission rules live in `crate::app::moderation::submit`, shared with the API.
 
 use askama::Template;
 use axum::Router;
@@ -9,12 +9,11 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use chrono::Utc;
 use si_domain::text::IndustrySignal;
-use si_domain::{
-    Audience, Edition, EventData, EventType, FieldError, Format, Moderation, RegistrationMode, Role, Sector, Theme,
-};
+use si_domain::{Audience, Edition, EventData, EventType, Format, Moderation, RegistrationMode, Role, Sector, Theme};
 use si_store::{AuditEntry, ChangeOutcome, EventRecord, Transition, User};
 
 use crate::AppState;
+use crate::app::moderation::{SubmitRefusal, has_kit, owned_event, save_changes, submit};
 use crate::auth::{MaybeUser, OrganiserPage, login_redirect};
 use crate::error::AppError;
 use crate::forms::{Errors, EventForm, Form};
@@ -30,102 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/espace/evenements/{id}", get(edit_form).post(update))
         .route("/espace/evenements/{id}/statut", axum::routing::post(set_status))
         .route("/espace/evenements/{id}/reconduire", axum::routing::post(renew))
-}
-
-/// Saves an organiser's edit with change control: a labelled event's material change goes to review
-/// (the public keeps the labelled version; the organiser is told once, when it enters the queue);
-/// other edits of a labelled event are public at once.
-pub(crate) async fn save_changes(
-    state: &AppState,
-    user: &User,
-    record: &EventRecord,
-    data: &EventData,
-) -> Result<ChangeOutcome, AppError> {
-    if record.moderation == Moderation::Labelled
-        && let Some(first) = data.validate(true).into_iter().next()
-    {
-        // A published event stays complete, whichever way the edit comes (site or API).
-        return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
-    }
-    let outcome = state.store.update_event(record.id, user.id, data).await?;
-    if record.moderation == Moderation::Labelled {
-        match outcome {
-            ChangeOutcome::SentToReview if record.pending.is_none() => {
-                let r = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
-                crate::notify::submission_received(state, &r).await;
-            }
-            ChangeOutcome::SentToReview => {}
-            ChangeOutcome::Applied => state.public_changed(),
-        }
-    }
-    Ok(outcome)
-}
-
-/// Why a submission was refused.
-pub(crate) enum SubmitRefusal {
-    /// Fields to fill in or correct.
-    Fields(Vec<FieldError>),
-    /// Conditions not met.
-    Conditions(Vec<si_domain::Condition>),
-    /// Anything else (state, store).
-    Other(AppError),
-}
-
-impl From<AppError> for SubmitRefusal {
-    fn from(e: AppError) -> Self {
-        SubmitRefusal::Other(e)
-    }
-}
-
-impl From<SubmitRefusal> for AppError {
-    fn from(r: SubmitRefusal) -> Self {
-        match r {
-            SubmitRefusal::Fields(f) => {
-                let first = &f[0];
-                AppError::Invalid {
-                    code: "incomplete",
-                    message: first.message.clone(),
-                    field: Some(first.field.clone()),
-                }
-            }
-            SubmitRefusal::Conditions(c) => AppError::ConditionsNotMet(c),
-            SubmitRefusal::Other(e) => e,
-        }
-    }
-}
-
-/// Why an organiser whose address is not confirmed cannot submit.
-pub(crate) const UNVERIFIED: &str = "Confirmez d'abord votre adresse électronique : cliquez sur le lien reçu par courriel après votre inscription, ou demandez-en un nouveau depuis « Mon espace ». Votre brouillon est enregistré.";
-
-/// Submits an event for labelling: complete, every condition met, now.
-pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
-    if !user.email_verified {
-        // A label vouches for an organisation: its contact address must be real before anything is sent.
-        return Err(SubmitRefusal::Other(AppError::Forbidden(UNVERIFIED.into())));
-    }
-    let errors = record.data.validate(true);
-    if !errors.is_empty() {
-        return Err(SubmitRefusal::Fields(errors));
-    }
-    let edition = state.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    let report = record.data.eligibility(&edition, now);
-    if !report.eligible {
-        return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
-    }
-    let t = Transition::submit(record.id, user.id, now);
-    let submitted = state.store.transition(&t).await.map_err(AppError::from)?;
-    crate::notify::submission_received(state, &submitted).await;
-    Ok(submitted)
-}
-
-/// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
-pub(crate) async fn owned_event(state: &AppState, user: &User, id: i64) -> Result<EventRecord, AppError> {
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if user.organisation_id != Some(record.organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    Ok(record)
 }
 
 struct Row {
@@ -268,7 +171,7 @@ impl EventFormPage {
         si_domain::dates::fr_instant(*at)
     }
     fn action_label(&self, action: &str) -> &'static str {
-        crate::routes::review::action_label(action)
+        crate::views::action_label(action)
     }
     fn action(&self) -> String {
         match self.id {
@@ -360,11 +263,6 @@ fn form_page(
         kit: record.is_some_and(has_kit),
         renewable: false,
     }
-}
-
-/// Whether an event's label kit is available: labelled, and not cancelled.
-pub(crate) fn has_kit(r: &EventRecord) -> bool {
-    r.moderation == Moderation::Labelled && r.public_status != si_domain::PublicStatus::Cancelled
 }
 
 /// The audit entries an organiser sees: submissions and every decision, with their reasons (not

@@ -349,7 +349,7 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) 
     if !published {
         // Only the organisation and its reviewers may preview an event that is not labelled.
         let allowed = user.user.as_ref().is_some_and(|u| {
-            u.organisation_id == Some(record.organisation_id) || crate::routes::review::reviewable(u, &record)
+            u.organisation_id == Some(record.organisation_id) || crate::app::moderation::reviewable(u, &record)
         });
         if !allowed {
             return Err(AppError::NotFound.into());

@@ -1,25 +1,25 @@
 //! Review (« instruction »): the queue of what a reviewer may decide (counts per state, filters,
 //! due dates, overdue, backlog per region, duplicates), an event's checks and history, decisions one
 //! by one or many clean ones at once, changes to labelled events, and label withdrawal. The decision
-//! rules live in [`decide`], shared with the API.
-
-use std::collections::{BTreeSet, HashMap};
+//! rules and the queue live in `crate::app` (`moderation::decide`, `queue::queue_of`), shared with the API.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use si_domain::dates::fr_instant;
 use si_domain::input::REASON_MAX;
-use si_domain::review::{close_dates, due_at, similar_terms, title_terms};
+use si_domain::review::due_at;
 use si_domain::text::IndustrySignal;
-use si_domain::{Audience, EventData, EventType, Format, Moderation};
+use si_domain::{Audience, EventData, EventType, Moderation};
 use si_store::{AuditEntry, Decision, EventBrief, EventRecord, QueueItem, ReasonTemplate, User};
 
 use crate::AppState;
-use crate::auth::{ReviewerPage, may_review, review_scope};
+use crate::app::moderation::{decide, parse_decision, reviewable};
+use crate::app::queue::{Backlog, QueueEntry, QueueFilter, possible_duplicates, queue_of};
+use crate::auth::{ReviewerPage, review_scope};
 use crate::error::AppError;
 use crate::forms::{Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
@@ -34,212 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/instruction/evenements/{id}", get(detail))
         .route("/instruction/evenements/{id}/decision", post(decision_form))
         .route("/instruction/evenements/{id}/retrait-label", post(revoke_form))
-}
-
-/// Parses a decision code of the contract.
-pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
-    Decision::parse(code)
-}
-
-/// Where an event is reviewed: its region, except online-only events (national queue). Read from the
-/// stored (published) version, like the queue's SQL (`REVIEW_REGION`), so that the queue a reviewer
-/// sees and the events they may open never disagree.
-pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
-    if r.data.format == Some(Format::EnLigne) { None } else { r.region.as_deref() }
-}
-
-/// Whether a reviewer may open an event: one of their scope that has been submitted at least once.
-/// A draft never sent to the committee belongs to its organisation alone.
-pub(crate) fn reviewable(user: &User, r: &EventRecord) -> bool {
-    r.submitted_at.is_some() && may_review(user, review_region(r))
-}
-
-fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
-    if decision != Decision::Label && reason.is_empty() {
-        return Err(AppError::invalid(
-            "reason",
-            "Indiquez le motif : l'organisateur le recevra pour comprendre la décision.",
-        ));
-    }
-    if reason.chars().count() > REASON_MAX {
-        return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
-    }
-    Ok(())
-}
-
-/// Decides an event: only a reviewer of its region (or national), with a reason unless labelling,
-/// and labelling only when every condition still holds. For a change to a labelled event, labelling
-/// accepts the change (checked against the conditions at the original submission) and refusing keeps
-/// the labelled version. The organiser is told by email.
-pub(crate) async fn decide(
-    state: &AppState,
-    user: &User,
-    id: i64,
-    decision: Decision,
-    reason: &str,
-    version: i64,
-) -> Result<EventRecord, AppError> {
-    review_scope(user)?;
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !reviewable(user, &record) {
-        return Err(AppError::NotFound);
-    }
-    // What is checked below and applied by the store is this version, the one the reviewer saw; the
-    // store checks it again under its row lock, so nothing written in between can slip through.
-    if record.version != version {
-        return Err(AppError::Conflict(si_store::STALE_VERSION.into()));
-    }
-    let reason = reason.trim();
-    check_reason(decision, reason)?;
-    let now = Utc::now();
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
-    if let (Moderation::Labelled, Some(pending)) = (record.moderation, &record.pending) {
-        if decision == Decision::RequestChanges {
-            return Err(AppError::invalid(
-                "decision",
-                "Pour la modification d'un événement labellisé, acceptez-la ou refusez-la en indiquant le motif.",
-            ));
-        }
-        let accept = decision == Decision::Label;
-        if accept {
-            // The deadline concerns the first submission, not later changes.
-            let report = pending.eligibility(&edition, record.submitted_at.unwrap_or(now));
-            if !report.eligible {
-                return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
-            }
-        }
-        let reason = (!reason.is_empty()).then_some(reason);
-        let decided = state.store.decide_change(id, user.id, accept, reason, now, version).await?;
-        if accept {
-            state.public_changed();
-        }
-        crate::notify::change_decided(state, &decided, accept).await;
-        return Ok(decided);
-    }
-    if record.moderation != Moderation::Submitted {
-        return Err(AppError::Conflict(format!(
-            "Cet événement n'attend pas de décision (état : {}).",
-            record.moderation.label()
-        )));
-    }
-    if decision == Decision::Label {
-        let report = conditions_of(&record, &edition);
-        if !report.eligible {
-            return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
-        }
-    }
-    let reason = (!reason.is_empty()).then_some(reason);
-    let decided = state.store.decide(id, user.id, decision, reason, now, version).await?;
-    if decision == Decision::Label {
-        state.public_changed();
-    }
-    crate::notify::decision(state, &decided, decision).await;
-    Ok(decided)
-}
-
-/// Possible duplicates of each queue item: another submitted, labelled or awaiting-changes event of the
-/// same organisation and edition, with a similar title and close dates.
-pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> HashMap<i64, Vec<i64>> {
-    let wanted: std::collections::HashSet<(i64, i32)> = items.iter().map(|i| (i.organisation_id, i.edition)).collect();
-    let mut groups: HashMap<(i64, i32), Vec<&EventBrief>> = HashMap::new();
-    for b in pool.iter().filter(|b| wanted.contains(&(b.organisation_id, b.edition))) {
-        groups.entry((b.organisation_id, b.edition)).or_default().push(b);
-    }
-    // Title words are computed only for pairs on close dates, once per event: stemming every title of
-    // a national queue is most of the cost otherwise.
-    let mut terms: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    let mut out = HashMap::new();
-    for item in items {
-        let Some(group) = groups.get(&(item.organisation_id, item.edition)).filter(|g| g.len() > 1) else { continue };
-        let Some(mine) = group.iter().find(|b| b.id == item.id) else { continue };
-        let mut dups = Vec::new();
-        for b in group {
-            if b.id == item.id || !close_dates((item.first_day, item.last_day), (b.first_day, b.last_day)) {
-                continue;
-            }
-            terms.entry(mine.id).or_insert_with(|| title_terms(&mine.title));
-            terms.entry(b.id).or_insert_with(|| title_terms(&b.title));
-            if similar_terms(&terms[&mine.id], &terms[&b.id]) {
-                dups.push(b.id);
-            }
-        }
-        if !dups.is_empty() {
-            out.insert(item.id, dups);
-        }
-    }
-    out
-}
-
-/// The queue's filters, from the query string (unknown values are ignored: the form only offers known ones).
-#[derive(Default, Clone)]
-pub(crate) struct QueueFilter {
-    region: String,
-    department: String,
-    event_type: String,
-    audience: String,
-    overdue: bool,
-    weak: bool,
-    duplicate: bool,
-    changes: bool,
-    clean: bool,
-    recent_first: bool,
-    edition: Option<i32>,
-    page: usize,
-}
-
-impl QueueFilter {
-    pub(crate) fn parse(p: &Pairs) -> QueueFilter {
-        let flag = |k: &str| p.get(k).is_some_and(|v| !v.is_empty() && v != "0");
-        QueueFilter {
-            region: p.get("region").unwrap_or("").to_string(),
-            department: p.get("departement").unwrap_or("").to_string(),
-            event_type: p.get("type").unwrap_or("").to_string(),
-            audience: p.get("public").unwrap_or("").to_string(),
-            overdue: flag("retard"),
-            weak: flag("signal"),
-            duplicate: flag("doublon"),
-            changes: flag("modifications"),
-            clean: flag("sans_alerte"),
-            recent_first: p.get("tri") == Some("recent"),
-            edition: p.get("edition").and_then(|e| e.parse().ok()),
-            page: p.get("page").and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(1),
-        }
-    }
-
-    pub(crate) fn query(&self, page: usize) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("region", &self.region),
-            ("departement", &self.department),
-            ("type", &self.event_type),
-            ("public", &self.audience),
-        ] {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        for (k, on) in [
-            ("retard", self.overdue),
-            ("signal", self.weak),
-            ("doublon", self.duplicate),
-            ("modifications", self.changes),
-            ("sans_alerte", self.clean),
-        ] {
-            if on {
-                s.append_pair(k, "1");
-            }
-        }
-        if self.recent_first {
-            s.append_pair("tri", "recent");
-        }
-        if let Some(e) = self.edition {
-            s.append_pair("edition", &e.to_string());
-        }
-        if page > 1 {
-            s.append_pair("page", &page.to_string());
-        }
-        s.finish()
-    }
 }
 
 struct QueueRow {
@@ -262,13 +56,6 @@ impl QueueRow {
     fn clean(&self) -> bool {
         !self.weak_signal && self.duplicates == 0 && !self.change
     }
-}
-
-pub(crate) struct Backlog {
-    region: String,
-    code: String,
-    waiting: usize,
-    overdue: usize,
 }
 
 #[derive(Template)]
@@ -318,99 +105,6 @@ async fn current_edition(state: &AppState) -> Result<Option<i32>, AppError> {
 }
 
 const PER_PAGE: usize = 50;
-
-/// One row of the review queue before it is shown: the store's row, its due date and its possible
-/// duplicates.
-pub(crate) struct QueueEntry {
-    pub item: QueueItem,
-    pub due: DateTime<Utc>,
-    pub duplicates: Vec<i64>,
-}
-
-/// The review queue of a scope, filtered and in its one order (earliest due first, then earliest
-/// entered, then id; or most recent first), with the totals of the whole scope. The page, its CSV
-/// export and the API all read this.
-pub(crate) struct ReviewQueue {
-    pub waiting: usize,
-    pub overdue: usize,
-    pub backlog: Vec<Backlog>,
-    pub entries: Vec<QueueEntry>,
-}
-
-pub(crate) async fn queue_of(
-    store: &si_store::DynStore,
-    scope: Option<&[String]>,
-    f: &QueueFilter,
-    now: DateTime<Utc>,
-) -> Result<ReviewQueue, AppError> {
-    let t0 = std::time::Instant::now();
-    let items = store.queue_items(scope).await?;
-    let t1 = t0.elapsed();
-    let pool = store.duplicate_pool(scope).await?;
-    let t2 = t0.elapsed();
-    let mut duplicates = possible_duplicates(&items, &pool);
-    let t3 = t0.elapsed();
-    let territory = si_domain::territory::territory();
-    let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
-    // Where a queue page's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::routes::review=debug`.
-    tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue timing");
-    let overdue = due.iter().filter(|d| **d < now).count();
-
-    let mut backlog: HashMap<String, Backlog> = HashMap::new();
-    if scope.is_none() {
-        for (i, d) in items.iter().zip(&due) {
-            let code = i.region.clone().unwrap_or_else(|| "national".into());
-            let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {
-                region: match &i.region {
-                    Some(r) => territory.region_name(r),
-                    None => "National (en ligne)".into(),
-                },
-                code,
-                waiting: 0,
-                overdue: 0,
-            });
-            b.waiting += 1;
-            if *d < now {
-                b.overdue += 1;
-            }
-        }
-    }
-    let mut backlog: Vec<Backlog> = backlog.into_values().collect();
-    backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
-
-    let waiting = items.len();
-    let kept: Vec<(QueueItem, DateTime<Utc>)> = items
-        .into_iter()
-        .zip(due)
-        .filter(|(i, due)| {
-            let dups = duplicates.get(&i.id).map_or(0, Vec::len);
-            let weak = i.weak_signal;
-            (f.region.is_empty()
-                || (f.region == "national" && i.region.is_none())
-                || i.region.as_deref() == Some(f.region.as_str()))
-                && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
-                && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
-                && (f.audience.is_empty() || i.audiences.contains(&f.audience))
-                && (!f.overdue || *due < now)
-                && (!f.weak || weak)
-                && (!f.duplicate || dups > 0)
-                && (!f.changes || i.change)
-                && (!f.clean || (!weak && dups == 0 && !i.change))
-        })
-        .collect();
-    let mut entries: Vec<QueueEntry> = kept
-        .into_iter()
-        .map(|(item, due)| QueueEntry { duplicates: duplicates.remove(&item.id).unwrap_or_default(), item, due })
-        .collect();
-    if f.recent_first {
-        entries.sort_by(|a, b| b.item.submitted_at.cmp(&a.item.submitted_at).then(b.item.id.cmp(&a.item.id)));
-    } else {
-        entries.sort_by(|a, b| {
-            a.due.cmp(&b.due).then(a.item.submitted_at.cmp(&b.item.submitted_at)).then(a.item.id.cmp(&b.item.id))
-        });
-    }
-    Ok(ReviewQueue { waiting, overdue, backlog, entries })
-}
 
 /// The queue as a reviewer sees it on the page: [`queue_of`] in French words.
 struct Computed {
@@ -727,16 +421,11 @@ impl Detail {
         fr_instant(*at)
     }
     fn action_label(&self, action: &str) -> &'static str {
-        action_label(action)
+        crate::views::action_label(action)
     }
     fn awaiting(&self) -> bool {
         self.moderation == Moderation::Submitted || !self.change.is_empty()
     }
-}
-
-/// French names of the audit actions (the lifecycle's list).
-pub(crate) fn action_label(action: &str) -> &'static str {
-    si_domain::AuditAction::parse(action).map_or("Action", si_domain::AuditAction::label)
 }
 
 /// What the reviewer sent, shown again with the error when a decision or a withdrawal is refused.

@@ -1,0 +1,216 @@
+//! The moderation use cases, shared by the site's pages and the API, which only parse and render
+//! around them: save an event with change control, submit it, find an organisation's own event,
+//! decide a submission (scope, state, version, reason and the four conditions at that instant).
+//! The lifecycle rules themselves are in `si_domain::lifecycle`; the store applies them under lock.
+
+use chrono::Utc;
+use si_domain::input::REASON_MAX;
+use si_domain::{EventData, FieldError, Format, Moderation};
+use si_store::{ChangeOutcome, Decision, EventRecord, Transition, User};
+
+use crate::AppState;
+use crate::auth::{may_review, review_scope};
+use crate::error::AppError;
+use crate::views::conditions_of;
+
+/// Saves an organiser's edit with change control: a labelled event's material change goes to review
+/// (the public keeps the labelled version; the organiser is told once, when it enters the queue);
+/// other edits of a labelled event are public at once.
+pub(crate) async fn save_changes(
+    state: &AppState,
+    user: &User,
+    record: &EventRecord,
+    data: &EventData,
+) -> Result<ChangeOutcome, AppError> {
+    if record.moderation == Moderation::Labelled
+        && let Some(first) = data.validate(true).into_iter().next()
+    {
+        // A published event stays complete, whichever way the edit comes (site or API).
+        return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
+    }
+    let outcome = state.store.update_event(record.id, user.id, data).await?;
+    if record.moderation == Moderation::Labelled {
+        match outcome {
+            ChangeOutcome::SentToReview if record.pending.is_none() => {
+                let r = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
+                crate::notify::submission_received(state, &r).await;
+            }
+            ChangeOutcome::SentToReview => {}
+            ChangeOutcome::Applied => state.public_changed(),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Why a submission was refused.
+pub(crate) enum SubmitRefusal {
+    /// Fields to fill in or correct.
+    Fields(Vec<FieldError>),
+    /// Conditions not met.
+    Conditions(Vec<si_domain::Condition>),
+    /// Anything else (state, store).
+    Other(AppError),
+}
+
+impl From<AppError> for SubmitRefusal {
+    fn from(e: AppError) -> Self {
+        SubmitRefusal::Other(e)
+    }
+}
+
+impl From<SubmitRefusal> for AppError {
+    fn from(r: SubmitRefusal) -> Self {
+        match r {
+            SubmitRefusal::Fields(f) => {
+                let first = &f[0];
+                AppError::Invalid {
+                    code: "incomplete",
+                    message: first.message.clone(),
+                    field: Some(first.field.clone()),
+                }
+            }
+            SubmitRefusal::Conditions(c) => AppError::ConditionsNotMet(c),
+            SubmitRefusal::Other(e) => e,
+        }
+    }
+}
+
+/// Why an organiser whose address is not confirmed cannot submit.
+pub(crate) const UNVERIFIED: &str = "Confirmez d'abord votre adresse électronique : cliquez sur le lien reçu par courriel après votre inscription, ou demandez-en un nouveau depuis « Mon espace ». Votre brouillon est enregistré.";
+
+/// Submits an event for labelling: complete, every condition met, now.
+pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
+    if !user.email_verified {
+        // A label vouches for an organisation: its contact address must be real before anything is sent.
+        return Err(SubmitRefusal::Other(AppError::Forbidden(UNVERIFIED.into())));
+    }
+    let errors = record.data.validate(true);
+    if !errors.is_empty() {
+        return Err(SubmitRefusal::Fields(errors));
+    }
+    let edition = state.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let report = record.data.eligibility(&edition, now);
+    if !report.eligible {
+        return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
+    }
+    let t = Transition::submit(record.id, user.id, now);
+    let submitted = state.store.transition(&t).await.map_err(AppError::from)?;
+    crate::notify::submission_received(state, &submitted).await;
+    Ok(submitted)
+}
+
+/// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
+pub(crate) async fn owned_event(state: &AppState, user: &User, id: i64) -> Result<EventRecord, AppError> {
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if user.organisation_id != Some(record.organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(record)
+}
+
+/// Whether an event's label kit is available: labelled, and not cancelled.
+pub(crate) fn has_kit(r: &EventRecord) -> bool {
+    r.moderation == Moderation::Labelled && r.public_status != si_domain::PublicStatus::Cancelled
+}
+
+/// Parses a decision code of the contract.
+pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
+    Decision::parse(code)
+}
+
+/// Where an event is reviewed: its region, except online-only events (national queue). Read from the
+/// stored (published) version, like the queue's SQL (`REVIEW_REGION`), so that the queue a reviewer
+/// sees and the events they may open never disagree.
+pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
+    if r.data.format == Some(Format::EnLigne) { None } else { r.region.as_deref() }
+}
+
+/// Whether a reviewer may open an event: one of their scope that has been submitted at least once.
+/// A draft never sent to the committee belongs to its organisation alone.
+pub(crate) fn reviewable(user: &User, r: &EventRecord) -> bool {
+    r.submitted_at.is_some() && may_review(user, review_region(r))
+}
+
+fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
+    if decision != Decision::Label && reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "Indiquez le motif : l'organisateur le recevra pour comprendre la décision.",
+        ));
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(AppError::invalid("reason", "Le motif ne doit pas dépasser 2 000 caractères."));
+    }
+    Ok(())
+}
+
+/// Decides an event: only a reviewer of its region (or national), with a reason unless labelling,
+/// and labelling only when every condition still holds. For a change to a labelled event, labelling
+/// accepts the change (checked against the conditions at the original submission) and refusing keeps
+/// the labelled version. The organiser is told by email.
+pub(crate) async fn decide(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+    version: i64,
+) -> Result<EventRecord, AppError> {
+    review_scope(user)?;
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if !reviewable(user, &record) {
+        return Err(AppError::NotFound);
+    }
+    // What is checked below and applied by the store is this version, the one the reviewer saw; the
+    // store checks it again under its row lock, so nothing written in between can slip through.
+    if record.version != version {
+        return Err(AppError::Conflict(si_store::STALE_VERSION.into()));
+    }
+    let reason = reason.trim();
+    check_reason(decision, reason)?;
+    let now = Utc::now();
+    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    if let (Moderation::Labelled, Some(pending)) = (record.moderation, &record.pending) {
+        if decision == Decision::RequestChanges {
+            return Err(AppError::invalid(
+                "decision",
+                "Pour la modification d'un événement labellisé, acceptez-la ou refusez-la en indiquant le motif.",
+            ));
+        }
+        let accept = decision == Decision::Label;
+        if accept {
+            // The deadline concerns the first submission, not later changes.
+            let report = pending.eligibility(&edition, record.submitted_at.unwrap_or(now));
+            if !report.eligible {
+                return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
+            }
+        }
+        let reason = (!reason.is_empty()).then_some(reason);
+        let decided = state.store.decide_change(id, user.id, accept, reason, now, version).await?;
+        if accept {
+            state.public_changed();
+        }
+        crate::notify::change_decided(state, &decided, accept).await;
+        return Ok(decided);
+    }
+    if record.moderation != Moderation::Submitted {
+        return Err(AppError::Conflict(format!(
+            "Cet événement n'attend pas de décision (état : {}).",
+            record.moderation.label()
+        )));
+    }
+    if decision == Decision::Label {
+        let report = conditions_of(&record, &edition);
+        if !report.eligible {
+            return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
+        }
+    }
+    let reason = (!reason.is_empty()).then_some(reason);
+    let decided = state.store.decide(id, user.id, decision, reason, now, version).await?;
+    if decision == Decision::Label {
+        state.public_changed();
+    }
+    crate::notify::decision(state, &decided, decision).await;
+    Ok(decided)
+}

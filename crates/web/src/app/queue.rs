@@ -1,0 +1,217 @@
+//! The review queue, computed once for the page, its CSV export and the API: a reviewer's scope,
+//! filtered, with due dates, possible duplicates and the backlog per region, in one order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use si_domain::review::{close_dates, due_at, similar_terms, title_terms};
+use si_store::{EventBrief, QueueItem};
+
+use crate::error::AppError;
+use crate::forms::Pairs;
+
+/// Possible duplicates of each queue item: another submitted, labelled or awaiting-changes event of the
+/// same organisation and edition, with a similar title and close dates.
+pub(crate) fn possible_duplicates(items: &[QueueItem], pool: &[EventBrief]) -> HashMap<i64, Vec<i64>> {
+    let wanted: std::collections::HashSet<(i64, i32)> = items.iter().map(|i| (i.organisation_id, i.edition)).collect();
+    let mut groups: HashMap<(i64, i32), Vec<&EventBrief>> = HashMap::new();
+    for b in pool.iter().filter(|b| wanted.contains(&(b.organisation_id, b.edition))) {
+        groups.entry((b.organisation_id, b.edition)).or_default().push(b);
+    }
+    // Title words are computed only for pairs on close dates, once per event: stemming every title of
+    // a national queue is most of the cost otherwise.
+    let mut terms: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    let mut out = HashMap::new();
+    for item in items {
+        let Some(group) = groups.get(&(item.organisation_id, item.edition)).filter(|g| g.len() > 1) else { continue };
+        let Some(mine) = group.iter().find(|b| b.id == item.id) else { continue };
+        let mut dups = Vec::new();
+        for b in group {
+            if b.id == item.id || !close_dates((item.first_day, item.last_day), (b.first_day, b.last_day)) {
+                continue;
+            }
+            terms.entry(mine.id).or_insert_with(|| title_terms(&mine.title));
+            terms.entry(b.id).or_insert_with(|| title_terms(&b.title));
+            if similar_terms(&terms[&mine.id], &terms[&b.id]) {
+                dups.push(b.id);
+            }
+        }
+        if !dups.is_empty() {
+            out.insert(item.id, dups);
+        }
+    }
+    out
+}
+
+/// The queue's filters, from the query string (unknown values are ignored: the form only offers known ones).
+#[derive(Default, Clone)]
+pub(crate) struct QueueFilter {
+    pub region: String,
+    pub department: String,
+    pub event_type: String,
+    pub audience: String,
+    pub overdue: bool,
+    pub weak: bool,
+    pub duplicate: bool,
+    pub changes: bool,
+    pub clean: bool,
+    pub recent_first: bool,
+    pub edition: Option<i32>,
+    pub page: usize,
+}
+
+impl QueueFilter {
+    pub(crate) fn parse(p: &Pairs) -> QueueFilter {
+        let flag = |k: &str| p.get(k).is_some_and(|v| !v.is_empty() && v != "0");
+        QueueFilter {
+            region: p.get("region").unwrap_or("").to_string(),
+            department: p.get("departement").unwrap_or("").to_string(),
+            event_type: p.get("type").unwrap_or("").to_string(),
+            audience: p.get("public").unwrap_or("").to_string(),
+            overdue: flag("retard"),
+            weak: flag("signal"),
+            duplicate: flag("doublon"),
+            changes: flag("modifications"),
+            clean: flag("sans_alerte"),
+            recent_first: p.get("tri") == Some("recent"),
+            edition: p.get("edition").and_then(|e| e.parse().ok()),
+            page: p.get("page").and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(1),
+        }
+    }
+
+    pub(crate) fn query(&self, page: usize) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("region", &self.region),
+            ("departement", &self.department),
+            ("type", &self.event_type),
+            ("public", &self.audience),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        for (k, on) in [
+            ("retard", self.overdue),
+            ("signal", self.weak),
+            ("doublon", self.duplicate),
+            ("modifications", self.changes),
+            ("sans_alerte", self.clean),
+        ] {
+            if on {
+                s.append_pair(k, "1");
+            }
+        }
+        if self.recent_first {
+            s.append_pair("tri", "recent");
+        }
+        if let Some(e) = self.edition {
+            s.append_pair("edition", &e.to_string());
+        }
+        if page > 1 {
+            s.append_pair("page", &page.to_string());
+        }
+        s.finish()
+    }
+}
+
+/// A region's share of the national queue.
+pub(crate) struct Backlog {
+    pub region: String,
+    pub code: String,
+    pub waiting: usize,
+    pub overdue: usize,
+}
+
+/// One row of the review queue before it is shown: the store's row, its due date and its possible
+/// duplicates.
+pub(crate) struct QueueEntry {
+    pub item: QueueItem,
+    pub due: DateTime<Utc>,
+    pub duplicates: Vec<i64>,
+}
+
+/// The review queue of a scope, filtered and in its one order (earliest due first, then earliest
+/// entered, then id; or most recent first), with the totals of the whole scope. The page, its CSV
+/// export and the API all read this.
+pub(crate) struct ReviewQueue {
+    pub waiting: usize,
+    pub overdue: usize,
+    pub backlog: Vec<Backlog>,
+    pub entries: Vec<QueueEntry>,
+}
+
+pub(crate) async fn queue_of(
+    store: &si_store::DynStore,
+    scope: Option<&[String]>,
+    f: &QueueFilter,
+    now: DateTime<Utc>,
+) -> Result<ReviewQueue, AppError> {
+    let t0 = std::time::Instant::now();
+    let items = store.queue_items(scope).await?;
+    let t1 = t0.elapsed();
+    let pool = store.duplicate_pool(scope).await?;
+    let t2 = t0.elapsed();
+    let mut duplicates = possible_duplicates(&items, &pool);
+    let t3 = t0.elapsed();
+    let territory = si_domain::territory::territory();
+    let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
+    // Where a queue page's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::routes::review=debug`.
+    tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue timing");
+    let overdue = due.iter().filter(|d| **d < now).count();
+
+    let mut backlog: HashMap<String, Backlog> = HashMap::new();
+    if scope.is_none() {
+        for (i, d) in items.iter().zip(&due) {
+            let code = i.region.clone().unwrap_or_else(|| "national".into());
+            let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {
+                region: match &i.region {
+                    Some(r) => territory.region_name(r),
+                    None => "National (en ligne)".into(),
+                },
+                code,
+                waiting: 0,
+                overdue: 0,
+            });
+            b.waiting += 1;
+            if *d < now {
+                b.overdue += 1;
+            }
+        }
+    }
+    let mut backlog: Vec<Backlog> = backlog.into_values().collect();
+    backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
+
+    let waiting = items.len();
+    let kept: Vec<(QueueItem, DateTime<Utc>)> = items
+        .into_iter()
+        .zip(due)
+        .filter(|(i, due)| {
+            let dups = duplicates.get(&i.id).map_or(0, Vec::len);
+            let weak = i.weak_signal;
+            (f.region.is_empty()
+                || (f.region == "national" && i.region.is_none())
+                || i.region.as_deref() == Some(f.region.as_str()))
+                && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
+                && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
+                && (f.audience.is_empty() || i.audiences.contains(&f.audience))
+                && (!f.overdue || *due < now)
+                && (!f.weak || weak)
+                && (!f.duplicate || dups > 0)
+                && (!f.changes || i.change)
+                && (!f.clean || (!weak && dups == 0 && !i.change))
+        })
+        .collect();
+    let mut entries: Vec<QueueEntry> = kept
+        .into_iter()
+        .map(|(item, due)| QueueEntry { duplicates: duplicates.remove(&item.id).unwrap_or_default(), item, due })
+        .collect();
+    if f.recent_first {
+        entries.sort_by(|a, b| b.item.submitted_at.cmp(&a.item.submitted_at).then(b.item.id.cmp(&a.item.id)));
+    } else {
+        entries.sort_by(|a, b| {
+            a.due.cmp(&b.due).then(a.item.submitted_at.cmp(&b.item.submitted_at)).then(a.item.id.cmp(&b.item.id))
+        });
+    }
+    Ok(ReviewQueue { waiting, overdue, backlog, entries })
+}
