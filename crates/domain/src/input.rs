@@ -1,5 +1,5 @@
 //! What typed text may hold, and how long it may be: the limits every form, API body and command line
-//! share, and the characters refused at input (control characters anywhere but line breaks in
+//! share (and how long one-time links live, `links`), and the characters refused at input (control characters anywhere but line breaks in
 //! multi-line fields; nothing invisible in a single-line field, which ends up in email headers,
 //! iCalendar parameters and CSV cells). Also the passwords refused as too common (ANSSI guidance).
 
@@ -13,6 +13,23 @@ pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 256;
 /// Longest reason of a decision or of a label withdrawal.
 pub const REASON_MAX: usize = 2_000;
+/// Longest name of an API token.
+pub const TOKEN_NAME_MAX: usize = 100;
+/// Live API tokens one person may hold.
+pub const TOKENS_MAX: usize = 20;
+
+/// How long the one-time links live: an invitation (a coordinator's or a colleague's), the
+/// confirmation of a new organiser's address or of a new address, a password reset.
+pub mod links {
+    /// An invitation to choose a password.
+    pub const INVITATION_DAYS: i64 = 7;
+    /// The confirmation of a new organiser's address.
+    pub const VERIFY_HOURS: i64 = 24;
+    /// The confirmation of a new address.
+    pub const EMAIL_CHANGE_HOURS: i64 = 24;
+    /// A password reset.
+    pub const RESET_MINUTES: i64 = 60;
+}
 
 /// Bidirectional overrides and isolates: they reorder what a reader sees (« RTL override » spoofing).
 const BIDI_CONTROLS: &[char] =

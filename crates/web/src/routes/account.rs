@@ -7,6 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use si_domain::identifiers::{Siret, Uai};
+use si_domain::input::links::RESET_MINUTES;
+use si_domain::input::links::VERIFY_HOURS;
 use si_domain::input::{EMAIL_MAX, NAME_MAX, PASSWORD_MAX, name_problem, password_problem};
 use si_domain::territory::{Department, territory};
 use si_domain::{IdentifierKind, OrganisationKind, Role};
@@ -29,9 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/verification/{token}", get(verify_form).post(verify))
         .route("/espace/verification", axum::routing::post(resend_verification))
 }
-
-/// How long an address-confirmation link lives.
-const VERIFY_HOURS: i64 = 24;
 
 /// Makes a confirmation link for a person's address and sends it after the answer.
 async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
@@ -149,9 +148,6 @@ fn password_page(
 async fn forgot_form(user: MaybeUser) -> Response {
     render(&password_page(user.user, "forgot", String::new(), String::new(), Errors::default()))
 }
-
-/// How long a reset link lives.
-const RESET_MINUTES: i64 = 60;
 
 /// Sends a reset link when the address has an account; answers the same either way, so that the page
 /// does not tell who has an account.

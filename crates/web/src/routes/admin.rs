@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use si_domain::dates::{PARIS, paris_instant};
+use si_domain::input::links::INVITATION_DAYS;
 use si_domain::{Edition, RegionDates, Role};
 use si_store::{NewUser, OutboxStats, ReasonTemplate, StoreError, User};
 
@@ -387,9 +388,6 @@ async fn coordinators_page(
 async fn coordinators(State(state): State<AppState>, AdminPage(u): AdminPage) -> PageResult {
     Ok(render(&coordinators_page(&state, u, Errors::default(), Default::default(), None).await?))
 }
-
-/// How long an invitation link lives.
-const INVITATION_DAYS: i64 = 7;
 
 /// Invites a coordinator (or an administrator): an account with an unusable password, and an email
 /// with a one-time link to choose one.

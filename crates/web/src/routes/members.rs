@@ -23,10 +23,7 @@ use crate::pages::{Page, PageResult, render, render_status};
 use crate::routes::Id;
 use crate::routes::account::one_time_token;
 
-/// How long an invitation link lives.
-const INVITATION_DAYS: i64 = 7;
-/// How long a link confirming a new address lives.
-const EMAIL_CHANGE_HOURS: i64 = 24;
+use si_domain::input::links::{EMAIL_CHANGE_HOURS, INVITATION_DAYS};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -19,10 +19,7 @@ use crate::routes::Id;
 
 /// Lifetimes offered, in days (the first is the default).
 pub const LIFETIMES: &[(i64, &str)] = &[(90, "3 mois"), (30, "1 mois"), (365, "1 an")];
-/// Longest name of a token.
-const NAME_MAX: usize = 100;
-/// Live tokens one person may hold.
-const MAX_TOKENS: usize = 20;
+use si_domain::input::{TOKEN_NAME_MAX, TOKENS_MAX};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/espace/jetons", get(list).post(create)).route("/espace/jetons/{id}/revoquer", post(revoke))
@@ -89,8 +86,8 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
     let mut errors = Errors::default();
     if name.is_empty() {
         errors.add("name", "Nommez ce jeton d'après l'outil qui l'utilisera, par exemple « Intégration SIRH ».");
-    } else if name.chars().count() > NAME_MAX {
-        errors.add("name", format!("Le nom ne doit pas dépasser {NAME_MAX} caractères."));
+    } else if name.chars().count() > TOKEN_NAME_MAX {
+        errors.add("name", format!("Le nom ne doit pas dépasser {TOKEN_NAME_MAX} caractères."));
     } else if let Err(m) = si_domain::input::single_line("Le nom", &name) {
         errors.add("name", m);
     }
@@ -104,8 +101,8 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         .iter()
         .filter(|t| t.expires_at.is_none_or(|e| e > chrono::Utc::now()))
         .count();
-    if live >= MAX_TOKENS {
-        errors.add("name", format!("Vous avez déjà {MAX_TOKENS} jetons valides : révoquez ceux qui ne servent plus."));
+    if live >= TOKENS_MAX {
+        errors.add("name", format!("Vous avez déjà {TOKENS_MAX} jetons valides : révoquez ceux qui ne servent plus."));
     }
     let days = days.unwrap_or(LIFETIMES[0].0);
     if !errors.is_empty() {
