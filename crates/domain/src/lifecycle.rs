@@ -121,6 +121,20 @@ impl Action {
     }
 }
 
+/// The instant at which an event's conditions are judged: its first submission once submitted (the
+/// deadline concerns the first submission, not later changes, which are judged at that same instant),
+/// now while it is a draft, sent back for changes, or withdrawn.
+pub fn judged_at(
+    state: Moderation,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    match state {
+        Moderation::Draft | Moderation::ChangesRequested | Moderation::Withdrawn => now,
+        Moderation::Submitted | Moderation::Labelled | Moderation::Refused => submitted_at.unwrap_or(now),
+    }
+}
+
 /// Where `action` leads from `state`, or, in French, why it cannot be done. `pending_change`: a
 /// labelled event has a change waiting for review. The one function that decides.
 pub fn next(state: Moderation, action: Action, pending_change: bool) -> Result<Moderation, String> {
@@ -221,6 +235,19 @@ mod tests {
             }
         }
         assert_eq!(covered, Moderation::ALL.len() * Action::ALL.len(), "every pair is in the table");
+    }
+
+    #[test]
+    fn conditions_are_judged_at_the_first_submission() {
+        let submitted = chrono::DateTime::parse_from_rfc3339("2024-11-01T10:00:00Z").unwrap().to_utc();
+        let now = chrono::DateTime::parse_from_rfc3339("2024-11-30T10:00:00Z").unwrap().to_utc();
+        for state in [Submitted, Labelled, Refused] {
+            assert_eq!(judged_at(state, Some(submitted), now), submitted, "{state:?}");
+        }
+        for state in [Draft, ChangesRequested, Withdrawn] {
+            assert_eq!(judged_at(state, Some(submitted), now), now, "{state:?}");
+        }
+        assert_eq!(judged_at(Labelled, None, now), now, "never submitted (imported): now");
     }
 
     #[test]

@@ -240,15 +240,19 @@ pub struct MyEventView {
     pub version: i64,
 }
 
-/// The conditions of a stored event: at its submission once submitted, now otherwise.
+/// The conditions of a stored event's content (`data`), judged at the lifecycle's instant.
 pub fn conditions_of(r: &EventRecord, edition: &Edition) -> si_domain::EligibilityReport {
-    let at = match r.moderation {
-        si_domain::Moderation::Draft | si_domain::Moderation::ChangesRequested | si_domain::Moderation::Withdrawn => {
-            chrono::Utc::now()
-        }
-        _ => r.submitted_at.unwrap_or_else(chrono::Utc::now),
-    };
-    r.data.eligibility(edition, at)
+    conditions_of_data(r, &r.data, edition)
+}
+
+/// The conditions of some content of a stored event (its pending change, say), judged at the
+/// lifecycle's instant for that event (`si_domain::lifecycle::judged_at`).
+pub fn conditions_of_data(
+    r: &EventRecord,
+    data: &si_domain::EventData,
+    edition: &Edition,
+) -> si_domain::EligibilityReport {
+    data.eligibility(edition, si_domain::lifecycle::judged_at(r.moderation, r.submitted_at, chrono::Utc::now()))
 }
 
 /// Builds an organiser's view.

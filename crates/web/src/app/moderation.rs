@@ -180,8 +180,7 @@ pub(crate) async fn decide(
         }
         let accept = decision == Decision::Label;
         if accept {
-            // The deadline concerns the first submission, not later changes.
-            let report = pending.eligibility(&edition, record.submitted_at.unwrap_or(now));
+            let report = crate::views::conditions_of_data(&record, pending, &edition);
             if !report.eligible {
                 return Err(AppError::ConditionsNotMet(report.conditions.into_iter().filter(|c| !c.met).collect()));
             }

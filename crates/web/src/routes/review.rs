@@ -449,7 +449,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
     let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     let working = EventRecord { data: record.working_data().clone(), ..record.clone() };
     let report = match &record.pending {
-        Some(p) => p.eligibility(&edition, record.submitted_at.unwrap_or_else(Utc::now)),
+        Some(p) => crate::views::conditions_of_data(&record, p, &edition),
         None => conditions_of(&record, &edition),
     };
     let audit = state.store.audit(id).await?;
