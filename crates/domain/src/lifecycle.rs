@@ -10,7 +10,7 @@
 //!     └──submit──▶ submitted                            └─── set public status
 //! ```
 
-use crate::{AuditAction, Moderation};
+use crate::{AuditAction, Format, Moderation};
 
 /// A reviewer's decision on a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +119,13 @@ impl Action {
             Action::SetPublicStatus => AuditAction::Status,
         }
     }
+}
+
+/// Where an event is reviewed: its region, except an online-only event, which goes to the national
+/// queue (`None`). The store's queue SQL writes the same rule (`REVIEW_REGION`); a contract test
+/// checks on both backends that they agree.
+pub fn review_region(format: Option<Format>, region: Option<&str>) -> Option<&str> {
+    if format == Some(Format::EnLigne) { None } else { region }
 }
 
 /// The instant at which an event's conditions are judged: its first submission once submitted (the

@@ -536,3 +536,67 @@ async fn edited_migrations_on_postgres() {
     raw.close().await;
     drop_db.await;
 }
+
+/// The review region is one rule written twice, in Rust for opening an event and in SQL for the
+/// queue: on every format they agree (an online-only event goes to the national queue).
+async fn review_regions_agree(store: DynStore) {
+    store.migrate().await.unwrap();
+    let org = store
+        .create_organisation(&NewOrganisation {
+            name: "Régions".into(),
+            kind: OrganisationKind::Association,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let user = store
+        .create_user(&NewUser {
+            email: "regions@exemple.fr".into(),
+            name: "R".into(),
+            password_hash: "x".into(),
+            role: Role::Organiser,
+            region: None,
+            organisation_id: Some(org.id),
+        })
+        .await
+        .unwrap();
+    for (format, postal) in [(Format::Presentiel, "69001"), (Format::Hybride, "75011"), (Format::EnLigne, "13001")] {
+        let mut e = event(&format!("Visite {format:?}"), postal, "2024-11-19");
+        e.format = Some(format);
+        if format != Format::Presentiel {
+            e.online_url = "https://exemple.fr/direct".into();
+        }
+        e.normalise();
+        let id = store.create_event(2024, org.id, user.id, &e).await.unwrap();
+        store.transition(&Transition::submit(id, user.id, Utc::now())).await.unwrap();
+    }
+    let items = store.queue_items(None).await.unwrap();
+    assert_eq!(items.len(), 3);
+    for item in &items {
+        let r = store.event(item.id).await.unwrap().unwrap();
+        assert!(r.region.is_some(), "every one has a place");
+        let rust = si_domain::lifecycle::review_region(r.data.format, r.region.as_deref());
+        assert_eq!(item.region.as_deref(), rust, "{:?}", r.data.format);
+    }
+    let national = store.queue_items(Some(&[])).await.unwrap();
+    assert!(national.is_empty());
+    let ara = store.queue_items(Some(&["84".to_string()])).await.unwrap();
+    assert_eq!(ara.len(), 1, "the online event of 13001 is not Provence's, and the 69001 one is Auvergne-Rhône-Alpes'");
+}
+
+#[tokio::test]
+async fn review_regions_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-regions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    review_regions_agree(si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn review_regions_on_postgres() {
+    let base = si_store::testing::postgres_url();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    review_regions_agree(si_store::connect(&url).await.unwrap()).await;
+    drop_db.await;
+}

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use si_domain::input::REASON_MAX;
-use si_domain::{EventData, FieldError, Format, Moderation};
+use si_domain::{EventData, FieldError, Moderation};
 use si_store::{ChangeOutcome, Decision, EventRecord, Transition, User};
 
 use crate::AppState;
@@ -119,11 +119,11 @@ pub(crate) fn parse_decision(code: &str) -> Option<Decision> {
     Decision::parse(code)
 }
 
-/// Where an event is reviewed: its region, except online-only events (national queue). Read from the
+/// Where an event is reviewed (`si_domain::lifecycle::review_region`), read from the
 /// stored (published) version, like the queue's SQL (`REVIEW_REGION`), so that the queue a reviewer
 /// sees and the events they may open never disagree.
 pub(crate) fn review_region(r: &EventRecord) -> Option<&str> {
-    if r.data.format == Some(Format::EnLigne) { None } else { r.region.as_deref() }
+    si_domain::lifecycle::review_region(r.data.format, r.region.as_deref())
 }
 
 /// Whether a reviewer may open an event: one of their scope that has been submitted at least once.
