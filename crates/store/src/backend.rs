@@ -1153,12 +1153,18 @@ macro_rules! impl_store {
                     // request withdrawn meanwhile, changes nothing.
                     let sql = if accept {
                         "UPDATE users SET organisation_id = requested_organisation_id, requested_organisation_id = NULL \
-                         WHERE id = $1 AND requested_organisation_id = $2 AND organisation_id IS NULL AND revoked_at IS NULL"
+                         WHERE id = $1 AND requested_organisation_id = $2 AND organisation_id IS NULL AND revoked_at IS NULL \
+                         AND email_verified = $3"
                     } else {
                         "UPDATE users SET requested_organisation_id = NULL \
                          WHERE id = $1 AND requested_organisation_id = $2 AND organisation_id IS NULL"
                     };
-                    let n = sqlx::query(sql).bind(user_id).bind(organisation_id).execute(&self.pool).await?.rows_affected();
+                    // A request counts once its author has confirmed the address (as the members' list shows).
+                    let mut q = sqlx::query(sql).bind(user_id).bind(organisation_id);
+                    if accept {
+                        q = q.bind(true);
+                    }
+                    let n = q.execute(&self.pool).await?.rows_affected();
                     Ok(n == 1)
                 }
 

@@ -105,6 +105,7 @@ async fn story(store: DynStore) {
         .unwrap();
     store.request_membership(joiner.id, org.id).await.unwrap();
     assert!(store.membership_requests(org.id).await.unwrap().is_empty(), "not before the address is confirmed");
+    assert!(!store.settle_membership(org.id, joiner.id, true).await.unwrap(), "nor accepted before");
     store.mark_email_verified(joiner.id).await.unwrap();
     assert_eq!(store.membership_requests(org.id).await.unwrap()[0].id, joiner.id);
     assert!(!store.settle_membership(org.id + 1, joiner.id, true).await.unwrap(), "another organisation cannot");

@@ -40,8 +40,13 @@ fn state_cookie(state: &AppState, value: &str, max_age: u64) -> String {
 }
 
 /// Leaves for ProConnect.
-async fn start(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageResult {
+async fn start(State(state): State<AppState>, Source(source): Source, RawQuery(q): RawQuery) -> PageResult {
     let oidc = state.oidc.clone().ok_or(AppError::NotFound)?;
+    // Each start keeps a pending login (bounded map): a flood from one place is cut like password guesses.
+    if let Err(wait) = state.throttle.login_source.take(&source) {
+        let message = "Trop de tentatives de connexion depuis votre connexion : réessayez un peu plus tard.";
+        return Err(AppError::too_many(message, wait).into());
+    }
     let next = safe_next(Pairs::parse(q.as_deref().unwrap_or("")).get("suivant"));
     let started = oidc.start(&redirect_uri(&state), next).await.map_err(refused)?;
     let cookie = state_cookie(&state, &started.state, LOGIN_MINUTES * 60);
