@@ -1,11 +1,13 @@
-//! Storage of the platform behind one trait, [`Store`], with an embedded SQLite backend (the default)
-//! and a PostgreSQL backend, chosen from the scheme of `DATABASE_URL`. Both share the same SQL (with
-//! `$1` placeholders) through [`backend::impl_store!`]; only connection set-up and write locking differ.
+//! Storage of the platform behind one trait, [`Store`], made of one sub-trait per aggregate
+//! ([`Accounts`], [`Editions`], [`Events`], [`Outbox`], [`Catalogue`]), with an embedded SQLite
+//! backend (the default) and a PostgreSQL backend, chosen from the scheme of `DATABASE_URL`. Both run
+//! the same code (`src/shared/`, compiled once per backend) with `$1` placeholders; what differs is
+//! connection set-up, how a write transaction starts, and [`sql::Dialect`].
 
-mod backend;
 mod migrate;
 pub mod model;
 mod postgres;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -14,9 +16,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use si_domain::{Edition, EventData};
 
-pub use backend::{STALE_VERSION, distance_km};
 pub use model::*;
 pub use postgres::PgStore;
+pub use sql::{STALE_VERSION, distance_km};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the store, in terms callers act upon.
@@ -75,19 +77,35 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
     }
 }
 
-/// Everything the platform keeps. Every method is one transaction.
+/// Everything the platform keeps, one sub-trait per aggregate. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+}
 
+/// Editions, their per-region dates, and the reviewers' reason templates (administrators' settings).
+#[async_trait]
+pub trait Editions: Send + Sync {
     /// All editions, newest first.
     async fn editions(&self) -> StoreResult<Vec<Edition>>;
     /// One edition.
     async fn edition(&self, year: i32) -> StoreResult<Option<Edition>>;
     /// Creates or replaces an edition's configuration (its label counter is kept).
     async fn upsert_edition(&self, edition: &Edition) -> StoreResult<()>;
+    /// The newest edition with a labelled event (one query, whatever the number of editions).
+    async fn newest_labelled_edition(&self) -> StoreResult<Option<i32>>;
+    /// Reason templates, by title.
+    async fn reason_templates(&self) -> StoreResult<Vec<ReasonTemplate>>;
+    /// Creates (`id` none) or replaces a reason template.
+    async fn save_reason_template(&self, id: Option<i64>, title: &str, body: &str) -> StoreResult<()>;
+    /// Deletes a reason template.
+    async fn delete_reason_template(&self, id: i64) -> StoreResult<()>;
+}
 
+/// Organisations, people, their sessions, API tokens, one-time links and memberships.
+#[async_trait]
+pub trait Accounts: Send + Sync {
     /// The organisation with this SIRET or UAI.
     async fn organisation_by_identifier(&self, identifier: &str) -> StoreResult<Option<Organisation>>;
     /// The organisation with this exact name (command line).
@@ -96,7 +114,6 @@ pub trait Store: Send + Sync + 'static {
     async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
     /// Creates an organisation; `Conflict` when its identifier is taken.
     async fn create_organisation(&self, org: &NewOrganisation) -> StoreResult<Organisation>;
-
     /// Records how an organisation's SIRET or UAI was checked (`directory` or `checksum`).
     async fn set_identifier_check(&self, organisation_id: i64, check: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Creates a person; `Conflict` when the email is taken.
@@ -105,14 +122,13 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     /// A person by id.
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;
-
     /// Records a browser session (only the hash of its id is kept).
     async fn create_web_session(&self, id_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// The person of a live browser session.
     async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// Ends a browser session.
     async fn delete_web_session(&self, id_hash: &str) -> StoreResult<()>;
-    /// Records an API token (only its hash is kept), named by its owner, valid until `expires_at`;
+    /// Records an API token (only its hash is kept), named by its owner, valid until `expires_at`:
     /// returns its id.
     async fn create_api_token(
         &self,
@@ -127,68 +143,6 @@ pub trait Store: Send + Sync + 'static {
     async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
     /// Deletes one of a person's API tokens; false when it is not theirs or does not exist.
     async fn revoke_api_token(&self, user_id: i64, id: i64) -> StoreResult<bool>;
-
-    /// Creates a draft.
-    async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64>;
-    /// Replaces an event's content. Drafts and events awaiting changes take it at once; a labelled event
-    /// takes it at once unless the change is material (SPEC.md §5), which is then kept aside as a
-    /// pending change for review while the public keeps the labelled version. `Conflict` otherwise.
-    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome>;
-    /// One event, whatever its state.
-    async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>>;
-    /// An organisation's events, newest first.
-    async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>>;
-    /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry.
-    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord>;
-    /// Decides a submitted event; labelling assigns the next label number of its edition. `version` is
-    /// the version the decider saw: any other answers `Conflict` and changes nothing.
-    async fn decide(
-        &self,
-        id: i64,
-        actor: i64,
-        decision: Decision,
-        reason: Option<&str>,
-        at: DateTime<Utc>,
-        version: i64,
-    ) -> StoreResult<EventRecord>;
-    /// The review queue as light rows (submissions and pending changes), oldest first; `regions` as above,
-    /// where an empty region (online-only, no place) belongs to the national queue only.
-    async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>>;
-    /// Events per moderation state in an edition (pending changes counted apart as `change_pending`).
-    async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>>;
-    /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
-    /// queue (of `regions` when given), for duplicate detection.
-    async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
-    /// Decides a pending change of a labelled event: accepted, it becomes the published content. `version`
-    /// as for [`Store::decide`]: a change replaced since the reviewer read it is never accepted.
-    async fn decide_change(
-        &self,
-        id: i64,
-        actor: i64,
-        accept: bool,
-        reason: Option<&str>,
-        at: DateTime<Utc>,
-        version: i64,
-    ) -> StoreResult<EventRecord>;
-    /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record),
-    /// if it is still at `version`.
-    async fn revoke_label(
-        &self,
-        id: i64,
-        actor: i64,
-        reason: &str,
-        at: DateTime<Utc>,
-        version: i64,
-    ) -> StoreResult<EventRecord>;
-    /// Sets the public status of a labelled event.
-    async fn set_public_status(
-        &self,
-        id: i64,
-        actor: i64,
-        status: si_domain::PublicStatus,
-        at: DateTime<Utc>,
-    ) -> StoreResult<EventRecord>;
-
     /// Reviewers (coordinators and administrators), revoked ones included.
     async fn reviewers(&self) -> StoreResult<Vec<User>>;
     /// Changes a person's role and region.
@@ -232,14 +186,81 @@ pub trait Store: Send + Sync + 'static {
     async fn use_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// The person of a live, unused password token, without using it.
     async fn peek_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
+}
 
-    /// Reason templates, by title.
-    async fn reason_templates(&self) -> StoreResult<Vec<ReasonTemplate>>;
-    /// Creates (`id` none) or replaces a reason template.
-    async fn save_reason_template(&self, id: Option<i64>, title: &str, body: &str) -> StoreResult<()>;
-    /// Deletes a reason template.
-    async fn delete_reason_template(&self, id: i64) -> StoreResult<()>;
+/// Events and their moderation: every move goes through [`si_domain::lifecycle::next`] under the event's row lock, with an audit entry.
+#[async_trait]
+pub trait Events: Send + Sync {
+    /// Creates a draft.
+    async fn create_event(&self, edition: i32, organisation_id: i64, actor: i64, data: &EventData) -> StoreResult<i64>;
+    /// Replaces an event's content. Drafts and events awaiting changes take it at once; a labelled event
+    /// takes it at once unless the change is material (SPEC.md §5), which is then kept aside as a
+    /// pending change for review while the public keeps the labelled version. `Conflict` otherwise.
+    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome>;
+    /// One event, whatever its state.
+    async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>>;
+    /// An organisation's events, newest first.
+    async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>>;
+    /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry.
+    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord>;
+    /// Decides a submitted event; labelling assigns the next label number of its edition. `version` is
+    /// the version the decider saw: any other answers `Conflict` and changes nothing.
+    async fn decide(
+        &self,
+        id: i64,
+        actor: i64,
+        decision: Decision,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+        version: i64,
+    ) -> StoreResult<EventRecord>;
+    /// The review queue as light rows (submissions and pending changes), oldest first; `regions` as above,
+    /// where an empty region (online-only, no place) belongs to the national queue only.
+    async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>>;
+    /// Events per moderation state in an edition (pending changes counted apart as `change_pending`).
+    async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>>;
+    /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
+    /// queue (of `regions` when given), for duplicate detection.
+    async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
+    /// Decides a pending change of a labelled event: accepted, it becomes the published content. `version`
+    /// as for [`Events::decide`]: a change replaced since the reviewer read it is never accepted.
+    async fn decide_change(
+        &self,
+        id: i64,
+        actor: i64,
+        accept: bool,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+        version: i64,
+    ) -> StoreResult<EventRecord>;
+    /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record),
+    /// if it is still at `version`.
+    async fn revoke_label(
+        &self,
+        id: i64,
+        actor: i64,
+        reason: &str,
+        at: DateTime<Utc>,
+        version: i64,
+    ) -> StoreResult<EventRecord>;
+    /// Sets the public status of a labelled event.
+    async fn set_public_status(
+        &self,
+        id: i64,
+        actor: i64,
+        status: si_domain::PublicStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<EventRecord>;
+    /// The audit trail of an event, oldest first.
+    async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// Inserts already-labelled events in one transaction (demo data and benchmarks).
+    /// Each tuple is (organisation, content, instant of submission and decision).
+    async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64>;
+}
 
+/// The outbox of emails, and the once-a-day claims of background work.
+#[async_trait]
+pub trait Outbox: Send + Sync {
     /// Queues emails.
     async fn enqueue_emails(&self, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()>;
     /// Takes the oldest due email for sending, leased until `lease_until` (another worker skips it).
@@ -252,6 +273,11 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_stats(&self) -> StoreResult<OutboxStats>;
     /// Claims the coordinators' digest of a day: true once per day, whichever process asks.
     async fn claim_digest_day(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// What the public reads (labelled events only), and statistics.
+#[async_trait]
+pub trait Catalogue: Send + Sync {
     /// Labelled events matching a filter, and their total.
     async fn search_events(&self, filter: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)>;
     /// Counts of labelled events per value of each filter dimension (`region`, `department`, `audience`,
@@ -269,13 +295,6 @@ pub trait Store: Send + Sync + 'static {
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.
     async fn count_labelled(&self, edition: i32) -> StoreResult<u64>;
-    /// The newest edition with a labelled event (one query, whatever the number of editions).
-    async fn newest_labelled_edition(&self) -> StoreResult<Option<i32>>;
-    /// The audit trail of an event, oldest first.
-    async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
-    /// Inserts already-labelled events in one transaction (demo data and benchmarks).
-    /// Each tuple is (organisation, content, instant of submission and decision).
-    async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64>;
     /// When each event of an edition was (last) submitted, for statistics.
     async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>>;
 }

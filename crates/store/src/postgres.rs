@@ -4,9 +4,6 @@
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Transaction};
 
-use crate::backend::impl_store;
-use crate::migrate::POSTGRES;
-
 /// PostgreSQL store.
 #[derive(Clone)]
 pub struct PgStore {
@@ -35,4 +32,14 @@ impl PgStore {
     }
 }
 
-impl_store!(PgStore, PgRow, POSTGRES, " FOR UPDATE", crate::backend::Dialect::Postgres);
+pub(crate) type Backend = PgStore;
+pub(crate) type Db = Postgres;
+pub(crate) type DbRow = PgRow;
+pub(crate) const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Postgres;
+pub(crate) const MIGRATIONS: &[crate::migrate::Migration] = crate::migrate::POSTGRES;
+
+/// The store's methods (`src/shared/`), compiled for this backend.
+// Compiled once per backend on purpose (see `shared/mod.rs`).
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod shared;

@@ -7,9 +7,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::backend::impl_store;
-use crate::migrate::SQLITE;
-
 /// SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -44,4 +41,14 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, SqliteRow, SQLITE, "", crate::backend::Dialect::Sqlite);
+pub(crate) type Backend = SqliteStore;
+pub(crate) type Db = Sqlite;
+pub(crate) type DbRow = SqliteRow;
+pub(crate) const DIALECT: crate::sql::Dialect = crate::sql::Dialect::Sqlite;
+pub(crate) const MIGRATIONS: &[crate::migrate::Migration] = crate::migrate::SQLITE;
+
+/// The store's methods (`src/shared/`), compiled for this backend.
+// Compiled once per backend on purpose (see `shared/mod.rs`).
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod shared;

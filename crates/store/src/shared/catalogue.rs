@@ -1,0 +1,168 @@
+//! Catalogue: see the trait in `lib.rs` for what each method promises.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::rows::*;
+use super::{Backend, DIALECT};
+use crate::StoreResult;
+use crate::model::*;
+use crate::sql::{EVENT_COLUMNS, EVENT_SELECT, bind_params, filter_sql};
+
+#[async_trait]
+impl crate::Catalogue for Backend {
+    async fn search_events(&self, f: &EventFilter) -> StoreResult<(u64, Vec<EventRecord>)> {
+        let q = filter_sql(f, DIALECT);
+        let (with, from, where_sql, order, params) = (q.with, q.from, q.where_sql, q.order, q.params);
+        let count_sql = format!("{with}SELECT COUNT(*) FROM {from}{where_sql}");
+        let total: i64 = bind_params!(sqlx::query_scalar(safe(count_sql)), &params).fetch_one(&self.pool).await?;
+        let per_page = i64::from(f.per_page.clamp(1, 100));
+        let offset = i64::from(f.page.max(1) - 1) * per_page;
+        let sql = format!(
+            "{with}{EVENT_COLUMNS} FROM {from} JOIN organisations o ON o.id = e.organisation_id{where_sql} \
+             ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
+        );
+        let rows = bind_params!(sqlx::query(safe(sql.clone())), &params).fetch_all(&self.pool).await?;
+        let items = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok((total as u64, items))
+    }
+
+    async fn facets(&self, f: &EventFilter) -> StoreResult<Facets> {
+        let mut out = Facets::default();
+        // (dimension, grouped expression, join for multi-valued codes, the filter without this dimension)
+        let dims: [(&str, &str, Option<&str>, EventFilter); 7] = [
+            ("region", "e.region", None, EventFilter { regions: vec![], ..f.clone() }),
+            ("department", "e.department", None, EventFilter { departments: vec![], ..f.clone() }),
+            ("type", "e.event_type", None, EventFilter { types: vec![], ..f.clone() }),
+            ("format", "e.format", None, EventFilter { formats: vec![], ..f.clone() }),
+            ("audience", "fc.code", Some("audience"), EventFilter { audiences: vec![], ..f.clone() }),
+            ("sector", "fc.code", Some("sector"), EventFilter { sectors: vec![], ..f.clone() }),
+            ("theme", "fc.code", Some("theme"), EventFilter { themes: vec![], ..f.clone() }),
+        ];
+        for (name, expr, kind, filter) in dims {
+            let q = filter_sql(&filter, DIALECT);
+            let codes_join = kind
+                .map(|k| format!(" JOIN event_codes fc ON fc.event_id = e.id AND fc.kind = '{k}'"))
+                .unwrap_or_default();
+            let sql = format!(
+                "{}SELECT {expr} AS value, COUNT(*) AS n FROM {}{codes_join}{} AND {expr} IS NOT NULL GROUP BY {expr}",
+                q.with, q.from, q.where_sql
+            );
+            let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
+            let mut counts = std::collections::BTreeMap::new();
+            for r in rows {
+                let value: String = r.try_get("value")?;
+                let n: i64 = r.try_get("n")?;
+                counts.insert(value, n as u64);
+            }
+            out.0.insert(name.to_string(), counts);
+        }
+        Ok(out)
+    }
+
+    async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
+        use futures_util::TryStreamExt;
+        // Streamed row by row: holding every row of a national catalogue (and its ~400,000
+        // codes) at once cost hundreds of megabytes.
+        let mut rows = sqlx::query(
+            "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
+             lat, lon, search FROM events WHERE moderation = 'labelled' ORDER BY id",
+        )
+        .fetch(&self.pool);
+        let mut out: Vec<CatalogueRow> = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(CatalogueRow {
+                id: r.try_get("id")?,
+                edition: r.try_get::<i64, _>("edition")? as i32,
+                organisation_id: r.try_get("organisation_id")?,
+                region: r.try_get("region")?,
+                department: r.try_get("department")?,
+                event_type: r.try_get("event_type")?,
+                format: r.try_get("format")?,
+                accessible: r.try_get("accessible")?,
+                first_day: r.try_get("first_day")?,
+                last_day: r.try_get("last_day")?,
+                lat: r.try_get("lat")?,
+                lon: r.try_get("lon")?,
+                search: r.try_get("search")?,
+                codes: Vec::new(),
+            });
+        }
+        drop(rows);
+        let mut codes = sqlx::query(
+            "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
+             WHERE e.moderation = 'labelled' ORDER BY c.event_id",
+        )
+        .fetch(&self.pool);
+        let mut k = 0;
+        while let Some(c) = codes.try_next().await? {
+            let id: i64 = c.try_get("event_id")?;
+            while k < out.len() && out[k].id < id {
+                k += 1;
+            }
+            if k < out.len() && out[k].id == id {
+                out[k].codes.push((c.try_get("kind")?, c.try_get("code")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{EVENT_SELECT} WHERE e.id IN ({})", ps.join(", "));
+        let mut q = sqlx::query(safe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let mut found: std::collections::HashMap<i64, EventRecord> = std::collections::HashMap::new();
+        for row in q.fetch_all(&self.pool).await? {
+            let r = event_from_row(&row)?;
+            found.insert(r.id, r);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    async fn map_points(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>> {
+        let q = filter_sql(f, DIALECT);
+        let sql = format!(
+            "{}SELECT e.id, e.lat, e.lon, e.title FROM {}{} AND e.lat IS NOT NULL AND e.lon IS NOT NULL ORDER BY e.id LIMIT {max}",
+            q.with, q.from, q.where_sql
+        );
+        use futures_util::TryStreamExt;
+        let mut rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push((r.try_get("id")?, r.try_get("lat")?, r.try_get("lon")?, r.try_get("title")?));
+        }
+        Ok(out)
+    }
+
+    async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
+        let q = filter_sql(f, DIALECT);
+        let sql = format!(
+            "{}{EVENT_COLUMNS} FROM {} JOIN organisations o ON o.id = e.organisation_id{} ORDER BY {} LIMIT {max}",
+            q.with, q.from, q.where_sql, q.order
+        );
+        let rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch_all(&self.pool).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn count_labelled(&self, edition: i32) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE edition = $1 AND moderation = 'labelled'")
+            .bind(i64::from(edition))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>> {
+        Ok(sqlx::query_scalar("SELECT submitted_at FROM events WHERE edition = $1 AND submitted_at IS NOT NULL")
+            .bind(i64::from(edition))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

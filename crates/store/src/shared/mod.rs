@@ -1,0 +1,27 @@
+//! The store's implementation, written once and compiled once per backend: `sqlite.rs` and
+//! `postgres.rs` each include this folder as a module (`#[path]`) after naming what differs —
+//! [`Backend`] (the store type, with a `pool` and a `write_tx`), [`Db`] and [`DbRow`] (the sqlx driver),
+//! [`DIALECT`] (the SQL fragments that differ, see [`crate::sql::Dialect`]) and [`MIGRATIONS`].
+//! Why not generics over `sqlx::Database`: the bounds sqlx needs for `Encode`/`Decode` of every bound
+//! type on every query make each signature longer than its body; two compilations of ordinary code
+//! cost less to read, and the compiler checks both.
+
+mod accounts;
+mod catalogue;
+mod editions;
+mod events;
+mod migrate;
+mod outbox;
+mod rows;
+
+use async_trait::async_trait;
+
+pub(crate) use super::{Backend, DIALECT, Db, DbRow, MIGRATIONS};
+use crate::StoreResult;
+
+#[async_trait]
+impl crate::Store for Backend {
+    async fn migrate(&self) -> StoreResult<()> {
+        migrate::run(self).await
+    }
+}
