@@ -329,7 +329,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, config);
     // The outbox worker: emails leave in the background, with retries, whatever the SMTP server does.
-    tokio::spawn(si_web::mail::run_worker(state.clone(), transport, mail));
+    tokio::spawn(si_web::worker::run_worker(state.clone(), transport, mail));
     // Build the catalogue index now, so that the first visitor does not wait for it.
     let warm = state.clone();
     tokio::spawn(async move {

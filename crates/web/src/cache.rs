@@ -229,6 +229,21 @@ impl Caches {
     }
 }
 
+/// Facet counts for a filter, from memory when the same query was counted in the last minute.
+pub async fn cached_facets(
+    caches: &Caches,
+    store: &si_store::DynStore,
+    filter: &si_store::EventFilter,
+    key: &str,
+) -> si_store::StoreResult<std::sync::Arc<si_store::Facets>> {
+    if let Some(f) = caches.facets.get(key) {
+        return Ok(f);
+    }
+    let f = std::sync::Arc::new(store.facets(filter).await?);
+    caches.facets.put(key.to_string(), f.clone());
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -545,6 +545,24 @@ pub struct EventQuery {
     facets: Option<bool>,
 }
 
+/// A numeric id in the path (`/…/{id}`). Anything else is « not found »: the 404 page, or the API's
+/// JSON 404 under `/api/`. One parser for every route that names a record.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let raw = axum::extract::Path::<String>::from_request_parts(parts, state).await.ok();
+        match raw.and_then(|r| r.0.parse::<i64>().ok()) {
+            Some(id) => Ok(Id(id)),
+            None if parts.uri.path().starts_with("/api/") => Err(crate::error::AppError::NotFound.into_response()),
+            None => Err(crate::pages::PageError(crate::error::AppError::NotFound).into_response()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,8 +33,8 @@ pub fn event_body(bytes: &[u8]) {
 
 /// A body of `POST /api/v1/eligibility`.
 pub fn eligibility_request(bytes: &[u8]) {
-    let Ok(req) = serde_json::from_slice::<crate::routes::api::EligibilityRequest>(bytes) else { return };
-    let _ = crate::routes::api::eligibility_of(req, &edition(), chrono::Utc::now());
+    let Ok(req) = serde_json::from_slice::<crate::api::catalogue::EligibilityRequest>(bytes) else { return };
+    let _ = crate::api::catalogue::eligibility_of(req, &edition(), chrono::Utc::now());
 }
 
 fn edition() -> si_domain::Edition {

@@ -2,11 +2,13 @@
 //! and its OpenAPI document. [`router`] builds everything from an [`AppState`], apart from serving,
 //! so that tests drive it in memory.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub(crate) mod cache;
 pub mod catalogue;
 mod charts;
+pub mod clock;
 mod csrf;
 pub mod directory;
 pub mod error;
@@ -20,11 +22,12 @@ pub mod notify;
 pub mod oidc;
 pub mod outbound;
 mod pages;
-mod routes;
 pub mod server;
+mod site;
 mod static_files;
 pub mod throttle;
 pub mod views;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -92,6 +95,10 @@ pub struct AppState {
     pub directories: Arc<directory::Directories>,
     /// The ProConnect client, when configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// Where the time comes from (the system's; a fixed one in tests).
+    pub clock: Arc<dyn clock::Clock>,
+    /// What composing and queuing letters needs.
+    pub letters: notify::Letters,
     /// Work finished after the answer (see [`AppState::after_answer`]).
     background: Arc<Background>,
 }
@@ -107,8 +114,18 @@ impl AppState {
     /// What the public sees has changed (a label, a change accepted, a status, a revocation): drop the
     /// answers kept in memory and rebuild the catalogue index.
     pub fn public_changed(&self) {
-        self.caches.clear();
-        self.catalogue.invalidate();
+        self.deps().public_changed();
+    }
+
+    /// What the use cases need, borrowed from the state (see [`app::Deps`]).
+    pub fn deps(&self) -> app::Deps<'_> {
+        app::Deps {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            letters: &self.letters,
+            caches: &self.caches,
+            catalogue: &self.catalogue,
+        }
     }
 
     /// Builds the state.
@@ -116,6 +133,9 @@ impl AppState {
         let caches = Arc::new(cache::Caches::new(config.cache_ttl));
         let directories = Arc::new(directory::Directories::new(&config.siret_directory, &config.uai_directory));
         let oidc = config.oidc.clone().map(|c| Arc::new(oidc::Oidc::new(c)));
+        let mail: Arc<mail::Mail> = Arc::default();
+        let letters =
+            notify::Letters { store: store.clone(), public_url: config.public_url.as_str().into(), mail: mail.clone() };
         AppState {
             directories,
             oidc,
@@ -123,7 +143,9 @@ impl AppState {
             config: Arc::new(config),
             caches,
             catalogue: Arc::default(),
-            mail: Arc::default(),
+            mail,
+            clock: Arc::new(clock::SystemClock),
+            letters,
             throttle: Arc::default(),
             background: Arc::default(),
         }
@@ -245,20 +267,20 @@ async fn security_headers(
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = routes::api::router().split_for_parts();
+    let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
-        .merge(routes::public::router())
-        .merge(routes::account::router())
-        .merge(routes::organiser::router())
-        .merge(routes::review::router())
-        .merge(routes::kit::router())
-        .merge(routes::admin::router())
-        .merge(routes::opendata::router())
-        .merge(routes::stats::router())
-        .merge(routes::tokens::router())
-        .merge(routes::members::router())
-        .merge(routes::proconnect::router())
+        .merge(site::public::router())
+        .merge(site::account::router())
+        .merge(site::organiser::router())
+        .merge(site::review::router())
+        .merge(site::kit::router())
+        .merge(site::admin::router())
+        .merge(site::opendata::router())
+        .merge(site::stats::router())
+        .merge(site::tokens::router())
+        .merge(site::members::router())
+        .merge(site::proconnect::router())
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -90,6 +90,11 @@ impl Mail {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+
+    /// Resolves when letters were queued by this process since the worker last looked.
+    pub(crate) async fn woken(&self) {
+        self.wake.notified().await;
+    }
 }
 
 /// An email as the memory transport keeps it.
@@ -209,23 +214,6 @@ pub async fn deliver_due(store: &DynStore, transport: &Transport, cfg: &WorkerCo
                 // The transport is likely down: leave the rest for the next pass rather than fail them all now.
                 return Ok(sent);
             }
-        }
-    }
-}
-
-/// The worker: sends what is due, then waits to be woken or for the next poll; runs the coordinators'
-/// daily digest once a day. Runs until the process stops.
-pub async fn run_worker(state: crate::AppState, transport: Transport, cfg: WorkerConfig) {
-    loop {
-        if let Err(e) = crate::notify::daily_digest_if_due(&state, Utc::now()).await {
-            tracing::error!(error = %e, "daily digest");
-        }
-        if let Err(e) = deliver_due(&state.store, &transport, &cfg).await {
-            tracing::error!(error = %e, "outbox");
-        }
-        tokio::select! {
-            _ = state.mail.wake.notified() => {}
-            _ = tokio::time::sleep(cfg.poll) => {}
         }
     }
 }

@@ -1,34 +1,48 @@
 //! Who is told what, and when: the letters of the review process, composed from events and queued
 //! through [`crate::mail`]. Each function is called after the change it reports was committed.
+//! They take [`Letters`] (the store, the public address, the outbox's wake-up call), never the whole
+//! application state, so that use cases can be called with exactly what they need.
 
 use chrono::{DateTime, Duration, Utc};
 use si_domain::dates::{PARIS, fr_instant};
 use si_domain::review::due_at;
 use si_store::{Decision, EventRecord, User};
 
-use crate::AppState;
-use crate::mail::Letter;
+use crate::mail::{Letter, Mail};
+use si_store::DynStore;
+use std::sync::Arc;
 
-fn event_url(state: &AppState, r: &EventRecord) -> String {
-    format!("{}/espace/evenements/{}", state.config.public_url, r.id)
+/// What composing and queuing a letter needs.
+#[derive(Clone)]
+pub struct Letters {
+    /// Where letters are queued (the outbox) and recipients read.
+    pub store: DynStore,
+    /// The site's public address, for absolute links.
+    pub public_url: Arc<str>,
+    /// The outbox worker's wake-up call.
+    pub mail: Arc<Mail>,
+}
+
+fn event_url(letters: &Letters, r: &EventRecord) -> String {
+    format!("{}/espace/evenements/{}", letters.public_url, r.id)
 }
 
 /// The label kit's two documents, as absolute links.
-pub(crate) fn kit_links(state: &AppState, r: &EventRecord) -> Vec<(String, String)> {
-    let base = format!("{}/evenements/{}/label", state.config.public_url, r.id);
+pub(crate) fn kit_links(letters: &Letters, r: &EventRecord) -> Vec<(String, String)> {
+    let base = format!("{}/evenements/{}/label", letters.public_url, r.id);
     vec![
         ("Télécharger l'attestation de labellisation (PDF)".into(), format!("{base}/attestation.pdf")),
         ("Télécharger le badge « Événement labellisé » (SVG)".into(), format!("{base}/badge.svg")),
     ]
 }
 
-async fn to_organisation(state: &AppState, r: &EventRecord, letter: Letter) {
-    to_members(state, r.organisation_id, letter).await;
+async fn to_organisation(letters: &Letters, r: &EventRecord, letter: Letter) {
+    to_members(letters, r.organisation_id, letter).await;
 }
 
 /// A letter to every member of an organisation.
-async fn to_members(state: &AppState, organisation_id: i64, letter: Letter) {
-    let members = match state.store.organisation_members(organisation_id).await {
+async fn to_members(letters: &Letters, organisation_id: i64, letter: Letter) {
+    let members = match letters.store.organisation_members(organisation_id).await {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error = %e, organisation = organisation_id, "recipients of a letter to members");
@@ -36,11 +50,11 @@ async fn to_members(state: &AppState, organisation_id: i64, letter: Letter) {
         }
     };
     let emails = members.iter().map(|u| letter.to(&u.email)).collect();
-    state.mail.send(&state.store, emails).await;
+    letters.mail.send(&letters.store, emails).await;
 }
 
 /// « Demande reçue », with the date by which the committee decides.
-pub(crate) async fn submission_received(state: &AppState, r: &EventRecord) {
+pub(crate) async fn submission_received(letters: &Letters, r: &EventRecord) {
     let at = r.change_submitted_at.or(r.submitted_at).unwrap_or_else(Utc::now);
     let due = fr_instant(due_at(at, r.department.as_deref()));
     let change = r.change_submitted_at.is_some();
@@ -62,14 +76,14 @@ pub(crate) async fn submission_received(state: &AppState, r: &EventRecord) {
             },
             format!("Le comité s'engage à décider dans un délai de 4 jours ouvrés, soit au plus tard le {due}."),
         ],
-        links: vec![("Suivre ma demande".into(), event_url(state, r))],
+        links: vec![("Suivre ma demande".into(), event_url(letters, r))],
         ..Letter::default()
     };
-    to_organisation(state, r, letter).await;
+    to_organisation(letters, r, letter).await;
 }
 
 /// The decision on a submission: labelled (with the kit), refused (with the reason), changes requested.
-pub(crate) async fn decision(state: &AppState, r: &EventRecord, decision: Decision) {
+pub(crate) async fn decision(letters: &Letters, r: &EventRecord, decision: Decision) {
     let title = &r.data.title;
     let reason = r.decision_reason.clone().unwrap_or_default();
     let letter = match decision {
@@ -84,7 +98,7 @@ pub(crate) async fn decision(state: &AppState, r: &EventRecord, decision: Decisi
                 ),
                 "Votre kit de labellisation est prêt : l'attestation et le badge à afficher sur vos supports, avec un code QR vers la page publique de l'événement.".into(),
             ],
-            links: [kit_links(state, r), vec![("Voir la page publique".into(), format!("{}/evenements/{}", state.config.public_url, r.id))]].concat(),
+            links: [kit_links(letters, r), vec![("Voir la page publique".into(), format!("{}/evenements/{}", letters.public_url, r.id))]].concat(),
             ..Letter::default()
         },
         Decision::Refuse => Letter {
@@ -94,7 +108,7 @@ pub(crate) async fn decision(state: &AppState, r: &EventRecord, decision: Decisi
                 format!("Le comité n'a pas pu labelliser « {title} »."),
                 format!("Motif : {reason}"),
             ],
-            links: vec![("Voir ma demande".into(), event_url(state, r))],
+            links: vec![("Voir ma demande".into(), event_url(letters, r))],
             ..Letter::default()
         },
         Decision::RequestChanges => Letter {
@@ -105,15 +119,15 @@ pub(crate) async fn decision(state: &AppState, r: &EventRecord, decision: Decisi
                 reason,
                 "Une fois l'événement modifié, soumettez-le à nouveau : il reviendra au même comité.".into(),
             ],
-            links: vec![("Modifier mon événement".into(), event_url(state, r))],
+            links: vec![("Modifier mon événement".into(), event_url(letters, r))],
             ..Letter::default()
         },
     };
-    to_organisation(state, r, letter).await;
+    to_organisation(letters, r, letter).await;
 }
 
 /// The decision on a change to a labelled event.
-pub(crate) async fn change_decided(state: &AppState, r: &EventRecord, accepted: bool) {
+pub(crate) async fn change_decided(letters: &Letters, r: &EventRecord, accepted: bool) {
     let title = &r.data.title;
     let letter = if accepted {
         Letter {
@@ -124,7 +138,7 @@ pub(crate) async fn change_decided(state: &AppState, r: &EventRecord, accepted: 
                     "La modification de « {title} » est acceptée : la page publique montre désormais la nouvelle version."
                 ),
             ],
-            links: vec![("Voir la page publique".into(), format!("{}/evenements/{}", state.config.public_url, r.id))],
+            links: vec![("Voir la page publique".into(), format!("{}/evenements/{}", letters.public_url, r.id))],
             ..Letter::default()
         }
     } else {
@@ -135,16 +149,16 @@ pub(crate) async fn change_decided(state: &AppState, r: &EventRecord, accepted: 
                 format!("La modification de « {title} » n'est pas acceptée ; la version labellisée reste publiée."),
                 format!("Motif : {}", r.decision_reason.clone().unwrap_or_default()),
             ],
-            links: vec![("Voir mon événement".into(), event_url(state, r))],
+            links: vec![("Voir mon événement".into(), event_url(letters, r))],
             ..Letter::default()
         }
     };
-    to_organisation(state, r, letter).await;
+    to_organisation(letters, r, letter).await;
 }
 
 /// A link to choose a password: an invitation (new coordinator) or a reset.
-pub(crate) async fn password_link(state: &AppState, user: &User, token: &str, invitation: bool) {
-    let url = format!("{}/mot-de-passe/{token}", state.config.public_url);
+pub(crate) async fn password_link(letters: &Letters, user: &User, token: &str, invitation: bool) {
+    let url = format!("{}/mot-de-passe/{token}", letters.public_url);
     let letter = if invitation {
         Letter {
             subject: "Invitation : instruction des événements de la Semaine de l'industrie".into(),
@@ -168,11 +182,11 @@ pub(crate) async fn password_link(state: &AppState, user: &User, token: &str, in
             ..Letter::default()
         }
     };
-    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(&user.email)]).await;
 }
 
 /// The link that confirms a new organiser's address (and opens their space).
-pub(crate) async fn verification_link(state: &AppState, user: &User, token: &str) {
+pub(crate) async fn verification_link(letters: &Letters, user: &User, token: &str) {
     let letter = Letter {
         subject: "Confirmez votre adresse électronique".into(),
         paragraphs: vec![
@@ -180,15 +194,15 @@ pub(crate) async fn verification_link(state: &AppState, user: &User, token: &str
             "Votre compte organisateur sur la plateforme de la Semaine de l'industrie est créé. Confirmez votre adresse électronique pour pouvoir soumettre vos événements à la labellisation.".into(),
             "Ce lien est valable 24 heures et ne sert qu'une fois. Si vous n'avez pas demandé ce compte, ignorez ce message.".into(),
         ],
-        links: vec![("Confirmer mon adresse".into(), format!("{}/verification/{token}", state.config.public_url))],
+        links: vec![("Confirmer mon adresse".into(), format!("{}/verification/{token}", letters.public_url))],
         ..Letter::default()
     };
-    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(&user.email)]).await;
 }
 
 /// Someone tried to open an account with an address that already has one: its owner is told, and
 /// the sign-up page answered as for a new account (it does not reveal who has an account).
-pub(crate) async fn signup_on_existing_account(state: &AppState, user: &User) {
+pub(crate) async fn signup_on_existing_account(letters: &Letters, user: &User) {
     let letter = Letter {
         subject: "Votre compte existe déjà".into(),
         paragraphs: vec![
@@ -197,22 +211,22 @@ pub(crate) async fn signup_on_existing_account(state: &AppState, user: &User) {
             "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre compte n'a pas changé.".into(),
         ],
         links: vec![
-            ("Se connecter".into(), format!("{}/connexion", state.config.public_url)),
-            ("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", state.config.public_url)),
+            ("Se connecter".into(), format!("{}/connexion", letters.public_url)),
+            ("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", letters.public_url)),
         ],
         ..Letter::default()
     };
-    state.mail.send(&state.store, vec![letter.to(&user.email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(&user.email)]).await;
 }
 
 /// The name of an organisation, for a letter (empty when it cannot be read).
-async fn organisation_name(state: &AppState, id: i64) -> String {
-    state.store.organisation(id).await.ok().flatten().map(|o| o.name).unwrap_or_default()
+async fn organisation_name(letters: &Letters, id: i64) -> String {
+    letters.store.organisation(id).await.ok().flatten().map(|o| o.name).unwrap_or_default()
 }
 
 /// A person (address confirmed) asks to join the organisation: its members are asked to answer.
-pub(crate) async fn membership_requested(state: &AppState, organisation_id: i64, person: &User) {
-    let org = organisation_name(state, organisation_id).await;
+pub(crate) async fn membership_requested(letters: &Letters, organisation_id: i64, person: &User) {
+    let org = organisation_name(letters, organisation_id).await;
     let letter = Letter {
         subject: format!("Demande pour rejoindre {org}"),
         paragraphs: vec![
@@ -223,15 +237,15 @@ pub(crate) async fn membership_requested(state: &AppState, organisation_id: i64,
             ),
             "Si vous connaissez cette personne, acceptez sa demande : elle pourra alors déposer et modifier les événements de votre organisation. Sinon, refusez-la.".into(),
         ],
-        links: vec![("Répondre à la demande".into(), format!("{}/espace/membres", state.config.public_url))],
+        links: vec![("Répondre à la demande".into(), format!("{}/espace/membres", letters.public_url))],
         ..Letter::default()
     };
-    to_members(state, organisation_id, letter).await;
+    to_members(letters, organisation_id, letter).await;
 }
 
 /// A member answered a person's request to join.
-pub(crate) async fn membership_settled(state: &AppState, person: &User, organisation_id: i64, accepted: bool) {
-    let org = organisation_name(state, organisation_id).await;
+pub(crate) async fn membership_settled(letters: &Letters, person: &User, organisation_id: i64, accepted: bool) {
+    let org = organisation_name(letters, organisation_id).await;
     let letter = if accepted {
         Letter {
             subject: format!("Bienvenue dans l'espace de {org}"),
@@ -239,7 +253,7 @@ pub(crate) async fn membership_settled(state: &AppState, person: &User, organisa
                 format!("Bonjour {},", person.name),
                 format!("Votre demande est acceptée : vous êtes membre de « {org} » et pouvez déposer ses événements."),
             ],
-            links: vec![("Ouvrir mon espace".into(), format!("{}/espace", state.config.public_url))],
+            links: vec![("Ouvrir mon espace".into(), format!("{}/espace", letters.public_url))],
             ..Letter::default()
         }
     } else {
@@ -254,18 +268,18 @@ pub(crate) async fn membership_settled(state: &AppState, person: &User, organisa
             ..Letter::default()
         }
     };
-    state.mail.send(&state.store, vec![letter.to(&person.email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(&person.email)]).await;
 }
 
 /// A member invited a colleague: an account is open, the link chooses its password.
 pub(crate) async fn member_invitation(
-    state: &AppState,
+    letters: &Letters,
     invitee: &User,
     inviter: &User,
     organisation_id: i64,
     token: &str,
 ) {
-    let org = organisation_name(state, organisation_id).await;
+    let org = organisation_name(letters, organisation_id).await;
     let letter = Letter {
         subject: format!("Invitation à rejoindre {org} sur la plateforme de la Semaine de l'industrie"),
         paragraphs: vec![
@@ -276,14 +290,14 @@ pub(crate) async fn member_invitation(
             ),
             "Choisissez votre mot de passe pour accéder à votre espace. Ce lien est valable 7 jours et ne sert qu'une fois ; si vous ne connaissez pas cette organisation, ignorez ce message.".into(),
         ],
-        links: vec![("Choisir mon mot de passe".into(), format!("{}/mot-de-passe/{token}", state.config.public_url))],
+        links: vec![("Choisir mon mot de passe".into(), format!("{}/mot-de-passe/{token}", letters.public_url))],
         ..Letter::default()
     };
-    state.mail.send(&state.store, vec![letter.to(&invitee.email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(&invitee.email)]).await;
 }
 
 /// The link that confirms a new address, sent to that new address.
-pub(crate) async fn email_change_link(state: &AppState, user: &User, new_email: &str, token: &str) {
+pub(crate) async fn email_change_link(letters: &Letters, user: &User, new_email: &str, token: &str) {
     let letter = Letter {
         subject: "Confirmez votre nouvelle adresse électronique".into(),
         paragraphs: vec![
@@ -291,15 +305,15 @@ pub(crate) async fn email_change_link(state: &AppState, user: &User, new_email: 
             "Vous avez demandé que cette adresse remplace celle de votre compte sur la plateforme de la Semaine de l'industrie. Confirmez-le avec le lien ci-dessous ; jusque-là, l'ancienne adresse reste celle du compte.".into(),
             "Ce lien est valable 24 heures et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message.".into(),
         ],
-        links: vec![("Confirmer ma nouvelle adresse".into(), format!("{}/adresse/{token}", state.config.public_url))],
+        links: vec![("Confirmer ma nouvelle adresse".into(), format!("{}/adresse/{token}", letters.public_url))],
         ..Letter::default()
     };
-    state.mail.send(&state.store, vec![letter.to(new_email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(new_email)]).await;
 }
 
 /// A change to the account's sign-in (address or password), told to the address that had it, so that
 /// its owner learns of a change they did not make.
-pub(crate) async fn sign_in_changed(state: &AppState, old_email: &str, what: &str) {
+pub(crate) async fn sign_in_changed(letters: &Letters, old_email: &str, what: &str) {
     let letter = Letter {
         subject: "Modification de votre compte".into(),
         paragraphs: vec![
@@ -307,33 +321,33 @@ pub(crate) async fn sign_in_changed(state: &AppState, old_email: &str, what: &st
             what.to_string(),
             "Si vous n'êtes pas à l'origine de ce changement, choisissez sans attendre un nouveau mot de passe et prévenez l'équipe de la Semaine de l'industrie.".into(),
         ],
-        links: vec![("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", state.config.public_url))],
+        links: vec![("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", letters.public_url))],
         ..Letter::default()
     };
-    state.mail.send(&state.store, vec![letter.to(old_email)]).await;
+    letters.mail.send(&letters.store, vec![letter.to(old_email)]).await;
 }
 
 /// The hour (Paris) after which the day's digest goes out.
 const DIGEST_HOUR: u32 = 7;
 
 /// Queues the coordinators' digest once a day after 7:00 (Paris), whichever process gets there first.
-pub async fn daily_digest_if_due(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn daily_digest_if_due(letters: &Letters, now: DateTime<Utc>) -> anyhow::Result<bool> {
     use chrono::Timelike;
     let local = now.with_timezone(&PARIS);
     if local.hour() < DIGEST_HOUR {
         return Ok(false);
     }
-    if !state.store.claim_digest_day(local.date_naive(), now).await? {
+    if !letters.store.claim_digest_day(local.date_naive(), now).await? {
         return Ok(false);
     }
-    daily_digest(state, now).await?;
+    daily_digest(letters, now).await?;
     Ok(true)
 }
 
 /// Queues to each regional coordinator what is new (last 24 hours) and overdue in their region;
 /// coordinators with nothing waiting get nothing. Returns the number of letters.
-pub async fn daily_digest(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    let coordinators: Vec<User> = state
+pub async fn daily_digest(letters: &Letters, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let coordinators: Vec<User> = letters
         .store
         .reviewers()
         .await?
@@ -343,7 +357,7 @@ pub async fn daily_digest(state: &AppState, now: DateTime<Utc>) -> anyhow::Resul
     let mut emails = Vec::new();
     for c in &coordinators {
         let region = c.region.clone().unwrap_or_default();
-        let items = state.store.queue_items(Some(std::slice::from_ref(&region))).await?;
+        let items = letters.store.queue_items(Some(std::slice::from_ref(&region))).await?;
         if items.is_empty() {
             continue;
         }
@@ -376,19 +390,19 @@ pub async fn daily_digest(state: &AppState, now: DateTime<Utc>) -> anyhow::Resul
             ],
             items: list,
             links: vec![
-                ("Ouvrir la file d'instruction".into(), format!("{}/instruction", state.config.public_url)),
-                ("Voir les demandes en retard".into(), format!("{}/instruction?retard=1", state.config.public_url)),
+                ("Ouvrir la file d'instruction".into(), format!("{}/instruction", letters.public_url)),
+                ("Voir les demandes en retard".into(), format!("{}/instruction?retard=1", letters.public_url)),
             ],
         };
         emails.push(letter.to(&c.email));
     }
     let n = emails.len();
-    state.mail.send(&state.store, emails).await;
+    letters.mail.send(&letters.store, emails).await;
     Ok(n)
 }
 
 /// The label was withdrawn: the kit no longer works and the event left the public catalogue.
-pub(crate) async fn revoked(state: &AppState, r: &EventRecord) {
+pub(crate) async fn revoked(letters: &Letters, r: &EventRecord) {
     let title = &r.data.title;
     let letter = Letter {
         subject: format!("Label retiré : {title}"),
@@ -400,8 +414,8 @@ pub(crate) async fn revoked(state: &AppState, r: &EventRecord) {
             ),
             format!("Motif : {}", r.decision_reason.clone().unwrap_or_default()),
         ],
-        links: vec![("Voir mon événement".into(), event_url(state, r))],
+        links: vec![("Voir mon événement".into(), event_url(letters, r))],
         ..Letter::default()
     };
-    to_organisation(state, r, letter).await;
+    to_organisation(letters, r, letter).await;
 }

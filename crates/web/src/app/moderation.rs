@@ -1,23 +1,104 @@
 //! The moderation use cases, shared by the site's pages and the API, which only parse and render
-//! around them: save an event with change control, submit it, find an organisation's own event,
-//! decide a submission (scope, state, version, reason and the four conditions at that instant).
-//! The lifecycle rules themselves are in `si_domain::lifecycle`; the store applies them under lock.
+//! around them: create a draft, save an event with change control, submit it, withdraw it, find an
+//! organisation's own event, decide a submission (scope, state, version, reason and the four
+//! conditions at that instant), decide a change, withdraw a label, set the public status, and
+//! « Reconduire ». The lifecycle rules themselves are in `si_domain::lifecycle`; the store applies
+//! them under lock.
 
-use chrono::Utc;
 use si_domain::input::REASON_MAX;
-use si_domain::{EventData, FieldError, Moderation};
+use si_domain::{Edition, EventData, FieldError, Moderation, PublicStatus};
 use si_store::{ChangeOutcome, Decision, EventRecord, Transition, User};
 
-use crate::AppState;
+use super::Deps;
 use crate::auth::{may_review, review_scope};
 use crate::error::AppError;
 use crate::views::conditions_of;
+
+/// The organisation a person acts for; refused for a person without one.
+fn organisation_of(user: &User) -> Result<i64, AppError> {
+    user.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))
+}
+
+/// Creates a draft of `edition` for the person's organisation; the new record.
+pub(crate) async fn create(
+    deps: &Deps<'_>,
+    user: &User,
+    edition: &Edition,
+    data: &EventData,
+) -> Result<EventRecord, AppError> {
+    let org = organisation_of(user)?;
+    let id = deps.store.create_event(edition.year, org, user.id, data).await?;
+    deps.store.event(id).await?.ok_or(AppError::NotFound)
+}
+
+/// The organiser takes a submission back (it becomes a draft again).
+pub(crate) async fn withdraw(deps: &Deps<'_>, user: &User, record: &EventRecord) -> Result<EventRecord, AppError> {
+    let t = Transition::withdraw(record.id, user.id, deps.clock.now());
+    Ok(deps.store.transition(&t).await?)
+}
+
+/// Sets the public status of a labelled event (postponed, moved online, full, cancelled): no review,
+/// public at once.
+pub(crate) async fn set_public_status(
+    deps: &Deps<'_>,
+    user: &User,
+    record: &EventRecord,
+    status: PublicStatus,
+) -> Result<EventRecord, AppError> {
+    let r = deps.store.set_public_status(record.id, user.id, status, deps.clock.now()).await?;
+    deps.public_changed();
+    Ok(r)
+}
+
+/// « Reconduire » : a draft for the edition open now, from an event of a past edition, dates
+/// cleared; the new draft.
+pub(crate) async fn renew(deps: &Deps<'_>, user: &User, record: &EventRecord) -> Result<EventRecord, AppError> {
+    let edition = super::open_edition(deps.store, deps.clock.now())
+        .await?
+        .ok_or_else(|| AppError::Conflict(super::NO_OPEN_EDITION.into()))?;
+    if record.edition >= edition.year {
+        return Err(AppError::Conflict(
+            "Seul un événement d'une édition passée peut être reconduit pour l'édition en cours.".into(),
+        ));
+    }
+    let mut data = record.data.clone();
+    data.sessions = vec![si_domain::event::SessionInput::default()];
+    create(deps, user, &edition, &data).await
+}
+
+/// Withdraws the label of a labelled event seen at `version`: a reason is required, the organiser is
+/// told, the public no longer sees it, the kit stops. `Conflict` (French) when refused by state or
+/// version; `Invalid` for the reason.
+pub(crate) async fn revoke(
+    deps: &Deps<'_>,
+    user: &User,
+    id: i64,
+    reason: &str,
+    version: i64,
+) -> Result<EventRecord, AppError> {
+    review_scope(user)?;
+    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if !reviewable(user, &record) {
+        return Err(AppError::NotFound);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        return Err(AppError::invalid(
+            "revoke_reason",
+            "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.",
+        ));
+    }
+    let r = deps.store.revoke_label(id, user.id, reason, deps.clock.now(), version).await?;
+    deps.public_changed();
+    crate::notify::revoked(deps.letters, &r).await;
+    Ok(r)
+}
 
 /// Saves an organiser's edit with change control: a labelled event's material change goes to review
 /// (the public keeps the labelled version; the organiser is told once, when it enters the queue);
 /// other edits of a labelled event are public at once.
 pub(crate) async fn save_changes(
-    state: &AppState,
+    deps: &Deps<'_>,
     user: &User,
     record: &EventRecord,
     data: &EventData,
@@ -28,15 +109,15 @@ pub(crate) async fn save_changes(
         // A published event stays complete, whichever way the edit comes (site or API).
         return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
     }
-    let outcome = state.store.update_event(record.id, user.id, data).await?;
+    let outcome = deps.store.update_event(record.id, user.id, data).await?;
     if record.moderation == Moderation::Labelled {
         match outcome {
             ChangeOutcome::SentToReview if record.pending.is_none() => {
-                let r = state.store.event(record.id).await?.ok_or(AppError::NotFound)?;
-                crate::notify::submission_received(state, &r).await;
+                let r = deps.store.event(record.id).await?.ok_or(AppError::NotFound)?;
+                crate::notify::submission_received(deps.letters, &r).await;
             }
             ChangeOutcome::SentToReview => {}
-            ChangeOutcome::Applied => state.public_changed(),
+            ChangeOutcome::Applied => deps.public_changed(),
         }
     }
     Ok(outcome)
@@ -79,7 +160,7 @@ impl From<SubmitRefusal> for AppError {
 pub(crate) const UNVERIFIED: &str = "Confirmez d'abord votre adresse électronique : cliquez sur le lien reçu par courriel après votre inscription, ou demandez-en un nouveau depuis « Mon espace ». Votre brouillon est enregistré.";
 
 /// Submits an event for labelling: complete, every condition met, now.
-pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
+pub(crate) async fn submit(deps: &Deps<'_>, user: &User, record: &EventRecord) -> Result<EventRecord, SubmitRefusal> {
     if !user.email_verified {
         // A label vouches for an organisation: its contact address must be real before anything is sent.
         return Err(SubmitRefusal::Other(AppError::Forbidden(UNVERIFIED.into())));
@@ -88,21 +169,21 @@ pub(crate) async fn submit(state: &AppState, user: &User, record: &EventRecord) 
     if !errors.is_empty() {
         return Err(SubmitRefusal::Fields(errors));
     }
-    let edition = state.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
-    let now = Utc::now();
+    let edition = deps.store.edition(record.edition).await.map_err(AppError::from)?.ok_or(AppError::NotFound)?;
+    let now = deps.clock.now();
     let report = record.data.eligibility(&edition, now);
     if !report.eligible {
         return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
     }
     let t = Transition::submit(record.id, user.id, now);
-    let submitted = state.store.transition(&t).await.map_err(AppError::from)?;
-    crate::notify::submission_received(state, &submitted).await;
+    let submitted = deps.store.transition(&t).await.map_err(AppError::from)?;
+    crate::notify::submission_received(deps.letters, &submitted).await;
     Ok(submitted)
 }
 
 /// The event if this person's organisation owns it; 404 otherwise (its existence is not revealed).
-pub(crate) async fn owned_event(state: &AppState, user: &User, id: i64) -> Result<EventRecord, AppError> {
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+pub(crate) async fn owned_event(deps: &Deps<'_>, user: &User, id: i64) -> Result<EventRecord, AppError> {
+    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
     if user.organisation_id != Some(record.organisation_id) {
         return Err(AppError::NotFound);
     }
@@ -150,7 +231,7 @@ fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
 /// accepts the change (checked against the conditions at the original submission) and refusing keeps
 /// the labelled version. The organiser is told by email.
 pub(crate) async fn decide(
-    state: &AppState,
+    deps: &Deps<'_>,
     user: &User,
     id: i64,
     decision: Decision,
@@ -158,7 +239,7 @@ pub(crate) async fn decide(
     version: i64,
 ) -> Result<EventRecord, AppError> {
     review_scope(user)?;
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
     if !reviewable(user, &record) {
         return Err(AppError::NotFound);
     }
@@ -169,8 +250,8 @@ pub(crate) async fn decide(
     }
     let reason = reason.trim();
     check_reason(decision, reason)?;
-    let now = Utc::now();
-    let edition = state.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
+    let now = deps.clock.now();
+    let edition = deps.store.edition(record.edition).await?.ok_or(AppError::NotFound)?;
     if let (Moderation::Labelled, Some(pending)) = (record.moderation, &record.pending) {
         if decision == Decision::RequestChanges {
             return Err(AppError::invalid(
@@ -186,11 +267,11 @@ pub(crate) async fn decide(
             }
         }
         let reason = (!reason.is_empty()).then_some(reason);
-        let decided = state.store.decide_change(id, user.id, accept, reason, now, version).await?;
+        let decided = deps.store.decide_change(id, user.id, accept, reason, now, version).await?;
         if accept {
-            state.public_changed();
+            deps.public_changed();
         }
-        crate::notify::change_decided(state, &decided, accept).await;
+        crate::notify::change_decided(deps.letters, &decided, accept).await;
         return Ok(decided);
     }
     if record.moderation != Moderation::Submitted {
@@ -206,10 +287,10 @@ pub(crate) async fn decide(
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    let decided = state.store.decide(id, user.id, decision, reason, now, version).await?;
+    let decided = deps.store.decide(id, user.id, decision, reason, now, version).await?;
     if decision == Decision::Label {
-        state.public_changed();
+        deps.public_changed();
     }
-    crate::notify::decision(state, &decided, decision).await;
+    crate::notify::decision(deps.letters, &decided, decision).await;
     Ok(decided)
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use si_store::Transition;
-use si_web::mail::{Letter, Transport, WorkerConfig, run_worker};
+use si_web::mail::{Letter, Transport, WorkerConfig};
+use si_web::worker::run_worker;
 
 use crate::support::{TestApp, complete_event};
 
@@ -131,9 +132,9 @@ async fn the_daily_digest_reaches_each_coordinator_once_a_day() {
         si_domain::dates::PARIS.from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
     };
     // Not before 7:00 (Paris); once after, and only once that day.
-    assert!(!si_web::notify::daily_digest_if_due(&app.state, at(today, 6)).await.unwrap());
-    assert!(si_web::notify::daily_digest_if_due(&app.state, at(today, 8)).await.unwrap());
-    assert!(!si_web::notify::daily_digest_if_due(&app.state, at(today, 9)).await.unwrap());
+    assert!(!si_web::notify::daily_digest_if_due(&app.state.letters, at(today, 6)).await.unwrap());
+    assert!(si_web::notify::daily_digest_if_due(&app.state.letters, at(today, 8)).await.unwrap());
+    assert!(!si_web::notify::daily_digest_if_due(&app.state.letters, at(today, 9)).await.unwrap());
     let sent = app.deliver().await;
     assert_eq!(sent.len(), 1, "only the coordinator with something waiting: {sent:?}");
     let d = &sent[0];
@@ -147,5 +148,5 @@ async fn the_daily_digest_reaches_each_coordinator_once_a_day() {
     );
     assert!(d.html.contains("/instruction?retard=1"));
     // The next day, again.
-    assert!(si_web::notify::daily_digest_if_due(&app.state, at(today.succ_opt().unwrap(), 8)).await.unwrap());
+    assert!(si_web::notify::daily_digest_if_due(&app.state.letters, at(today.succ_opt().unwrap(), 8)).await.unwrap());
 }

@@ -118,7 +118,7 @@ async fn widget(State(state): State<AppState>, RawQuery(q): RawQuery) -> PageRes
         }
     };
     if filter.edition.is_none() {
-        filter.edition = crate::routes::public_edition(&state).await?.map(|e| e.year);
+        filter.edition = crate::app::public_edition(&state.store).await?.map(|e| e.year);
     }
     filter.per_page = p.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(10).clamp(1, 50);
     let (total, records) = state.catalogue.search(&state.store, &filter).await?;

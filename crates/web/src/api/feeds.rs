@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, csv, ical};
 use crate::forms::EventQuery;
-use crate::routes::Id;
+use crate::forms::Id;
 use crate::views::{EventView, event_view};
 
 /// The most events one feed or export carries (a whole edition fits).

@@ -12,13 +12,13 @@ use si_domain::territory::{Department, Region, territory};
 use si_domain::{Audience, Edition, EventType, Format, Moderation, Sector};
 use si_store::EventFilter;
 
+use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Pairs, event_filter};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::routes::Id;
 use crate::views::{EventView, event_view};
-use crate::{AppState, routes};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,12 +51,12 @@ impl Home {
 }
 
 async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
-    let edition = routes::public_edition(&state).await?;
+    let edition = crate::app::public_edition(&state.store).await?;
     let labelled = match &edition {
         Some(e) => state.store.count_labelled(e.year).await?,
         None => 0,
     };
-    let open = routes::open_edition(&state).await?;
+    let open = crate::app::open_edition(&state.store, state.clock.now()).await?;
     Ok(render(&Home { page: Page::new("Accueil", user.user, "accueil"), edition, open, labelled }))
 }
 
@@ -206,7 +206,7 @@ async fn map_page(State(state): State<AppState>, user: MaybeUser, RawQuery(query
 async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>, map: bool) -> PageResult {
     let pairs = Pairs::parse(query.as_deref().unwrap_or(""));
     let editions = state.store.editions().await?;
-    let default_edition = routes::public_edition(&state).await?.map(|e| e.year).unwrap_or(2024);
+    let default_edition = crate::app::public_edition(&state.store).await?.map(|e| e.year).unwrap_or(2024);
     let (filter, error) = match event_filter(&pairs, false) {
         Ok(f) => (f, None),
         Err(e) => (EventFilter { page: 1, per_page: 20, ..Default::default() }, Some(e.message())),
@@ -229,7 +229,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             .finish(),
     ));
     let facets = if error.is_none() {
-        routes::cached_facets(&state, &filter, &facet_key).await?
+        crate::cache::cached_facets(&state.caches, &state.store, &filter, &facet_key).await?
     } else {
         std::sync::Arc::default()
     };

@@ -12,9 +12,9 @@ use si_domain::dates::{PARIS, fr_date};
 use crate::AppState;
 use crate::app::moderation::has_kit;
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::kit::{KitFacts, attestation_pdf, badge_svg};
 use crate::pages::PageResult;
-use crate::routes::Id;
 use crate::views::{event_view, place_names};
 
 pub fn router() -> Router<AppState> {

@@ -13,9 +13,9 @@ use si_store::{ApiToken, User};
 use crate::AppState;
 use crate::auth::{MaybeUser, create_api_token, login_redirect};
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render_status};
-use crate::routes::Id;
 
 /// Lifetimes offered, in days (the first is the default).
 pub const LIFETIMES: &[(i64, &str)] = &[(90, "3 mois"), (30, "1 mois"), (365, "1 an")];
@@ -99,7 +99,7 @@ async fn create(State(state): State<AppState>, user: MaybeUser, Form(p): Form) -
         .api_tokens(u.id)
         .await?
         .iter()
-        .filter(|t| t.expires_at.is_none_or(|e| e > chrono::Utc::now()))
+        .filter(|t| t.expires_at.is_none_or(|e| e > state.clock.now()))
         .count();
     if live >= TOKENS_MAX {
         errors.add("name", format!("Vous avez déjà {TOKENS_MAX} jetons valides : révoquez ceux qui ne servent plus."));

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::forms::Pairs;
 use crate::oidc::{LOGIN_MINUTES, OidcError};
 use crate::pages::PageResult;
-use crate::routes::account::safe_next;
+use crate::site::account::safe_next;
 
 /// The cookie that ties the provider's answer to the browser that asked.
 const STATE_COOKIE: &str = "si_oidc";

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use si_domain::Role;
 use si_domain::input::{EMAIL_MAX, name_problem, password_problem};
 use si_store::{NewUser, StoreError, User};
@@ -18,10 +18,10 @@ use crate::auth::{
     random_secret, verify_password,
 };
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::routes::Id;
-use crate::routes::account::one_time_token;
+use crate::site::account::one_time_token;
 
 use si_domain::input::links::{EMAIL_CHANGE_HOURS, INVITATION_DAYS};
 
@@ -132,7 +132,9 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
     };
     let token = one_time_token(&state, invitee.id, Duration::days(INVITATION_DAYS)).await?;
     let (bg, inviter) = (state.clone(), u.clone());
-    state.after_answer(async move { crate::notify::member_invitation(&bg, &invitee, &inviter, org_id, &token).await });
+    state.after_answer(async move {
+        crate::notify::member_invitation(&bg.letters, &invitee, &inviter, org_id, &token).await
+    });
     let notice = Some(format!("Invitation envoyée à {email} : le lien est valable {INVITATION_DAYS} jours."));
     members_page(&state, u, Default::default(), Errors::default(), notice).await
 }
@@ -153,7 +155,9 @@ async fn member_action(
                 return Err(AppError::NotFound.into());
             }
             let bg = state.clone();
-            state.after_answer(async move { crate::notify::membership_settled(&bg, &person, org_id, accept).await });
+            state.after_answer(
+                async move { crate::notify::membership_settled(&bg.letters, &person, org_id, accept).await },
+            );
             if accept { "accepte" } else { "refuse" }
         }
         Some("remove") if id == u.id => {
@@ -240,10 +244,10 @@ async fn change_email(State(state): State<AppState>, PersonPage(u): PersonPage, 
         return Err(crate::error::AppError::too_many(message, wait).into());
     }
     let token = random_secret();
-    let expires = Utc::now() + Duration::hours(EMAIL_CHANGE_HOURS);
+    let expires = state.clock.now() + Duration::hours(EMAIL_CHANGE_HOURS);
     state.store.create_email_change(&hash_secret(&token), u.id, &new_email, expires).await?;
     let bg = state.clone();
-    state.after_answer(async move { crate::notify::email_change_link(&bg, &u, &new_email, &token).await });
+    state.after_answer(async move { crate::notify::email_change_link(&bg.letters, &u, &new_email, &token).await });
     Ok(Redirect::to("/espace/compte?lien=1").into_response())
 }
 
@@ -261,7 +265,7 @@ struct EmailLinkPage {
 /// The page a confirmation link opens: a button, so that mail scanners do not use the link up.
 async fn email_link(State(state): State<AppState>, user: MaybeUser, Path(token): Path<String>) -> PageResult {
     let page = Page::new("Confirmer votre nouvelle adresse", user.user, "espace").crumb("/", "Accueil");
-    Ok(match state.store.peek_email_change(&hash_secret(&token), Utc::now()).await? {
+    Ok(match state.store.peek_email_change(&hash_secret(&token), state.clock.now()).await? {
         Some(new_email) => render(&EmailLinkPage { page, token, new_email, mode: "confirm" }),
         None => render_status(
             StatusCode::NOT_FOUND,
@@ -272,13 +276,13 @@ async fn email_link(State(state): State<AppState>, user: MaybeUser, Path(token):
 
 async fn confirm_email(State(state): State<AppState>, user: MaybeUser, Path(token): Path<String>) -> PageResult {
     let page = Page::new("Confirmer votre nouvelle adresse", user.user.clone(), "espace").crumb("/", "Accueil");
-    match state.store.use_email_change(&hash_secret(&token), Utc::now()).await {
+    match state.store.use_email_change(&hash_secret(&token), state.clock.now()).await {
         Ok(Some((old, new_email))) => {
             let bg = state.clone();
             let what = format!(
                 "L'adresse électronique de votre compte sur la plateforme de la Semaine de l'industrie a été remplacée par {new_email}."
             );
-            state.after_answer(async move { crate::notify::sign_in_changed(&bg, &old.email, &what).await });
+            state.after_answer(async move { crate::notify::sign_in_changed(&bg.letters, &old.email, &what).await });
             let to = if user.user.is_some() { "/espace/compte?adresse=1" } else { "/connexion" };
             Ok(Redirect::to(to).into_response())
         }
@@ -320,7 +324,7 @@ async fn change_password(
     let bg = state.clone();
     state.after_answer(async move {
         let what = "Le mot de passe de votre compte sur la plateforme de la Semaine de l'industrie a été changé.";
-        crate::notify::sign_in_changed(&bg, &u.email, what).await
+        crate::notify::sign_in_changed(&bg.letters, &u.email, what).await
     });
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace/compte?mot-de-passe=1")).into_response())
 }

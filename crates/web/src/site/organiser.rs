@@ -10,16 +10,17 @@ use axum::routing::get;
 use chrono::Utc;
 use si_domain::text::IndustrySignal;
 use si_domain::{Audience, Edition, EventData, EventType, Format, Moderation, RegistrationMode, Role, Sector, Theme};
-use si_store::{AuditEntry, ChangeOutcome, EventRecord, Transition, User};
+use si_store::{AuditEntry, ChangeOutcome, EventRecord, User};
 
 use crate::AppState;
+use crate::app;
 use crate::app::moderation::{SubmitRefusal, has_kit, owned_event, save_changes, submit};
+use crate::app::open_edition;
 use crate::auth::{MaybeUser, OrganiserPage, login_redirect};
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Errors, EventForm, Form};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::routes::Id;
-use crate::routes::open_edition;
 use crate::views::{ConditionView, conditions_of};
 
 pub fn router() -> Router<AppState> {
@@ -89,7 +90,7 @@ async fn space(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQ
         Some(o) => state.store.organisation_events(o.id).await?,
         None => Vec::new(),
     };
-    let open = open_edition(&state).await?;
+    let open = open_edition(&state.store, state.clock.now()).await?;
     let rows = records
         .into_iter()
         .map(|r| Row {
@@ -241,7 +242,7 @@ fn form_page(
 ) -> EventFormPage {
     let report = match record {
         Some(r) => conditions_of(&EventRecord { data: data.clone(), ..r.clone() }, &edition),
-        None => data.eligibility(&edition, Utc::now()),
+        None => data.eligibility(&edition, chrono::Utc::now()),
     };
     let title = if id.is_some() { "Mon événement" } else { "Nouvel événement" };
     EventFormPage {
@@ -285,26 +286,22 @@ async fn existing_page(
     let data = form.to_data().unwrap_or_else(|_| record.working_data().clone());
     let mut page = form_page(u, Some(record.id), form, errors, edition, &data, Some(record), notice);
     page.history = state.store.audit(record.id).await?.into_iter().filter(|a| shown_to_organiser(&a.action)).collect();
-    page.renewable = open_edition(state).await?.is_some_and(|o| record.edition < o.year);
+    page.renewable = open_edition(&state.store, state.clock.now()).await?.is_some_and(|o| record.edition < o.year);
     Ok(page)
 }
 
 async fn new_form(State(state): State<AppState>, OrganiserPage(u): OrganiserPage) -> PageResult {
-    let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict(
-            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
-        )
-    })?;
+    let edition = open_edition(&state.store, state.clock.now())
+        .await?
+        .ok_or_else(|| AppError::Conflict(app::NO_OPEN_EDITION.into()))?;
     let data = EventData::default();
     Ok(render(&form_page(u, None, EventForm::default(), Errors::default(), edition, &data, None, None)))
 }
 
 async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Form(p): Form) -> PageResult {
-    let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict(
-            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
-        )
-    })?;
+    let edition = open_edition(&state.store, state.clock.now())
+        .await?
+        .ok_or_else(|| AppError::Conflict(app::NO_OPEN_EDITION.into()))?;
     let form = EventForm::from_pairs(&p);
     let data = match form.to_data() {
         Ok(d) => d,
@@ -313,9 +310,7 @@ async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
-    let id = state.store.create_event(edition.year, org, u.id, &data).await?;
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    let record = app::moderation::create(&state.deps(), &u, &edition, &data).await?;
     after_save(&state, u, record, p.get("action") == Some("submit")).await
 }
 
@@ -325,7 +320,7 @@ async fn edit_form(
     Id(id): Id,
     RawQuery(q): RawQuery,
 ) -> PageResult {
-    let record = owned_event(&state, &u, id).await?;
+    let record = owned_event(&state.deps(), &u, id).await?;
     let form = EventForm::from_data(record.working_data());
     let errors = Errors(record.working_data().validate(false));
     let q = crate::forms::Pairs::parse(q.as_deref().unwrap_or(""));
@@ -354,10 +349,9 @@ async fn update(
     Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let record = owned_event(&state, &u, id).await?;
+    let record = owned_event(&state.deps(), &u, id).await?;
     if p.get("action") == Some("withdraw") {
-        let t = Transition::withdraw(id, u.id, Utc::now());
-        state.store.transition(&t).await?;
+        app::moderation::withdraw(&state.deps(), &u, &record).await?;
         return Ok(Redirect::to("/espace").into_response());
     }
     let form = EventForm::from_pairs(&p);
@@ -376,11 +370,11 @@ async fn update(
             let page = existing_page(&state, u, &record, form, Errors(errors), None).await?;
             return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
-        let outcome = save_changes(&state, &u, &record, &data).await?;
+        let outcome = save_changes(&state.deps(), &u, &record, &data).await?;
         let flag = if outcome == ChangeOutcome::SentToReview { "modification" } else { "publie" };
         return Ok(Redirect::to(&format!("/espace/evenements/{id}?{flag}=1")).into_response());
     }
-    if let Err(e) = save_changes(&state, &u, &record, &data).await {
+    if let Err(e) = save_changes(&state.deps(), &u, &record, &data).await {
         let AppError::Conflict(message) = e else { return Err(e.into()) };
         let page = existing_page(&state, u, &record, form, Errors::default(), Some(message)).await?;
         return Ok(render_status(StatusCode::CONFLICT, &page));
@@ -393,7 +387,7 @@ async fn update(
 async fn after_save(state: &AppState, u: User, record: EventRecord, submit_now: bool) -> PageResult {
     let id = record.id;
     if submit_now {
-        let (errors, notice) = match submit(state, &u, &record).await {
+        let (errors, notice) = match submit(&state.deps(), &u, &record).await {
             Ok(_) => return Ok(Redirect::to(&format!("/espace/evenements/{id}")).into_response()),
             Err(SubmitRefusal::Fields(errors)) => {
                 (errors, "Brouillon enregistré, mais il reste des champs à compléter avant de soumettre.")
@@ -419,7 +413,7 @@ async fn set_status(
     Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let record = owned_event(&state, &u, id).await?;
+    let record = owned_event(&state.deps(), &u, id).await?;
     let Some(status) = p.get("public_status").and_then(si_domain::PublicStatus::parse) else {
         let form = EventForm::from_data(record.working_data());
         let page = existing_page(
@@ -433,28 +427,13 @@ async fn set_status(
         .await?;
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    state.store.set_public_status(id, u.id, status, Utc::now()).await?;
-    state.public_changed();
+    app::moderation::set_public_status(&state.deps(), &u, &record, status).await?;
     Ok(Redirect::to(&format!("/espace/evenements/{id}?statut=1")).into_response())
 }
 
 /// « Reconduire » : a draft for the edition open now, from an event of a past edition, dates cleared.
 async fn renew(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Id(id): Id) -> PageResult {
-    let record = owned_event(&state, &u, id).await?;
-    let edition = open_edition(&state).await?.ok_or_else(|| {
-        AppError::Conflict(
-            "La labellisation n'est pas ouverte en ce moment : aucune édition n'accepte de dépôt.".into(),
-        )
-    })?;
-    if record.edition >= edition.year {
-        return Err(AppError::Conflict(
-            "Seul un événement d'une édition passée peut être reconduit pour l'édition en cours.".into(),
-        )
-        .into());
-    }
-    let mut data = record.data.clone();
-    data.sessions = vec![si_domain::event::SessionInput::default()];
-    let org = u.organisation_id.ok_or(AppError::Forbidden("Aucune organisation.".into()))?;
-    let new_id = state.store.create_event(edition.year, org, u.id, &data).await?;
-    Ok(Redirect::to(&format!("/espace/evenements/{new_id}?reconduit=1")).into_response())
+    let record = owned_event(&state.deps(), &u, id).await?;
+    let draft = app::moderation::renew(&state.deps(), &u, &record).await?;
+    Ok(Redirect::to(&format!("/espace/evenements/{}?reconduit=1", draft.id)).into_response())
 }

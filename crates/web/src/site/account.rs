@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
     let token = one_time_token(state, person.id, chrono::Duration::hours(VERIFY_HOURS)).await?;
     let bg = state.clone();
-    state.after_answer(async move { crate::notify::verification_link(&bg, &person, &token).await });
+    state.after_answer(async move { crate::notify::verification_link(&bg.letters, &person, &token).await });
     Ok(())
 }
 
@@ -52,7 +52,7 @@ async fn verify_form(
 
 /// The page of a one-time link: `mode` while the link is live, « expired » (404) otherwise.
 async fn link_page(state: &AppState, user: MaybeUser, token: String, mode: &'static str) -> PageResult {
-    let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?;
+    let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), state.clock.now()).await?;
     let (mode, status) = if found.is_some() { (mode, StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
     Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
 }
@@ -64,7 +64,7 @@ pub(crate) async fn one_time_token(
     lifetime: chrono::Duration,
 ) -> Result<String, crate::error::AppError> {
     let token = crate::auth::random_secret();
-    let expires = chrono::Utc::now() + lifetime;
+    let expires = state.clock.now() + lifetime;
     state.store.create_password_token(&crate::auth::hash_secret(&token), user_id, expires).await?;
     Ok(token)
 }
@@ -75,7 +75,7 @@ async fn verify(
     user: MaybeUser,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> PageResult {
-    let Some(person) = state.store.use_password_token(&crate::auth::hash_secret(&token), chrono::Utc::now()).await?
+    let Some(person) = state.store.use_password_token(&crate::auth::hash_secret(&token), state.clock.now()).await?
     else {
         return Ok(render_status(
             StatusCode::NOT_FOUND,
@@ -86,7 +86,7 @@ async fn verify(
     if let (None, Some(org)) = (person.organisation_id, person.requested_organisation_id) {
         // The request reaches the members once the person is known to own the address.
         let (bg, who) = (state.clone(), person.clone());
-        state.after_answer(async move { crate::notify::membership_requested(&bg, org, &who).await });
+        state.after_answer(async move { crate::notify::membership_requested(&bg.letters, org, &who).await });
     }
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace?verifie=1")).into_response())
@@ -187,7 +187,7 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
 async fn send_password_link(state: &AppState, email: &str) -> Result<(), crate::error::AppError> {
     if let Some(u) = state.store.user_by_email(email).await?.filter(|u| !u.revoked) {
         let token = one_time_token(state, u.id, chrono::Duration::minutes(RESET_MINUTES)).await?;
-        crate::notify::password_link(state, &u, &token, false).await;
+        crate::notify::password_link(&state.letters, &u, &token, false).await;
     }
     Ok(())
 }
@@ -216,14 +216,14 @@ async fn choose(
     }
     let hash = crate::auth::hash_secret(&token);
     if !errors.is_empty() {
-        let still = state.store.peek_password_token(&hash, chrono::Utc::now()).await?.is_some();
+        let still = state.store.peek_password_token(&hash, state.clock.now()).await?.is_some();
         let mode = if still { "choose" } else { "expired" };
         return Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &password_page(user.user, mode, String::new(), token, errors),
         ));
     }
-    let Some(person) = state.store.use_password_token(&hash, chrono::Utc::now()).await? else {
+    let Some(person) = state.store.use_password_token(&hash, state.clock.now()).await? else {
         return Ok(render_status(
             StatusCode::NOT_FOUND,
             &password_page(user.user, "expired", String::new(), token, errors),
@@ -374,7 +374,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         // At most three such letters an hour per address: nobody can flood an owner's mailbox.
         if state.throttle.reset_address.take(&format!("signup:{email}")).is_ok() {
             let bg = state.clone();
-            state.after_answer(async move { crate::notify::signup_on_existing_account(&bg, &existing).await });
+            state.after_answer(async move { crate::notify::signup_on_existing_account(&bg.letters, &existing).await });
         }
         return Ok(check_mailbox(user, email));
     }
@@ -398,7 +398,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
         {
             Ok(o) => {
                 if let Some(c) = check {
-                    state.store.set_identifier_check(o.id, c, chrono::Utc::now()).await?;
+                    state.store.set_identifier_check(o.id, c, state.clock.now()).await?;
                 }
                 (Some(o.id), None)
             }

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::Utc;
 use si_domain::dates::fr_instant;
-use si_domain::input::REASON_MAX;
 use si_domain::review::due_at;
 use si_domain::text::IndustrySignal;
 use si_domain::{Audience, EventData, EventType, Moderation};
@@ -21,9 +20,9 @@ use crate::app::moderation::{decide, parse_decision, reviewable};
 use crate::app::queue::{Backlog, QueueEntry, QueueFilter, possible_duplicates, queue_of};
 use crate::auth::{ReviewerPage, review_scope};
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::routes::Id;
 use crate::views::{ConditionView, EventView, conditions_of, event_view, place_names};
 
 pub fn router() -> Router<AppState> {
@@ -99,7 +98,7 @@ impl Queue {
 
 /// The labelling edition: the one open now, else the latest.
 async fn current_edition(state: &AppState) -> Result<Option<i32>, AppError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let editions = state.store.editions().await?;
     Ok(editions.iter().find(|e| e.is_open_at(now)).or(editions.first()).map(|e| e.year))
 }
@@ -115,7 +114,7 @@ struct Computed {
 }
 
 async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) -> Result<Computed, AppError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let queue = queue_of(&state.store, scope, f, now).await?;
     let territory = si_domain::territory::territory();
     let rows = queue
@@ -303,7 +302,7 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
         ));
     }
     for (id, version) in ids.into_iter().take(AT_ONCE) {
-        match decide(&state, &u, id, Decision::Label, "", version).await {
+        match decide(&state.deps(), &u, id, Decision::Label, "", version).await {
             Ok(r) => outcome.labelled.push((id, format!("{} ({})", r.data.title, r.label_number.unwrap_or_default()))),
             Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
             Err(e) => {
@@ -487,7 +486,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
         department: None,
         event_type: None,
         audiences: Vec::new(),
-        submitted_at: Utc::now(),
+        submitted_at: state.clock.now(),
         change: false,
         weak_signal: false,
         first_day: record.data.parsed_sessions().iter().map(|s| s.start.date()).min(),
@@ -531,7 +530,7 @@ async fn detail_page(state: &AppState, u: User, id: i64, typed: Typed) -> PageRe
             reason,
             decision,
             due: due.map(fr_instant),
-            overdue: due.is_some_and(|d| d < Utc::now()),
+            overdue: due.is_some_and(|d| d < state.clock.now()),
             change,
             duplicates,
             templates: state.store.reason_templates().await?,
@@ -584,7 +583,7 @@ async fn decision_form(
     let Some(version) = p.get("version").and_then(|v| v.parse().ok()) else {
         return detail_page(&state, u, id, again(si_store::STALE_VERSION.into())).await;
     };
-    match decide(&state, &u, id, decision, &reason, version).await {
+    match decide(&state.deps(), &u, id, decision, &reason, version).await {
         Ok(_) => Ok(Redirect::to("/instruction").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
             detail_page(&state, u, id, again(e.message())).await
@@ -600,27 +599,18 @@ async fn revoke_form(
     Id(id): Id,
     Form(p): Form,
 ) -> PageResult {
-    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !reviewable(&u, &record) {
-        return Err(AppError::NotFound.into());
-    }
     let typed = p.raw("revoke_reason");
-    let reason = typed.trim().to_string();
     let again = |error: String| Typed { error: Some(error), revoke_reason: typed.clone(), ..Typed::default() };
-    if reason.is_empty() || reason.chars().count() > REASON_MAX {
-        let message = "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.";
-        return detail_page(&state, u, id, again(message.into())).await;
-    }
     let Some(version) = p.get("version").and_then(|v| v.parse().ok()) else {
+        let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+        if !reviewable(&u, &record) {
+            return Err(AppError::NotFound.into());
+        }
         return detail_page(&state, u, id, again(si_store::STALE_VERSION.into())).await;
     };
-    match state.store.revoke_label(id, u.id, &reason, Utc::now(), version).await {
-        Ok(r) => {
-            state.public_changed();
-            crate::notify::revoked(&state, &r).await;
-            Ok(Redirect::to(&format!("/instruction/evenements/{id}")).into_response())
-        }
-        Err(si_store::StoreError::Conflict(m)) => detail_page(&state, u, id, again(m)).await,
-        Err(e) => Err(AppError::from(e).into()),
+    match crate::app::moderation::revoke(&state.deps(), &u, id, &typed, version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/instruction/evenements/{id}")).into_response()),
+        Err(AppError::Conflict(m) | AppError::Invalid { message: m, .. }) => detail_page(&state, u, id, again(m)).await,
+        Err(e) => Err(e.into()),
     }
 }

@@ -17,9 +17,9 @@ use si_store::{NewUser, OutboxStats, ReasonTemplate, StoreError, User};
 use crate::AppState;
 use crate::auth::{AdminPage, hash_password, random_secret};
 use crate::error::AppError;
+use crate::forms::Id;
 use crate::forms::{Errors, Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::routes::Id;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,7 +63,7 @@ async fn overview(State(state): State<AppState>, AdminPage(u): AdminPage) -> Pag
         editions: state.store.editions().await?,
         outbox: state.store.outbox_stats().await?,
         reviewers: state.store.reviewers().await?.iter().filter(|r| !r.revoked).count(),
-        now: Utc::now(),
+        now: state.clock.now(),
     }))
 }
 
@@ -439,8 +439,8 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token = crate::routes::account::one_time_token(&state, invited.id, Duration::days(INVITATION_DAYS)).await?;
-    crate::notify::password_link(&state, &invited, &token, true).await;
+    let token = crate::site::account::one_time_token(&state, invited.id, Duration::days(INVITATION_DAYS)).await?;
+    crate::notify::password_link(&state.letters, &invited, &token, true).await;
     let notice = format!("Invitation envoyée à {email}.");
     Ok(render(&coordinators_page(&state, u, Errors::default(), Default::default(), Some(notice)).await?))
 }
@@ -463,7 +463,7 @@ async fn change_coordinator(
             None
         }
         Some("revoke") => {
-            state.store.revoke_user(id, Utc::now()).await?;
+            state.store.revoke_user(id, state.clock.now()).await?;
             Some(format!("Accès de {} retiré : ses sessions et jetons sont fermés.", target.email))
         }
         Some("region") => {

@@ -14,9 +14,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::api::feeds::EXPORT_MAX;
 use crate::error::{ApiResult, ErrorBody};
 use crate::forms::{EventQuery, api_filter};
-use crate::routes::feeds::EXPORT_MAX;
 
 /// The map document.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -82,11 +82,12 @@ async fn compute(state: &AppState, q: Option<&str>) -> Result<Stats, AppError> {
                 .cloned()
                 .ok_or_else(|| AppError::invalid("edition", format!("L'édition {year} n'existe pas.")))?
         }
-        None => crate::routes::public_edition(state).await?.ok_or(AppError::NotFound)?,
+        None => crate::app::public_edition(&state.store).await?.ok_or(AppError::NotFound)?,
     };
     let previous = editions.iter().filter(|e| e.year < edition.year).max_by_key(|e| e.year).cloned();
     let filter = EventFilter { edition: Some(edition.year), page: 1, per_page: 1, ..Default::default() };
-    let facets = crate::routes::cached_facets(state, &filter, &format!("stats:{}", edition.year)).await?;
+    let facets =
+        crate::cache::cached_facets(&state.caches, &state.store, &filter, &format!("stats:{}", edition.year)).await?;
     let total = state.store.count_labelled(edition.year).await?;
     let specs: [(&str, &str, &str); 6] = [
         ("region", "region", "Par région"),
