@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 /// The legal time of metropolitan France, in which deadlines are expressed.
 pub const PARIS: Tz = chrono_tz::Europe::Paris;
@@ -96,6 +97,26 @@ pub fn parse_local_datetime(s: &str) -> Option<NaiveDateTime> {
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
         .ok()
+}
+
+/// A session: start and end as local date-times of the event's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Local start.
+    pub start: NaiveDateTime,
+    /// Local end.
+    pub end: NaiveDateTime,
+}
+
+impl Session {
+    /// A session whose end follows its start.
+    pub fn new(start: NaiveDateTime, end: NaiveDateTime) -> Result<Session, String> {
+        if end <= start {
+            Err("La fin de la séance doit suivre son début.".into())
+        } else {
+            Ok(Session { start, end })
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::Audience;
+use crate::dates::Session;
 use crate::dates::{fr_date, fr_instant};
 use crate::edition::Edition;
-use crate::event::Session;
 use crate::text::{IndustrySignal, industry_signal};
 
 /// The conditions, in the order they are shown.

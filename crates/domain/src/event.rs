@@ -1,10 +1,11 @@
 //! An event as organisers write it: what is kept as typed, how it is checked field by field, and the
 //! facts derived from it (place from the commune, parsed sessions).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{Audience, EventType, Format, RegistrationMode, Sector, Theme};
+pub use crate::dates::Session;
 use crate::dates::parse_local_datetime;
 use crate::edition::Edition;
 use crate::eligibility::{EligibilityInput, EligibilityReport, check};
@@ -16,26 +17,6 @@ pub const TITLE_MAX: usize = 140;
 pub const SUMMARY_MAX: usize = 300;
 /// Maximum length of the description.
 pub const DESCRIPTION_MAX: usize = 5_000;
-
-/// A session: start and end as local date-times of the event's place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    /// Local start.
-    pub start: NaiveDateTime,
-    /// Local end.
-    pub end: NaiveDateTime,
-}
-
-impl Session {
-    /// A session whose end follows its start.
-    pub fn new(start: NaiveDateTime, end: NaiveDateTime) -> Result<Session, String> {
-        if end <= start {
-            Err("La fin de la séance doit suivre son début.".into())
-        } else {
-            Ok(Session { start, end })
-        }
-    }
-}
 
 /// A field that cannot be accepted as typed, with the French sentence saying why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

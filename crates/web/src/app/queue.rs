@@ -156,7 +156,7 @@ pub(crate) async fn queue_of(
     let t3 = t0.elapsed();
     let territory = si_domain::territory::territory();
     let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
-    // Where a queue page's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::routes::review=debug`.
+    // Where a queue page's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::app::queue=debug`.
     tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue timing");
     let overdue = due.iter().filter(|d| **d < now).count();
 
