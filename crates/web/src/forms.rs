@@ -563,6 +563,24 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     }
 }
 
+/// Only paths of this site are followed after login (no open redirect): an absolute path whose
+/// second character is not a slash or backslash, made of visible ASCII only. Browsers drop tabs and
+/// line breaks from URLs (`/\t/evil.example` is `//evil.example` to them) and treat `\` as `/`, and a
+/// control character cannot go in a `Location` header: anything of the kind is ignored.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.len() <= 2_000
+                && n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
+        _ => "/espace".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

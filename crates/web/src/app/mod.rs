@@ -3,6 +3,7 @@
 //! disagree. A use case takes [`Deps`] — the store, the clock, the letters and the public view it may
 //! have to refresh — never the whole application state.
 
+pub mod accounts;
 pub mod moderation;
 pub mod queue;
 

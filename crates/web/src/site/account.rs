@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::{MaybeUser, Source, closed_session_cookie, hash_password, open_session, verify_password};
 use crate::directory::Lookup;
 use crate::error::AppError;
-use crate::forms::{Errors, Form, Pairs};
+use crate::forms::{Errors, Form, Pairs, safe_next};
 use crate::pages::{Page, PageResult, render, render_status};
 
 pub fn router() -> Router<AppState> {
@@ -34,7 +34,8 @@ pub fn router() -> Router<AppState> {
 
 /// Makes a confirmation link for a person's address and sends it after the answer.
 async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
-    let token = one_time_token(state, person.id, chrono::Duration::hours(VERIFY_HOURS)).await?;
+    let token =
+        crate::app::accounts::one_time_token(&state.deps(), person.id, chrono::Duration::hours(VERIFY_HOURS)).await?;
     let bg = state.clone();
     state.after_answer(async move { crate::notify::verification_link(&bg.letters, &person, &token).await });
     Ok(())
@@ -55,18 +56,6 @@ async fn link_page(state: &AppState, user: MaybeUser, token: String, mode: &'sta
     let found = state.store.peek_password_token(&crate::auth::hash_secret(&token), state.clock.now()).await?;
     let (mode, status) = if found.is_some() { (mode, StatusCode::OK) } else { ("expired", StatusCode::NOT_FOUND) };
     Ok(render_status(status, &password_page(user.user, mode, String::new(), token, Errors::default())))
-}
-
-/// A one-time link's secret for a person, valid `lifetime` (only its hash is stored).
-pub(crate) async fn one_time_token(
-    state: &AppState,
-    user_id: i64,
-    lifetime: chrono::Duration,
-) -> Result<String, crate::error::AppError> {
-    let token = crate::auth::random_secret();
-    let expires = state.clock.now() + lifetime;
-    state.store.create_password_token(&crate::auth::hash_secret(&token), user_id, expires).await?;
-    Ok(token)
 }
 
 /// Confirms the address of the link's person and opens their space.
@@ -186,7 +175,8 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
 /// Makes and sends a password link when the address has a live account.
 async fn send_password_link(state: &AppState, email: &str) -> Result<(), crate::error::AppError> {
     if let Some(u) = state.store.user_by_email(email).await?.filter(|u| !u.revoked) {
-        let token = one_time_token(state, u.id, chrono::Duration::minutes(RESET_MINUTES)).await?;
+        let token =
+            crate::app::accounts::one_time_token(&state.deps(), u.id, chrono::Duration::minutes(RESET_MINUTES)).await?;
         crate::notify::password_link(&state.letters, &u, &token, false).await;
     }
     Ok(())
@@ -444,24 +434,6 @@ struct Login {
     ended: bool,
     /// ProConnect is offered (coordinators and administrators).
     proconnect: bool,
-}
-
-/// Only paths of this site are followed after login (no open redirect): an absolute path whose
-/// second character is not a slash or backslash, made of visible ASCII only. Browsers drop tabs and
-/// line breaks from URLs (`/\t/evil.example` is `//evil.example` to them) and treat `\` as `/`, and a
-/// control character cannot go in a `Location` header: anything of the kind is ignored.
-pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.len() <= 2_000
-                && n.starts_with('/')
-                && !n[1..].starts_with(['/', '\\'])
-                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
-        {
-            n.to_string()
-        }
-        _ => "/espace".into(),
-    }
 }
 
 async fn login_form(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQuery) -> Response {

@@ -13,6 +13,7 @@ use si_domain::input::{EMAIL_MAX, name_problem, password_problem};
 use si_store::{NewUser, StoreError, User};
 
 use crate::AppState;
+use crate::app::accounts::one_time_token;
 use crate::auth::{
     MaybeUser, OrganiserPage, PersonPage, closed_session_cookie, hash_password, hash_secret, open_session,
     random_secret, verify_password,
@@ -21,7 +22,6 @@ use crate::error::AppError;
 use crate::forms::Id;
 use crate::forms::{Errors, Form};
 use crate::pages::{Page, PageResult, render, render_status};
-use crate::site::account::one_time_token;
 
 use si_domain::input::links::{EMAIL_CHANGE_HOURS, INVITATION_DAYS};
 
@@ -130,7 +130,7 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token = one_time_token(&state, invitee.id, Duration::days(INVITATION_DAYS)).await?;
+    let token = one_time_token(&state.deps(), invitee.id, Duration::days(INVITATION_DAYS)).await?;
     let (bg, inviter) = (state.clone(), u.clone());
     state.after_answer(async move {
         crate::notify::member_invitation(&bg.letters, &invitee, &inviter, org_id, &token).await

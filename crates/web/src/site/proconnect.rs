@@ -12,9 +12,9 @@ use crate::AppState;
 use crate::auth::{MaybeUser, Source, open_session};
 use crate::error::AppError;
 use crate::forms::Pairs;
+use crate::forms::safe_next;
 use crate::oidc::{LOGIN_MINUTES, OidcError};
 use crate::pages::PageResult;
-use crate::site::account::safe_next;
 
 /// The cookie that ties the provider's answer to the browser that asked.
 const STATE_COOKIE: &str = "si_oidc";
