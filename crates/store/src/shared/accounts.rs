@@ -11,6 +11,16 @@ use crate::model::*;
 use crate::sql::USER_SELECT;
 use crate::{StoreError, StoreResult};
 
+impl Backend {
+    /// The person a one-time link names, unless their access was withdrawn since.
+    async fn live_user(&self, id: Option<i64>) -> StoreResult<Option<User>> {
+        match id {
+            Some(id) => Ok(crate::Accounts::user(self, id).await?.filter(|u| !u.revoked)),
+            None => Ok(None),
+        }
+    }
+}
+
 #[async_trait]
 impl crate::Accounts for Backend {
     async fn organisation_by_identifier(&self, identifier: &str) -> StoreResult<Option<Organisation>> {
@@ -409,10 +419,7 @@ impl crate::Accounts for Backend {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        match user_id {
-            Some(id) => Ok(self.user(id).await?.filter(|u| !u.revoked)),
-            None => Ok(None),
-        }
+        self.live_user(user_id).await
     }
 
     async fn peek_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
@@ -423,10 +430,7 @@ impl crate::Accounts for Backend {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        match user_id {
-            Some(id) => Ok(self.user(id).await?.filter(|u| !u.revoked)),
-            None => Ok(None),
-        }
+        self.live_user(user_id).await
     }
 }
 

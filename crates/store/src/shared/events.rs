@@ -70,24 +70,17 @@ impl crate::Events for Backend {
                 return Ok(ChangeOutcome::SentToReview);
             }
             // Not material: applies at once, and replaces any pending change (the organiser undid it).
-            sqlx::query("UPDATE events SET version = version + 1, data = $1, pending_data = NULL, change_submitted_at = NULL, updated_at = $2 WHERE id = $3")
-                .bind(json(data)?)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            write_index(&mut tx, id, data).await?;
-            audit_entry(&mut tx, id, Some(actor), Action::Edit.audit(false), (Some(state), Some(state)), None, now)
-                .await?;
-            tx.commit().await?;
-            return Ok(ChangeOutcome::Applied);
         }
-        sqlx::query("UPDATE events SET version = version + 1, data = $1, updated_at = $2 WHERE id = $3")
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Applied at once (a draft, an event awaiting changes, a labelled event's non-material edit);
+        // only a labelled event ever has a pending change to clear.
+        sqlx::query(
+            "UPDATE events SET version = version + 1, data = $1, pending_data = NULL, change_submitted_at = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(json(data)?)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         write_index(&mut tx, id, data).await?;
         audit_entry(&mut tx, id, Some(actor), Action::Edit.audit(false), (Some(state), Some(state)), None, now).await?;
         tx.commit().await?;

@@ -76,11 +76,7 @@ pub(crate) async fn revoke(
     reason: &str,
     version: i64,
 ) -> Result<EventRecord, AppError> {
-    review_scope(user)?;
-    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !reviewable(user, &record) {
-        return Err(AppError::NotFound);
-    }
+    reviewer_event(deps, user, id).await?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > REASON_MAX {
         return Err(AppError::invalid(
@@ -213,6 +209,17 @@ pub(crate) fn reviewable(user: &User, r: &EventRecord) -> bool {
     r.submitted_at.is_some() && may_review(user, review_region(r))
 }
 
+/// An event a reviewer may decide on: a reviewer's role, in their scope, submitted once; 404
+/// otherwise (its existence is not revealed).
+pub(crate) async fn reviewer_event(deps: &Deps<'_>, user: &User, id: i64) -> Result<EventRecord, AppError> {
+    review_scope(user)?;
+    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if !reviewable(user, &record) {
+        return Err(AppError::NotFound);
+    }
+    Ok(record)
+}
+
 fn check_reason(decision: Decision, reason: &str) -> Result<(), AppError> {
     if decision != Decision::Label && reason.is_empty() {
         return Err(AppError::invalid(
@@ -238,11 +245,7 @@ pub(crate) async fn decide(
     reason: &str,
     version: i64,
 ) -> Result<EventRecord, AppError> {
-    review_scope(user)?;
-    let record = deps.store.event(id).await?.ok_or(AppError::NotFound)?;
-    if !reviewable(user, &record) {
-        return Err(AppError::NotFound);
-    }
+    let record = reviewer_event(deps, user, id).await?;
     // What is checked below and applied by the store is this version, the one the reviewer saw; the
     // store checks it again under its row lock, so nothing written in between can slip through.
     if record.version != version {
