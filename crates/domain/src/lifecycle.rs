@@ -10,7 +10,7 @@
 //!     └──submit──▶ submitted                            └─── set public status
 //! ```
 
-use crate::{AuditAction, Format, Moderation};
+use crate::{AuditAction, Format, Moderation, Role};
 
 /// A reviewer's decision on a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +128,49 @@ pub fn review_region(format: Option<Format>, region: Option<&str>) -> Option<&st
     if format == Some(Format::EnLigne) { None } else { region }
 }
 
+/// Which events a person reviews: every region and the national queue, or the regions of a
+/// coordinator (none when a coordinator has no region yet: they see nothing until given one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewScope {
+    /// National administrators: every region, and online-only events (no review region).
+    National,
+    /// Regional coordinators: events whose review region is one of these.
+    Regions(Vec<String>),
+}
+
+impl ReviewScope {
+    /// The scope of a person of this role and region; `None` for organisers, who review nothing.
+    pub fn of(role: Role, region: Option<&str>) -> Option<ReviewScope> {
+        match role {
+            Role::NationalAdmin => Some(ReviewScope::National),
+            Role::RegionalCoordinator => Some(ReviewScope::Regions(region.into_iter().map(String::from).collect())),
+            Role::Organiser => None,
+        }
+    }
+
+    /// Whether an event reviewed in `review_region` (see [`review_region`]; `None`: the national
+    /// queue) is within the scope.
+    pub fn covers(&self, review_region: Option<&str>) -> bool {
+        match self {
+            ReviewScope::National => true,
+            ReviewScope::Regions(regions) => review_region.is_some_and(|r| regions.iter().any(|x| x == r)),
+        }
+    }
+
+    /// The regions as the store filters them: `None` for every region and the national queue.
+    pub fn regions(&self) -> Option<&[String]> {
+        match self {
+            ReviewScope::National => None,
+            ReviewScope::Regions(r) => Some(r),
+        }
+    }
+
+    /// The national view (backlog per region, every region in the filters).
+    pub fn is_national(&self) -> bool {
+        matches!(self, ReviewScope::National)
+    }
+}
+
 /// The instant at which an event's conditions are judged: its first submission once submitted (the
 /// deadline concerns the first submission, not later changes, which are judged at that same instant),
 /// now while it is a draft, sent back for changes, or withdrawn.
@@ -170,6 +213,36 @@ pub fn next(state: Moderation, action: Action, pending_change: bool) -> Result<M
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn review_scope_by_role_and_region() {
+        use ReviewScope::*;
+        // (role, the person's region, the event's review region, sees it; None: no scope at all)
+        type Row = (Role, Option<&'static str>, Option<&'static str>, Option<bool>);
+        let table: &[Row] = &[
+            (Role::NationalAdmin, None, Some("84"), Some(true)),
+            (Role::NationalAdmin, None, None, Some(true)),
+            (Role::NationalAdmin, Some("84"), Some("11"), Some(true)),
+            (Role::RegionalCoordinator, Some("84"), Some("84"), Some(true)),
+            (Role::RegionalCoordinator, Some("84"), Some("11"), Some(false)),
+            (Role::RegionalCoordinator, Some("84"), None, Some(false)),
+            (Role::RegionalCoordinator, None, Some("84"), Some(false)),
+            (Role::RegionalCoordinator, None, None, Some(false)),
+            (Role::Organiser, None, Some("84"), None),
+            (Role::Organiser, Some("84"), Some("84"), None),
+        ];
+        for &(role, region, event, sees) in table {
+            let scope = ReviewScope::of(role, region);
+            assert_eq!(scope.as_ref().map(|s| s.covers(event)), sees, "{role:?} {region:?} {event:?}");
+        }
+        assert_eq!(ReviewScope::of(Role::NationalAdmin, None).unwrap().regions(), None);
+        assert_eq!(ReviewScope::of(Role::RegionalCoordinator, None), Some(Regions(vec![])));
+        assert_eq!(
+            ReviewScope::of(Role::RegionalCoordinator, Some("84")).unwrap().regions(),
+            Some(&["84".to_string()][..])
+        );
+        assert!(National.is_national() && !Regions(vec!["84".into()]).is_national());
+    }
+
     use super::*;
     use Moderation::*;
 

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, header};
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 use si_domain::Role;
+use si_domain::lifecycle::ReviewScope;
 use si_store::User;
 
 use crate::AppState;
@@ -397,20 +398,13 @@ impl FromRequestParts<AppState> for ReviewerPage {
 
 /// Whether a person may read and decide an event of this region (`None`: online or unplaced).
 pub fn may_review(user: &User, region: Option<&str>) -> bool {
-    match user.role {
-        Role::NationalAdmin => true,
-        Role::RegionalCoordinator => user.region.as_deref().is_some_and(|r| Some(r) == region),
-        Role::Organiser => false,
-    }
+    ReviewScope::of(user.role, user.region.as_deref()).is_some_and(|s| s.covers(region))
 }
 
-/// The regions whose queue a reviewer sees: `None` for all.
-pub fn review_scope(user: &User) -> Result<Option<Vec<String>>, AppError> {
-    match user.role {
-        Role::NationalAdmin => Ok(None),
-        Role::RegionalCoordinator => Ok(Some(user.region.clone().into_iter().collect())),
-        Role::Organiser => Err(AppError::Forbidden("Cet espace est réservé aux instructeurs.".into())),
-    }
+/// What a reviewer sees (`si_domain::lifecycle::ReviewScope`); 403 for anyone else.
+pub fn review_scope(user: &User) -> Result<ReviewScope, AppError> {
+    ReviewScope::of(user.role, user.region.as_deref())
+        .ok_or_else(|| AppError::Forbidden("Cet espace est réservé aux instructeurs.".into()))
 }
 
 #[cfg(test)]

@@ -143,14 +143,14 @@ pub(crate) struct ReviewQueue {
 
 pub(crate) async fn queue_of(
     store: &si_store::DynStore,
-    scope: Option<&[String]>,
+    scope: &si_domain::lifecycle::ReviewScope,
     f: &QueueFilter,
     now: DateTime<Utc>,
 ) -> Result<ReviewQueue, AppError> {
     let t0 = std::time::Instant::now();
-    let items = store.queue_items(scope).await?;
+    let items = store.queue_items(scope.regions()).await?;
     let t1 = t0.elapsed();
-    let pool = store.duplicate_pool(scope).await?;
+    let pool = store.duplicate_pool(scope.regions()).await?;
     let t2 = t0.elapsed();
     let mut duplicates = possible_duplicates(&items, &pool);
     let t3 = t0.elapsed();
@@ -161,7 +161,7 @@ pub(crate) async fn queue_of(
     let overdue = due.iter().filter(|d| **d < now).count();
 
     let mut backlog: HashMap<String, Backlog> = HashMap::new();
-    if scope.is_none() {
+    if scope.is_national() {
         for (i, d) in items.iter().zip(&due) {
             let code = i.region.clone().unwrap_or_else(|| "national".into());
             let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {

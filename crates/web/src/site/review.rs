@@ -24,6 +24,7 @@ use crate::forms::Id;
 use crate::forms::{Form, Pairs};
 use crate::pages::{Page, PageResult, render, render_status};
 use crate::views::{ConditionView, EventView, conditions_of, event_view, place_names};
+use si_domain::lifecycle::ReviewScope;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -113,7 +114,7 @@ struct Computed {
     rows: Vec<QueueRow>,
 }
 
-async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) -> Result<Computed, AppError> {
+async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter) -> Result<Computed, AppError> {
     let now = state.clock.now();
     let queue = queue_of(&state.store, scope, f, now).await?;
     let territory = si_domain::territory::territory();
@@ -143,9 +144,9 @@ async fn compute(state: &AppState, scope: Option<&[String]>, f: &QueueFilter) ->
 
 async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
     let scope = review_scope(&u)?;
-    let national = scope.is_none();
+    let national = scope.is_national();
     let territory = si_domain::territory::territory();
-    let computed = compute(state, scope.as_deref(), &filter).await?;
+    let computed = compute(state, &scope, &filter).await?;
     let matching = computed.rows.len();
     let pages = matching.div_ceil(PER_PAGE).max(1);
     let page = filter.page.min(pages);
@@ -156,7 +157,7 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
     };
     let counts = match edition {
         Some(e) => {
-            let mut c = state.store.moderation_counts(e, scope.as_deref()).await?;
+            let mut c = state.store.moderation_counts(e, scope.regions()).await?;
             let order =
                 ["submitted", "change_pending", "changes_requested", "labelled", "refused", "draft", "withdrawn"];
             c.sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
@@ -174,18 +175,18 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
         }
         None => Vec::new(),
     };
-    let scope_label = match &scope {
+    let scope_label = match scope.regions() {
         None => "toutes les régions et la file nationale (événements en ligne)".to_string(),
         Some(r) => r.iter().map(|c| territory.region_name(c)).collect::<Vec<_>>().join(", "),
     };
-    let regions: Vec<(String, String)> = match &scope {
+    let regions: Vec<(String, String)> = match scope.regions() {
         None => territory.regions().iter().map(|r| (r.code.clone(), r.name.clone())).collect(),
         Some(_) => Vec::new(),
     };
     let departments: Vec<(String, String)> = territory
         .departments()
         .iter()
-        .filter(|d| scope.as_ref().is_none_or(|s| s.contains(&d.region)))
+        .filter(|d| scope.covers(Some(&d.region)))
         .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code)))
         .collect();
     Ok(render(&Queue {
@@ -211,7 +212,7 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
 async fn queue_csv(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
     let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
     let scope = review_scope(&u)?;
-    let computed = compute(&state, scope.as_deref(), &filter).await?;
+    let computed = compute(&state, &scope, &filter).await?;
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
     let cell = crate::exports::cell;
     let csv_error = |e: csv::Error| AppError::Internal(e.into());

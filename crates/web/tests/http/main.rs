@@ -744,3 +744,27 @@ async fn ids_that_are_not_numbers_are_not_found() {
     let (s, body) = app.get_json("/api/v1/events/abc").await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }
+
+/// Every rule judged « now » reads the platform's clock (`si_web::clock`): with the clock stopped
+/// one second after the edition's deadline, a complete event is refused on the deadline alone; moved
+/// back one hour before it, the same event is submitted.
+#[tokio::test]
+async fn submissions_are_judged_at_the_platforms_clock() {
+    let deadline = support::open_edition().deadline;
+    let (app, clock) = TestApp::new().await.at(deadline + chrono::Duration::seconds(1));
+    let orga = app.organiser("horloge@usine.fr", "Forges de l'Horloge").await;
+    let (s, draft) = app.post_json("/api/v1/me/events", &complete_event(app.year, "69800"), Some(&orga)).await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(&orga)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    let failed: Vec<&str> = r["conditions"].as_array().unwrap().iter().filter_map(|c| c["code"].as_str()).collect();
+    assert_eq!(failed, ["deadline"], "{r}");
+
+    clock.set(deadline - chrono::Duration::hours(1));
+    let (s, r) = app.post_json(&format!("/api/v1/me/events/{id}/submit"), &json!({}), Some(&orga)).await;
+    assert_eq!((s, r["moderation"].as_str()), (StatusCode::OK, Some("submitted")), "{r}");
+    // The submission is dated by the same clock.
+    let record = app.store.event(id).await.unwrap().unwrap();
+    assert_eq!(record.submitted_at, Some(deadline - chrono::Duration::hours(1)));
+}

@@ -112,6 +112,15 @@ impl TestApp {
         TestApp { router: si_web::router(state.clone()), store, state, year: TEST_YEAR, transport, mailbox, _dir: dir }
     }
 
+    /// The same application with its clock stopped at `at` (`si_web::clock::FixedClock`): every rule
+    /// judged « now » is judged then.
+    pub fn at(mut self, at: chrono::DateTime<Utc>) -> (TestApp, Arc<si_web::clock::FixedClock>) {
+        let clock = Arc::new(si_web::clock::FixedClock::new(at));
+        self.state.clock = clock.clone();
+        self.router = si_web::router(self.state.clone());
+        (self, clock)
+    }
+
     /// Runs the outbox once and returns what it sent since the last call.
     pub async fn deliver(&self) -> Vec<si_web::mail::Sent> {
         self.state.settled().await;
