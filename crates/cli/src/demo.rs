@@ -310,11 +310,21 @@ fn event(rng: &mut Rng, edition: &Edition, org_name: &str, commune: &Commune) ->
             min_age: (t.kind == EventType::VisiteEntreprise).then_some(14),
             protective_equipment: t.kind == EventType::VisiteEntreprise,
             id_required: t.kind == EventType::VisiteEntreprise && rng.chance(50),
+            photos_forbidden: t.kind == EventType::VisiteEntreprise,
         },
         registration: if rng.chance(50) {
             Registration {
                 mode: RegistrationMode::External,
                 url: "https://inscription.exemple.fr/semaine-industrie".into(),
+                ..Registration::default()
+            }
+        } else if t.kind == EventType::VisiteEntreprise {
+            // Site visits take class bookings on the platform (no draw: the demo stays the same).
+            Registration {
+                mode: RegistrationMode::Platform,
+                capacity: Some(35),
+                waitlist: true,
+                closes_hours_before: 48,
                 ..Registration::default()
             }
         } else {

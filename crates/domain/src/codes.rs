@@ -181,6 +181,32 @@ code_list! {
 }
 
 code_list! {
+    /// The level of a class that books a visit (French school system), for the organiser's list and
+    /// the attendance report.
+    ClassLevel {
+        College => "college", "Collège (6e à 3e)";
+        Seconde => "seconde", "Lycée : seconde";
+        Premiere => "premiere", "Lycée : première";
+        Terminale => "terminale", "Lycée : terminale";
+        Cap => "cap", "CAP";
+        BacPro => "bac_pro", "Baccalauréat professionnel";
+        Bts => "bts", "BTS ou BUT";
+        Superieur => "superieur", "Enseignement supérieur (autre)";
+        Apprentissage => "apprentissage", "Centre de formation d'apprentis";
+        Autre => "autre", "Autre";
+    }
+}
+
+code_list! {
+    /// Where a booking stands.
+    BookingStatus {
+        Confirmed => "confirmed", "Confirmée";
+        Waitlisted => "waitlisted", "Sur liste d'attente";
+        Cancelled => "cancelled", "Annulée";
+    }
+}
+
+code_list! {
     /// Roles of people on the platform.
     Role {
         Organiser => "organiser", "Organisateur";

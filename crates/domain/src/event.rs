@@ -77,6 +77,9 @@ pub struct Safety {
     /// An identity document is required at the entrance.
     #[serde(default)]
     pub id_required: bool,
+    /// Photos and videos are forbidden on the site.
+    #[serde(default)]
+    pub photos_forbidden: bool,
 }
 
 /// How people register.
@@ -96,6 +99,25 @@ pub struct Registration {
     /// Places per session (platform mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u32>,
+    /// The most people one booking may bring (platform mode); none: up to the capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_group: Option<u32>,
+    /// Classes and other groups may book (platform mode).
+    #[serde(default = "yes")]
+    pub groups: bool,
+    /// Individuals may book (platform mode).
+    #[serde(default = "yes")]
+    pub individuals: bool,
+    /// A full session takes bookings on a waiting list, promoted in arrival order (platform mode).
+    #[serde(default)]
+    pub waitlist: bool,
+    /// Booking closes this many hours before a session starts (platform mode).
+    #[serde(default)]
+    pub closes_hours_before: u32,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Registration {
@@ -106,6 +128,11 @@ impl Default for Registration {
             email: String::new(),
             phone: String::new(),
             capacity: None,
+            max_group: None,
+            groups: true,
+            individuals: true,
+            waitlist: false,
+            closes_hours_before: 0,
         }
     }
 }
@@ -373,6 +400,26 @@ impl EventData {
             errors.push(err(
                 "registration.capacity",
                 "La capacité doit être comprise entre 1 et 100 000 places par séance.",
+            ));
+        }
+        if let Some(max) = r.max_group
+            && (max == 0 || r.capacity.is_some_and(|cap| max > cap))
+        {
+            errors.push(err(
+                "registration.max_group",
+                "La taille maximale d'un groupe doit être d'au moins 1 personne et ne pas dépasser la capacité.",
+            ));
+        }
+        if r.mode == RegistrationMode::Platform && !r.groups && !r.individuals {
+            errors.push(err(
+                "registration.groups",
+                "Acceptez au moins les groupes ou les personnes seules, sinon personne ne peut réserver.",
+            ));
+        }
+        if r.closes_hours_before > 24 * 30 {
+            errors.push(err(
+                "registration.closes_hours_before",
+                "Les réservations ne peuvent pas fermer plus de 30 jours (720 heures) avant la séance.",
             ));
         }
         if let Some(age) = self.safety.min_age

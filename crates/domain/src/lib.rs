@@ -1,6 +1,7 @@
 //! Pure rules of the Semaine de l'industrie platform: editions, the four conditions, identifiers,
 //! territory, code lists and French text folding. No IO here, so every rule is unit-testable.
 
+pub mod booking;
 pub mod calendar;
 pub mod codes;
 pub mod dates;

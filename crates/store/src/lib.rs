@@ -1,5 +1,5 @@
 //! Storage of the platform behind one trait, [`Store`], made of one sub-trait per aggregate
-//! ([`Accounts`], [`Editions`], [`Events`], [`Outbox`], [`Catalogue`]), with an embedded SQLite
+//! ([`Accounts`], [`Editions`], [`Events`], [`Outbox`], [`Catalogue`], [`Bookings`]), with an embedded SQLite
 //! backend (the default) and a PostgreSQL backend, chosen from the scheme of `DATABASE_URL`. Both run
 //! the same code (`src/shared/`, compiled once per backend) with `$1` placeholders; what differs is
 //! connection set-up, how a write transaction starts, and [`sql::Dialect`].
@@ -79,7 +79,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
 
 /// Everything the platform keeps, one sub-trait per aggregate. Every method is one transaction.
 #[async_trait]
-pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Send + Sync + 'static {
+pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
 }
@@ -297,6 +297,46 @@ pub trait Catalogue: Send + Sync {
     async fn count_labelled(&self, edition: i32) -> StoreResult<u64>;
     /// When each event of an edition was (last) submitted, for statistics.
     async fn submission_times(&self, edition: i32) -> StoreResult<Vec<DateTime<Utc>>>;
+}
+
+/// Bookings of sessions on the platform. No session is ever overbooked: seats are confirmed by one
+/// guarded statement (`confirmed + n <= capacity`) backed by a CHECK constraint, and every letter a
+/// change causes is queued in the change's own transaction (see [`Compose`]).
+#[async_trait]
+pub trait Bookings: Send + Sync {
+    /// Books a session of a labelled, not cancelled event (checked in the booking's transaction):
+    /// confirmed when the seats are free, else on the waiting list when the event has one, else
+    /// `Conflict` with a French message (full, closed, not open to bookings).
+    async fn book(&self, b: &NewBooking<'_>, compose: Compose<'_>) -> StoreResult<Booking>;
+    /// The booking of a secret link.
+    async fn booking_by_token(&self, token_hash: &str) -> StoreResult<Option<Booking>>;
+    /// Changes a live booking's group (pupils and adults; `seats` their sum). A larger confirmed group
+    /// needs the extra seats (`Conflict` otherwise, nothing changed); a smaller one frees seats, which
+    /// go to the waiting list in arrival order.
+    async fn resize_booking(
+        &self,
+        token_hash: &str,
+        pupils: u32,
+        adults: u32,
+        seats: u32,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Booking>;
+    /// Cancels a live booking (its seats go to the waiting list in arrival order); `erase` also
+    /// removes the contact's personal data at once (the counts stay).
+    async fn cancel_booking(
+        &self,
+        token_hash: &str,
+        erase: bool,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Booking>;
+    /// The seats of the sessions of these events that have had a booking.
+    async fn session_seats(&self, event_ids: &[i64]) -> StoreResult<Vec<SessionSeats>>;
+    /// Every booking of an event (cancelled ones included), in arrival order.
+    async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>>;
+    /// Closes (or reopens) a session's bookings before its time; the seats row is created if need be.
+    async fn close_session(&self, event_id: i64, rank: u32, capacity: u32, closed: bool) -> StoreResult<()>;
 }
 
 /// What an update did to the event.

@@ -230,6 +230,169 @@ pub struct NewEmail {
     pub text: String,
     /// HTML part.
     pub html: String,
+    /// Files sent with it (an `.ics`, a PDF confirmation).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// File name shown to the recipient.
+    pub name: String,
+    /// MIME type (`text/calendar`, `application/pdf`).
+    pub content_type: String,
+    /// The bytes.
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Attachments are kept in the outbox as JSON, their bytes in base64 (RFC 4648, with padding).
+mod base64_bytes {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        let s = s.trim_end_matches('=');
+        let mut out = Vec::with_capacity(s.len() * 3 / 4);
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for c in s.bytes() {
+            let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+
+    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        decode(&s).ok_or_else(|| serde::de::Error::custom("base64"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn round_trips_every_length() {
+            assert_eq!(super::encode(b"Man"), "TWFu");
+            assert_eq!(super::encode(b"Ma"), "TWE=");
+            assert_eq!(super::encode(b"M"), "TQ==");
+            for n in 0..300usize {
+                let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+                assert_eq!(super::decode(&super::encode(&bytes)).unwrap(), bytes, "{n}");
+            }
+            assert!(super::decode("TW#u").is_none());
+        }
+    }
+}
+
+/// A booking of a session (see `si_domain::booking`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    /// Id (orders arrivals).
+    pub id: i64,
+    /// Event.
+    pub event_id: i64,
+    /// Session rank in the event, from 1 (`sessions[].id` is `{event}-{rank}`).
+    pub rank: u32,
+    /// Confirmed, waiting or cancelled.
+    pub status: si_domain::BookingStatus,
+    /// Seats taken (or asked for, on the waiting list).
+    pub seats: u32,
+    /// `classe` or `personne`.
+    pub kind: String,
+    /// Contact's name (empty once erased).
+    pub name: String,
+    /// Contact's email (empty once erased).
+    pub email: String,
+    /// Contact's phone (classes).
+    pub phone: String,
+    /// School's UAI (classes).
+    pub uai: Option<String>,
+    /// School's name (classes).
+    pub school: Option<String>,
+    /// Class level (classes).
+    pub level: Option<si_domain::ClassLevel>,
+    /// Pupils (classes).
+    pub pupils: u32,
+    /// Accompanying adults (classes).
+    pub adults: u32,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new booking, checked by the domain (`BookingRequest`) against the event's rules.
+pub struct NewBooking<'a> {
+    /// Event.
+    pub event_id: i64,
+    /// Session rank, from 1.
+    pub rank: u32,
+    /// SHA-256 of the secret link's token.
+    pub token_hash: &'a str,
+    /// What was asked.
+    pub request: &'a si_domain::booking::BookingRequest,
+    /// The event's booking rules as its organiser set them.
+    pub rules: si_domain::booking::BookingRules,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What happened to a booking, for the letter that tells its contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingNews {
+    /// Booked, seats confirmed.
+    Confirmed,
+    /// Booked on the waiting list.
+    Waitlisted,
+    /// Moved from the waiting list to confirmed (seats freed).
+    Promoted,
+    /// The group's size changed.
+    Resized,
+    /// Cancelled by its contact.
+    Cancelled,
+}
+
+/// Composes the letters of a booking's news; called by the store inside the transaction that makes
+/// the news, so that a booking and its letters are committed together or not at all.
+pub type Compose<'a> = &'a (dyn Fn(&Booking, BookingNews) -> Vec<NewEmail> + Send + Sync);
+
+/// The seats of one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSeats {
+    /// Event.
+    pub event_id: i64,
+    /// Session rank, from 1.
+    pub rank: u32,
+    /// Seats (as last applied; the event's current capacity is in its content).
+    pub capacity: u32,
+    /// Seats confirmed.
+    pub confirmed: u32,
+    /// Seats asked for on the waiting list.
+    pub waiting: u32,
+    /// Closed early by the organiser.
+    pub closed: bool,
 }
 
 /// An email claimed from the outbox by a worker.

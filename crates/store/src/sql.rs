@@ -26,6 +26,16 @@ impl Dialect {
         }
     }
 
+    /// The suffix of a `SELECT` that keeps the rows it reads from changing until the transaction
+    /// ends while letting other readers share them (a booking reads its event this way: a
+    /// cancellation or a withdrawn label waits for the bookings in flight, and they for it).
+    pub(crate) fn for_share(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR SHARE",
+        }
+    }
+
     /// Inserts an API token, returning its id. SQLite has no sequence for a column added later (the
     /// `id` of `api_tokens` came with migration 7): the next id is taken inside the serialised write;
     /// PostgreSQL's column default draws from its sequence.

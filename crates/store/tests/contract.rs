@@ -342,6 +342,7 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
         subject: s.into(),
         text: "t".into(),
         html: "<p>h</p>".into(),
+        attachments: Vec::new(),
     };
     store.enqueue_emails(&[email("un"), email("deux")], now).await.unwrap();
     let first = store.claim_email(now, now + Duration::minutes(2)).await.unwrap().unwrap();
@@ -599,5 +600,232 @@ async fn review_regions_on_postgres() {
     let base = si_store::testing::postgres_url();
     let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
     review_regions_agree(si_store::connect(&url).await.unwrap()).await;
+    drop_db.await;
+}
+
+/// No seat is ever sold twice: 500 concurrent bookings of mixed sizes (1 to 8 people) at a session of
+/// 30 seats with a waiting list, then at one without; every request gets a definite answer, confirmed
+/// seats never exceed the capacity, the waiting list is promoted in arrival order (checked against a
+/// first-come-first-served simulation), and every booking's letter is in the outbox with it.
+async fn no_seat_is_sold_twice(store: DynStore) {
+    use si_domain::booking::{BookingInput, BookingRules};
+    use si_domain::event::Registration;
+    use si_domain::{BookingStatus, RegistrationMode};
+    use si_store::{Booking, BookingNews, NewBooking};
+    use std::sync::Arc;
+
+    store.migrate().await.unwrap();
+    let org = store
+        .create_organisation(&NewOrganisation {
+            name: "Usine à places".into(),
+            kind: OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let user = |email: &str, role: Role, org: Option<i64>| NewUser {
+        email: email.into(),
+        name: email.into(),
+        password_hash: "x".into(),
+        role,
+        region: None,
+        organisation_id: org,
+    };
+    let organiser = store.create_user(&user("o@places.fr", Role::Organiser, Some(org.id))).await.unwrap().id;
+    let admin = store.create_user(&user("a@places.fr", Role::NationalAdmin, None)).await.unwrap().id;
+    let labelled = |waitlist: bool| {
+        let store = store.clone();
+        async move {
+            let mut data = event("Visite à places comptées", "69001", "2024-11-19");
+            data.registration = Registration {
+                mode: RegistrationMode::Platform,
+                capacity: Some(30),
+                waitlist,
+                ..Registration::default()
+            };
+            let id = store.create_event(2024, org.id, organiser, &data).await.unwrap();
+            let v = store.transition(&Transition::submit(id, organiser, Utc::now())).await.unwrap().version;
+            store.decide(id, admin, Decision::Label, None, Utc::now(), v).await.unwrap();
+            (id, BookingRules::of(&data.registration).unwrap())
+        }
+    };
+    let letter = |b: &Booking, news: BookingNews| {
+        vec![si_store::NewEmail {
+            recipient: b.email.clone(),
+            subject: format!("{news:?} {}", b.id),
+            text: String::new(),
+            html: String::new(),
+            attachments: Vec::new(),
+        }]
+    };
+    type Letters = Arc<dyn Fn(&Booking, BookingNews) -> Vec<si_store::NewEmail> + Send + Sync>;
+    let letter: Letters = Arc::new(letter);
+    let size = |i: u32| i * 7 % 8 + 1;
+    let request = |i: u32| {
+        BookingInput {
+            kind: "personne".into(),
+            name: format!("Personne {i}"),
+            email: format!("p{i}@exemple.fr"),
+            acknowledged: true,
+            ..BookingInput::default()
+        }
+        .parse()
+        .unwrap()
+    };
+
+    for waitlist in [true, false] {
+        let (id, mut rules) = labelled(waitlist).await;
+        rules.max_group = 8;
+        let outbox_before = store.outbox_stats().await.unwrap().pending;
+        let mut tasks = Vec::new();
+        for i in 0..500u32 {
+            let (store, letter) = (store.clone(), letter.clone());
+            tasks.push(tokio::spawn(async move {
+                // A request whose group is `size(i)`: a person's request with its seats set, the
+                // store counts `seats()` (a class's pupils and adults are the same sum).
+                let mut req = request(i);
+                req.party = si_domain::booking::Party::Class {
+                    uai: si_domain::identifiers::Uai::parse("0750655E").unwrap(),
+                    school: "Collège".into(),
+                    level: si_domain::ClassLevel::College,
+                    pupils: size(i) - 1,
+                    adults: 1,
+                    phone: "0400000000".into(),
+                };
+                let token = format!("jeton-{id}-{i}");
+                let nb = NewBooking { event_id: id, rank: 1, token_hash: &token, request: &req, rules, at: Utc::now() };
+                // A client honours « try again » (the database busy past its deadline); any other
+                // answer is final.
+                loop {
+                    match store.book(&nb, letter.as_ref()).await {
+                        Err(e) if e.is_unavailable() => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        other => return (i, other),
+                    }
+                }
+            }));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        let mut confirmed_seats = 0;
+        let (mut confirmed, mut waiting, mut full) = (0, 0, 0);
+        for (i, a) in &answers {
+            match a {
+                Ok(b) if b.status == BookingStatus::Confirmed => {
+                    confirmed += 1;
+                    confirmed_seats += b.seats;
+                    assert_eq!(b.seats, size(*i));
+                }
+                Ok(b) if b.status == BookingStatus::Waitlisted => waiting += 1,
+                Err(StoreError::Conflict(m)) if !waitlist && m.contains("complète") => full += 1,
+                other => panic!("request {i}: not a definite answer: {other:?}"),
+            }
+        }
+        assert!(confirmed_seats <= 30, "overbooked: {confirmed_seats} seats confirmed of 30");
+        assert!(confirmed_seats >= 30 - 7, "seats left while groups that fit were turned away: {confirmed_seats}");
+        let seats = store.session_seats(&[id]).await.unwrap();
+        assert_eq!(seats[0].confirmed, confirmed_seats, "the counter is the sum of the confirmed bookings");
+        assert_eq!(confirmed + waiting + full, 500);
+        if waitlist {
+            assert_eq!(full, 0);
+        } else {
+            assert_eq!(waiting, 0);
+        }
+        // One letter per booking, committed with it; none for a refusal.
+        assert_eq!(store.outbox_stats().await.unwrap().pending - outbox_before, (confirmed + waiting) as u64);
+        eprintln!(
+            "waitlist {waitlist}: {confirmed} confirmed ({confirmed_seats} seats), {waiting} waiting, {full} refused"
+        );
+
+        if waitlist {
+            // Cancel confirmed bookings one by one; the store's promotions must be exactly those of
+            // a first-come-first-served pass over the waiting list, each group that fits.
+            let all = store.event_bookings(id).await.unwrap();
+            let mut queue: Vec<(i64, u32)> =
+                all.iter().filter(|b| b.status == BookingStatus::Waitlisted).map(|b| (b.id, b.seats)).collect();
+            assert!(queue.windows(2).all(|w| w[0].0 < w[1].0), "the waiting list is in arrival order");
+            let mut free = 30 - confirmed_seats;
+            let cancelled: Vec<Booking> =
+                all.iter().filter(|b| b.status == BookingStatus::Confirmed).take(5).cloned().collect();
+            for c in cancelled {
+                let i: u32 = c.name.trim_start_matches("Personne ").parse().unwrap();
+                let token = format!("jeton-{id}-{i}");
+                let before: Vec<i64> = store
+                    .event_bookings(id)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|b| b.status == BookingStatus::Confirmed)
+                    .map(|b| b.id)
+                    .collect();
+                store.cancel_booking(&token, false, Utc::now(), letter.as_ref()).await.unwrap();
+                free += c.seats;
+                let mut expected = Vec::new();
+                queue.retain(|&(bid, s)| {
+                    if s <= free {
+                        free -= s;
+                        expected.push(bid);
+                        false
+                    } else {
+                        true
+                    }
+                });
+                let after = store.event_bookings(id).await.unwrap();
+                let mut promoted: Vec<i64> = after
+                    .iter()
+                    .filter(|b| b.status == BookingStatus::Confirmed && !before.contains(&b.id))
+                    .map(|b| b.id)
+                    .collect();
+                promoted.sort_unstable();
+                assert_eq!(promoted, expected, "promotions follow arrival order, each group that fits");
+                let sum: u32 = after.iter().filter(|b| b.status == BookingStatus::Confirmed).map(|b| b.seats).sum();
+                assert_eq!(store.session_seats(&[id]).await.unwrap()[0].confirmed, sum);
+                assert!(sum <= 30);
+            }
+            // A larger group needs the seats: refused, unchanged.
+            let live = store.event_bookings(id).await.unwrap();
+            let b = live.iter().find(|b| b.status == BookingStatus::Confirmed).unwrap();
+            let i: u32 = b.name.trim_start_matches("Personne ").parse().unwrap();
+            let token = format!("jeton-{id}-{i}");
+            let left = 30 - store.session_seats(&[id]).await.unwrap()[0].confirmed;
+            let grown = b.seats + left + 1;
+            let r = store.resize_booking(&token, grown - 1, 1, grown, Utc::now(), letter.as_ref()).await;
+            assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+            assert_eq!(store.booking_by_token(&token).await.unwrap().unwrap().seats, b.seats);
+            // Cancel and erase: the counts stay, the person is gone.
+            let erased = store.cancel_booking(&token, true, Utc::now(), letter.as_ref()).await.unwrap();
+            assert_eq!((erased.email.as_str(), erased.status), ("", BookingStatus::Cancelled));
+            let again = store.cancel_booking(&token, false, Utc::now(), letter.as_ref()).await;
+            assert!(matches!(again, Err(StoreError::Conflict(_))), "cancelled once only");
+        }
+    }
+    // An event that is not labelled takes no booking.
+    let draft = store.create_event(2024, org.id, organiser, &event("Brouillon", "69001", "2024-11-19")).await.unwrap();
+    let req = request(9999);
+    let rules = BookingRules::of(&Registration {
+        mode: RegistrationMode::Platform,
+        capacity: Some(30),
+        ..Registration::default()
+    })
+    .unwrap();
+    let nb = NewBooking { event_id: draft, rank: 1, token_hash: "brouillon", request: &req, rules, at: Utc::now() };
+    assert!(matches!(store.book(&nb, letter.as_ref()).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-bookings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    no_seat_is_sold_twice(si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn bookings_on_postgres() {
+    let base = si_store::testing::postgres_url();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    no_seat_is_sold_twice(si_store::connect(&url).await.unwrap()).await;
     drop_db.await;
 }

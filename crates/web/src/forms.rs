@@ -300,11 +300,17 @@ pub struct EventForm {
     pub min_age: String,
     pub protective_equipment: bool,
     pub id_required: bool,
+    pub photos_forbidden: bool,
     pub registration_mode: String,
     pub registration_url: String,
     pub registration_email: String,
     pub registration_phone: String,
     pub registration_capacity: String,
+    pub registration_max_group: String,
+    pub registration_groups: bool,
+    pub registration_individuals: bool,
+    pub registration_waitlist: bool,
+    pub registration_closes_hours: String,
     pub contact_email: String,
     pub contact_phone: String,
 }
@@ -348,11 +354,17 @@ impl EventForm {
             min_age: p.raw("min_age").trim().to_string(),
             protective_equipment: p.get("protective_equipment").is_some(),
             id_required: p.get("id_required").is_some(),
+            photos_forbidden: p.get("photos_forbidden").is_some(),
             registration_mode: p.raw("registration_mode"),
             registration_url: p.raw("registration_url").trim().to_string(),
             registration_email: p.raw("registration_email").trim().to_string(),
             registration_phone: p.raw("registration_phone").trim().to_string(),
             registration_capacity: p.raw("registration_capacity").trim().to_string(),
+            registration_max_group: p.raw("registration_max_group").trim().to_string(),
+            registration_groups: p.get("registration_groups").is_some(),
+            registration_individuals: p.get("registration_individuals").is_some(),
+            registration_waitlist: p.get("registration_waitlist").is_some(),
+            registration_closes_hours: p.raw("registration_closes_hours").trim().to_string(),
             contact_email: p.raw("contact_email").trim().to_string(),
             contact_phone: p.raw("contact_phone").trim().to_string(),
         }
@@ -381,11 +393,20 @@ impl EventForm {
             min_age: d.safety.min_age.map(|a| a.to_string()).unwrap_or_default(),
             protective_equipment: d.safety.protective_equipment,
             id_required: d.safety.id_required,
+            photos_forbidden: d.safety.photos_forbidden,
             registration_mode: d.registration.mode.code().to_string(),
             registration_url: d.registration.url.clone(),
             registration_email: d.registration.email.clone(),
             registration_phone: d.registration.phone.clone(),
             registration_capacity: d.registration.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            registration_max_group: d.registration.max_group.map(|c| c.to_string()).unwrap_or_default(),
+            registration_groups: d.registration.groups,
+            registration_individuals: d.registration.individuals,
+            registration_waitlist: d.registration.waitlist,
+            registration_closes_hours: match d.registration.closes_hours_before {
+                0 => String::new(),
+                h => h.to_string(),
+            },
             contact_email: d.contact.email.clone(),
             contact_phone: d.contact.phone.clone(),
         }
@@ -431,6 +452,26 @@ impl EventForm {
                 None
             }),
         };
+        let max_group = match self.registration_max_group.trim() {
+            "" => None,
+            v => v.parse::<u32>().ok().or_else(|| {
+                err(
+                    "registration.max_group",
+                    "La taille maximale d'un groupe doit être un nombre entier, par exemple 35.",
+                );
+                None
+            }),
+        };
+        let closes_hours_before = match self.registration_closes_hours.trim() {
+            "" => 0,
+            v => v.parse::<u32>().unwrap_or_else(|_| {
+                err(
+                    "registration.closes_hours_before",
+                    "Indiquez en heures quand les réservations ferment avant la séance, par exemple 48.",
+                );
+                0
+            }),
+        };
         let sectors = parse_list(&self.sectors, "sectors", Sector::parse, &mut errors);
         let audiences = parse_list(&self.audiences, "audiences", Audience::parse, &mut errors);
         let themes = parse_list(&self.themes, "themes", Theme::parse, &mut errors);
@@ -460,13 +501,23 @@ impl EventForm {
             free: yn(&self.free),
             industry_objective: self.industry_objective.then_some(true),
             accessible: yn(&self.accessible),
-            safety: Safety { min_age, protective_equipment: self.protective_equipment, id_required: self.id_required },
+            safety: Safety {
+                min_age,
+                protective_equipment: self.protective_equipment,
+                id_required: self.id_required,
+                photos_forbidden: self.photos_forbidden,
+            },
             registration: Registration {
                 mode,
                 url: self.registration_url.clone(),
                 email: self.registration_email.clone(),
                 phone: self.registration_phone.clone(),
                 capacity,
+                max_group,
+                groups: self.registration_groups,
+                individuals: self.registration_individuals,
+                waitlist: self.registration_waitlist,
+                closes_hours_before,
             },
             contact: Contact { email: self.contact_email.clone(), phone: self.contact_phone.clone() },
         };

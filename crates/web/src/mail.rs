@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use askama::Template;
 use chrono::{DateTime, Utc};
+use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use si_store::{DynStore, NewEmail};
@@ -63,7 +64,13 @@ impl Letter {
                     tracing::error!(error = %e, "email template");
                     String::new()
                 });
-        NewEmail { recipient: recipient.to_string(), subject: self.subject.clone(), text, html }
+        NewEmail {
+            recipient: recipient.to_string(),
+            subject: self.subject.clone(),
+            text,
+            html,
+            attachments: Vec::new(),
+        }
     }
 }
 
@@ -135,11 +142,24 @@ impl Transport {
     async fn send(&self, from: &Mailbox, id: i64, email: &NewEmail) -> Result<(), String> {
         let message = || -> Result<Message, String> {
             let to: Mailbox = email.recipient.parse().map_err(|e| format!("adresse invalide : {e}"))?;
+            let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+            let body = if email.attachments.is_empty() {
+                body
+            } else {
+                // The letter first, then its files (an .ics, a PDF confirmation).
+                let mut mixed = MultiPart::mixed().multipart(body);
+                for a in &email.attachments {
+                    let ct = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+                    mixed =
+                        mixed.singlepart(lettre::message::Attachment::new(a.name.clone()).body(a.bytes.clone(), ct));
+                }
+                mixed
+            };
             Message::builder()
                 .from(from.clone())
                 .to(to)
                 .subject(email.subject.clone())
-                .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+                .multipart(body)
                 .map_err(|e| e.to_string())
         };
         match self {

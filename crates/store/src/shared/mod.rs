@@ -7,6 +7,7 @@
 //! cost less to read, and the compiler checks both.
 
 mod accounts;
+mod bookings;
 mod catalogue;
 mod editions;
 mod events;

@@ -6,25 +6,14 @@ use sqlx::Row;
 
 use super::rows::*;
 use super::{Backend, DIALECT};
-use crate::StoreResult;
 use crate::model::*;
+use crate::{StoreError, StoreResult};
 
 #[async_trait]
 impl crate::Outbox for Backend {
     async fn enqueue_emails(&self, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        for m in emails {
-            sqlx::query(
-                "INSERT INTO outbox (recipient, subject, text_body, html_body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-            )
-            .bind(&m.recipient)
-            .bind(&m.subject)
-            .bind(&m.text)
-            .bind(&m.html)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_emails(&mut tx, emails, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -32,7 +21,7 @@ impl crate::Outbox for Backend {
     async fn claim_email(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<Option<OutboxEmail>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(safe(format!(
-            "SELECT id, recipient, subject, text_body, html_body, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+            "SELECT id, recipient, subject, text_body, html_body, attachments, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT 1{}",
             DIALECT.for_update()
         )))
@@ -56,6 +45,10 @@ impl crate::Outbox for Backend {
                 subject: row.try_get("subject")?,
                 text: row.try_get("text_body")?,
                 html: row.try_get("html_body")?,
+                attachments: match row.try_get::<Option<String>, _>("attachments")? {
+                    Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    None => Vec::new(),
+                },
             },
             attempts: row.try_get("attempts")?,
         }))

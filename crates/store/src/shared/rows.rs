@@ -223,3 +223,27 @@ pub(super) fn bind_index(q: Query<'_>, ix: IndexColumns) -> Query<'_> {
         .bind(ix.lon)
         .bind(ix.weak_signal)
 }
+
+/// Queues emails in the transaction of the change that causes them: both are committed, or neither.
+pub(super) async fn insert_emails(tx: &mut Tx, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()> {
+    for m in emails {
+        let attachments = if m.attachments.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&m.attachments).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        };
+        sqlx::query(
+            "INSERT INTO outbox (recipient, subject, text_body, html_body, attachments, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.text)
+        .bind(&m.html)
+        .bind(attachments)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -65,7 +65,23 @@ pub(crate) struct RegistrationWrite {
     email: String,
     #[serde(default)]
     phone: String,
+    /// Seats per session (platform mode).
     capacity: Option<u32>,
+    /// The most people one booking may bring (platform mode).
+    #[serde(default)]
+    max_group: Option<u32>,
+    /// Classes and other groups may book (platform mode; default true).
+    #[serde(default)]
+    groups: Option<bool>,
+    /// Individuals may book (platform mode; default true).
+    #[serde(default)]
+    individuals: Option<bool>,
+    /// A full session takes a waiting list (platform mode).
+    #[serde(default)]
+    waitlist: bool,
+    /// Booking closes this many hours before a session (platform mode).
+    #[serde(default)]
+    closes_hours_before: u32,
 }
 
 pub(crate) fn code_list<T: Ord>(
@@ -111,6 +127,11 @@ impl EventWrite {
                 email: r.email.trim().into(),
                 phone: r.phone.trim().into(),
                 capacity: r.capacity,
+                max_group: r.max_group,
+                groups: r.groups.unwrap_or(true),
+                individuals: r.individuals.unwrap_or(true),
+                waitlist: r.waitlist,
+                closes_hours_before: r.closes_hours_before,
             },
         };
         let mut data = EventData {

@@ -295,7 +295,7 @@ async fn new_form(State(state): State<AppState>, OrganiserPage(u): OrganiserPage
         .await?
         .ok_or_else(|| AppError::Conflict(app::NO_OPEN_EDITION.into()))?;
     let data = EventData::default();
-    Ok(render(&form_page(u, None, EventForm::default(), Errors::default(), edition, &data, None, None)))
+    Ok(render(&form_page(u, None, EventForm::from_data(&data), Errors::default(), edition, &data, None, None)))
 }
 
 async fn create(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Form(p): Form) -> PageResult {

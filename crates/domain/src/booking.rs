@@ -1,0 +1,329 @@
+//! Bookings of a session on the platform (SPEC.md §5, registration mode `platform`): who may book
+//! what, checked before anything is written. The one rule that needs the database — never more
+//! confirmed seats than the capacity — is a single guarded statement in the store; everything else
+//! (the party, the sizes, the closing time, the organiser's settings) is decided here.
+
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::codes::{ClassLevel, RegistrationMode};
+use crate::event::{FieldError, Registration, is_email, is_phone};
+use crate::identifiers::Uai;
+use crate::input::{EMAIL_MAX, name_problem, single_line};
+
+/// The most pupils and adults a class booking may count (a coach).
+pub const CLASS_MAX: u32 = 80;
+
+/// The organiser's booking settings of an event, as the store and the pages apply them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingRules {
+    /// Seats per session.
+    pub capacity: u32,
+    /// The most people one booking may bring.
+    pub max_group: u32,
+    /// Classes and other groups may book.
+    pub groups: bool,
+    /// Individuals may book.
+    pub individuals: bool,
+    /// A full session takes bookings on a waiting list.
+    pub waitlist: bool,
+    /// Booking closes this long before a session starts.
+    pub closes_before: Duration,
+}
+
+impl BookingRules {
+    /// The rules of an event whose registration is on the platform; `None` otherwise.
+    pub fn of(r: &Registration) -> Option<BookingRules> {
+        if r.mode != RegistrationMode::Platform {
+            return None;
+        }
+        let capacity = r.capacity?;
+        Some(BookingRules {
+            capacity,
+            max_group: r.max_group.unwrap_or(capacity).min(capacity),
+            groups: r.groups,
+            individuals: r.individuals,
+            waitlist: r.waitlist,
+            closes_before: Duration::hours(i64::from(r.closes_hours_before)),
+        })
+    }
+
+    /// When booking a session starting at `start` (local time of the place, zone `tz`) closes.
+    pub fn closes_at(&self, start: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+        let start =
+            tz.from_local_datetime(&start).earliest().map_or_else(|| start.and_utc(), |d| d.with_timezone(&Utc));
+        start - self.closes_before
+    }
+}
+
+/// Who books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Party {
+    /// A class (or another group), by its teacher.
+    Class {
+        /// The school's UAI, checked like an organiser's.
+        uai: Uai,
+        /// The school's name.
+        school: String,
+        /// The class level.
+        level: ClassLevel,
+        /// Pupils.
+        pupils: u32,
+        /// Accompanying adults.
+        adults: u32,
+        /// The teacher's phone, for the day.
+        phone: String,
+    },
+    /// One person.
+    Person,
+}
+
+/// A booking as the person typed it, once checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRequest {
+    /// Who books.
+    pub party: Party,
+    /// The contact's name.
+    pub name: String,
+    /// The contact's email (confirmation, secret link, reminders).
+    pub email: String,
+}
+
+impl BookingRequest {
+    /// Seats it takes.
+    pub fn seats(&self) -> u32 {
+        match &self.party {
+            Party::Class { pupils, adults, .. } => pupils + adults,
+            Party::Person => 1,
+        }
+    }
+
+    /// Whether these rules accept this party and its size; the refusal names the field.
+    pub fn fits(&self, rules: &BookingRules) -> Result<(), FieldError> {
+        let field = |f: &str, m: String| FieldError { field: f.into(), message: m };
+        match &self.party {
+            Party::Class { .. } if !rules.groups => {
+                return Err(field(
+                    "kind",
+                    "Cette visite n'accueille pas de groupes : réservez pour vous seul·e.".into(),
+                ));
+            }
+            Party::Person if !rules.individuals => {
+                return Err(field(
+                    "kind",
+                    "Cette visite accueille les groupes seulement (classes, associations).".into(),
+                ));
+            }
+            _ => {}
+        }
+        let seats = self.seats();
+        if seats > rules.max_group {
+            return Err(field(
+                "pupils",
+                format!(
+                    "Un groupe ne peut pas dépasser {} personne{} (élèves et accompagnateurs) pour cette visite.",
+                    rules.max_group,
+                    if rules.max_group > 1 { "s" } else { "" }
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The fields of a booking form or API body, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookingInput {
+    /// `classe` (a group) or `personne`.
+    pub kind: String,
+    pub uai: String,
+    pub school: String,
+    pub level: String,
+    pub pupils: String,
+    pub adults: String,
+    pub phone: String,
+    pub name: String,
+    pub email: String,
+    /// The safety prerequisites were read and are accepted.
+    pub acknowledged: bool,
+}
+
+fn count(field: &str, typed: &str, what: &str, errors: &mut Vec<FieldError>) -> u32 {
+    match typed.trim().parse::<u32>() {
+        Ok(n) if n <= CLASS_MAX => n,
+        _ => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: format!("Indiquez le nombre {what} (un nombre entier de 0 à {CLASS_MAX})."),
+            });
+            0
+        }
+    }
+}
+
+impl BookingInput {
+    /// Checks everything typed; every problem is named by its field, in the form's order.
+    pub fn parse(&self) -> Result<BookingRequest, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut push = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+        let name = self.name.trim().to_string();
+        if let Some(m) = name_problem(&name, "Indiquez votre nom, pour que l'organisateur sache qui vient.") {
+            push("name", m);
+        }
+        let email = self.email.trim().to_string();
+        if email.is_empty() || email.len() > EMAIL_MAX || !is_email(&email) {
+            push("email", "Saisissez une adresse électronique valide : la confirmation y sera envoyée.".into());
+        }
+        if !self.acknowledged {
+            push("acknowledged", "Confirmez avoir pris connaissance des consignes de sécurité de la visite.".into());
+        }
+        let party = match self.kind.as_str() {
+            "classe" => {
+                let uai = match Uai::parse(self.uai.trim()) {
+                    Ok(u) => Some(u),
+                    Err(m) => {
+                        push("uai", m);
+                        None
+                    }
+                };
+                let school = self.school.trim().to_string();
+                if let Some(m) = name_problem(&school, "Indiquez le nom de l'établissement.") {
+                    push("school", m.replace("Le nom", "Le nom de l'établissement"));
+                }
+                let level = ClassLevel::parse(&self.level);
+                if level.is_none() {
+                    push("level", "Choisissez le niveau de la classe dans la liste.".into());
+                }
+                let phone = self.phone.trim().to_string();
+                if !is_phone(&phone) || single_line("Le téléphone", &phone).is_err() {
+                    push("phone", "Saisissez un numéro de téléphone joignable le jour de la visite.".into());
+                }
+                let mut counts = Vec::new();
+                let pupils = count("pupils", &self.pupils, "d'élèves", &mut counts);
+                let adults = count("adults", &self.adults, "d'accompagnateurs", &mut counts);
+                if counts.is_empty() && pupils == 0 {
+                    counts.push(FieldError { field: "pupils".into(), message: "Indiquez au moins un élève.".into() });
+                }
+                if counts.is_empty() && adults == 0 {
+                    counts.push(FieldError {
+                        field: "adults".into(),
+                        message: "Une classe vient avec au moins un adulte accompagnateur.".into(),
+                    });
+                }
+                errors.extend(counts);
+                match (uai, level) {
+                    (Some(uai), Some(level)) => Some(Party::Class { uai, school, level, pupils, adults, phone }),
+                    _ => None,
+                }
+            }
+            "personne" => Some(Party::Person),
+            _ => {
+                errors.push(FieldError {
+                    field: "kind".into(),
+                    message: "Indiquez si vous réservez pour une classe ou pour vous seul·e.".into(),
+                });
+                None
+            }
+        };
+        match party {
+            Some(party) if errors.is_empty() => Ok(BookingRequest { party, name, email }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class() -> BookingInput {
+        BookingInput {
+            kind: "classe".into(),
+            uai: "0750655E".into(),
+            school: "Collège Jean Moulin".into(),
+            level: "college".into(),
+            pupils: "28".into(),
+            adults: "3".into(),
+            phone: "04 72 00 00 00".into(),
+            name: "Claire Martin".into(),
+            email: "claire.martin@ac-lyon.fr".into(),
+            acknowledged: true,
+        }
+    }
+
+    fn rules(capacity: u32) -> BookingRules {
+        BookingRules::of(&Registration {
+            mode: RegistrationMode::Platform,
+            capacity: Some(capacity),
+            ..Registration::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_class_counts_its_pupils_and_adults() {
+        let uai = Uai::parse("0750655E");
+        let Ok(_) = uai else { panic!("the test's UAI must be valid: {uai:?}") };
+        let r = class().parse().unwrap();
+        assert_eq!(r.seats(), 31);
+        assert!(r.fits(&rules(40)).is_ok());
+        assert_eq!(r.fits(&rules(30)).unwrap_err().field, "pupils");
+    }
+
+    #[test]
+    fn every_problem_is_named_and_nothing_is_guessed() {
+        let mut bad = class();
+        bad.uai = "123".into();
+        bad.level = "maternelle".into();
+        bad.pupils = "beaucoup".into();
+        bad.adults = "0".into();
+        bad.email = "pas une adresse".into();
+        bad.acknowledged = false;
+        let fields: Vec<String> = bad.parse().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "acknowledged", "uai", "level", "pupils"]);
+        let mut no_adult = class();
+        no_adult.adults = "0".into();
+        assert_eq!(no_adult.parse().unwrap_err()[0].field, "adults");
+        let mut too_many = class();
+        too_many.pupils = "81".into();
+        assert_eq!(too_many.parse().unwrap_err()[0].field, "pupils");
+        let unknown = BookingInput { kind: "equipe".into(), ..class() };
+        assert_eq!(unknown.parse().unwrap_err().last().unwrap().field, "kind");
+    }
+
+    #[test]
+    fn a_person_takes_one_seat_where_individuals_may_book() {
+        let p = BookingInput {
+            kind: "personne".into(),
+            name: "Inès".into(),
+            email: "ines@example.fr".into(),
+            acknowledged: true,
+            ..BookingInput::default()
+        };
+        let r = p.parse().unwrap();
+        assert_eq!(r.seats(), 1);
+        let mut groups_only = rules(30);
+        groups_only.individuals = false;
+        assert_eq!(r.fits(&groups_only).unwrap_err().field, "kind");
+        let mut persons_only = rules(30);
+        persons_only.groups = false;
+        assert_eq!(class().parse().unwrap().fits(&persons_only).unwrap_err().field, "kind");
+    }
+
+    #[test]
+    fn rules_come_from_the_platform_mode_only_and_bound_the_group() {
+        assert!(BookingRules::of(&Registration::default()).is_none());
+        let r = BookingRules::of(&Registration {
+            mode: RegistrationMode::Platform,
+            capacity: Some(30),
+            max_group: Some(50),
+            closes_hours_before: 24,
+            ..Registration::default()
+        })
+        .unwrap();
+        assert_eq!(r.max_group, 30, "a group never exceeds the capacity");
+        let start = crate::dates::parse_local_datetime("2026-11-19T09:00").unwrap();
+        let closes = r.closes_at(start, chrono_tz::Europe::Paris);
+        assert_eq!(closes.to_rfc3339(), "2026-11-18T08:00:00+00:00");
+    }
+}

@@ -1,0 +1,362 @@
+//! Bookings: see the trait in `lib.rs` for what each method promises. The one rule that guards
+//! against overbooking is [`take_seats`]: a single `UPDATE … WHERE confirmed + n <= capacity`, atomic
+//! on both backends (PostgreSQL re-checks the condition on the row it waited for; SQLite's writes
+//! are serialised), and the table's CHECK constraint refuses anything else.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use si_domain::booking::Party;
+use si_domain::{BookingStatus, ClassLevel, Moderation, PublicStatus};
+use sqlx::Row;
+
+use super::rows::*;
+use super::{Backend, DIALECT, DbRow};
+use crate::model::*;
+use crate::{StoreError, StoreResult};
+
+const BOOKING_COLUMNS: &str = "id, event_id, rank, status, seats, kind, name, email, phone, uai, school, level, \
+                               pupils, adults, created_at";
+
+fn booking_from_row(r: &DbRow) -> StoreResult<Booking> {
+    let status: String = r.try_get("status")?;
+    let level: Option<String> = r.try_get("level")?;
+    Ok(Booking {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        rank: u32::try_from(r.try_get::<i64, _>("rank")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: BookingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("booking status {status}")))?,
+        seats: count(r, "seats")?,
+        kind: r.try_get("kind")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        uai: r.try_get("uai")?,
+        school: r.try_get("school")?,
+        level: level.as_deref().and_then(ClassLevel::parse),
+        pupils: count(r, "pupils")?,
+        adults: count(r, "adults")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn count(r: &DbRow, column: &str) -> StoreResult<u32> {
+    u32::try_from(r.try_get::<i64, _>(column)?).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// Creates the seats row of a session if it has none, and applies the capacity the organiser set now
+/// (never below the seats already confirmed: those people keep their places).
+async fn ensure_seats(tx: &mut Tx, event_id: i64, rank: u32, capacity: u32) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO session_seats (event_id, rank, capacity, confirmed) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (event_id, rank) DO UPDATE SET capacity = CASE WHEN excluded.capacity >= session_seats.confirmed \
+         THEN excluded.capacity ELSE session_seats.confirmed END",
+    )
+    .bind(event_id)
+    .bind(i64::from(rank))
+    .bind(i64::from(capacity))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes `seats` seats of a session if they are free and bookings are open: the whole rule against
+/// overbooking, in one statement. True when taken.
+async fn take_seats(tx: &mut Tx, event_id: i64, rank: u32, seats: u32) -> StoreResult<bool> {
+    let n = sqlx::query(
+        "UPDATE session_seats SET confirmed = confirmed + $3 \
+         WHERE event_id = $1 AND rank = $2 AND NOT closed AND confirmed + $3 <= capacity",
+    )
+    .bind(event_id)
+    .bind(i64::from(rank))
+    .bind(i64::from(seats))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Gives seats back to a session.
+async fn free_seats(tx: &mut Tx, event_id: i64, rank: u32, seats: u32) -> StoreResult<()> {
+    sqlx::query("UPDATE session_seats SET confirmed = confirmed - $3 WHERE event_id = $1 AND rank = $2")
+        .bind(event_id)
+        .bind(i64::from(rank))
+        .bind(i64::from(seats))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn set_status(tx: &mut Tx, id: i64, status: BookingStatus, at: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query("UPDATE bookings SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.code())
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Promotes the waiting bookings of a session, in arrival order, each whose group fits the seats
+/// freed (a large group does not hold back a smaller one behind it); their letters are queued.
+async fn promote(
+    tx: &mut Tx,
+    event_id: i64,
+    rank: u32,
+    at: DateTime<Utc>,
+    compose: Compose<'_>,
+) -> StoreResult<Vec<Booking>> {
+    let sql = format!(
+        "SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 AND rank = $2 AND status = 'waitlisted' ORDER BY id"
+    );
+    let rows = sqlx::query(safe(sql)).bind(event_id).bind(i64::from(rank)).fetch_all(&mut **tx).await?;
+    let mut promoted = Vec::new();
+    for row in &rows {
+        let mut b = booking_from_row(row)?;
+        if take_seats(tx, event_id, rank, b.seats).await? {
+            set_status(tx, b.id, BookingStatus::Confirmed, at).await?;
+            b.status = BookingStatus::Confirmed;
+            insert_emails(tx, &compose(&b, BookingNews::Promoted), at).await?;
+            promoted.push(b);
+        }
+    }
+    Ok(promoted)
+}
+
+/// The live booking of a secret link, locked for a change.
+async fn lock_booking(tx: &mut Tx, token_hash: &str) -> StoreResult<Booking> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE token_hash = $1{}", DIALECT.for_update());
+    let row = sqlx::query(safe(sql)).bind(token_hash).fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
+    let b = booking_from_row(&row)?;
+    if b.status == BookingStatus::Cancelled {
+        return Err(StoreError::Conflict(
+            "Cette réservation est annulée : réservez à nouveau si des places restent.".into(),
+        ));
+    }
+    Ok(b)
+}
+
+/// The capacity now set for a session, read under the booking's lock on the event.
+async fn current_capacity(tx: &mut Tx, event_id: i64) -> StoreResult<Option<u32>> {
+    let sql = format!("SELECT data FROM events WHERE id = $1{}", DIALECT.for_share());
+    let data: String = sqlx::query_scalar(safe(sql)).bind(event_id).fetch_one(&mut **tx).await?;
+    let data: si_domain::EventData = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(si_domain::booking::BookingRules::of(&data.registration).map(|r| r.capacity))
+}
+
+#[async_trait]
+impl crate::Bookings for Backend {
+    async fn book(&self, b: &NewBooking<'_>, compose: Compose<'_>) -> StoreResult<Booking> {
+        let mut tx = self.write_tx().await?;
+        // The event is read in the booking's own transaction (shared lock on PostgreSQL): a
+        // cancellation or a withdrawn label committed meanwhile is seen, and one in flight waits.
+        let sql = format!("SELECT moderation, public_status FROM events WHERE id = $1{}", DIALECT.for_share());
+        let row =
+            sqlx::query(safe(sql)).bind(b.event_id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let state = stored_state(&row)?;
+        let status: String = row.try_get("public_status")?;
+        if state != Moderation::Labelled || status == PublicStatus::Cancelled.code() {
+            return Err(StoreError::Conflict("Cet événement n'accepte pas de réservation.".into()));
+        }
+        ensure_seats(&mut tx, b.event_id, b.rank, b.rules.capacity).await?;
+        let seats = b.request.seats();
+        let status = if take_seats(&mut tx, b.event_id, b.rank, seats).await? {
+            BookingStatus::Confirmed
+        } else {
+            let closed: bool = sqlx::query_scalar("SELECT closed FROM session_seats WHERE event_id = $1 AND rank = $2")
+                .bind(b.event_id)
+                .bind(i64::from(b.rank))
+                .fetch_one(&mut *tx)
+                .await?;
+            if closed {
+                return Err(StoreError::Conflict("Les réservations de cette séance sont closes.".into()));
+            }
+            if !b.rules.waitlist {
+                return Err(StoreError::Conflict(format!(
+                    "Cette séance est complète : il ne reste pas {seats} place{} et l'organisateur n'a pas ouvert de liste d'attente.",
+                    if seats > 1 { "s" } else { "" }
+                )));
+            }
+            BookingStatus::Waitlisted
+        };
+        let (kind, phone, uai, school, level, pupils, adults) = match &b.request.party {
+            Party::Class { uai, school, level, pupils, adults, phone } => (
+                "classe",
+                phone.as_str(),
+                Some(uai.as_str().to_string()),
+                Some(school.as_str()),
+                Some(level.code()),
+                *pupils,
+                *adults,
+            ),
+            Party::Person => ("personne", "", None, None, None, 0, 0),
+        };
+        let sql = format!(
+            "INSERT INTO bookings (event_id, rank, token_hash, status, seats, kind, name, email, phone, uai, school, level, \
+             pupils, adults, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+             RETURNING {BOOKING_COLUMNS}"
+        );
+        let row = sqlx::query(safe(sql))
+            .bind(b.event_id)
+            .bind(i64::from(b.rank))
+            .bind(b.token_hash)
+            .bind(status.code())
+            .bind(i64::from(seats))
+            .bind(kind)
+            .bind(&b.request.name)
+            .bind(&b.request.email)
+            .bind(phone)
+            .bind(uai)
+            .bind(school)
+            .bind(level)
+            .bind(i64::from(pupils))
+            .bind(i64::from(adults))
+            .bind(b.at)
+            .fetch_one(&mut *tx)
+            .await?;
+        let booking = booking_from_row(&row)?;
+        let news = if status == BookingStatus::Confirmed { BookingNews::Confirmed } else { BookingNews::Waitlisted };
+        insert_emails(&mut tx, &compose(&booking, news), b.at).await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    async fn booking_by_token(&self, token_hash: &str) -> StoreResult<Option<Booking>> {
+        let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE token_hash = $1");
+        let row = sqlx::query(safe(sql)).bind(token_hash).fetch_optional(&self.pool).await?;
+        row.as_ref().map(booking_from_row).transpose()
+    }
+
+    async fn resize_booking(
+        &self,
+        token_hash: &str,
+        pupils: u32,
+        adults: u32,
+        seats: u32,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Booking> {
+        let mut tx = self.write_tx().await?;
+        let mut b = lock_booking(&mut tx, token_hash).await?;
+        if b.status == BookingStatus::Confirmed {
+            if seats > b.seats {
+                // The extra seats, by the same guarded statement as a booking (the capacity may have
+                // changed since: applied first).
+                if let Some(capacity) = current_capacity(&mut tx, b.event_id).await? {
+                    ensure_seats(&mut tx, b.event_id, b.rank, capacity).await?;
+                }
+                if !take_seats(&mut tx, b.event_id, b.rank, seats - b.seats).await? {
+                    return Err(StoreError::Conflict(format!(
+                        "Il ne reste pas {} place{} de plus pour cette séance : votre réservation de {} places est inchangée.",
+                        seats - b.seats,
+                        if seats - b.seats > 1 { "s" } else { "" },
+                        b.seats
+                    )));
+                }
+            } else if seats < b.seats {
+                free_seats(&mut tx, b.event_id, b.rank, b.seats - seats).await?;
+            }
+        }
+        sqlx::query("UPDATE bookings SET seats = $1, pupils = $2, adults = $3, updated_at = $4 WHERE id = $5")
+            .bind(i64::from(seats))
+            .bind(i64::from(pupils))
+            .bind(i64::from(adults))
+            .bind(at)
+            .bind(b.id)
+            .execute(&mut *tx)
+            .await?;
+        let shrank = seats < b.seats;
+        (b.seats, b.pupils, b.adults) = (seats, pupils, adults);
+        insert_emails(&mut tx, &compose(&b, BookingNews::Resized), at).await?;
+        if shrank || b.status == BookingStatus::Waitlisted {
+            // Seats freed go to the waiting list; a smaller waiting group may now fit itself.
+            let promoted = promote(&mut tx, b.event_id, b.rank, at, compose).await?;
+            if let Some(p) = promoted.iter().find(|p| p.id == b.id) {
+                b.status = p.status;
+            }
+        }
+        tx.commit().await?;
+        Ok(b)
+    }
+
+    async fn cancel_booking(
+        &self,
+        token_hash: &str,
+        erase: bool,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Booking> {
+        let mut tx = self.write_tx().await?;
+        let mut b = lock_booking(&mut tx, token_hash).await?;
+        let was = b.status;
+        set_status(&mut tx, b.id, BookingStatus::Cancelled, at).await?;
+        b.status = BookingStatus::Cancelled;
+        // The letter goes before the erasure: it is the contact's receipt.
+        insert_emails(&mut tx, &compose(&b, BookingNews::Cancelled), at).await?;
+        if erase {
+            sqlx::query(
+                "UPDATE bookings SET name = '', email = '', phone = '', uai = NULL, school = NULL, erased_at = $1 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(b.id)
+            .execute(&mut *tx)
+            .await?;
+            (b.name, b.email, b.phone, b.uai, b.school) = (String::new(), String::new(), String::new(), None, None);
+        }
+        if was == BookingStatus::Confirmed {
+            free_seats(&mut tx, b.event_id, b.rank, b.seats).await?;
+            promote(&mut tx, b.event_id, b.rank, at, compose).await?;
+        }
+        tx.commit().await?;
+        Ok(b)
+    }
+
+    async fn session_seats(&self, event_ids: &[i64]) -> StoreResult<Vec<SessionSeats>> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = (1..=event_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT s.event_id, s.rank, s.capacity, s.confirmed, s.closed, \
+             (SELECT CAST(COALESCE(SUM(b.seats), 0) AS BIGINT) FROM bookings b WHERE b.event_id = s.event_id AND b.rank = s.rank \
+              AND b.status = 'waitlisted') AS waiting \
+             FROM session_seats s WHERE s.event_id IN ({}) ORDER BY s.event_id, s.rank",
+            ps.join(", ")
+        );
+        let mut q = sqlx::query(safe(sql));
+        for id in event_ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionSeats {
+                    event_id: r.try_get("event_id")?,
+                    rank: count(r, "rank")?,
+                    capacity: count(r, "capacity")?,
+                    confirmed: count(r, "confirmed")?,
+                    waiting: count(r, "waiting")?,
+                    closed: r.try_get("closed")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>> {
+        let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 ORDER BY rank, id");
+        let rows = sqlx::query(safe(sql)).bind(event_id).fetch_all(&self.pool).await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn close_session(&self, event_id: i64, rank: u32, capacity: u32, closed: bool) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        ensure_seats(&mut tx, event_id, rank, capacity).await?;
+        sqlx::query("UPDATE session_seats SET closed = $1 WHERE event_id = $2 AND rank = $3")
+            .bind(closed)
+            .bind(event_id)
+            .bind(i64::from(rank))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
