@@ -194,6 +194,11 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
     );
     text("F1", 9.0, 50.0, 48.0, "sur la page publique de l'événement.");
 
+    pdf_page(&c, &format!("Attestation {}", f.label_number))
+}
+
+/// A one-page A4 PDF of a content stream (fonts F1 Helvetica and F2 Helvetica-Bold, WinAnsi).
+fn pdf_page(c: &str, title: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
@@ -201,7 +206,7 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_string(),
         format!("<< /Length {} >>\nstream\n{c}endstream", c.len()),
-        format!("<< /Title {} /Producer (semaine-industrie) >>", pdf_text(&format!("Attestation {}", f.label_number))),
+        format!("<< /Title {} /Producer (semaine-industrie) >>", pdf_text(title)),
     ];
     let mut out = String::from("%PDF-1.4\n");
     let mut offsets = Vec::new();
@@ -219,6 +224,97 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
         objects.len() + 1
     ));
     out.into_bytes()
+}
+
+/// What a booking confirmation says.
+pub struct BookingFacts {
+    /// Edition year.
+    pub year: i32,
+    /// Event title.
+    pub title: String,
+    /// Organisation name.
+    pub organisation: String,
+    /// The session, in French.
+    pub session: String,
+    /// Where, one line.
+    pub place: String,
+    /// The booking's reference (`R-…`).
+    pub reference: String,
+    /// Who comes, one line each (school, class, pupils and adults, contact).
+    pub party: Vec<String>,
+    /// « Confirmée » or « Sur liste d'attente ».
+    pub status: String,
+    /// The site's safety rules, one line each.
+    pub safety: Vec<String>,
+    /// The event's public page.
+    pub url: String,
+}
+
+/// The booking confirmation: one A4 page for the school's outing file (the date, the place, who
+/// comes, the organiser, the safety rules), with the QR code of the event's page.
+pub fn booking_pdf(f: &BookingFacts) -> Vec<u8> {
+    let mut c = String::new();
+    c.push_str("0 0 0.569 rg 0 762 595 80 re f\n");
+    let mut text = |font: &str, size: f64, x: f64, y: f64, s: &str, colour: &str| {
+        c.push_str(&format!("{colour} rg BT /{font} {size} Tf {x} {y} Td {} Tj ET\n", pdf_text(s)));
+    };
+    let ink = "0.086 0.086 0.086";
+    text("F2", 13.0, 50.0, 812.0, "RÉPUBLIQUE FRANÇAISE", "1 1 1");
+    text("F1", 12.0, 50.0, 790.0, &format!("Semaine de l'industrie {}", f.year), "1 1 1");
+    text("F2", 22.0, 50.0, 715.0, "Confirmation de réservation", "0 0 0.569");
+    text("F1", 12.0, 50.0, 692.0, &format!("Référence {} – {}", f.reference, f.status), ink);
+    let mut y = 655.0;
+    for line in wrap(&f.title, 52) {
+        text("F2", 15.0, 50.0, y, &line, ink);
+        y -= 19.0;
+    }
+    let mut lines: Vec<(bool, String)> = vec![
+        (false, format!("Organisé par {}", f.organisation)),
+        (false, f.session.clone()),
+        (false, f.place.clone()),
+        (true, "Participants".into()),
+    ];
+    lines.extend(f.party.iter().map(|p| (false, p.clone())));
+    if !f.safety.is_empty() {
+        lines.push((true, "Consignes de sécurité".into()));
+        lines.extend(f.safety.iter().map(|s| (false, s.clone())));
+    }
+    for (heading, line) in lines {
+        if heading {
+            y -= 8.0;
+            text("F2", 12.0, 50.0, y, &line, ink);
+            y -= 17.0;
+            continue;
+        }
+        for part in wrap(&line, 80) {
+            text("F1", 11.0, 50.0, y, &part, "0.23 0.23 0.23");
+            y -= 15.0;
+        }
+    }
+    if let Some(code) = qr(&f.url) {
+        let size = code.size();
+        let module = 100.0 / f64::from(size);
+        c.push_str("0 0 0 rg\n");
+        for yy in 0..size {
+            for xx in 0..size {
+                if code.get_module(xx, yy) {
+                    let px = 445.0 + f64::from(xx) * module;
+                    let py = 60.0 + f64::from(size - 1 - yy) * module;
+                    c.push_str(&format!("{px:.2} {py:.2} {module:.3} {module:.3} re\n"));
+                }
+            }
+        }
+        c.push_str("f\n");
+    }
+    let mut text = |size: f64, y: f64, s: &str| {
+        c.push_str(&format!("0.23 0.23 0.23 rg BT /F1 {size} Tf 50 {y} Td {} Tj ET\n", pdf_text(s)));
+    };
+    text(10.0, 130.0, "Page de l'événement :");
+    for (i, line) in wrap(&f.url, 60).iter().enumerate() {
+        text(10.0, 115.0 - 13.0 * i as f64, line);
+    }
+    text(9.0, 60.0, "Document produit par la plateforme de la Semaine de l'industrie, à joindre au dossier de sortie.");
+    pdf_page(&c, &format!("Réservation {}", f.reference))
 }
 
 #[cfg(test)]
@@ -265,6 +361,31 @@ mod tests {
         // The title, wrapped over two lines: parentheses escaped, œ, – and « » in WinAnsi.
         assert!(pdf.contains("(Visite de l'atelier \\(soudure\\) & \\234uvres \\226 \\253)"), "{pdf}");
         assert!(pdf.contains("(d\\351couverte \\273)"));
+    }
+
+    #[test]
+    fn the_booking_confirmation_is_a_well_formed_pdf() {
+        let f = BookingFacts {
+            year: 2026,
+            title: "Visite (ateliers) & soudure".into(),
+            organisation: "Forges".into(),
+            session: "jeudi 19 novembre 2026, de 9 h 00 à 12 h 00".into(),
+            place: "1 rue de l'Industrie, 69001 Lyon".into(),
+            reference: "R-42".into(),
+            party: vec!["Collège Jean Moulin (0750655E)".into(), "28 élèves et 3 accompagnateurs".into()],
+            status: "Confirmée".into(),
+            safety: vec!["Âge minimum : 14 ans".into()],
+            url: "https://semaine-industrie.example/evenements/42".into(),
+        };
+        let pdf = String::from_utf8(booking_pdf(&f)).unwrap();
+        assert!(pdf.starts_with("%PDF-1.4\n") && pdf.ends_with("%%EOF\n"));
+        let start: usize = pdf.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
+        for (i, line) in pdf[start..].lines().skip(3).take(7).enumerate() {
+            let offset: usize = line[..10].parse().unwrap();
+            assert!(pdf[offset..].starts_with(&format!("{} 0 obj", i + 1)), "object {}", i + 1);
+        }
+        assert!(pdf.contains("(Visite \\(ateliers\\) & soudure)"), "escaped");
+        assert!(pdf.contains("(28 \\351l\\350ves et 3 accompagnateurs)"));
     }
 
     #[test]

@@ -125,6 +125,7 @@ impl AppState {
             letters: &self.letters,
             caches: &self.caches,
             catalogue: &self.catalogue,
+            directories: &self.directories,
         }
     }
 
@@ -225,6 +226,8 @@ const PRIVATE_PREFIXES: &[&str] = &[
     "/mot-de-passe",
     "/connexion",
     "/inscription",
+    "/reservations",
+    "/api/v1/registrations",
 ];
 
 /// Security headers: the content policy (pages may not be framed by other sites — clickjacking —
@@ -242,6 +245,8 @@ async fn security_headers(
     let private = !shared
         && (PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))
             || path.contains("/label/")
+            || path.contains("/reserver/")
+            || path.ends_with("/registrations")
             || req.headers().contains_key(header::AUTHORIZATION)
             || req
                 .headers()
@@ -281,6 +286,7 @@ pub fn router(state: AppState) -> Router {
         .merge(site::tokens::router())
         .merge(site::members::router())
         .merge(site::proconnect::router())
+        .merge(site::bookings::router())
         .merge(api)
         .route(
             "/api/openapi.json",
@@ -306,10 +312,22 @@ pub fn router(state: AppState) -> Router {
         // a person reporting a problem can quote it, and the operator finds the lines.
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.extensions().get::<RequestId>().map_or("-", |r| r.0.as_str()).to_string();
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
         }))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Paths whose last segment is a secret (a one-time link, a booking's link): logs never keep it.
+const SECRET_PATHS: &[&str] =
+    &["/mot-de-passe/", "/verification/", "/adresse/", "/reservations/", "/api/v1/registrations/"];
+
+/// A request path as it may be logged: the secret of a link replaced by `…`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}…").into(),
+        None => path.into(),
+    }
 }
 
 /// The id of a request, in its extensions (see [`request_id`]).
@@ -329,4 +347,15 @@ async fn request_id(mut req: axum::extract::Request, next: axum::middleware::Nex
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        assert_eq!(super::loggable_path("/reservations/abc123"), "/reservations/…");
+        assert_eq!(super::loggable_path("/api/v1/registrations/abc123"), "/api/v1/registrations/…");
+        assert_eq!(super::loggable_path("/mot-de-passe/abc"), "/mot-de-passe/…");
+        assert_eq!(super::loggable_path("/evenements/12"), "/evenements/12");
+    }
 }

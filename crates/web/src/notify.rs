@@ -419,3 +419,182 @@ pub(crate) async fn revoked(letters: &Letters, r: &EventRecord) {
     };
     to_organisation(letters, r, letter).await;
 }
+
+/// The letters of a booking's news (see `si_store::Compose`): composed inside the store's
+/// transaction, so each is queued with the change it reports. A booking confirmed (at once or from
+/// the waiting list) carries the session's `.ics` and a PDF confirmation for the school's outing file;
+/// the first letter carries the secret link (`token`), which is never stored.
+pub(crate) fn booking_letters(
+    letters: &Letters,
+    record: &EventRecord,
+    session: (chrono::NaiveDateTime, chrono::NaiveDateTime),
+    token: Option<&str>,
+) -> impl Fn(&si_store::Booking, si_store::BookingNews) -> Vec<si_store::NewEmail> + Send + Sync + use<> {
+    use si_store::BookingNews;
+    let public_url = letters.public_url.to_string();
+    let record = record.clone();
+    let manage = token.map(|t| format!("{public_url}/reservations/{t}"));
+    let when = si_domain::dates::fr_session(session.0, session.1);
+    let place = place_line(&record);
+    let safety = crate::views::safety_lines(&record.data.safety);
+    move |b: &si_store::Booking, news: BookingNews| {
+        if b.email.is_empty() {
+            // Erased at its contact's request: nobody to write to.
+            return Vec::new();
+        }
+        let title = &record.data.title;
+        let seats = match b.seats {
+            1 => "1 place".to_string(),
+            n => format!("{n} places"),
+        };
+        let who = party_lines(b);
+        let (subject, lead, files) = match news {
+            BookingNews::Confirmed => (
+                format!("Réservation confirmée : {title}"),
+                format!("Votre réservation de {seats} pour « {title} » est confirmée."),
+                true,
+            ),
+            BookingNews::Waitlisted => (
+                format!("Inscription sur liste d'attente : {title}"),
+                format!(
+                    "La séance est complète : votre demande de {seats} pour « {title} » est sur la liste d'attente. Si des places se libèrent, elles sont attribuées dans l'ordre d'arrivée et vous recevez aussitôt un courriel de confirmation."
+                ),
+                false,
+            ),
+            BookingNews::Promoted => (
+                format!("Places libérées, réservation confirmée : {title}"),
+                format!("Des places se sont libérées : votre réservation de {seats} pour « {title} » est confirmée."),
+                true,
+            ),
+            BookingNews::Resized => (
+                format!("Réservation modifiée : {title}"),
+                format!("Votre réservation pour « {title} » compte désormais {seats}."),
+                false,
+            ),
+            BookingNews::Cancelled => (
+                format!("Réservation annulée : {title}"),
+                format!("Votre réservation de {seats} pour « {title} » est annulée. Merci d'avoir libéré ces places."),
+                false,
+            ),
+        };
+        let mut paragraphs =
+            vec![format!("Bonjour {},", b.name), lead, format!("Séance : {when}."), format!("Lieu : {place}.")];
+        paragraphs.extend(who.iter().map(|w| format!("Participants : {w}.")));
+        if !safety.is_empty() && news != BookingNews::Cancelled {
+            paragraphs.push(format!("Consignes de sécurité : {}", safety.join(" ")));
+        }
+        if files {
+            paragraphs.push(
+                "Vous trouverez en pièces jointes la séance pour votre agenda (.ics) et une confirmation à joindre au dossier de sortie (PDF)."
+                    .into(),
+            );
+        }
+        let mut links = Vec::new();
+        match (&manage, news) {
+            (Some(url), _) => {
+                paragraphs.push(
+                    "Gardez ce courriel : son lien personnel permet de modifier le nombre de participants ou d'annuler la réservation. Ne le transférez pas."
+                        .into(),
+                );
+                links.push(("Modifier ou annuler ma réservation".to_string(), url.clone()));
+            }
+            (None, BookingNews::Cancelled) => {}
+            (None, _) => paragraphs.push(
+                "Pour modifier ou annuler, utilisez le lien personnel reçu dans le courriel de votre réservation."
+                    .into(),
+            ),
+        }
+        links.push(("Voir la page de l'événement".into(), format!("{public_url}/evenements/{}", record.id)));
+        let letter = Letter { subject, paragraphs, items: Vec::new(), links };
+        let mut email = letter.to(&b.email);
+        if files {
+            email.attachments = booking_files(&record, &public_url, b, &when, &place, &who, &safety);
+        }
+        vec![email]
+    }
+}
+
+/// Where an event takes place, in one line.
+fn place_line(r: &EventRecord) -> String {
+    let l = &r.data.location;
+    let commune = r.data.place().map(|p| p.commune).unwrap_or_default();
+    let parts: Vec<String> =
+        [l.venue.clone(), l.address.clone(), format!("{} {commune}", l.postal_code).trim().to_string()]
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+    if parts.is_empty() { "en ligne".into() } else { parts.join(", ") }
+}
+
+/// Who comes with a booking, in French.
+fn party_lines(b: &si_store::Booking) -> Vec<String> {
+    if b.kind == "classe" {
+        vec![
+            format!(
+                "{} ({}), {}",
+                b.school.as_deref().unwrap_or(""),
+                b.uai.as_deref().unwrap_or(""),
+                b.level.map(|l| l.label()).unwrap_or("")
+            ),
+            format!(
+                "{} élève{} et {} accompagnateur{}",
+                b.pupils,
+                if b.pupils > 1 { "s" } else { "" },
+                b.adults,
+                if b.adults > 1 { "s" } else { "" }
+            ),
+        ]
+    } else {
+        vec![format!("{} (1 personne)", b.name)]
+    }
+}
+
+/// The `.ics` of the booked session and the PDF confirmation.
+fn booking_files(
+    record: &EventRecord,
+    public_url: &str,
+    b: &si_store::Booking,
+    when: &str,
+    place: &str,
+    who: &[String],
+    safety: &[String],
+) -> Vec<si_store::Attachment> {
+    let mut view = crate::views::event_view(record, public_url);
+    let id = format!("{}-{}", record.id, b.rank);
+    view.sessions.retain(|s| s.id == id);
+    let ics = crate::exports::ical(
+        &record.data.title,
+        &[crate::exports::CalendarItem { event: &view, updated_at: record.updated_at }],
+    );
+    let mut party = who.to_vec();
+    party.push(format!(
+        "Contact : {} – {}{}",
+        b.name,
+        b.email,
+        if b.phone.is_empty() { String::new() } else { format!(" – {}", b.phone) }
+    ));
+    let pdf = crate::kit::booking_pdf(&crate::kit::BookingFacts {
+        year: record.edition,
+        title: record.data.title.clone(),
+        organisation: record.organisation_name.clone(),
+        session: when.to_string(),
+        place: place.to_string(),
+        reference: format!("R-{}", b.id),
+        party,
+        status: b.status.label().to_string(),
+        safety: safety.to_vec(),
+        url: format!("{public_url}/evenements/{}", record.id),
+    });
+    vec![
+        si_store::Attachment {
+            name: "seance.ics".into(),
+            content_type: "text/calendar; charset=utf-8".into(),
+            bytes: ics.into_bytes(),
+        },
+        si_store::Attachment {
+            name: format!("reservation-R-{}.pdf", b.id),
+            content_type: "application/pdf".into(),
+            bytes: pdf,
+        },
+    ]
+}

@@ -149,6 +149,10 @@ pub struct Throttle {
     pub reset_global: Limiter,
     /// Account creations per source.
     pub signup_source: Limiter,
+    /// Bookings (and changes through a booking's link) per source: each may send an email.
+    pub booking_source: Limiter,
+    /// Bookings per contact address.
+    pub booking_address: Limiter,
 }
 
 impl Default for Throttle {
@@ -162,6 +166,8 @@ impl Default for Throttle {
             reset_source: Limiter::new(10, HOUR, MAX_KEYS),
             reset_global: Limiter::new(120, MINUTE, 1),
             signup_source: Limiter::new(10, HOUR, MAX_KEYS),
+            booking_source: Limiter::new(30, HOUR, MAX_KEYS),
+            booking_address: Limiter::new(10, HOUR, MAX_KEYS),
         }
     }
 }
@@ -178,6 +184,8 @@ impl Throttle {
             &self.reset_source,
             &self.reset_global,
             &self.signup_source,
+            &self.booking_source,
+            &self.booking_address,
         ]
         .iter()
         .map(|l| l.max_bytes())

@@ -37,6 +37,24 @@ impl From<&Condition> for ConditionView {
     }
 }
 
+/// The safety rules of a site visit, one French sentence each (event page, booking form, letters).
+pub fn safety_lines(s: &si_domain::event::Safety) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(age) = s.min_age {
+        lines.push(format!("Âge minimum : {age} ans."));
+    }
+    if s.protective_equipment {
+        lines.push("Équipements de protection individuelle obligatoires (chaussures de sécurité, lunettes…).".into());
+    }
+    if s.id_required {
+        lines.push("Pièce d'identité demandée à l'entrée.".into());
+    }
+    if s.photos_forbidden {
+        lines.push("Photos et vidéos interdites sur le site.".into());
+    }
+    lines
+}
+
 /// A session as published.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SessionView {
@@ -51,6 +69,16 @@ pub struct SessionView {
     /// French reading (« mardi 19 novembre 2024, de 9 h 00 à 12 h 00 »).
     #[serde(skip)]
     pub label: String,
+    /// Seats left (events booked on the platform only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats_left: Option<u32>,
+    /// `open`, `waitlist` (full, waiting list open), `full` or `closed` (events booked on the
+    /// platform only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking: Option<String>,
+    /// What the pages say of `booking` (« 4 places restantes », « Complet »…).
+    #[serde(skip)]
+    pub booking_label: String,
 }
 
 /// Where an event takes place.
@@ -153,6 +181,9 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
             end: s.end.format("%Y-%m-%dT%H:%M").to_string(),
             timezone: tz.name().to_string(),
             label: fr_session(s.start, s.end),
+            seats_left: None,
+            booking: None,
+            booking_label: String::new(),
         })
         .collect();
     let located = d.format != Some(Format::EnLigne);

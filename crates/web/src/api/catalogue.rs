@@ -233,13 +233,20 @@ pub(crate) async fn list_events(State(state): State<AppState>, RawQuery(q): RawQ
             ));
         }
     };
-    let page = EventPage {
-        total,
-        page: filter.page,
-        per_page: filter.per_page,
-        items: result_views(&records, filter.near, &state.config.public_url),
-        facets,
-    };
+    // Seats per session for the events booked on the platform, in one query for the page (the
+    // answer is kept a minute like any search: seats may be that old here, never on the booking).
+    let ids: Vec<i64> = records
+        .iter()
+        .filter(|r| r.data.registration.mode == si_domain::RegistrationMode::Platform)
+        .map(|r| r.id)
+        .collect();
+    let seats = state.store.session_seats(&ids).await?;
+    let mut items = result_views(&records, filter.near, &state.config.public_url);
+    let now = state.clock.now();
+    for (view, record) in items.iter_mut().zip(&records) {
+        crate::app::bookings::fill_offers(view, record, &seats, now);
+    }
+    let page = EventPage { total, page: filter.page, per_page: filter.per_page, items, facets };
     let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
     state.caches.search.put(key, std::sync::Arc::new(body.clone()));
     Ok(json_bytes(body))
@@ -253,7 +260,10 @@ pub(crate) async fn get_event(State(state): State<AppState>, Id(id): Id) -> ApiR
     if record.moderation != si_domain::Moderation::Labelled {
         return Err(AppError::NotFound);
     }
-    Ok(Json(event_view(&record, &state.config.public_url)))
+    let mut view = event_view(&record, &state.config.public_url);
+    let seats = state.store.session_seats(&[id]).await?;
+    crate::app::bookings::fill_offers(&mut view, &record, &seats, state.clock.now());
+    Ok(Json(view))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiResult, AppError};
 
+pub mod bookings;
 pub mod catalogue;
 pub mod feeds;
 pub mod map;
@@ -65,6 +66,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organiser::submit_my_event))
         .routes(routes!(review::review_queue))
         .routes(routes!(review::review_decision))
+        .routes(routes!(bookings::register))
+        .routes(routes!(bookings::get_registration, bookings::change_registration, bookings::cancel_registration))
 }
 
 /// A JSON body whose rejections follow the error contract: 400 when unparsable, 422 when its shape

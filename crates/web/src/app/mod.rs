@@ -4,6 +4,7 @@
 //! have to refresh — never the whole application state.
 
 pub mod accounts;
+pub mod bookings;
 pub mod moderation;
 pub mod queue;
 
@@ -27,6 +28,8 @@ pub struct Deps<'a> {
     pub caches: &'a Caches,
     /// The in-memory catalogue index.
     pub catalogue: &'a Catalogue,
+    /// The public directories (SIRET, UAI).
+    pub directories: &'a crate::directory::Directories,
 }
 
 impl Deps<'_> {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod bookings;
 pub mod kit;
 pub mod members;
 pub mod opendata;

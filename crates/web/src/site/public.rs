@@ -311,6 +311,7 @@ struct EventPage {
     department_name: String,
     edition: Option<Edition>,
     json_ld: String,
+    safety: Vec<String>,
 }
 
 impl EventPage {
@@ -357,7 +358,10 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) 
     }
     let (region_name, department_name) = crate::views::place_names(&record);
     let edition = state.store.edition(record.edition).await?;
-    let e = event_view(&record, &state.config.public_url);
+    let mut e = event_view(&record, &state.config.public_url);
+    let seats = state.store.session_seats(&[id]).await?;
+    crate::app::bookings::fill_offers(&mut e, &record, &seats, state.clock.now());
+    let safety = crate::views::safety_lines(&record.data.safety);
     let json_ld =
         if published { crate::exports::json_ld(&e, edition.as_ref(), &state.config.public_url) } else { String::new() };
     let page = EventPage {
@@ -370,6 +374,7 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) 
         department_name,
         edition,
         json_ld,
+        safety,
     };
     if anonymous && published {
         let html = bytes::Bytes::from(page.render().map_err(|e| AppError::Internal(e.into()))?);

@@ -2,6 +2,7 @@
 //! the reviewer's journeys on the site, authorisation and bad input. One binary for the crate.
 
 mod admin;
+mod bookings;
 mod browser;
 mod corpus;
 mod directory;

@@ -83,6 +83,17 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/events.json", Rule::Public),
     ("GET", "/api/v1/map", Rule::Public),
     ("GET", "/api/v1/communes", Rule::Public),
+    ("GET", "/evenements/{id}/reserver/{rank}", Rule::Public),
+    ("POST", "/evenements/{id}/reserver/{rank}", Rule::Public),
+    ("POST", "/api/v1/events/{id}/sessions/{session}/registrations", Rule::Public),
+    ("GET", "/reservations/{token}", Rule::Secret),
+    ("POST", "/reservations/{token}", Rule::Secret),
+    ("GET", "/api/v1/registrations/{token}", Rule::Secret),
+    ("PATCH", "/api/v1/registrations/{token}", Rule::Secret),
+    ("DELETE", "/api/v1/registrations/{token}", Rule::Secret),
+    ("GET", "/espace/evenements/{id}/reservations", Rule::Organiser),
+    ("GET", "/espace/evenements/{id}/reservations.csv", Rule::Organiser),
+    ("POST", "/espace/evenements/{id}/reservations/{rank}/cloture", Rule::Organiser),
     ("GET", "/espace", Rule::LoggedIn),
     ("GET", "/espace/jetons", Rule::LoggedIn),
     ("POST", "/espace/jetons", Rule::LoggedIn),
@@ -232,6 +243,8 @@ async fn every_route_answers_every_role_as_its_rule_says() {
             .replace("{id}", &id)
             .replace("{year}", &app.year.to_string())
             .replace("{token}", "lien-inconnu")
+            .replace("{rank}", "1")
+            .replace("{session}", "1")
             .replace("{*path}", "vendor/dsfr-1.15.3/dsfr.min.css");
         let api = path.starts_with("/api/v1/me") || path.starts_with("/api/v1/review");
         for (i, role) in ROLES.iter().enumerate() {

@@ -285,6 +285,27 @@ impl TestApp {
         (status, String::from_utf8(bytes.to_vec()).unwrap(), cookie)
     }
 
+    /// Posts a form as a same-origin browser would; returns status and the redirect's target.
+    pub async fn post_form_to(&self, path: &str, body: &str) -> (StatusCode, Option<String>) {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = self.send(req).await;
+        (resp.status(), resp.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()))
+    }
+
+    /// A JSON request with any method (PATCH, DELETE), without authentication.
+    pub async fn call_json(&self, method: &str, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(path).header("sec-fetch-site", "same-origin");
+        if body.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+        }
+        let req = b.body(Body::from(body.map(|v| v.to_string()).unwrap_or_default())).unwrap();
+        Self::json_of(self.send(req).await).await
+    }
+
     pub async fn post_form_cross_site(&self, path: &str, body: &str, cookie: &str) -> (StatusCode, String) {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
