@@ -333,6 +333,9 @@ pub trait Bookings: Send + Sync {
     ) -> StoreResult<Booking>;
     /// The seats of the sessions of these events that have had a booking.
     async fn session_seats(&self, event_ids: &[i64]) -> StoreResult<Vec<SessionSeats>>;
+    /// The seats of every session of a labelled event that has had a booking (the catalogue index's
+    /// `places` filter; waiting seats not counted).
+    async fn all_session_seats(&self) -> StoreResult<Vec<SessionSeats>>;
     /// Every booking of an event (cancelled ones included), in arrival order.
     async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>>;
     /// Closes (or reopens) a session's bookings before its time; the seats row is created if need be.

@@ -25,10 +25,10 @@ macro_rules! migrations {
 }
 
 /// The migrations after which every event's derived columns are recomputed in Rust (3: search and
-/// coordinates; 5: the industry-signal flag of the queue).
-pub(crate) const REINDEX_AFTER: &[i64] = &[3, 5];
+/// coordinates; 5: the industry-signal flag of the queue; 10: the seats of the `places` filter).
+pub(crate) const REINDEX_AFTER: &[i64] = &[3, 5, 10];
 
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns");

@@ -468,6 +468,9 @@ pub struct EventFilter {
     pub organisations: Vec<i64>,
     /// Centre of a `near` search.
     pub near: Option<Near>,
+    /// Events booked on the platform with a session that has at least this many seats left, open to
+    /// bookings, for a group this large.
+    pub places: Option<u32>,
     /// 1-based page.
     pub page: u32,
     /// Page size.
@@ -516,6 +519,12 @@ pub struct CatalogueRow {
     pub search: String,
     /// (kind, code) pairs: audiences, sectors, themes.
     pub codes: Vec<(String, String)>,
+    /// Seats per session (events booked on the platform).
+    pub seats_capacity: Option<u32>,
+    /// The largest group one booking may bring.
+    pub seats_max_group: Option<u32>,
+    /// How many sessions the event has.
+    pub session_count: u32,
 }
 
 /// A `near` search: events within `radius_km` of a point, nearest first.

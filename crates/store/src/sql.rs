@@ -82,11 +82,17 @@ pub(crate) struct IndexColumns {
     pub search: String,
     pub codes: Vec<(&'static str, &'static str)>,
     pub weak_signal: bool,
+    /// Seats per session, for events booked on the platform.
+    pub seats_capacity: Option<i64>,
+    /// The largest group one booking may bring (same events).
+    pub seats_max_group: Option<i64>,
+    /// How many sessions the event has.
+    pub session_count: i64,
 }
 
 impl IndexColumns {
     /// The `events` columns, in the order `bind_index` binds them (`codes` go to `event_codes`).
-    pub(crate) const NAMES: [&'static str; 13] = [
+    pub(crate) const NAMES: [&'static str; 16] = [
         "title",
         "region",
         "department",
@@ -100,12 +106,16 @@ impl IndexColumns {
         "lat",
         "lon",
         "weak_signal",
+        "seats_capacity",
+        "seats_max_group",
+        "session_count",
     ];
 }
 
 pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumns {
     let place = data.place();
     let sessions = data.parsed_sessions();
+    let rules = si_domain::booking::BookingRules::of(&data.registration);
     let commune = place.as_ref().map(|p| p.commune.clone()).unwrap_or_default();
     let mut codes: Vec<(&'static str, &'static str)> = Vec::new();
     codes.extend(data.audiences.iter().map(|a| ("audience", a.code())));
@@ -128,6 +138,9 @@ pub(crate) fn index_columns(data: &EventData, organisation: &str) -> IndexColumn
         codes,
         weak_signal: si_domain::text::industry_signal(&data.title, &format!("{}\n{}", data.summary, data.description))
             .weak,
+        seats_capacity: rules.map(|r| i64::from(r.capacity)),
+        seats_max_group: rules.map(|r| i64::from(r.max_group)),
+        session_count: sessions.len() as i64,
     }
 }
 
@@ -200,6 +213,17 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
     if let Some(acc) = f.accessible {
         let p = next(&mut params, Param::Bool(acc));
         sql.push_str(&format!(" AND e.accessible = {p}"));
+    }
+    if let Some(n) = f.places {
+        // Some session with `n` seats left, open to bookings: a session without a seats row has had
+        // no booking (all its seats are left); the others are read from `session_seats` (the rule
+        // the catalogue index applies too, compared by a test).
+        let p = next(&mut params, Param::Int(i64::from(n)));
+        sql.push_str(&format!(
+            " AND e.seats_capacity >= {p} AND e.seats_max_group >= {p} AND (e.session_count > \
+             (SELECT COUNT(*) FROM session_seats s WHERE s.event_id = e.id) OR EXISTS (SELECT 1 FROM session_seats s \
+             WHERE s.event_id = e.id AND NOT s.closed AND e.seats_capacity - s.confirmed >= {p}))"
+        ));
     }
     let terms: Vec<String> =
         f.q.as_deref()

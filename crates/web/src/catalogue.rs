@@ -38,6 +38,35 @@ struct Doc {
     audiences: u8,
     sectors: u32,
     themes: u8,
+    /// Seats per session (0: not booked on the platform).
+    capacity: u32,
+    /// The largest group one booking may bring.
+    max_group: u32,
+    sessions: u32,
+}
+
+/// Each session's confirmed seats and closing, by event: what bookings change between rebuilds.
+pub type Seats = std::collections::HashMap<i64, Vec<(u32, u32, bool)>>;
+
+fn seats_map(rows: Vec<si_store::SessionSeats>) -> Seats {
+    let mut m = Seats::new();
+    for s in rows {
+        m.entry(s.event_id).or_default().push((s.rank, s.confirmed, s.closed));
+    }
+    m
+}
+
+/// Whether an event has a session with `n` seats left and open, for a group of `n` (the store's
+/// `places` SQL says the same: a test compares them).
+fn has_places(d: &Doc, seats: &Seats, n: u32) -> bool {
+    if d.capacity < n || d.max_group < n {
+        return false;
+    }
+    let rows = seats.get(&d.id);
+    d.sessions as usize > rows.map_or(0, Vec::len)
+        || rows.is_some_and(|r| {
+            r.iter().any(|&(_, confirmed, closed)| !closed && d.capacity.saturating_sub(confirmed) >= n)
+        })
 }
 
 /// The index of one moment of the catalogue.
@@ -106,6 +135,9 @@ impl Index {
                 audiences: bit(Audience::ALL, &audiences) as u8,
                 sectors: bit(Sector::ALL, &sectors),
                 themes: bit(Theme::ALL, &themes) as u8,
+                capacity: r.seats_capacity.unwrap_or(0),
+                max_group: r.seats_max_group.unwrap_or(0),
+                sessions: r.session_count,
             });
         }
         let (terms, postings) = by_term.into_iter().unzip();
@@ -132,7 +164,7 @@ impl Index {
 
     /// The ids of one page of matches, and how many match, in the order of `Store::search_events`:
     /// relevance for a text search, distance for a `near` search, else date.
-    pub fn search(&self, f: &EventFilter) -> (u64, Vec<i64>) {
+    pub fn search(&self, f: &EventFilter, seats: &Seats) -> (u64, Vec<i64>) {
         let t = territory();
         let n = self.docs.len() as f64;
         // Text: each term must prefix-match a word; a rarer term weighs more (inverse frequency).
@@ -187,6 +219,7 @@ impl Index {
                 || from.is_some_and(|x| d.last_day < x)
                 || to.is_some_and(|x| d.first_day > x)
                 || f.accessible.is_some_and(|a| d.accessible != Some(a))
+                || f.places.is_some_and(|n| !has_places(d, seats, n))
             {
                 return None;
             }
@@ -260,6 +293,9 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
 #[derive(Default)]
 pub struct Catalogue {
     current: RwLock<Option<Arc<Index>>>,
+    /// The seats of the sessions booked so far, read with the index and updated by this process's
+    /// bookings at once (other processes' within a rebuild).
+    seats: RwLock<Arc<Seats>>,
     /// Serialises rebuilds so that a burst of searches builds once.
     rebuilding: tokio::sync::Mutex<()>,
     /// A background refresh is running.
@@ -278,8 +314,26 @@ impl Catalogue {
         self.current.read().ok()?.clone()
     }
 
+    /// A booking changed an event's seats: the `places` filter sees it at once.
+    pub fn set_seats(&self, event_id: i64, rows: Vec<si_store::SessionSeats>) {
+        if let Ok(mut s) = self.seats.write() {
+            let mut next = (**s).clone();
+            next.remove(&event_id);
+            next.extend(seats_map(rows));
+            *s = Arc::new(next);
+        }
+    }
+
+    fn seats(&self) -> Arc<Seats> {
+        self.seats.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
     async fn rebuild(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
+        let seats = seats_map(store.all_session_seats().await?);
         let index = Arc::new(Index::build(store.catalogue_rows().await?));
+        if let Ok(mut s) = self.seats.write() {
+            *s = Arc::new(seats);
+        }
         if let Ok(mut c) = self.current.write() {
             *c = Some(index.clone());
         }
@@ -317,7 +371,7 @@ impl Catalogue {
         f: &EventFilter,
     ) -> StoreResult<(u64, Vec<si_store::EventRecord>)> {
         let index = self.index(store).await?;
-        let (total, ids) = index.search(f);
+        let (total, ids) = index.search(f, &self.seats());
         Ok((total, store.events_by_ids(&ids).await?))
     }
 }

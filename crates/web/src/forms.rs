@@ -136,6 +136,7 @@ const FILTER_KEYS: &[&str] = &[
     "per_page",
     "facets",
     "organisation",
+    "places",
 ];
 
 /// Reads the catalogue's filters. With `strict`, an unknown parameter is refused (the API); the site
@@ -198,7 +199,13 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
     {
         return Err(bad("to", "La date de fin de recherche doit suivre la date de début.".into()));
     }
+    // Empty in the site's form when not used.
+    let places = match p.get("places").map(str::trim) {
+        None | Some("") => None,
+        Some(_) => Some(int("places", 1, si_domain::booking::CLASS_MAX, 1)?),
+    };
     Ok(EventFilter {
+        places,
         edition,
         q,
         regions,
@@ -588,6 +595,9 @@ pub struct EventQuery {
     organisation: Option<Vec<i64>>,
     /// Accessible aux personnes à mobilité réduite.
     accessible: Option<bool>,
+    /// Places pour un groupe : événements à réserver sur la plateforme ayant une séance avec au moins
+    /// ce nombre de places restantes, ouverte aux réservations (1 à 80).
+    places: Option<u32>,
     /// Page, à partir de 1.
     page: Option<u32>,
     /// Taille de page, 100 au plus (20 par défaut).

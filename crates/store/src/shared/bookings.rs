@@ -43,6 +43,17 @@ fn count(r: &DbRow, column: &str) -> StoreResult<u32> {
     u32::try_from(r.try_get::<i64, _>(column)?).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
+fn seats_from_row(r: &DbRow) -> StoreResult<SessionSeats> {
+    Ok(SessionSeats {
+        event_id: r.try_get("event_id")?,
+        rank: count(r, "rank")?,
+        capacity: count(r, "capacity")?,
+        confirmed: count(r, "confirmed")?,
+        waiting: count(r, "waiting")?,
+        closed: r.try_get("closed")?,
+    })
+}
+
 /// Creates the seats row of a session if it has none, and applies the capacity the organiser set now
 /// (never below the seats already confirmed: those people keep their places).
 async fn ensure_seats(tx: &mut Tx, event_id: i64, rank: u32, capacity: u32) -> StoreResult<()> {
@@ -327,18 +338,18 @@ impl crate::Bookings for Backend {
             q = q.bind(*id);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SessionSeats {
-                    event_id: r.try_get("event_id")?,
-                    rank: count(r, "rank")?,
-                    capacity: count(r, "capacity")?,
-                    confirmed: count(r, "confirmed")?,
-                    waiting: count(r, "waiting")?,
-                    closed: r.try_get("closed")?,
-                })
-            })
-            .collect()
+        rows.iter().map(seats_from_row).collect()
+    }
+
+    async fn all_session_seats(&self) -> StoreResult<Vec<SessionSeats>> {
+        let rows = sqlx::query(
+            "SELECT s.event_id, s.rank, s.capacity, s.confirmed, s.closed, CAST(0 AS BIGINT) AS waiting \
+             FROM session_seats s JOIN events e ON e.id = s.event_id WHERE e.moderation = 'labelled' \
+             ORDER BY s.event_id, s.rank",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(seats_from_row).collect()
     }
 
     async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>> {

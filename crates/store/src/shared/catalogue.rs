@@ -67,7 +67,7 @@ impl crate::Catalogue for Backend {
         // codes) at once cost hundreds of megabytes.
         let mut rows = sqlx::query(
             "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
-             lat, lon, search FROM events WHERE moderation = 'labelled' ORDER BY id",
+             lat, lon, search, seats_capacity, seats_max_group, session_count FROM events WHERE moderation = 'labelled' ORDER BY id",
         )
         .fetch(&self.pool);
         let mut out: Vec<CatalogueRow> = Vec::new();
@@ -87,6 +87,9 @@ impl crate::Catalogue for Backend {
                 lon: r.try_get("lon")?,
                 search: r.try_get("search")?,
                 codes: Vec::new(),
+                seats_capacity: r.try_get::<Option<i64>, _>("seats_capacity")?.and_then(|c| u32::try_from(c).ok()),
+                seats_max_group: r.try_get::<Option<i64>, _>("seats_max_group")?.and_then(|c| u32::try_from(c).ok()),
+                session_count: u32::try_from(r.try_get::<i64, _>("session_count")?).unwrap_or(0),
             });
         }
         drop(rows);

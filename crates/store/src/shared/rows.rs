@@ -222,6 +222,9 @@ pub(super) fn bind_index(q: Query<'_>, ix: IndexColumns) -> Query<'_> {
         .bind(ix.lat)
         .bind(ix.lon)
         .bind(ix.weak_signal)
+        .bind(ix.seats_capacity)
+        .bind(ix.seats_max_group)
+        .bind(ix.session_count)
 }
 
 /// Queues emails in the transaction of the change that causes them: both are committed, or neither.

@@ -140,9 +140,15 @@ pub fn fill_offers(
     }
 }
 
-/// Drops what the public is shown of an event from memory after its seats changed.
-fn seats_changed(deps: &Deps<'_>, event_id: i64) {
+/// Drops what the public is shown of an event from memory after its seats changed, and gives the
+/// catalogue index's `places` filter the new seats.
+async fn seats_changed(deps: &Deps<'_>, event_id: i64) {
     deps.caches.event_pages.take(&event_id.to_string());
+    match deps.store.session_seats(&[event_id]).await {
+        Ok(rows) => deps.catalogue.set_seats(event_id, rows),
+        // The index's next rebuild (a minute at most) reads them.
+        Err(e) => tracing::warn!(error = %e, event = event_id, "seats after a booking"),
+    }
 }
 
 /// Why a booking was refused.
@@ -241,7 +247,7 @@ pub async fn book(deps: &Deps<'_>, event_id: i64, rank: u32, input: &BookingInpu
     let compose = crate::notify::booking_letters(deps.letters, &b.record, (b.start, b.end), Some(&token));
     let nb = NewBooking { event_id, rank, token_hash: &hash, request: &request, rules: b.rules, at: now };
     let booking = deps.store.book(&nb, &compose).await.map_err(AppError::from)?;
-    seats_changed(deps, event_id);
+    seats_changed(deps, event_id).await;
     deps.letters.mail.wake();
     Ok(Booked { booking, token })
 }
@@ -314,7 +320,7 @@ pub async fn resize(deps: &Deps<'_>, token: &str, pupils: &str, adults: &str) ->
         .resize_booking(&crate::auth::hash_secret(token), pupils, adults, pupils + adults, now, &compose)
         .await
         .map_err(AppError::from)?;
-    seats_changed(deps, r.event_id);
+    seats_changed(deps, r.event_id).await;
     deps.letters.mail.wake();
     Ok(r)
 }
@@ -324,7 +330,7 @@ pub async fn cancel(deps: &Deps<'_>, token: &str, erase: bool) -> Result<Booking
     let (_, b) = by_token(deps, token).await?;
     let compose = crate::notify::booking_letters(deps.letters, &b.record, (b.start, b.end), None);
     let r = deps.store.cancel_booking(&crate::auth::hash_secret(token), erase, deps.clock.now(), &compose).await?;
-    seats_changed(deps, r.event_id);
+    seats_changed(deps, r.event_id).await;
     deps.letters.mail.wake();
     Ok(r)
 }

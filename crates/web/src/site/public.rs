@@ -97,6 +97,7 @@ pub(crate) struct FilterForm {
     pub formats: Vec<String>,
     pub near: String,
     pub radius: String,
+    pub places: String,
 }
 
 #[derive(Template)]
@@ -184,6 +185,23 @@ impl Catalogue {
     fn when(&self, e: &EventView) -> String {
         e.sessions.first().map(|s| s.label.clone()).unwrap_or_default()
     }
+    /// What booking a session offers, for events booked on the platform: the best session for a
+    /// group searched with `places`, else the first with seats, else the first.
+    fn booking(&self, e: &EventView) -> String {
+        let want: u32 = self.form.places.parse().unwrap_or(1);
+        let open = e.sessions.iter().filter(|s| s.booking.as_deref() == Some("open"));
+        let best = open.clone().find(|s| s.seats_left.unwrap_or(0) >= want).or_else(|| open.clone().next());
+        best.or_else(|| e.sessions.first())
+            .filter(|s| s.booking.is_some())
+            .map(|s| {
+                if e.sessions.len() > 1 && s.booking.as_deref() == Some("open") {
+                    format!("Réservation : {} ({})", s.booking_label, s.label)
+                } else {
+                    format!("Réservation : {}", s.booking_label)
+                }
+            })
+            .unwrap_or_default()
+    }
     fn page_href(&self, n: impl std::borrow::Borrow<u32>) -> String {
         let n = *n.borrow();
         if self.query_without_page.is_empty() {
@@ -221,7 +239,17 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
     filter.edition = Some(edition);
     let (total, records) =
         if error.is_none() { state.catalogue.search(&state.store, &filter).await? } else { (0, Vec::new()) };
-    let items = crate::views::result_views(&records, filter.near, &state.config.public_url);
+    let mut items = crate::views::result_views(&records, filter.near, &state.config.public_url);
+    let ids: Vec<i64> = records
+        .iter()
+        .filter(|r| r.data.registration.mode == si_domain::RegistrationMode::Platform)
+        .map(|r| r.id)
+        .collect();
+    let seats = state.store.session_seats(&ids).await?;
+    let now = state.clock.now();
+    for (view, record) in items.iter_mut().zip(&records) {
+        crate::app::bookings::fill_offers(view, record, &seats, now);
+    }
     let facet_key = crate::cache::normalised_query(Some(
         &form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
@@ -273,6 +301,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
         formats: pairs.all("format"),
         near: pairs.get("near").unwrap_or("").to_string(),
         radius: pairs.get("radius_km").unwrap_or("").to_string(),
+        places: pairs.get("places").unwrap_or("").to_string(),
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let t = territory();

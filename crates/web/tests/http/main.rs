@@ -640,11 +640,62 @@ async fn catalogue_index_answers_like_the_store() {
         }
         let day = support::test_week_start() + chrono::Duration::days((i % 6) as i64);
         e["sessions"] = json!([{"start": format!("{day}T09:00"), "end": format!("{day}T12:00")}]);
+        if i % 4 == 1 {
+            // Booked on the platform: different capacities and group sizes, some with two sessions.
+            e["registration"] =
+                json!({"mode": "platform", "capacity": 10 + (i % 3) * 10, "max_group": 8 + (i % 3) * 10});
+            if i % 8 == 5 {
+                e["sessions"] = json!([{"start": format!("{day}T09:00"), "end": format!("{day}T12:00")},
+                                       {"start": format!("{day}T14:00"), "end": format!("{day}T16:00")}]);
+            }
+        }
         let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
         data.normalise();
         rows.push((org.id, data, chrono::Utc::now()));
     }
     app.store.insert_labelled(app.year, &rows).await.unwrap();
+    // Bookings fill some sessions more than others; one session is closed.
+    let booked: Vec<i64> =
+        app.store.catalogue_rows().await.unwrap().iter().filter(|r| r.seats_capacity.is_some()).map(|r| r.id).collect();
+    assert!(booked.len() >= 8, "{booked:?}");
+    let no_letters = |_: &si_store::Booking, _: si_store::BookingNews| Vec::new();
+    for (k, id) in booked.iter().enumerate() {
+        let record = app.store.event(*id).await.unwrap().unwrap();
+        let rules = si_domain::booking::BookingRules::of(&record.data.registration).unwrap();
+        for n in 0..(k % 4) {
+            let req = si_domain::booking::BookingInput {
+                kind: "personne".into(),
+                name: "P".into(),
+                email: format!("p{k}-{n}@exemple.fr"),
+                acknowledged: true,
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            let mut req = req;
+            req.party = si_domain::booking::Party::Class {
+                uai: si_domain::identifiers::Uai::parse("0750655E").unwrap(),
+                school: "C".into(),
+                level: si_domain::ClassLevel::College,
+                pupils: (rules.max_group - 1).min(3 + k as u32),
+                adults: 1,
+                phone: "0400000000".into(),
+            };
+            let token = format!("t-{id}-{n}");
+            let nb = si_store::NewBooking {
+                event_id: *id,
+                rank: 1,
+                token_hash: &token,
+                request: &req,
+                rules,
+                at: chrono::Utc::now(),
+            };
+            let _ = app.store.book(&nb, &no_letters).await;
+        }
+        if k == 2 {
+            app.store.close_session(*id, 1, rules.capacity, true).await.unwrap();
+        }
+    }
     let day = |d: i64| Some(support::test_week_start() + chrono::Duration::days(d));
     let near = |lat, lon, radius_km| Some(si_store::Near { lat, lon, radius_km });
     let filters = [
@@ -675,6 +726,13 @@ async fn catalogue_index_answers_like_the_store() {
         si_store::EventFilter { q: Some("Visites usines".into()), regions: vec!["84".into()], ..Default::default() },
         si_store::EventFilter { q: Some("forges".into()), page: 2, per_page: 7, ..Default::default() },
         si_store::EventFilter { q: Some("introuvable".into()), ..Default::default() },
+        si_store::EventFilter { places: Some(1), ..Default::default() },
+        si_store::EventFilter { places: Some(5), ..Default::default() },
+        si_store::EventFilter { places: Some(9), ..Default::default() },
+        si_store::EventFilter { places: Some(15), ..Default::default() },
+        si_store::EventFilter { places: Some(25), ..Default::default() },
+        si_store::EventFilter { places: Some(29), ..Default::default() },
+        si_store::EventFilter { places: Some(12), near: near(45.7578, 4.8320, 200.0), ..Default::default() },
     ];
     for f in filters {
         let f = si_store::EventFilter {
@@ -685,6 +743,15 @@ async fn catalogue_index_answers_like_the_store() {
         let (sql_total, sql_page) = app.store.search_events(&f).await.unwrap();
         let (idx_total, idx_page) = app.state.catalogue.search(&app.store, &f).await.unwrap();
         assert_eq!(idx_total, sql_total, "{f:?}");
+        // The `places` rows discriminate: the closed session drops out; fewer have 25 left, as
+        // filled and closed sessions drop out.
+        match f.places {
+            Some(1) => {
+                assert!(sql_total > 0 && (sql_total as usize) < booked.len(), "the closed one drops: {sql_total}")
+            }
+            Some(25) => assert!(sql_total > 0 && (sql_total as usize) < booked.len() / 2, "{sql_total}"),
+            _ => {}
+        }
         let mut a: Vec<i64> = sql_page.iter().map(|r| r.id).collect();
         let mut b: Vec<i64> = idx_page.iter().map(|r| r.id).collect();
         if f.q.is_some() && f.per_page >= sql_total as u32 {
