@@ -327,3 +327,209 @@ mod tests {
         assert_eq!(closes.to_rfc3339(), "2026-11-18T08:00:00+00:00");
     }
 }
+
+/// What an organiser reports after the event: who came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attendance {
+    /// People who came, all audiences.
+    pub participants: u32,
+    /// Of whom girls and women.
+    pub girls: u32,
+    /// Classes received.
+    pub classes: u32,
+    /// Distinct schools received.
+    pub schools: u32,
+    /// Interviews held (job datings).
+    pub interviews: u32,
+    /// People who came per audience (those reported).
+    pub by_audience: Vec<(crate::codes::Audience, u32)>,
+}
+
+/// The most people one event may report (a large forum).
+pub const ATTENDANCE_MAX: u32 = 1_000_000;
+
+/// The fields of the report form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttendanceInput {
+    pub participants: String,
+    pub girls: String,
+    pub classes: String,
+    pub schools: String,
+    pub interviews: String,
+    /// (audience code, count typed).
+    pub by_audience: Vec<(String, String)>,
+}
+
+impl AttendanceInput {
+    /// The report, or every problem named by its field.
+    pub fn parse(&self) -> Result<Attendance, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut number = |field: &str, typed: &str, what: &str| -> u32 {
+            match typed.trim() {
+                "" => 0,
+                v => match v.replace([' ', '\u{a0}', '\u{202f}'], "").parse::<u32>() {
+                    Ok(n) if n <= ATTENDANCE_MAX => n,
+                    _ => {
+                        errors.push(FieldError {
+                            field: field.into(),
+                            message: format!("Indiquez {what} en chiffres (un nombre entier, 0 si aucun)."),
+                        });
+                        0
+                    }
+                },
+            }
+        };
+        let participants = number("participants", &self.participants, "le nombre de participants");
+        let girls = number("girls", &self.girls, "le nombre de filles et de femmes");
+        let classes = number("classes", &self.classes, "le nombre de classes");
+        let schools = number("schools", &self.schools, "le nombre d'établissements");
+        let interviews = number("interviews", &self.interviews, "le nombre d'entretiens");
+        let mut by_audience = Vec::new();
+        for (code, typed) in &self.by_audience {
+            let Some(a) = crate::codes::Audience::parse(code) else { continue };
+            let n = number(&format!("audience_{code}"), typed, &format!("le nombre de « {} »", a.label()));
+            if n > 0 {
+                by_audience.push((a, n));
+            }
+        }
+        if girls > participants {
+            errors.push(FieldError {
+                field: "girls".into(),
+                message: "Le nombre de filles et de femmes ne peut pas dépasser celui des participants.".into(),
+            });
+        }
+        if schools > classes && classes > 0 {
+            errors.push(FieldError {
+                field: "schools".into(),
+                message: "Le nombre d'établissements ne peut pas dépasser celui des classes.".into(),
+            });
+        }
+        let sum: u64 = by_audience.iter().map(|(_, n)| u64::from(*n)).sum();
+        if sum > u64::from(participants) {
+            errors.push(FieldError {
+                field: "participants".into(),
+                message: format!(
+                    "Les participants par public ({sum}) dépassent le total déclaré ({participants}) : corrigez l'un ou l'autre."
+                ),
+            });
+        }
+        if errors.is_empty() {
+            Ok(Attendance { participants, girls, classes, schools, interviews, by_audience })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl Attendance {
+    /// The share of girls and women, in percent (none without participants).
+    pub fn girls_share(&self) -> Option<f64> {
+        (self.participants > 0).then(|| 100.0 * f64::from(self.girls) / f64::from(self.participants))
+    }
+}
+
+/// One anonymous answer to the three questions: how industry seemed before and after (1, very
+/// negative, to 5, very positive), and whether a job in industry is now considered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feedback {
+    pub before: u8,
+    pub after: u8,
+    /// `oui`, `peut_etre` or `non`.
+    pub career: Career,
+}
+
+/// « Envisagez-vous un métier de l'industrie ? »
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Career {
+    Yes,
+    Maybe,
+    No,
+}
+
+impl Career {
+    pub fn code(self) -> &'static str {
+        match self {
+            Career::Yes => "oui",
+            Career::Maybe => "peut_etre",
+            Career::No => "non",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Career> {
+        match s {
+            "oui" => Some(Career::Yes),
+            "peut_etre" => Some(Career::Maybe),
+            "non" => Some(Career::No),
+            _ => None,
+        }
+    }
+}
+
+/// Answers are shown only from this many, so that no one's answer can be told apart.
+pub const FEEDBACK_MIN: u64 = 5;
+
+impl Feedback {
+    /// The three answers as typed; each missing or unknown one is named.
+    pub fn parse(before: &str, after: &str, career: &str) -> Result<Feedback, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let scale = |field: &str, v: &str, errors: &mut Vec<FieldError>| match v.parse::<u8>() {
+            Ok(n @ 1..=5) => n,
+            _ => {
+                errors
+                    .push(FieldError {
+                        field: field.into(), message: "Choisissez une réponse sur l'échelle.".into()
+                    });
+                0
+            }
+        };
+        let before = scale("before", before, &mut errors);
+        let after = scale("after", after, &mut errors);
+        let career = Career::parse(career);
+        if career.is_none() {
+            errors.push(FieldError {
+                field: "career".into(),
+                message: "Choisissez « oui », « peut-être » ou « non ».".into(),
+            });
+        }
+        match career {
+            Some(career) if errors.is_empty() => Ok(Feedback { before, after, career }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn a_report_adds_up_and_counts_girls() {
+        let input = AttendanceInput {
+            participants: "62".into(),
+            girls: "29".into(),
+            classes: "2".into(),
+            schools: "2".into(),
+            interviews: "".into(),
+            by_audience: vec![("scolaires".into(), "56".into()), ("communaute_educative".into(), "6".into())],
+        };
+        let a = input.parse().unwrap();
+        assert_eq!((a.participants, a.girls, a.by_audience.len()), (62, 29, 2));
+        assert!((a.girls_share().unwrap() - 46.774).abs() < 0.01);
+        let bad = AttendanceInput { girls: "63".into(), participants: "62".into(), ..input.clone() };
+        assert_eq!(bad.parse().unwrap_err()[0].field, "girls");
+        let over = AttendanceInput { participants: "10".into(), girls: "1".into(), ..input.clone() };
+        assert!(over.parse().unwrap_err().iter().any(|e| e.field == "participants"));
+        let junk = AttendanceInput { classes: "deux".into(), ..input };
+        assert_eq!(junk.parse().unwrap_err()[0].field, "classes");
+        assert_eq!(Attendance::default().girls_share(), None);
+    }
+
+    #[test]
+    fn feedback_takes_the_scale_and_three_answers_only() {
+        assert_eq!(
+            Feedback::parse("2", "4", "peut_etre").unwrap(),
+            Feedback { before: 2, after: 4, career: Career::Maybe }
+        );
+        let fields: Vec<String> = Feedback::parse("0", "9", "bof").unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["before", "after", "career"]);
+    }
+}

@@ -340,6 +340,41 @@ pub trait Bookings: Send + Sync {
     async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>>;
     /// Closes (or reopens) a session's bookings before its time; the seats row is created if need be.
     async fn close_session(&self, event_id: i64, rank: u32, capacity: u32, closed: bool) -> StoreResult<()>;
+    /// Records (or corrects) an event's attendance report.
+    async fn save_attendance(
+        &self,
+        event_id: i64,
+        actor: i64,
+        report: &si_domain::booking::Attendance,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// An event's attendance report.
+    async fn attendance(&self, event_id: i64) -> StoreResult<Option<si_domain::booking::Attendance>>;
+    /// Booked seats and reported participation of an edition, per region.
+    async fn attendance_by_region(&self, edition: i32) -> StoreResult<Vec<RegionAttendance>>;
+    /// Reports of an edition's events in these regions (all with `None`), with each event's id,
+    /// title and region, newest first.
+    async fn attendance_reports(
+        &self,
+        edition: i32,
+        regions: Option<&[String]>,
+    ) -> StoreResult<Vec<(i64, String, Option<String>, si_domain::booking::Attendance)>>;
+    /// Records one anonymous answer of the questionnaire.
+    async fn add_feedback(
+        &self,
+        event_id: i64,
+        f: &si_domain::booking::Feedback,
+        on: chrono::NaiveDate,
+    ) -> StoreResult<()>;
+    /// The answers about one event, in aggregate.
+    async fn feedback_of(&self, event_id: i64) -> StoreResult<FeedbackSummary>;
+    /// The answers about an edition's events, in aggregate per region.
+    async fn feedback_by_region(&self, edition: i32) -> StoreResult<Vec<(Option<String>, FeedbackSummary)>>;
+    /// Claims a piece of background work: true for the first caller only, whatever the process.
+    async fn claim_once(&self, job: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Erases the contacts of every booking of an edition (names, addresses, phones, schools),
+    /// keeping the counts; the number erased.
+    async fn erase_booking_contacts(&self, edition: i32, at: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// What an update did to the event.

@@ -395,6 +395,44 @@ pub struct SessionSeats {
     pub closed: bool,
 }
 
+/// Reported participation of a region (or the national online-only events: `region` none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionAttendance {
+    /// Region code; none for events without a place.
+    pub region: Option<String>,
+    /// Events of the region booked on the platform or reported.
+    pub events: u64,
+    /// Of which reported.
+    pub reported: u64,
+    /// Seats booked (confirmed) on the platform: what was expected.
+    pub booked: u64,
+    /// Reported people who came.
+    pub participants: u64,
+    /// Of whom girls and women.
+    pub girls: u64,
+    /// Classes received.
+    pub classes: u64,
+    /// Schools received.
+    pub schools: u64,
+    /// Interviews held.
+    pub interviews: u64,
+}
+
+/// What participants answered, in aggregate only.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FeedbackSummary {
+    /// Answers.
+    pub answers: u64,
+    /// Mean score before (1 to 5).
+    pub before: f64,
+    /// Mean score after.
+    pub after: f64,
+    /// « Oui », « peut-être », « non ».
+    pub yes: u64,
+    pub maybe: u64,
+    pub no: u64,
+}
+
 /// An email claimed from the outbox by a worker.
 #[derive(Debug, Clone)]
 pub struct OutboxEmail {

@@ -812,6 +812,49 @@ async fn no_seat_is_sold_twice(store: DynStore) {
     .unwrap();
     let nb = NewBooking { event_id: draft, rank: 1, token_hash: "brouillon", request: &req, rules, at: Utc::now() };
     assert!(matches!(store.book(&nb, letter.as_ref()).await, Err(StoreError::Conflict(_))));
+
+    // What came of it: a report per event (corrected once), totals per region next to the seats
+    // booked, anonymous answers in aggregate, work claimed once, contacts erased with counts kept.
+    let (id, _) = labelled(true).await;
+    let report = si_domain::booking::AttendanceInput {
+        participants: "40".into(),
+        girls: "17".into(),
+        classes: "1".into(),
+        schools: "1".into(),
+        interviews: "0".into(),
+        by_audience: vec![("scolaires".into(), "36".into())],
+    }
+    .parse()
+    .unwrap();
+    store.save_attendance(id, organiser, &report, Utc::now()).await.unwrap();
+    let corrected = si_domain::booking::Attendance { participants: 38, girls: 18, ..report.clone() };
+    store.save_attendance(id, organiser, &corrected, Utc::now()).await.unwrap();
+    assert_eq!(store.attendance(id).await.unwrap(), Some(corrected.clone()));
+    let regions = store.attendance_by_region(2024).await.unwrap();
+    let ara = regions.iter().find(|r| r.region.as_deref() == Some("84")).unwrap();
+    assert_eq!((ara.participants, ara.girls, ara.reported), (38, 18, 1));
+    assert!(ara.booked >= 30, "the seats booked above: {ara:?}");
+    assert_eq!(store.attendance_reports(2024, Some(&["84".to_string()])).await.unwrap().len(), 1);
+    assert!(store.attendance_reports(2024, Some(&["11".to_string()])).await.unwrap().is_empty());
+    for (b, a, c) in [("2", "4", "oui"), ("3", "5", "peut_etre"), ("1", "3", "non")] {
+        let f = si_domain::booking::Feedback::parse(b, a, c).unwrap();
+        store.add_feedback(id, &f, Utc::now().date_naive()).await.unwrap();
+    }
+    let s = store.feedback_of(id).await.unwrap();
+    assert_eq!((s.answers, s.yes, s.maybe, s.no), (3, 1, 1, 1));
+    assert!((s.before - 2.0).abs() < 1e-9 && (s.after - 4.0).abs() < 1e-9, "{s:?}");
+    assert_eq!(store.feedback_by_region(2024).await.unwrap()[0].1.answers, 3);
+    assert!(store.claim_once("rappel:1", Utc::now()).await.unwrap());
+    assert!(!store.claim_once("rappel:1", Utc::now()).await.unwrap(), "once only");
+    let req = request(77);
+    let nb = NewBooking { event_id: id, rank: 1, token_hash: "a-effacer", request: &req, rules, at: Utc::now() };
+    store.book(&nb, letter.as_ref()).await.unwrap();
+    let erased = store.erase_booking_contacts(2024, Utc::now()).await.unwrap();
+    assert!(erased > 100, "every booking of the edition: {erased}");
+    let all = store.event_bookings(id).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all.iter().all(|b| b.email.is_empty() && b.name.is_empty() && b.seats == 1), "counts kept");
+    assert_eq!(store.erase_booking_contacts(2024, Utc::now()).await.unwrap(), 0, "erased once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

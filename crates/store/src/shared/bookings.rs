@@ -43,6 +43,40 @@ fn count(r: &DbRow, column: &str) -> StoreResult<u32> {
     u32::try_from(r.try_get::<i64, _>(column)?).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
+/// The sums of a group of answers (means as floating point, the same on both backends).
+const FEEDBACK_SUMS: &str = "CAST(COUNT(*) AS BIGINT) AS answers, CAST(COALESCE(SUM(f.before_score), 0) AS BIGINT) AS before_sum, \
+     CAST(COALESCE(SUM(f.after_score), 0) AS BIGINT) AS after_sum, \
+     CAST(COALESCE(SUM(CASE WHEN f.career = 'oui' THEN 1 ELSE 0 END), 0) AS BIGINT) AS yes, \
+     CAST(COALESCE(SUM(CASE WHEN f.career = 'peut_etre' THEN 1 ELSE 0 END), 0) AS BIGINT) AS maybe, \
+     CAST(COALESCE(SUM(CASE WHEN f.career = 'non' THEN 1 ELSE 0 END), 0) AS BIGINT) AS no";
+
+fn feedback_from_row(r: &DbRow) -> StoreResult<FeedbackSummary> {
+    let n = |c: &str| -> StoreResult<u64> { Ok(r.try_get::<i64, _>(c)?.max(0) as u64) };
+    let answers = n("answers")?;
+    let mean = |sum: u64| if answers == 0 { 0.0 } else { sum as f64 / answers as f64 };
+    Ok(FeedbackSummary {
+        answers,
+        before: mean(n("before_sum")?),
+        after: mean(n("after_sum")?),
+        yes: n("yes")?,
+        maybe: n("maybe")?,
+        no: n("no")?,
+    })
+}
+
+fn attendance_from_row(r: &DbRow) -> StoreResult<si_domain::booking::Attendance> {
+    let by: String = r.try_get("by_audience")?;
+    let by: Vec<(String, u32)> = serde_json::from_str(&by).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(si_domain::booking::Attendance {
+        participants: count(r, "participants")?,
+        girls: count(r, "girls")?,
+        classes: count(r, "classes")?,
+        schools: count(r, "schools")?,
+        interviews: count(r, "interviews")?,
+        by_audience: by.into_iter().filter_map(|(c, n)| si_domain::Audience::parse(&c).map(|a| (a, n))).collect(),
+    })
+}
+
 fn seats_from_row(r: &DbRow) -> StoreResult<SessionSeats> {
     Ok(SessionSeats {
         event_id: r.try_get("event_id")?,
@@ -369,5 +403,158 @@ impl crate::Bookings for Backend {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn save_attendance(
+        &self,
+        event_id: i64,
+        actor: i64,
+        r: &si_domain::booking::Attendance,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let by_audience: Vec<(String, u32)> = r.by_audience.iter().map(|(a, n)| (a.code().to_string(), *n)).collect();
+        let json = serde_json::to_string(&by_audience).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO attendance_reports (event_id, reported_by, reported_at, participants, girls, classes, schools, \
+             interviews, by_audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO UPDATE SET \
+             reported_by = excluded.reported_by, reported_at = excluded.reported_at, participants = excluded.participants, \
+             girls = excluded.girls, classes = excluded.classes, schools = excluded.schools, interviews = excluded.interviews, \
+             by_audience = excluded.by_audience",
+        )
+        .bind(event_id)
+        .bind(actor)
+        .bind(at)
+        .bind(i64::from(r.participants))
+        .bind(i64::from(r.girls))
+        .bind(i64::from(r.classes))
+        .bind(i64::from(r.schools))
+        .bind(i64::from(r.interviews))
+        .bind(json)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn attendance(&self, event_id: i64) -> StoreResult<Option<si_domain::booking::Attendance>> {
+        let row = sqlx::query("SELECT * FROM attendance_reports WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(attendance_from_row).transpose()
+    }
+
+    async fn attendance_by_region(&self, edition: i32) -> StoreResult<Vec<RegionAttendance>> {
+        let rows = sqlx::query(
+            "SELECT e.region, COUNT(*) AS events, COUNT(a.event_id) AS reported, \
+             CAST(COALESCE(SUM((SELECT SUM(s.confirmed) FROM session_seats s WHERE s.event_id = e.id)), 0) AS BIGINT) AS booked, \
+             CAST(COALESCE(SUM(a.participants), 0) AS BIGINT) AS participants, CAST(COALESCE(SUM(a.girls), 0) AS BIGINT) AS girls, \
+             CAST(COALESCE(SUM(a.classes), 0) AS BIGINT) AS classes, CAST(COALESCE(SUM(a.schools), 0) AS BIGINT) AS schools, \
+             CAST(COALESCE(SUM(a.interviews), 0) AS BIGINT) AS interviews \
+             FROM events e LEFT JOIN attendance_reports a ON a.event_id = e.id \
+             WHERE e.moderation = 'labelled' AND e.edition = $1 AND (e.seats_capacity IS NOT NULL OR a.event_id IS NOT NULL) \
+             GROUP BY e.region ORDER BY e.region",
+        )
+        .bind(i64::from(edition))
+        .fetch_all(&self.pool)
+        .await?;
+        let n = |r: &DbRow, c: &str| -> StoreResult<u64> { Ok(r.try_get::<i64, _>(c)?.max(0) as u64) };
+        rows.iter()
+            .map(|r| {
+                Ok(RegionAttendance {
+                    region: r.try_get("region")?,
+                    events: n(r, "events")?,
+                    reported: n(r, "reported")?,
+                    booked: n(r, "booked")?,
+                    participants: n(r, "participants")?,
+                    girls: n(r, "girls")?,
+                    classes: n(r, "classes")?,
+                    schools: n(r, "schools")?,
+                    interviews: n(r, "interviews")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn attendance_reports(
+        &self,
+        edition: i32,
+        regions: Option<&[String]>,
+    ) -> StoreResult<Vec<(i64, String, Option<String>, si_domain::booking::Attendance)>> {
+        if regions.is_some_and(|r| r.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from(
+            "SELECT a.*, e.title, e.region FROM attendance_reports a JOIN events e ON e.id = a.event_id WHERE e.edition = $1",
+        );
+        if let Some(r) = regions {
+            let ps: Vec<String> = (0..r.len()).map(|i| format!("${}", i + 2)).collect();
+            sql.push_str(&format!(" AND e.region IN ({})", ps.join(", ")));
+        }
+        sql.push_str(" ORDER BY a.reported_at DESC, e.id");
+        let mut q = sqlx::query(safe(sql)).bind(i64::from(edition));
+        for r in regions.unwrap_or_default() {
+            q = q.bind(r);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("event_id")?, r.try_get("title")?, r.try_get("region")?, attendance_from_row(r)?)))
+            .collect()
+    }
+
+    async fn add_feedback(
+        &self,
+        event_id: i64,
+        f: &si_domain::booking::Feedback,
+        on: chrono::NaiveDate,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO feedback (event_id, before_score, after_score, career, answered_on) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(event_id)
+        .bind(i64::from(f.before))
+        .bind(i64::from(f.after))
+        .bind(f.career.code())
+        .bind(on)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn feedback_of(&self, event_id: i64) -> StoreResult<FeedbackSummary> {
+        let sql = format!("SELECT {FEEDBACK_SUMS} FROM feedback f WHERE f.event_id = $1");
+        let row = sqlx::query(safe(sql)).bind(event_id).fetch_one(&self.pool).await?;
+        feedback_from_row(&row)
+    }
+
+    async fn feedback_by_region(&self, edition: i32) -> StoreResult<Vec<(Option<String>, FeedbackSummary)>> {
+        let sql = format!(
+            "SELECT e.region, {FEEDBACK_SUMS} FROM feedback f JOIN events e ON e.id = f.event_id WHERE e.edition = $1 \
+             GROUP BY e.region ORDER BY e.region"
+        );
+        let rows = sqlx::query(safe(sql)).bind(i64::from(edition)).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("region")?, feedback_from_row(r)?))).collect()
+    }
+
+    async fn claim_once(&self, job: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let n = sqlx::query("INSERT INTO once_jobs (job, done_at) VALUES ($1, $2) ON CONFLICT (job) DO NOTHING")
+            .bind(job)
+            .bind(at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn erase_booking_contacts(&self, edition: i32, at: DateTime<Utc>) -> StoreResult<u64> {
+        let n = sqlx::query(
+            "UPDATE bookings SET name = '', email = '', phone = '', uai = NULL, school = NULL, erased_at = $1 \
+             WHERE erased_at IS NULL AND event_id IN (SELECT id FROM events WHERE edition = $2)",
+        )
+        .bind(at)
+        .bind(i64::from(edition))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
     }
 }
