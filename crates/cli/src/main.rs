@@ -55,6 +55,9 @@ enum Command {
         /// Seconds public answers are kept in memory (0: none, every request reaches the database).
         #[arg(long, env = "CACHE_SECONDS", default_value_t = 60)]
         cache_seconds: u64,
+        /// Months after an edition's week when its booking contacts are erased (counts kept).
+        #[arg(long, env = "BOOKING_RETENTION_MONTHS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=36))]
+        booking_retention_months: u32,
         /// Requests come through a reverse proxy that appends the client's address to
         /// `X-Forwarded-For`: per-source limits read it there. Never set it without such a proxy.
         #[arg(long, env = "BEHIND_PROXY")]
@@ -183,6 +186,7 @@ async fn run() -> anyhow::Result<()> {
             public_url,
             tile_url,
             cache_seconds,
+            booking_retention_months,
             behind_proxy,
             siret_directory_url,
             uai_directory_url,
@@ -209,6 +213,7 @@ async fn run() -> anyhow::Result<()> {
                 siret_directory: siret_directory_url,
                 uai_directory: uai_directory_url,
                 oidc,
+                booking_retention_months,
             };
             let transport = si_web::mail::Transport::from_url(&mail_url)
                 .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;

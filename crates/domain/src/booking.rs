@@ -380,6 +380,7 @@ impl AttendanceInput {
             }
         };
         let participants = number("participants", &self.participants, "le nombre de participants");
+        let missing_total = self.participants.trim().is_empty();
         let girls = number("girls", &self.girls, "le nombre de filles et de femmes");
         let classes = number("classes", &self.classes, "le nombre de classes");
         let schools = number("schools", &self.schools, "le nombre d'établissements");
@@ -391,6 +392,15 @@ impl AttendanceInput {
             if n > 0 {
                 by_audience.push((a, n));
             }
+        }
+        if missing_total {
+            errors.insert(
+                0,
+                FieldError {
+                    field: "participants".into(),
+                    message: "Indiquez le nombre de personnes venues (0 si personne n'est venu).".into(),
+                },
+            );
         }
         if girls > participants {
             errors.push(FieldError {
@@ -520,6 +530,8 @@ mod report_tests {
         assert!(over.parse().unwrap_err().iter().any(|e| e.field == "participants"));
         let junk = AttendanceInput { classes: "deux".into(), ..input };
         assert_eq!(junk.parse().unwrap_err()[0].field, "classes");
+        let empty = AttendanceInput::default();
+        assert_eq!(empty.parse().unwrap_err()[0].field, "participants", "an empty form records nothing");
         assert_eq!(Attendance::default().girls_share(), None);
     }
 

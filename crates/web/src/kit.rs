@@ -34,6 +34,25 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// A QR code of `url` as an inline SVG image of `px` pixels, named for screen readers by `label`.
+pub fn qr_svg(url: &str, px: u32, label: &str) -> String {
+    let Some(code) = qr(url) else { return String::new() };
+    let size = code.size();
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if code.get_module(x, y) {
+                path.push_str(&format!("M{} {}h1v1h-1z", x + 4, y + 4));
+            }
+        }
+    }
+    let full = size + 8;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{px}" height="{px}" viewBox="0 0 {full} {full}" role="img" aria-label="{label}"><rect width="{full}" height="{full}" fill="#ffffff"/><path d="{path}" fill="#000000"/></svg>"##,
+        label = xml_escape(label)
+    )
+}
+
 /// The badge, 240 × 320, with the QR code in its lower part.
 pub fn badge_svg(f: &KitFacts) -> String {
     let mut path = String::new();

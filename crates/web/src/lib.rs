@@ -56,6 +56,8 @@ pub struct WebConfig {
     pub uai_directory: String,
     /// ProConnect (OpenID Connect) for coordinators and administrators; `None`: passwords only.
     pub oidc: Option<oidc::OidcConfig>,
+    /// Booking contacts are erased this many months after their edition's week.
+    pub booking_retention_months: u32,
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -72,6 +74,7 @@ impl Default for WebConfig {
             siret_directory: directory::SIRET_DIRECTORY.into(),
             uai_directory: directory::UAI_DIRECTORY.into(),
             oidc: None,
+            booking_retention_months: 6,
         }
     }
 }

@@ -598,3 +598,71 @@ fn booking_files(
         },
     ]
 }
+
+/// Two days before a session: a reminder to each booked contact, and to the organisation the list of
+/// who is expected.
+pub(crate) async fn session_reminders(
+    letters: &Letters,
+    r: &EventRecord,
+    session: (chrono::NaiveDateTime, chrono::NaiveDateTime),
+    booked: &[si_store::Booking],
+) {
+    let when = si_domain::dates::fr_session(session.0, session.1);
+    let place = place_line(r);
+    let safety = crate::views::safety_lines(&r.data.safety);
+    let title = &r.data.title;
+    let mut emails = Vec::new();
+    for b in booked {
+        let mut paragraphs = vec![
+            format!("Bonjour {},", b.name),
+            format!("Rappel : vous êtes attendu·e pour « {title} », {when}, avec {} place(s) réservée(s).", b.seats),
+            format!("Lieu : {place}."),
+        ];
+        if !safety.is_empty() {
+            paragraphs.push(format!("Consignes de sécurité : {}", safety.join(" ")));
+        }
+        paragraphs.push(
+            "Un empêchement ? Annulez avec le lien personnel de votre courriel de réservation : vos places iront à une autre classe."
+                .into(),
+        );
+        let letter = Letter {
+            subject: format!("Rappel : {title}, {when}"),
+            paragraphs,
+            items: Vec::new(),
+            links: vec![("Voir la page de l'événement".into(), format!("{}/evenements/{}", letters.public_url, r.id))],
+        };
+        emails.push(letter.to(&b.email));
+    }
+    letters.mail.send(&letters.store, emails).await;
+    let seats: u32 = booked.iter().map(|b| b.seats).sum();
+    let letter = Letter {
+        subject: format!("Séance dans deux jours : {title}"),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            format!("La séance {when} de « {title} » compte {seats} place(s) réservée(s) :"),
+        ],
+        items: booked.iter().flat_map(party_lines).collect(),
+        links: vec![
+            ("Feuille d'émargement".into(), format!("{}/espace/evenements/{}/feuille", letters.public_url, r.id)),
+            ("Réservations".into(), format!("{}/espace/evenements/{}/reservations", letters.public_url, r.id)),
+        ],
+    };
+    to_organisation(letters, r, letter).await;
+}
+
+/// The day after the last session: the organisation is asked who came.
+pub(crate) async fn report_request(letters: &Letters, r: &EventRecord) {
+    let title = &r.data.title;
+    let letter = Letter {
+        subject: format!("Qui est venu ? Bilan de « {title} »"),
+        paragraphs: vec![
+            "Bonjour,".into(),
+            format!(
+                "« {title} » a eu lieu : merci ! En deux minutes, dites combien de personnes sont venues, dont combien de filles et de femmes, et combien de classes. Ces nombres, sans aucun nom, mesurent ce que change la Semaine de l'industrie."
+            ),
+        ],
+        items: Vec::new(),
+        links: vec![("Remplir le bilan".into(), format!("{}/espace/evenements/{}/bilan", letters.public_url, r.id))],
+    };
+    to_organisation(letters, r, letter).await;
+}

@@ -153,6 +153,11 @@ pub struct Throttle {
     pub booking_source: Limiter,
     /// Bookings per contact address.
     pub booking_address: Limiter,
+    /// Questionnaire answers per source.
+    pub feedback_source: Limiter,
+    /// Questionnaire answers per event (anonymous answers cannot be told apart: this bounds what
+    /// many sources together can add to one event).
+    pub feedback_event: Limiter,
 }
 
 impl Default for Throttle {
@@ -168,6 +173,8 @@ impl Default for Throttle {
             signup_source: Limiter::new(10, HOUR, MAX_KEYS),
             booking_source: Limiter::new(30, HOUR, MAX_KEYS),
             booking_address: Limiter::new(10, HOUR, MAX_KEYS),
+            feedback_source: Limiter::new(30, HOUR, MAX_KEYS),
+            feedback_event: Limiter::new(600, HOUR, MAX_KEYS),
         }
     }
 }
@@ -186,6 +193,8 @@ impl Throttle {
             &self.signup_source,
             &self.booking_source,
             &self.booking_address,
+            &self.feedback_source,
+            &self.feedback_event,
         ]
         .iter()
         .map(|l| l.max_bytes())

@@ -1,5 +1,5 @@
-//! The background worker of each process: sends the outbox's due emails, and runs the coordinators'
-//! daily digest once a day. It sits above `mail` (delivery) and `notify` (letters), which know
+//! The background worker of each process: sends the outbox's due emails, runs the coordinators'
+//! daily digest once a day, and the bookings' reminders, report requests and retention. It sits above `mail` (delivery) and `notify` (letters), which know
 //! nothing of it, so that neither imports the other.
 
 use crate::mail::{Transport, WorkerConfig, deliver_due};
@@ -7,7 +7,18 @@ use crate::mail::{Transport, WorkerConfig, deliver_due};
 /// The worker: sends what is due, then waits to be woken or for the next poll; runs the coordinators'
 /// daily digest once a day. Runs until the process stops.
 pub async fn run_worker(state: crate::AppState, transport: Transport, cfg: WorkerConfig) {
+    // Bookings' reminders, report requests and retention: every ten minutes is soon enough for work
+    // counted in days, and keeps the search they need off the hot path.
+    let mut last_bookings: Option<std::time::Instant> = None;
     loop {
+        if last_bookings.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(600)) {
+            last_bookings = Some(std::time::Instant::now());
+            match crate::app::bookings::due_work(&state.deps(), state.config.booking_retention_months).await {
+                Ok(done) if done != Default::default() => tracing::info!(?done, "bookings' due work"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "bookings' due work"),
+            }
+        }
         if let Err(e) = crate::notify::daily_digest_if_due(&state.letters, state.clock.now()).await {
             tracing::error!(error = %e, "daily digest");
         }

@@ -2,7 +2,7 @@
 //! waiting list, closed), booking it, changing a group's size, cancelling. The rules of a request are
 //! in `si_domain::booking`; the one rule against overbooking is the store's guarded statement.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use si_domain::booking::{BookingInput, BookingRequest, BookingRules, Party};
 use si_domain::dates::region_timezone;
@@ -333,4 +333,83 @@ pub async fn cancel(deps: &Deps<'_>, token: &str, erase: bool) -> Result<Booking
     seats_changed(deps, r.event_id).await;
     deps.letters.mail.wake();
     Ok(r)
+}
+
+/// The background work of bookings, run by each process's worker; each piece is claimed once across
+/// processes (`Bookings::claim_once`), so several nodes never send a letter twice.
+///
+/// - Two days before a session: a reminder to each booked contact, and to the organisation with the
+///   list of who is expected.
+/// - The day after an event's last session: the organisation is asked for its attendance report.
+/// - Booking contacts are erased `retention_months` after their edition's week (counts kept).
+pub async fn due_work(deps: &Deps<'_>, retention_months: u32) -> si_store::StoreResult<DueWork> {
+    let now = deps.clock.now();
+    let today = now.with_timezone(&si_domain::dates::PARIS).date_naive();
+    let mut done = DueWork::default();
+    // Events with a session in the next two days (a day's margin for the zones of overseas France).
+    let soon = si_store::EventFilter {
+        from: Some(today - chrono::Duration::days(1)),
+        to: Some(today + chrono::Duration::days(3)),
+        ..Default::default()
+    };
+    for record in deps.store.search_all(&soon, 100_000).await? {
+        let Some(_) = BookingRules::of(&record.data.registration) else { continue };
+        let tz = timezone_of(&record);
+        for (i, s) in record.data.parsed_sessions().iter().enumerate() {
+            let rank = i as u32 + 1;
+            let Some(start) = tz.from_local_datetime(&s.start).earliest().map(|d| d.with_timezone(&Utc)) else {
+                continue;
+            };
+            if start <= now || start > now + chrono::Duration::hours(48) {
+                continue;
+            }
+            if !deps.store.claim_once(&format!("rappel:{}:{rank}", record.id), now).await? {
+                continue;
+            }
+            let booked: Vec<Booking> = deps
+                .store
+                .event_bookings(record.id)
+                .await?
+                .into_iter()
+                .filter(|b| b.rank == rank && b.status == BookingStatus::Confirmed && !b.email.is_empty())
+                .collect();
+            crate::notify::session_reminders(deps.letters, &record, (s.start, s.end), &booked).await;
+            done.reminders += booked.len();
+        }
+    }
+    // Events whose last session ended yesterday.
+    let yesterday = today - chrono::Duration::days(1);
+    let ended = si_store::EventFilter { from: Some(yesterday), to: Some(yesterday), ..Default::default() };
+    for record in deps.store.search_all(&ended, 100_000).await? {
+        let last = record.data.parsed_sessions().iter().map(|s| s.end.date()).max();
+        if last != Some(yesterday) || record.public_status == PublicStatus::Cancelled {
+            continue;
+        }
+        if deps.store.claim_once(&format!("bilan:{}", record.id), now).await? {
+            crate::notify::report_request(deps.letters, &record).await;
+            done.report_requests += 1;
+        }
+    }
+    // Retention.
+    for edition in deps.store.editions().await? {
+        let until = edition.week_end.checked_add_months(chrono::Months::new(retention_months));
+        if until.is_some_and(|u| today > u) {
+            done.erased += deps.store.erase_booking_contacts(edition.year, now).await?;
+        }
+    }
+    if done.reminders + done.report_requests > 0 {
+        deps.letters.mail.wake();
+    }
+    Ok(done)
+}
+
+/// What one pass of [`due_work`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DueWork {
+    /// Reminders to booked contacts.
+    pub reminders: usize,
+    /// Attendance reports asked for.
+    pub report_requests: usize,
+    /// Booking contacts erased.
+    pub erased: u64,
 }

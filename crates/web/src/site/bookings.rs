@@ -27,6 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/espace/evenements/{id}/reservations", get(organiser_list))
         .route("/espace/evenements/{id}/reservations.csv", get(organiser_csv))
         .route("/espace/evenements/{id}/reservations/{rank}/cloture", post(organiser_close))
+        .route("/espace/evenements/{id}/feuille", get(organiser_sheet))
+        .route("/espace/evenements/{id}/bilan", get(organiser_report).post(organiser_report_save))
+        .route("/avis/{id}", get(feedback_form).post(feedback_save))
+        .route("/instruction/bilans", get(reviewer_reports))
 }
 
 #[derive(Template)]
@@ -448,4 +452,323 @@ async fn organiser_close(
     state.store.close_session(id, rank, rules.capacity, close).await?;
     state.caches.event_pages.take(&id.to_string());
     Ok(Redirect::to(&format!("/espace/evenements/{id}/reservations")).into_response())
+}
+
+/// The printable attendance sheet of each session: who is expected, a column to tick and sign, and
+/// the QR code of the participants' questionnaire.
+#[derive(Template)]
+#[template(path = "attendance_sheet.html")]
+struct Sheet {
+    page: Page,
+    event_id: i64,
+    title: String,
+    sessions: Vec<SessionBookings>,
+    feedback_url: String,
+    qr: String,
+}
+
+impl Sheet {
+    fn level_label(&self, b: &Booking) -> &'static str {
+        b.level.map(|l| l.label()).unwrap_or("")
+    }
+}
+
+async fn organiser_sheet(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Id(id): Id) -> PageResult {
+    let (record, mut sessions) = sessions_of(&state, &u, id).await?;
+    for s in &mut sessions {
+        s.rows.retain(|b| b.status == BookingStatus::Confirmed);
+    }
+    let feedback_url = format!("{}/avis/{id}", state.config.public_url);
+    let qr = crate::kit::qr_svg(&feedback_url, 140, "Code QR du questionnaire des participants");
+    Ok(render(&Sheet {
+        page: Page::new(format!("Feuille d'émargement : {}", record.data.title), Some(u), "espace")
+            .crumb("/", "Accueil")
+            .crumb("/espace", "Mon espace")
+            .crumb(&format!("/espace/evenements/{id}/reservations"), "Réservations"),
+        event_id: id,
+        title: record.data.title.clone(),
+        sessions,
+        feedback_url,
+        qr,
+    }))
+}
+
+/// The organiser's attendance report, with the questionnaire's answers once there are enough.
+#[derive(Template)]
+#[template(path = "attendance_report.html")]
+struct Report {
+    page: Page,
+    event_id: i64,
+    title: String,
+    input: si_domain::booking::AttendanceInput,
+    errors: Errors,
+    saved: bool,
+    booked: u32,
+    feedback: si_store::FeedbackSummary,
+    enough: bool,
+}
+
+impl Report {
+    fn audiences(&self) -> Vec<(&'static str, &'static str, String)> {
+        si_domain::Audience::ALL
+            .iter()
+            .map(|a| {
+                let typed = self.input.by_audience.iter().find(|(c, _)| c == a.code()).map(|(_, v)| v.clone());
+                (a.code(), a.label(), typed.unwrap_or_default())
+            })
+            .collect()
+    }
+    fn mean(&self, x: &f64) -> String {
+        format!("{x:.1}").replace('.', ",")
+    }
+}
+
+fn report_input(p: &crate::forms::Pairs) -> si_domain::booking::AttendanceInput {
+    si_domain::booking::AttendanceInput {
+        participants: p.raw("participants"),
+        girls: p.raw("girls"),
+        classes: p.raw("classes"),
+        schools: p.raw("schools"),
+        interviews: p.raw("interviews"),
+        by_audience: si_domain::Audience::ALL
+            .iter()
+            .map(|a| (a.code().to_string(), p.raw(&format!("audience_{}", a.code()))))
+            .collect(),
+    }
+}
+
+async fn report_page(
+    state: &AppState,
+    u: si_store::User,
+    id: i64,
+    input: Option<si_domain::booking::AttendanceInput>,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> Result<Report, AppError> {
+    let record = crate::app::moderation::owned_event(&state.deps(), &u, id).await?;
+    if record.moderation != si_domain::Moderation::Labelled {
+        return Err(AppError::Conflict("Le bilan concerne les événements labellisés.".into()));
+    }
+    let input = match input {
+        Some(i) => i,
+        None => match state.store.attendance(id).await? {
+            Some(a) => si_domain::booking::AttendanceInput {
+                participants: a.participants.to_string(),
+                girls: a.girls.to_string(),
+                classes: a.classes.to_string(),
+                schools: a.schools.to_string(),
+                interviews: a.interviews.to_string(),
+                by_audience: a.by_audience.iter().map(|(x, n)| (x.code().to_string(), n.to_string())).collect(),
+            },
+            None => si_domain::booking::AttendanceInput::default(),
+        },
+    };
+    let booked = state.store.session_seats(&[id]).await?.iter().map(|s| s.confirmed).sum();
+    let feedback = state.store.feedback_of(id).await?;
+    Ok(Report {
+        page: Page::new(format!("Bilan : {}", record.data.title), Some(u), "espace")
+            .crumb("/", "Accueil")
+            .crumb("/espace", "Mon espace")
+            .crumb(&format!("/espace/evenements/{id}"), &record.data.title),
+        event_id: id,
+        title: record.data.title.clone(),
+        input,
+        errors: Errors(errors),
+        saved,
+        booked,
+        enough: feedback.answers >= si_domain::booking::FEEDBACK_MIN,
+        feedback,
+    })
+}
+
+async fn organiser_report(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Id(id): Id,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> PageResult {
+    let saved = crate::forms::Pairs::parse(q.as_deref().unwrap_or("")).get("enregistre").is_some();
+    Ok(render(&report_page(&state, u, id, None, Vec::new(), saved).await?))
+}
+
+async fn organiser_report_save(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Id(id): Id,
+    Form(p): Form,
+) -> PageResult {
+    let record = crate::app::moderation::owned_event(&state.deps(), &u, id).await?;
+    let input = report_input(&p);
+    match input.parse() {
+        Ok(a) => {
+            if record.moderation != si_domain::Moderation::Labelled {
+                return Err(AppError::Conflict("Le bilan concerne les événements labellisés.".into()).into());
+            }
+            state.store.save_attendance(id, u.id, &a, state.clock.now()).await?;
+            Ok(Redirect::to(&format!("/espace/evenements/{id}/bilan?enregistre=1")).into_response())
+        }
+        Err(errors) => {
+            let page = report_page(&state, u, id, Some(input), errors, false).await?;
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+/// How long after its last day an event's questionnaire stays open.
+const FEEDBACK_DAYS: i64 = 60;
+
+#[derive(Template)]
+#[template(path = "feedback.html")]
+struct FeedbackPage {
+    page: Page,
+    event_id: i64,
+    title: String,
+    before: String,
+    after: String,
+    career: String,
+    errors: Errors,
+    thanks: bool,
+    closed: Option<String>,
+}
+
+impl FeedbackPage {
+    fn scale(&self) -> [(&'static str, &'static str); 5] {
+        [
+            ("1", "Très négative"),
+            ("2", "Plutôt négative"),
+            ("3", "Ni l'un ni l'autre"),
+            ("4", "Plutôt positive"),
+            ("5", "Très positive"),
+        ]
+    }
+    fn careers(&self) -> [(&'static str, &'static str); 3] {
+        [("oui", "Oui"), ("peut_etre", "Peut-être"), ("non", "Non")]
+    }
+}
+
+/// The event of a questionnaire, and why it is not open now (before the first day, too long after).
+async fn feedback_event(state: &AppState, id: i64) -> Result<(si_store::EventRecord, Option<String>), AppError> {
+    let record = state.store.event(id).await?.ok_or(AppError::NotFound)?;
+    if record.moderation != si_domain::Moderation::Labelled {
+        return Err(AppError::NotFound);
+    }
+    let today = state.clock.now().with_timezone(&bookings::timezone_of(&record)).date_naive();
+    let sessions = record.data.parsed_sessions();
+    let first = sessions.iter().map(|s| s.start.date()).min();
+    let last = sessions.iter().map(|s| s.end.date()).max();
+    let closed = match (first, last) {
+        (Some(f), _) if today < f => Some("Le questionnaire s'ouvre le jour de l'événement.".to_string()),
+        (_, Some(l)) if today > l + chrono::Duration::days(FEEDBACK_DAYS) => {
+            Some("Le questionnaire de cet événement est clos.".to_string())
+        }
+        _ => None,
+    };
+    Ok((record, closed))
+}
+
+async fn feedback_form(State(state): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {
+    let (record, closed) = feedback_event(&state, id).await?;
+    Ok(render(&FeedbackPage {
+        page: Page::new("Votre avis sur la visite", user.user, "").crumb("/", "Accueil"),
+        event_id: id,
+        title: record.data.title.clone(),
+        before: String::new(),
+        after: String::new(),
+        career: String::new(),
+        errors: Errors::default(),
+        thanks: false,
+        closed,
+    }))
+}
+
+async fn feedback_save(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Source(source): Source,
+    Id(id): Id,
+    Form(p): Form,
+) -> PageResult {
+    let (record, closed) = feedback_event(&state, id).await?;
+    let (before, after, career) = (p.raw("before"), p.raw("after"), p.raw("career"));
+    let mut page = FeedbackPage {
+        page: Page::new("Votre avis sur la visite", user.user, "").crumb("/", "Accueil"),
+        event_id: id,
+        title: record.data.title.clone(),
+        before: before.clone(),
+        after: after.clone(),
+        career: career.clone(),
+        errors: Errors::default(),
+        thanks: false,
+        closed,
+    };
+    if page.closed.is_some() {
+        return Ok(render_status(StatusCode::CONFLICT, &page));
+    }
+    match si_domain::booking::Feedback::parse(&before, &after, &career) {
+        Ok(f) => {
+            // Anonymous, so bounded per source and per event rather than per person.
+            let limited = state
+                .throttle
+                .feedback_source
+                .take(&source)
+                .and_then(|_| state.throttle.feedback_event.take(&id.to_string()));
+            if let Err(wait) = limited {
+                return Err(AppError::too_many("Trop de réponses en peu de temps : réessayez plus tard.", wait).into());
+            }
+            state.store.add_feedback(id, &f, state.clock.now().date_naive()).await?;
+            page.thanks = true;
+            Ok(render(&page))
+        }
+        Err(errors) => {
+            page.errors = Errors(errors);
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+/// The coordinators' view of their region's reports (counts only, no person), every region for
+/// the national view.
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct Reports {
+    page: Page,
+    edition: i32,
+    scope: String,
+    rows: Vec<(i64, String, String, si_domain::booking::Attendance)>,
+}
+
+impl Reports {
+    fn share(&self, a: &si_domain::booking::Attendance) -> String {
+        a.girls_share().map(|s| format!("{s:.1} %").replace('.', ",")).unwrap_or_else(|| "–".into())
+    }
+}
+
+async fn reviewer_reports(
+    State(state): State<AppState>,
+    crate::auth::ReviewerPage(u): crate::auth::ReviewerPage,
+) -> PageResult {
+    let scope = crate::auth::review_scope(&u)?;
+    let edition = crate::app::public_edition(&state.store).await?.ok_or(AppError::NotFound)?;
+    let t = si_domain::territory::territory();
+    let rows = state
+        .store
+        .attendance_reports(edition.year, scope.regions())
+        .await?
+        .into_iter()
+        .map(|(id, title, region, a)| {
+            (id, title, region.map(|r| t.region_name(&r)).unwrap_or_else(|| "En ligne".into()), a)
+        })
+        .collect();
+    let scope_label = match scope.regions() {
+        None => "toutes les régions".to_string(),
+        Some(r) => r.iter().map(|c| t.region_name(c)).collect::<Vec<_>>().join(", "),
+    };
+    Ok(render(&Reports {
+        page: Page::new("Bilans des événements", Some(u), "instruction")
+            .crumb("/", "Accueil")
+            .crumb("/instruction", "Instruction"),
+        edition: edition.year,
+        scope: scope_label,
+        rows,
+    }))
 }

@@ -34,8 +34,110 @@ pub struct Breakdown {
     chart: String,
 }
 
+/// Participation of one region (or the nation): seats booked, reported attendance, answers.
+pub struct Participation {
+    label: String,
+    code: String,
+    events: u64,
+    reported: u64,
+    booked: u64,
+    participants: u64,
+    girls: u64,
+    classes: u64,
+    /// Answers to the questionnaire, shown only from `FEEDBACK_MIN`.
+    answers: u64,
+    before: f64,
+    after: f64,
+    yes: u64,
+}
+
+impl Participation {
+    /// « 46,8 % », or a dash without participants.
+    pub fn girls_share(&self) -> String {
+        if self.participants == 0 {
+            "–".into()
+        } else {
+            format!("{:.1} %", 100.0 * self.girls as f64 / self.participants as f64).replace('.', ",")
+        }
+    }
+    /// The answers' means before → after, or why they are not shown.
+    pub fn opinion(&self) -> String {
+        if self.answers < si_domain::booking::FEEDBACK_MIN {
+            "moins de 5 réponses".into()
+        } else {
+            format!("{:.1} → {:.1} sur 5 ({} réponses)", self.before, self.after, self.answers).replace('.', ",")
+        }
+    }
+    /// The share answering « oui » to a job in industry.
+    pub fn career(&self) -> String {
+        if self.answers < si_domain::booking::FEEDBACK_MIN {
+            "–".into()
+        } else {
+            format!("{:.0} %", 100.0 * self.yes as f64 / self.answers as f64)
+        }
+    }
+}
+
+/// Seats booked, reported participation (girls' share) and answers per region, and the nation.
+async fn participation(state: &AppState, year: i32) -> Result<Vec<Participation>, AppError> {
+    let t = territory();
+    let reports = state.store.attendance_by_region(year).await?;
+    let answers = state.store.feedback_by_region(year).await?;
+    let mut regions: Vec<Option<String>> = reports.iter().map(|r| r.region.clone()).collect();
+    regions.extend(answers.iter().map(|(r, _)| r.clone()));
+    regions.sort();
+    regions.dedup();
+    let mut out: Vec<Participation> = regions
+        .iter()
+        .map(|region| {
+            let r = reports.iter().find(|r| &r.region == region).cloned().unwrap_or_default();
+            let f = answers.iter().find(|(x, _)| x == region).map(|(_, f)| *f).unwrap_or_default();
+            Participation {
+                label: region.as_deref().map(|c| t.region_name(c)).unwrap_or_else(|| "En ligne".into()),
+                code: region.clone().unwrap_or_default(),
+                events: r.events,
+                reported: r.reported,
+                booked: r.booked,
+                participants: r.participants,
+                girls: r.girls,
+                classes: r.classes,
+                answers: f.answers,
+                before: f.before,
+                after: f.after,
+                yes: f.yes,
+            }
+        })
+        .collect();
+    let n = |f: fn(&Participation) -> u64| out.iter().map(f).sum::<u64>();
+    let answers_total = n(|p| p.answers);
+    let weighted = |f: fn(&Participation) -> f64| {
+        if answers_total == 0 {
+            0.0
+        } else {
+            out.iter().map(|p| f(p) * p.answers as f64).sum::<f64>() / answers_total as f64
+        }
+    };
+    let nation = Participation {
+        label: "France entière".into(),
+        code: "national".into(),
+        events: n(|p| p.events),
+        reported: n(|p| p.reported),
+        booked: n(|p| p.booked),
+        participants: n(|p| p.participants),
+        girls: n(|p| p.girls),
+        classes: n(|p| p.classes),
+        answers: answers_total,
+        before: weighted(|p| p.before),
+        after: weighted(|p| p.after),
+        yes: n(|p| p.yes),
+    };
+    out.push(nation);
+    Ok(out)
+}
+
 struct Stats {
     edition: Edition,
+    participation: Vec<Participation>,
     previous: Option<Edition>,
     total: u64,
     breakdowns: Vec<Breakdown>,
@@ -120,7 +222,8 @@ async fn compute(state: &AppState, q: Option<&str>) -> Result<Stats, AppError> {
         None => None,
     };
     let per_day = (0..=DAYS as usize).map(|i| (DAYS - i as i64, this[i], prev.as_ref().map(|p| p[i]))).collect();
-    Ok(Stats { edition, previous, total, breakdowns, per_day })
+    let participation = participation(state, edition.year).await?;
+    Ok(Stats { edition, participation, previous, total, breakdowns, per_day })
 }
 
 #[derive(Template)]
@@ -178,6 +281,23 @@ pub async fn csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result
                 &format!("J-{before}"),
                 "Dépôts ce jour-là",
                 &p.to_string(),
+            ]);
+        }
+    }
+    for p in &s.participation {
+        for (what, label, value) in [
+            ("places_reservees", "Places réservées sur la plateforme", p.booked),
+            ("participants_declares", "Participants déclarés", p.participants),
+            ("dont_filles_femmes", "Dont filles et femmes", p.girls),
+            ("classes_accueillies", "Classes accueillies", p.classes),
+            ("bilans_recus", "Bilans reçus", p.reported),
+        ] {
+            let _ = w.write_record([
+                year.as_str(),
+                what,
+                p.code.as_str(),
+                &format!("{} – {label}", p.label),
+                &value.to_string(),
             ]);
         }
     }

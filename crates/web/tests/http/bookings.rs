@@ -188,3 +188,116 @@ async fn a_full_session_without_waiting_list_says_so() {
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(html.contains("Réservation impossible") && html.contains("ines@exemple.fr"), "{html}");
 }
+
+/// Local time in Paris as an instant.
+fn paris(day: chrono::NaiveDate, hour: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    si_domain::dates::PARIS
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Reminders two days before (once, to each booked contact and to the organiser with the list), the
+/// report asked for the day after (once), the report with girls and women counted into the
+/// statistics and the coordinators' page, the questionnaire's answers shown from five, and the
+/// contacts erased when their retention ends.
+#[tokio::test]
+async fn after_booking_reminders_reports_statistics_feedback_and_retention() {
+    let app = TestApp::new().await;
+    let (id, _) = bookable_event(&app, true).await;
+    let path = format!("/api/v1/events/{id}/sessions/1/registrations");
+    let (s, _) = app.post_json(&path, &class("claire@ac-lyon.fr", 28, 3), None).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let person = json!({"kind": "personne", "name": "Inès", "email": "ines@exemple.fr", "acknowledged": true});
+    let (s, _) = app.post_json(&path, &person, None).await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.deliver().await;
+    let day = crate::support::test_week_start() + chrono::Duration::days(1);
+    let (app, clock) = app.at(paris(day - chrono::Duration::days(3), 10));
+    let work = || async { si_web::app::bookings::due_work(&app.state.deps(), 6).await };
+
+    assert_eq!(work().await.unwrap().reminders, 0, "three days before: not yet");
+    clock.set(paris(day - chrono::Duration::days(1), 10));
+    assert_eq!(work().await.unwrap().reminders, 2);
+    assert_eq!(work().await.unwrap().reminders, 0, "once");
+    let sent = app.deliver().await;
+    assert!(sent.iter().any(|m| m.recipient == "claire@ac-lyon.fr" && m.subject.starts_with("Rappel")));
+    assert!(sent.iter().any(|m| m.recipient == "ines@exemple.fr" && m.subject.starts_with("Rappel")));
+    let to_orga = sent.iter().find(|m| m.recipient == "visites@usine.fr").expect("the organiser's list");
+    assert!(
+        to_orga.text.contains("Collège Jean Moulin") && to_orga.text.contains("32 place(s) réservée(s)"),
+        "{}",
+        to_orga.text
+    );
+
+    // The questionnaire opens on the day: four answers are not shown, five are.
+    clock.set(paris(day, 15));
+    let (s, _) = app.get_html(&format!("/avis/{id}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body, _) = app.post_form(&format!("/avis/{id}"), "before=2&career=oui", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"after-error\"") && body.contains("value=\"2\" checked"), "the answer kept");
+    for (b, a, c) in [("2", "4", "oui"), ("3", "4", "peut_etre"), ("1", "3", "non"), ("2", "5", "oui")] {
+        let (s, body, _) =
+            app.post_form(&format!("/avis/{id}"), &format!("before={b}&after={a}&career={c}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(body.contains("Merci"));
+    }
+    let cookie = app.login("visites@usine.fr").await;
+    let (_, report) = app.get_html(&format!("/espace/evenements/{id}/bilan"), Some(&cookie)).await;
+    assert!(report.contains("à partir de 5"), "four answers are not shown");
+    app.post_form(&format!("/avis/{id}"), "before=2&after=4&career=oui", None).await;
+    let (_, report) = app.get_html(&format!("/espace/evenements/{id}/bilan"), Some(&cookie)).await;
+    assert!(
+        report.contains("5 réponses") && report.contains("2,0 sur 5 avant") && report.contains("4,0 sur 5 après"),
+        "{report}"
+    );
+    // The attendance sheet lists who is expected, with the questionnaire's QR code.
+    let (s, sheet) = app.get_html(&format!("/espace/evenements/{id}/feuille"), Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(sheet.contains("Collège Jean Moulin") && sheet.contains("28 / 3") && sheet.contains("<svg"), "{sheet}");
+
+    // The day after: the report is asked for, once.
+    clock.set(paris(day + chrono::Duration::days(1), 9));
+    assert_eq!(work().await.unwrap().report_requests, 1);
+    assert_eq!(work().await.unwrap().report_requests, 0);
+    let sent = app.deliver().await;
+    assert!(
+        sent.iter()
+            .any(|m| m.recipient == "visites@usine.fr" && m.text.contains(&format!("/espace/evenements/{id}/bilan")))
+    );
+
+    // The report: refused when it does not add up (what was typed kept), then recorded.
+    let bad = "participants=30&girls=31&classes=1&schools=1";
+    let (s, body, _) = app.post_form(&format!("/espace/evenements/{id}/bilan"), bad, Some(&cookie)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"girls-error\"") && body.contains("value=\"31\""));
+    let good = "participants=32&girls=15&classes=1&schools=1&interviews=0&audience_scolaires=28&audience_communaute_educative=4";
+    let (s, _, _) = app.post_form(&format!("/espace/evenements/{id}/bilan"), good, Some(&cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, stats) = app.get_html(&format!("/statistiques?edition={}", app.year), None).await;
+    assert!(stats.contains("Participation par région") && stats.contains("46,9 %"), "15 of 32: {stats}");
+    let resp = app.get(&format!("/statistiques.csv?edition={}", app.year), None).await;
+    let csv = crate::support::body_text(resp).await;
+    assert!(csv.contains("participants_declares;84;") && csv.contains("dont_filles_femmes;national;"), "{csv}");
+    // Coordinators read their region's reports; another region's coordinator does not.
+    app.person("coord-ara@region.fr", "regional_coordinator", Some("84")).await;
+    app.person("coord-idf@region.fr", "regional_coordinator", Some("11")).await;
+    let ara = app.login("coord-ara@region.fr").await;
+    let idf = app.login("coord-idf@region.fr").await;
+    let (_, page) = app.get_html("/instruction/bilans", Some(&ara)).await;
+    assert!(page.contains("Visite de l") && page.contains("15 (46,9 %)"), "{page}");
+    let (_, page) = app.get_html("/instruction/bilans", Some(&idf)).await;
+    assert!(page.contains("Aucun bilan reçu"), "{page}");
+
+    // Retention: six months after the week, the contacts go, the counts stay.
+    let week_end = crate::support::open_edition().week_end;
+    clock.set(paris(week_end + chrono::Months::new(6), 12));
+    assert_eq!(work().await.unwrap().erased, 0, "not before the end of the sixth month");
+    clock.set(paris(week_end + chrono::Months::new(6) + chrono::Duration::days(1), 12));
+    assert_eq!(work().await.unwrap().erased, 2);
+    let all = app.store.event_bookings(id).await.unwrap();
+    assert!(all.iter().all(|b| b.email.is_empty() && b.name.is_empty() && b.seats > 0));
+}
