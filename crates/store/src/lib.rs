@@ -331,6 +331,14 @@ pub trait Bookings: Send + Sync {
         at: DateTime<Utc>,
         compose: Compose<'_>,
     ) -> StoreResult<Booking>;
+    /// Cancels every live booking of an event that will not take place, frees its seats and queues
+    /// each contact's letter; the bookings cancelled.
+    async fn cancel_event_bookings(
+        &self,
+        event_id: i64,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Vec<Booking>>;
     /// The seats of the sessions of these events that have had a booking.
     async fn session_seats(&self, event_ids: &[i64]) -> StoreResult<Vec<SessionSeats>>;
     /// The seats of every session of a labelled event that has had a booking (the catalogue index's

@@ -372,6 +372,8 @@ pub enum BookingNews {
     Resized,
     /// Cancelled by its contact.
     Cancelled,
+    /// Cancelled because the event will not take place.
+    EventCancelled,
 }
 
 /// Composes the letters of a booking's news; called by the store inside the transaction that makes

@@ -427,14 +427,14 @@ pub(crate) async fn revoked(letters: &Letters, r: &EventRecord) {
 pub(crate) fn booking_letters(
     letters: &Letters,
     record: &EventRecord,
-    session: (chrono::NaiveDateTime, chrono::NaiveDateTime),
     token: Option<&str>,
 ) -> impl Fn(&si_store::Booking, si_store::BookingNews) -> Vec<si_store::NewEmail> + Send + Sync + use<> {
     use si_store::BookingNews;
     let public_url = letters.public_url.to_string();
     let record = record.clone();
     let manage = token.map(|t| format!("{public_url}/reservations/{t}"));
-    let when = si_domain::dates::fr_session(session.0, session.1);
+    let sessions: Vec<String> =
+        record.data.parsed_sessions().iter().map(|s| si_domain::dates::fr_session(s.start, s.end)).collect();
     let place = place_line(&record);
     let safety = crate::views::safety_lines(&record.data.safety);
     move |b: &si_store::Booking, news: BookingNews| {
@@ -443,6 +443,7 @@ pub(crate) fn booking_letters(
             return Vec::new();
         }
         let title = &record.data.title;
+        let when = b.rank.checked_sub(1).and_then(|i| sessions.get(i as usize)).cloned().unwrap_or_default();
         let seats = match b.seats {
             1 => "1 place".to_string(),
             n => format!("{n} places"),
@@ -476,11 +477,19 @@ pub(crate) fn booking_letters(
                 format!("Votre réservation de {seats} pour « {title} » est annulée. Merci d'avoir libéré ces places."),
                 false,
             ),
+            BookingNews::EventCancelled => (
+                format!("Événement annulé : {title}"),
+                format!(
+                    "Nous sommes désolés : « {title} » n'aura pas lieu, et votre réservation de {seats} est annulée. D'autres visites près de chez vous sont sur le site de la Semaine de l'industrie."
+                ),
+                false,
+            ),
         };
         let mut paragraphs =
             vec![format!("Bonjour {},", b.name), lead, format!("Séance : {when}."), format!("Lieu : {place}.")];
         paragraphs.extend(who.iter().map(|w| format!("Participants : {w}.")));
-        if !safety.is_empty() && news != BookingNews::Cancelled {
+        let cancelled = matches!(news, BookingNews::Cancelled | BookingNews::EventCancelled);
+        if !safety.is_empty() && !cancelled {
             paragraphs.push(format!("Consignes de sécurité : {}", safety.join(" ")));
         }
         if files {
@@ -498,7 +507,7 @@ pub(crate) fn booking_letters(
                 );
                 links.push(("Modifier ou annuler ma réservation".to_string(), url.clone()));
             }
-            (None, BookingNews::Cancelled) => {}
+            (None, BookingNews::Cancelled | BookingNews::EventCancelled) => {}
             (None, _) => paragraphs.push(
                 "Pour modifier ou annuler, utilisez le lien personnel reçu dans le courriel de votre réservation."
                     .into(),

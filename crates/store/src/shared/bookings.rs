@@ -355,6 +355,34 @@ impl crate::Bookings for Backend {
         Ok(b)
     }
 
+    async fn cancel_event_bookings(
+        &self,
+        event_id: i64,
+        at: DateTime<Utc>,
+        compose: Compose<'_>,
+    ) -> StoreResult<Vec<Booking>> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 AND status <> 'cancelled' ORDER BY id{}",
+            DIALECT.for_update()
+        );
+        let rows = sqlx::query(safe(sql)).bind(event_id).fetch_all(&mut *tx).await?;
+        let mut cancelled = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut b = booking_from_row(row)?;
+            set_status(&mut tx, b.id, BookingStatus::Cancelled, at).await?;
+            b.status = BookingStatus::Cancelled;
+            insert_emails(&mut tx, &compose(&b, BookingNews::EventCancelled), at).await?;
+            cancelled.push(b);
+        }
+        sqlx::query("UPDATE session_seats SET confirmed = 0 WHERE event_id = $1")
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
     async fn session_seats(&self, event_ids: &[i64]) -> StoreResult<Vec<SessionSeats>> {
         if event_ids.is_empty() {
             return Ok(Vec::new());

@@ -244,7 +244,7 @@ pub async fn book(deps: &Deps<'_>, event_id: i64, rank: u32, input: &BookingInpu
     }
     let token = crate::auth::random_secret();
     let hash = crate::auth::hash_secret(&token);
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, (b.start, b.end), Some(&token));
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, Some(&token));
     let nb = NewBooking { event_id, rank, token_hash: &hash, request: &request, rules: b.rules, at: now };
     let booking = deps.store.book(&nb, &compose).await.map_err(AppError::from)?;
     seats_changed(deps, event_id).await;
@@ -314,7 +314,7 @@ pub async fn resize(deps: &Deps<'_>, token: &str, pupils: &str, adults: &str) ->
     let request: BookingRequest = input.parse().map_err(BookingRefusal::Fields)?;
     request.fits(&b.rules).map_err(|e| BookingRefusal::Fields(vec![e]))?;
     let Party::Class { pupils, adults, .. } = request.party else { unreachable!("parsed as a class") };
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, (b.start, b.end), None);
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, None);
     let r = deps
         .store
         .resize_booking(&crate::auth::hash_secret(token), pupils, adults, pupils + adults, now, &compose)
@@ -328,11 +328,24 @@ pub async fn resize(deps: &Deps<'_>, token: &str, pupils: &str, adults: &str) ->
 /// Cancels a booking through its secret link (`erase`: its personal data too, at once).
 pub async fn cancel(deps: &Deps<'_>, token: &str, erase: bool) -> Result<Booking, AppError> {
     let (_, b) = by_token(deps, token).await?;
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, (b.start, b.end), None);
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, None);
     let r = deps.store.cancel_booking(&crate::auth::hash_secret(token), erase, deps.clock.now(), &compose).await?;
     seats_changed(deps, r.event_id).await;
     deps.letters.mail.wake();
     Ok(r)
+}
+
+/// The event will not take place (cancelled by its organiser, or its label withdrawn): every live
+/// booking is cancelled, its seats freed, and its contact told, in one transaction.
+pub async fn event_gone(deps: &Deps<'_>, record: &EventRecord) -> Result<usize, AppError> {
+    if BookingRules::of(&record.data.registration).is_none() {
+        return Ok(0);
+    }
+    let compose = crate::notify::booking_letters(deps.letters, record, None);
+    let cancelled = deps.store.cancel_event_bookings(record.id, deps.clock.now(), &compose).await?;
+    seats_changed(deps, record.id).await;
+    deps.letters.mail.wake();
+    Ok(cancelled.len())
 }
 
 /// The background work of bookings, run by each process's worker; each piece is claimed once across

@@ -47,6 +47,9 @@ pub(crate) async fn set_public_status(
 ) -> Result<EventRecord, AppError> {
     let r = deps.store.set_public_status(record.id, user.id, status, deps.clock.now()).await?;
     deps.public_changed();
+    if status == PublicStatus::Cancelled {
+        super::bookings::event_gone(deps, &r).await?;
+    }
     Ok(r)
 }
 
@@ -87,6 +90,7 @@ pub(crate) async fn revoke(
     let r = deps.store.revoke_label(id, user.id, reason, deps.clock.now(), version).await?;
     deps.public_changed();
     crate::notify::revoked(deps.letters, &r).await;
+    super::bookings::event_gone(deps, &r).await?;
     Ok(r)
 }
 

@@ -301,3 +301,31 @@ async fn after_booking_reminders_reports_statistics_feedback_and_retention() {
     let all = app.store.event_bookings(id).await.unwrap();
     assert!(all.iter().all(|b| b.email.is_empty() && b.name.is_empty() && b.seats > 0));
 }
+
+/// An event that will not take place takes its bookings with it: each person booked is told, the
+/// seats are freed, and nobody can book any more.
+#[tokio::test]
+async fn a_cancelled_event_tells_everyone_booked_and_frees_their_seats() {
+    let app = TestApp::new().await;
+    let (id, _) = bookable_event(&app, true).await;
+    let path = format!("/api/v1/events/{id}/sessions/1/registrations");
+    for (email, pupils) in [("a@ac-lyon.fr", 30), ("b@ac-lyon.fr", 8), ("c@ac-lyon.fr", 9)] {
+        let (s, r) = app.post_json(&path, &class(email, pupils, 1), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    app.deliver().await;
+    let cookie = app.login("visites@usine.fr").await;
+    let (s, _, _) =
+        app.post_form(&format!("/espace/evenements/{id}/statut"), "public_status=cancelled", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let all = app.store.event_bookings(id).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|b| b.status == si_domain::BookingStatus::Cancelled), "{all:?}");
+    assert_eq!(app.store.session_seats(&[id]).await.unwrap()[0].confirmed, 0);
+    let sent = app.deliver().await;
+    for email in ["a@ac-lyon.fr", "b@ac-lyon.fr", "c@ac-lyon.fr"] {
+        assert!(sent.iter().any(|m| m.recipient == email && m.subject.starts_with("Événement annulé")), "{email}");
+    }
+    let (s, _) = app.post_json(&path, &class("d@ac-lyon.fr", 2, 1), None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
