@@ -11,7 +11,7 @@ use crate::support::{TestApp, complete_event};
 
 /// A labelled event booked on the platform: 40 seats per session, groups of at most 35, a waiting
 /// list; its id and the organiser's API token.
-async fn bookable_event(app: &TestApp, waitlist: bool) -> (i64, String) {
+pub(crate) async fn bookable_event(app: &TestApp, waitlist: bool) -> (i64, String) {
     let orga = app.organiser("visites@usine.fr", "Usine des Visites").await;
     let admin = app.person("admin-reservations@dge.fr", "national_admin", None).await;
     let mut e = complete_event(app.year, "69001");

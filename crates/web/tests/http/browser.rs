@@ -550,3 +550,113 @@ async fn the_review_day_in_chromium() {
     fits_width(&c).await;
     c.close().await.unwrap();
 }
+
+/// The teacher's journey and the organiser's, in Chromium: find a visit with seats for 31 near a
+/// postal code → its page → the booking form (refused, errors kept) → booked → the secret link's page
+/// → a smaller group; then the organiser's bookings, attendance sheet and report, a participant's
+/// questionnaire, a coordinator's reports and the statistics. axe on every page, 320 px on the
+/// teacher's pages.
+#[tokio::test]
+async fn a_teacher_books_in_chromium() {
+    if std::env::var("SI_SKIP_BROWSER").is_ok() {
+        eprintln!("SI_SKIP_BROWSER set: browser journey skipped");
+        return;
+    }
+    let axe_js = axe_source();
+    let (app, clock) = TestApp::new().await.at(chrono::Utc::now());
+    let (id, _) = crate::bookings::bookable_event(&app, true).await;
+    app.person("coord-ara@region.fr", "regional_coordinator", Some("84")).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (_driver, c) = start_driver().await;
+
+    // Finding a visit for a class of 31 near Lyon.
+    c.goto(&format!("{base}/evenements?edition={}&near=69001&places=31", app.year)).await.unwrap();
+    wait_text(&c, "main", "Réservation : 40 places restantes").await;
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, &format!("a[href='/evenements/{id}']")).await, format!("/evenements/{id}"));
+    axe(&c, &axe_js).await;
+    assert_eq!(
+        click_to_page(&c, &format!("a[href='/evenements/{id}/reserver/1']")).await,
+        format!("/evenements/{id}/reserver/1")
+    );
+    axe(&c, &axe_js).await;
+    // Refused: the acknowledgement is missing; what was typed stays.
+    tick(&c, "kind-classe").await;
+    fill(&c, "uai", "0750655E").await;
+    fill(&c, "school", "Collège Jean Moulin").await;
+    c.find(Locator::Id("level")).await.unwrap().select_by_value("college").await.unwrap();
+    fill(&c, "pupils", "28").await;
+    fill(&c, "adults", "3").await;
+    fill(&c, "phone", "04 72 00 00 00").await;
+    fill(&c, "name", "Claire Martin").await;
+    fill(&c, "email", "claire@ac-lyon.fr").await;
+    assert_eq!(click_to_page(&c, "#book").await, format!("/evenements/{id}/reserver/1"));
+    wait_text(&c, "#acknowledged-error", "consignes de sécurité").await;
+    let kept = c.find(Locator::Id("school")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Collège Jean Moulin"));
+    axe(&c, &axe_js).await;
+    tick(&c, "acknowledged").await;
+    let page = click_to_page(&c, "#book").await;
+    assert!(page.starts_with("/reservations/"), "{page}");
+    wait_text(&c, "main", "Réservation enregistrée").await;
+    axe(&c, &axe_js).await;
+    let manage = c.current_url().await.unwrap();
+    // A smaller group.
+    fill(&c, "pupils", "24").await;
+    assert!(click_to_page(&c, "#resize").await.starts_with("/reservations/"));
+    wait_text(&c, "main", "Réservation modifiée : 27 places").await;
+    axe(&c, &axe_js).await;
+    // The teacher's pages on a phone.
+    c.set_window_size(320, 740).await.unwrap();
+    for url in [format!("{base}/evenements/{id}/reserver/1"), manage.to_string(), format!("{base}/evenements/{id}")] {
+        c.goto(&url).await.unwrap();
+        fits_width(&c).await;
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
+
+    // The organiser: bookings, attendance sheet, report.
+    log_in(&c, &base, "visites@usine.fr", "mot de passe de test", &format!("/espace/evenements/{id}/reservations"))
+        .await;
+    wait_text(&c, "main", "Collège Jean Moulin").await;
+    axe(&c, &axe_js).await;
+    c.goto(&format!("{base}/espace/evenements/{id}/feuille")).await.unwrap();
+    wait_text(&c, "main", "Feuille d'émargement").await;
+    axe(&c, &axe_js).await;
+    c.goto(&format!("{base}/espace/evenements/{id}/bilan")).await.unwrap();
+    axe(&c, &axe_js).await;
+    fill(&c, "participants", "27").await;
+    fill(&c, "girls", "30").await;
+    assert_eq!(click_to_page(&c, "#save-report").await, format!("/espace/evenements/{id}/bilan"));
+    wait_text(&c, "#girls-error", "ne peut pas dépasser").await;
+    axe(&c, &axe_js).await;
+    fill(&c, "girls", "13").await;
+    fill(&c, "classes", "1").await;
+    fill(&c, "schools", "1").await;
+    assert_eq!(click_to_page(&c, "#save-report").await, format!("/espace/evenements/{id}/bilan"));
+    wait_text(&c, "main", "Bilan enregistré").await;
+    log_out(&c).await;
+
+    // A participant answers on the day of the visit.
+    let day = test_week_start() + chrono::Duration::days(1);
+    clock.set(day.and_hms_opt(14, 0, 0).unwrap().and_utc());
+    c.goto(&format!("{base}/avis/{id}")).await.unwrap();
+    axe(&c, &axe_js).await;
+    tick(&c, "before-2").await;
+    tick(&c, "after-4").await;
+    tick(&c, "career-peut_etre").await;
+    assert_eq!(click_to_page(&c, "#send-feedback").await, format!("/avis/{id}"));
+    wait_text(&c, "main", "Merci").await;
+    axe(&c, &axe_js).await;
+
+    // The coordinator's reports and the statistics.
+    log_in(&c, &base, "coord-ara@region.fr", "mot de passe de test", "/instruction/bilans").await;
+    wait_text(&c, "main", "13 (48,1 %)").await;
+    axe(&c, &axe_js).await;
+    c.goto(&format!("{base}/statistiques?edition={}", app.year)).await.unwrap();
+    wait_text(&c, "#participation + p + div", "48,1 %").await;
+    axe(&c, &axe_js).await;
+    c.close().await.unwrap();
+}
