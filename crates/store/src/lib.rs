@@ -344,6 +344,8 @@ pub trait Bookings: Send + Sync {
     /// The seats of every session of a labelled event that has had a booking (the catalogue index's
     /// `places` filter; waiting seats not counted).
     async fn all_session_seats(&self) -> StoreResult<Vec<SessionSeats>>;
+    /// The live bookings (confirmed or waiting) of one address for an event (case-insensitive).
+    async fn live_bookings_of(&self, event_id: i64, email: &str) -> StoreResult<Vec<Booking>>;
     /// Every booking of an event (cancelled ones included), in arrival order.
     async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>>;
     /// Closes (or reopens) a session's bookings before its time; the seats row is created if need be.

@@ -675,3 +675,32 @@ pub(crate) async fn report_request(letters: &Letters, r: &EventRecord) {
     };
     to_organisation(letters, r, letter).await;
 }
+
+/// An organiser's message to the people booked (each address once); how many were written to.
+pub(crate) async fn organiser_message(
+    letters: &Letters,
+    r: &EventRecord,
+    booked: &[si_store::Booking],
+    text: &str,
+) -> usize {
+    let mut to: Vec<&str> = booked.iter().map(|b| b.email.as_str()).collect();
+    to.sort_unstable();
+    to.dedup();
+    let title = &r.data.title;
+    let mut paragraphs =
+        vec![format!("Bonjour, voici un message de {} au sujet de « {title} » :", r.organisation_name)];
+    paragraphs.extend(text.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+    paragraphs.push(
+        "Vous recevez ce message parce que vous avez réservé sur la plateforme de la Semaine de l'industrie.".into(),
+    );
+    let letter = Letter {
+        subject: format!("Message de l'organisateur : {title}"),
+        paragraphs,
+        items: Vec::new(),
+        links: vec![("Voir la page de l'événement".into(), format!("{}/evenements/{}", letters.public_url, r.id))],
+    };
+    let emails: Vec<_> = to.iter().map(|e| letter.to(e)).collect();
+    let n = emails.len();
+    letters.mail.send(&letters.store, emails).await;
+    n
+}

@@ -153,6 +153,10 @@ pub struct Throttle {
     pub booking_source: Limiter,
     /// Bookings per contact address.
     pub booking_address: Limiter,
+    /// School look-ups (each may reach the Annuaire de l'éducation) per source.
+    pub school_lookups: Limiter,
+    /// Organisers' messages to the people booked, per event.
+    pub organiser_messages: Limiter,
     /// Questionnaire answers per source.
     pub feedback_source: Limiter,
     /// Questionnaire answers per event (anonymous answers cannot be told apart: this bounds what
@@ -175,6 +179,8 @@ impl Default for Throttle {
             // every limiter's bytes add up (48 MB for all of them, tested).
             booking_source: Limiter::new(30, HOUR, MAX_KEYS / 2),
             booking_address: Limiter::new(10, HOUR, MAX_KEYS / 2),
+            organiser_messages: Limiter::new(5, HOUR, MAX_KEYS / 10),
+            school_lookups: Limiter::new(60, HOUR, MAX_KEYS / 10),
             feedback_source: Limiter::new(30, HOUR, MAX_KEYS / 2),
             feedback_event: Limiter::new(600, HOUR, MAX_KEYS / 2),
         }
@@ -195,6 +201,8 @@ impl Throttle {
             &self.signup_source,
             &self.booking_source,
             &self.booking_address,
+            &self.organiser_messages,
+            &self.school_lookups,
             &self.feedback_source,
             &self.feedback_event,
         ]

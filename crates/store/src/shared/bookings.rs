@@ -414,6 +414,17 @@ impl crate::Bookings for Backend {
         rows.iter().map(seats_from_row).collect()
     }
 
+    async fn live_bookings_of(&self, event_id: i64, email: &str) -> StoreResult<Vec<Booking>> {
+        // Addresses are stored as typed; the index on (email, event_id) finds the exact spelling,
+        // and a person who changes the case of theirs is matched by the lower-case comparison.
+        let sql = format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 AND status <> 'cancelled' \
+             AND (email = $2 OR LOWER(email) = LOWER($2)) ORDER BY id"
+        );
+        let rows = sqlx::query(safe(sql)).bind(event_id).bind(email).fetch_all(&self.pool).await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
     async fn event_bookings(&self, event_id: i64) -> StoreResult<Vec<Booking>> {
         let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 ORDER BY rank, id");
         let rows = sqlx::query(safe(sql)).bind(event_id).fetch_all(&self.pool).await?;

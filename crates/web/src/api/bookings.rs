@@ -216,3 +216,55 @@ pub(crate) async fn cancel_registration(
     let b = bookings::cancel(&state.deps(), &token, erase).await?;
     Ok(Json(view(&b, None)))
 }
+
+/// What the Annuaire de l'éducation says of a school.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SchoolView {
+    /// The UAI, normalised.
+    uai: String,
+    /// `open`, `closed`, `unknown` (not in the directory) or `unavailable` (the directory did not
+    /// answer: the number's check letter is right).
+    status: String,
+    /// The school's name, when listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// Its address, when open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+}
+
+/// A school by its UAI, from the Annuaire de l'éducation, so that a booking form shows the school's
+/// name as soon as the number is typed. 422 when the number is malformed.
+#[utoipa::path(get, path = "/api/v1/schools/{uai}", tag = "reservations",
+    params(("uai" = String, Path, description = "Numéro UAI (8 caractères)")),
+    responses((status = 200, description = "Succès", body = SchoolView),
+        (status = 422, description = "Numéro mal formé", body = ErrorBody),
+        (status = 429, description = "Trop de demandes en peu de temps", body = ErrorBody)))]
+pub(crate) async fn school(
+    State(state): State<AppState>,
+    Source(source): Source,
+    axum::extract::Path(uai): axum::extract::Path<String>,
+) -> ApiResult<Json<SchoolView>> {
+    let uai = si_domain::identifiers::Uai::parse(&uai).map_err(|m| AppError::invalid("uai", m))?;
+    // Each unknown number costs a request to the directory: bounded per source.
+    state
+        .throttle
+        .school_lookups
+        .take(&source)
+        .map_err(|w| AppError::too_many("Trop de recherches en peu de temps : réessayez plus tard.", w))?;
+    let view = match state.directories.uai(uai.as_str()).await {
+        crate::directory::Lookup::Open { name, address } => {
+            SchoolView { uai: uai.as_str().into(), status: "open".into(), name: Some(name), address: Some(address) }
+        }
+        crate::directory::Lookup::Closed { name } => {
+            SchoolView { uai: uai.as_str().into(), status: "closed".into(), name: Some(name), address: None }
+        }
+        crate::directory::Lookup::Unknown => {
+            SchoolView { uai: uai.as_str().into(), status: "unknown".into(), name: None, address: None }
+        }
+        crate::directory::Lookup::Unavailable => {
+            SchoolView { uai: uai.as_str().into(), status: "unavailable".into(), name: None, address: None }
+        }
+    };
+    Ok(Json(view))
+}

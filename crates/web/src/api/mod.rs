@@ -67,6 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(review::review_queue))
         .routes(routes!(review::review_decision))
         .routes(routes!(bookings::register))
+        .routes(routes!(bookings::school))
         .routes(routes!(bookings::get_registration, bookings::change_registration, bookings::cancel_registration))
 }
 

@@ -217,14 +217,7 @@ pub async fn book(deps: &Deps<'_>, event_id: i64, rank: u32, input: &BookingInpu
         }
     }
     // One address holds a few bookings per event, and never more seats per session than one group.
-    let live: Vec<Booking> = deps
-        .store
-        .event_bookings(event_id)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .filter(|x| x.status != BookingStatus::Cancelled && x.email.eq_ignore_ascii_case(&request.email))
-        .collect();
+    let live = deps.store.live_bookings_of(event_id, &request.email).await.map_err(AppError::from)?;
     if live.len() >= LIVE_PER_ADDRESS {
         return Err(AppError::Conflict(format!(
             "Cette adresse a déjà {LIVE_PER_ADDRESS} réservations pour cet événement : modifiez-en une avec son lien plutôt que d'en ajouter."

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/evenements/{id}/reservations", get(organiser_list))
         .route("/espace/evenements/{id}/reservations.csv", get(organiser_csv))
         .route("/espace/evenements/{id}/reservations/{rank}/cloture", post(organiser_close))
+        .route("/espace/evenements/{id}/reservations/message", post(organiser_message))
         .route("/espace/evenements/{id}/feuille", get(organiser_sheet))
         .route("/espace/evenements/{id}/bilan", get(organiser_report).post(organiser_report_save))
         .route("/avis/{id}", get(feedback_form).post(feedback_save))
@@ -313,6 +314,9 @@ struct OrganiserList {
     title: String,
     sessions: Vec<SessionBookings>,
     platform: bool,
+    notice: Option<String>,
+    message: String,
+    errors: Errors,
 }
 
 impl OrganiserList {
@@ -366,9 +370,31 @@ async fn sessions_of(
     Ok((record, sessions))
 }
 
-async fn organiser_list(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, Id(id): Id) -> PageResult {
-    let (record, sessions) = sessions_of(&state, &u, id).await?;
-    Ok(render(&OrganiserList {
+async fn organiser_list(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Id(id): Id,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> PageResult {
+    let q = crate::forms::Pairs::parse(q.as_deref().unwrap_or(""));
+    let notice = q.get("envoye").and_then(|n| n.parse::<usize>().ok()).map(|n| match n {
+        0 => "Aucune personne à prévenir : aucune réservation en cours.".to_string(),
+        1 => "Message envoyé à 1 personne.".to_string(),
+        n => format!("Message envoyé à {n} personnes."),
+    });
+    Ok(render(&list_page(&state, u, id, notice, String::new(), Vec::new()).await?))
+}
+
+async fn list_page(
+    state: &AppState,
+    u: si_store::User,
+    id: i64,
+    notice: Option<String>,
+    message: String,
+    errors: Vec<FieldError>,
+) -> Result<OrganiserList, AppError> {
+    let (record, sessions) = sessions_of(state, &u, id).await?;
+    Ok(OrganiserList {
         page: Page::new(format!("Réservations : {}", record.data.title), Some(u), "espace")
             .crumb("/", "Accueil")
             .crumb("/espace", "Mon espace")
@@ -377,7 +403,51 @@ async fn organiser_list(State(state): State<AppState>, OrganiserPage(u): Organis
         title: record.data.title.clone(),
         platform: si_domain::booking::BookingRules::of(&record.data.registration).is_some(),
         sessions,
-    }))
+        notice,
+        message,
+        errors: Errors(errors),
+    })
+}
+
+/// The most characters of an organiser's message to the people booked.
+const MESSAGE_MAX: usize = 2_000;
+
+/// A message from the organiser to every person with a live booking (of one session, or all), sent
+/// through the outbox; a few an hour per event.
+async fn organiser_message(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Id(id): Id,
+    Form(p): Form,
+) -> PageResult {
+    let record = crate::app::moderation::owned_event(&state.deps(), &u, id).await?;
+    let message = p.raw("message");
+    let text = message.trim();
+    let problem = if text.is_empty() {
+        Some("Écrivez le message à envoyer.".to_string())
+    } else if text.chars().count() > MESSAGE_MAX {
+        Some(format!("Le message ne doit pas dépasser {MESSAGE_MAX} caractères."))
+    } else {
+        si_domain::input::multi_line("Le message", text).err()
+    };
+    if let Some(m) = problem {
+        let errors = vec![FieldError { field: "message".into(), message: m }];
+        let page = list_page(&state, u, id, None, message, errors).await?;
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    let rank: Option<u32> = p.get("session").and_then(|s| s.parse().ok()).filter(|r| *r >= 1);
+    if let Err(wait) = state.throttle.organiser_messages.take(&id.to_string()) {
+        return Err(AppError::too_many("Quelques messages par heure au plus : réessayez plus tard.", wait).into());
+    }
+    let people: Vec<Booking> = state
+        .store
+        .event_bookings(id)
+        .await?
+        .into_iter()
+        .filter(|b| b.status != BookingStatus::Cancelled && !b.email.is_empty() && rank.is_none_or(|r| b.rank == r))
+        .collect();
+    let sent = crate::notify::organiser_message(&state.letters, &record, &people, text).await;
+    Ok(Redirect::to(&format!("/espace/evenements/{id}/reservations?envoye={sent}")).into_response())
 }
 
 /// The bookings as CSV for a French spreadsheet (`;`, UTF-8 with BOM, CRLF; text neutralised

@@ -141,6 +141,28 @@ async fn a_teacher_books_a_class_and_the_waiting_list_moves_up() {
     assert!(
         csv.starts_with("\u{feff}reference;seance;statut") && csv.contains("\r\n") && csv.contains("third@ac-lyon.fr")
     );
+    // A message to every person booked: refused when empty (typed kept), then sent once per address.
+    let (s, body, _) = app
+        .post_form(&format!("/espace/evenements/{id}/reservations/message"), "message=+&session=", Some(&cookie))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"message-error\""));
+    let (s, _, _) = app
+        .post_form(
+            &format!("/espace/evenements/{id}/reservations/message"),
+            "message=Entr%C3%A9e+par+le+portail+B.&session=1",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let sent = app.deliver().await;
+    let told: Vec<&str> = sent
+        .iter()
+        .filter(|m| m.subject.starts_with("Message de l'organisateur"))
+        .map(|m| m.recipient.as_str())
+        .collect();
+    assert_eq!(told.len(), 3, "{told:?}");
+    assert!(sent.iter().all(|m| !m.subject.starts_with("Message") || m.text.contains("Entrée par le portail B.")));
     app.organiser("autre@usine.fr", "Autre Usine").await;
     let other = app.login("autre@usine.fr").await;
     let (s, _) = app.get_html(&format!("/espace/evenements/{id}/reservations"), Some(&other)).await;

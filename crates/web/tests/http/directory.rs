@@ -104,6 +104,17 @@ async fn numbers_are_checked_against_the_public_directories() {
         app.post_form("/inscription", &signup("e@lycee.fr", "etablissement_scolaire", "0691234S", "X"), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("ne figure pas dans l&#39;annuaire") || html.contains("ne figure pas dans l'annuaire"));
+    // The booking form's look-up: open, unknown, malformed.
+    let (s, v) = app.get_json("/api/v1/schools/0690001b").await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["name"].as_str()),
+        (StatusCode::OK, Some("open"), Some("Lycée professionnel des métiers de l'industrie")),
+        "{v}"
+    );
+    let (s, v) = app.get_json("/api/v1/schools/0691234S").await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("unknown")), "{v}");
+    let (s, v) = app.get_json("/api/v1/schools/123").await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("uai")), "{v}");
 
     // The directory fails (an error, then no answer in time): the sign-up goes on, checksum only.
     let (s, _, _) = app.post_form("/inscription", &signup("f@ailleurs.fr", "entreprise", FAILING, "Panne"), None).await;

@@ -86,6 +86,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/evenements/{id}/reserver/{rank}", Rule::Public),
     ("POST", "/evenements/{id}/reserver/{rank}", Rule::Public),
     ("POST", "/api/v1/events/{id}/sessions/{session}/registrations", Rule::Public),
+    ("GET", "/api/v1/schools/{uai}", Rule::Public),
     ("GET", "/reservations/{token}", Rule::Secret),
     ("POST", "/reservations/{token}", Rule::Secret),
     ("GET", "/api/v1/registrations/{token}", Rule::Secret),
@@ -94,6 +95,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/espace/evenements/{id}/reservations", Rule::Organiser),
     ("GET", "/espace/evenements/{id}/reservations.csv", Rule::Organiser),
     ("POST", "/espace/evenements/{id}/reservations/{rank}/cloture", Rule::Organiser),
+    ("POST", "/espace/evenements/{id}/reservations/message", Rule::Organiser),
     ("GET", "/espace/evenements/{id}/feuille", Rule::Organiser),
     ("GET", "/espace/evenements/{id}/bilan", Rule::Organiser),
     ("POST", "/espace/evenements/{id}/bilan", Rule::Organiser),
@@ -250,6 +252,7 @@ async fn every_route_answers_every_role_as_its_rule_says() {
             .replace("{year}", &app.year.to_string())
             .replace("{token}", "lien-inconnu")
             .replace("{rank}", "1")
+            .replace("{uai}", "0750655E")
             .replace("{session}", "1")
             .replace("{*path}", "vendor/dsfr-1.15.3/dsfr.min.css");
         let api = path.starts_with("/api/v1/me") || path.starts_with("/api/v1/review");
