@@ -250,6 +250,10 @@ async fn the_whole_journey_in_chromium() {
     tick(&c, "industry_objective").await;
     tick(&c, "accessible-oui").await;
     fill(&c, "contact_email", "visites@forges-lyon.fr").await;
+    // Bookings on the platform: 30 seats per session, a waiting list.
+    tick(&c, "registration-platform").await;
+    fill(&c, "registration_capacity", "30").await;
+    tick(&c, "registration_waitlist").await;
     // Live: every condition met before anything is saved.
     wait_text(&c, "#conditions-summary", "Toutes les conditions sont remplies").await;
     let path = click_to_page(&c, "#save-draft").await;
@@ -311,6 +315,10 @@ async fn the_whole_journey_in_chromium() {
     marker.click().await.unwrap();
     assert_eq!(click_to_page(&c, ".leaflet-popup-content a").await, format!("/evenements/{id}"));
     wait_text(&c, "main", &format!("SI-{}-00001", app.year)).await;
+    // (The badge is upper-cased by the DSFR's style: its text, not its rendering, is checked.)
+    let text = c.execute("return document.querySelector('main').textContent;", vec![]).await.unwrap();
+    assert!(text.as_str().unwrap().contains("30 places restantes"), "{text}");
+    assert!(c.find(Locator::Css(&format!("a[href='/evenements/{id}/reserver/1']"))).await.is_ok(), "« Réserver »");
     axe(&c, &axe_js).await;
     let href = c.find(Locator::LinkText("Ajouter à mon agenda")).await.unwrap().attr("href").await.unwrap().unwrap();
     let ics = c
@@ -609,6 +617,24 @@ async fn a_teacher_books_in_chromium() {
     assert!(click_to_page(&c, "#resize").await.starts_with("/reservations/"));
     wait_text(&c, "main", "Réservation modifiée : 27 places").await;
     axe(&c, &axe_js).await;
+    // Two more classes fill the session; a third waits. The teacher cancels: the waiting class gets
+    // the seats.
+    let path = format!("/api/v1/events/{id}/sessions/1/registrations");
+    let class = |email: &str, pupils: u32| {
+        json!({"kind": "classe", "uai": "0750655E", "school": "Lycée", "level": "seconde", "pupils": pupils,
+               "adults": 1, "phone": "0400000000", "name": "Enseignant", "email": email, "acknowledged": true})
+    };
+    let (_, second) = app.post_json(&path, &class("second@ac-lyon.fr", 12), None).await;
+    assert_eq!(second["status"], "confirmed", "{second}");
+    let (_, third) = app.post_json(&path, &class("third@ac-lyon.fr", 4), None).await;
+    assert_eq!(third["status"], "waitlisted", "{third}");
+    c.goto(manage.as_str()).await.unwrap();
+    assert!(click_to_page(&c, "#cancel").await.starts_with("/reservations/"));
+    wait_text(&c, "main", "Réservation annulée").await;
+    axe(&c, &axe_js).await;
+    let third_token = third["manage_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let (_, t) = app.get_json(&format!("/api/v1/registrations/{third_token}")).await;
+    assert_eq!(t["status"], "confirmed", "the waiting class was promoted: {t}");
     // The teacher's pages on a phone.
     c.set_window_size(320, 740).await.unwrap();
     for url in [format!("{base}/evenements/{id}/reserver/1"), manage.to_string(), format!("{base}/evenements/{id}")] {
@@ -620,7 +646,7 @@ async fn a_teacher_books_in_chromium() {
     // The organiser: bookings, attendance sheet, report.
     log_in(&c, &base, "visites@usine.fr", "mot de passe de test", &format!("/espace/evenements/{id}/reservations"))
         .await;
-    wait_text(&c, "main", "Collège Jean Moulin").await;
+    wait_text(&c, "main", "Lycée").await;
     axe(&c, &axe_js).await;
     c.goto(&format!("{base}/espace/evenements/{id}/feuille")).await.unwrap();
     wait_text(&c, "main", "Feuille d'émargement").await;
