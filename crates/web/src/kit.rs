@@ -182,21 +182,7 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
     y -= 26.0;
     text("F1", 12.0, 50.0, y, &format!("Décision du {}.", f.decided_on), "0.086 0.086 0.086");
     // The QR code, bottom right, with the address beside it.
-    if let Some(code) = qr(&f.url) {
-        let size = code.size();
-        let module = 120.0 / f64::from(size);
-        c.push_str("0 0 0 rg\n");
-        for yy in 0..size {
-            for xx in 0..size {
-                if code.get_module(xx, yy) {
-                    let px = 425.0 + f64::from(xx) * module;
-                    let py = 80.0 + f64::from(size - 1 - yy) * module;
-                    c.push_str(&format!("{px:.2} {py:.2} {module:.3} {module:.3} re\n"));
-                }
-            }
-        }
-        c.push_str("f\n");
-    }
+    pdf_qr(&mut c, &f.url, (425.0, 80.0), 120.0);
     let mut text = |font: &str, size: f64, x: f64, y: f64, s: &str| {
         c.push_str(&format!("0.23 0.23 0.23 rg BT /{font} {size} Tf {x} {y} Td {} Tj ET\n", pdf_text(s)));
     };
@@ -214,6 +200,24 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
     text("F1", 9.0, 50.0, 48.0, "sur la page publique de l'événement.");
 
     pdf_page(&c, &format!("Attestation {}", f.label_number))
+}
+
+/// Draws the QR code of `url` as filled squares, its lower left corner at `at`, `side` points wide.
+fn pdf_qr(c: &mut String, url: &str, at: (f64, f64), side: f64) {
+    let Some(code) = qr(url) else { return };
+    let size = code.size();
+    let module = side / f64::from(size);
+    c.push_str("0 0 0 rg\n");
+    for yy in 0..size {
+        for xx in 0..size {
+            if code.get_module(xx, yy) {
+                let px = at.0 + f64::from(xx) * module;
+                let py = at.1 + f64::from(size - 1 - yy) * module;
+                c.push_str(&format!("{px:.2} {py:.2} {module:.3} {module:.3} re\n"));
+            }
+        }
+    }
+    c.push_str("f\n");
 }
 
 /// A one-page A4 PDF of a content stream (fonts F1 Helvetica and F2 Helvetica-Bold, WinAnsi).
@@ -310,21 +314,7 @@ pub fn booking_pdf(f: &BookingFacts) -> Vec<u8> {
             y -= 15.0;
         }
     }
-    if let Some(code) = qr(&f.url) {
-        let size = code.size();
-        let module = 100.0 / f64::from(size);
-        c.push_str("0 0 0 rg\n");
-        for yy in 0..size {
-            for xx in 0..size {
-                if code.get_module(xx, yy) {
-                    let px = 445.0 + f64::from(xx) * module;
-                    let py = 60.0 + f64::from(size - 1 - yy) * module;
-                    c.push_str(&format!("{px:.2} {py:.2} {module:.3} {module:.3} re\n"));
-                }
-            }
-        }
-        c.push_str("f\n");
-    }
+    pdf_qr(&mut c, &f.url, (445.0, 60.0), 100.0);
     let mut text = |size: f64, y: f64, s: &str| {
         c.push_str(&format!("0.23 0.23 0.23 rg BT /F1 {size} Tf 50 {y} Td {} Tj ET\n", pdf_text(s)));
     };

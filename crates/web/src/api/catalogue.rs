@@ -235,17 +235,8 @@ pub(crate) async fn list_events(State(state): State<AppState>, RawQuery(q): RawQ
     };
     // Seats per session for the events booked on the platform, in one query for the page (the
     // answer is kept a minute like any search: seats may be that old here, never on the booking).
-    let ids: Vec<i64> = records
-        .iter()
-        .filter(|r| r.data.registration.mode == si_domain::RegistrationMode::Platform)
-        .map(|r| r.id)
-        .collect();
-    let seats = state.store.session_seats(&ids).await?;
     let mut items = result_views(&records, filter.near, &state.config.public_url);
-    let now = state.clock.now();
-    for (view, record) in items.iter_mut().zip(&records) {
-        crate::app::bookings::fill_offers(view, record, &seats, now);
-    }
+    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
     let page = EventPage { total, page: filter.page, per_page: filter.per_page, items, facets };
     let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
     state.caches.search.put(key, std::sync::Arc::new(body.clone()));

@@ -328,6 +328,14 @@ impl OrganiserList {
     }
 }
 
+/// The header of an organiser's page about one of their events: « What : title », under the event.
+fn organiser_page(what: &str, record: &si_store::EventRecord, u: si_store::User) -> Page {
+    Page::new(format!("{what} : {}", record.data.title), Some(u), "espace")
+        .crumb("/", "Accueil")
+        .crumb("/espace", "Mon espace")
+        .crumb(&format!("/espace/evenements/{}", record.id), &record.data.title)
+}
+
 /// The organiser's event with its sessions' bookings.
 async fn sessions_of(
     state: &AppState,
@@ -395,10 +403,7 @@ async fn list_page(
 ) -> Result<OrganiserList, AppError> {
     let (record, sessions) = sessions_of(state, &u, id).await?;
     Ok(OrganiserList {
-        page: Page::new(format!("Réservations : {}", record.data.title), Some(u), "espace")
-            .crumb("/", "Accueil")
-            .crumb("/espace", "Mon espace")
-            .crumb(&format!("/espace/evenements/{id}"), &record.data.title),
+        page: organiser_page("Réservations", &record, u),
         event_id: id,
         title: record.data.title.clone(),
         platform: si_domain::booking::BookingRules::of(&record.data.registration).is_some(),
@@ -636,10 +641,7 @@ async fn report_page(
     let booked = state.store.session_seats(&[id]).await?.iter().map(|s| s.confirmed).sum();
     let feedback = state.store.feedback_of(id).await?;
     Ok(Report {
-        page: Page::new(format!("Bilan : {}", record.data.title), Some(u), "espace")
-            .crumb("/", "Accueil")
-            .crumb("/espace", "Mon espace")
-            .crumb(&format!("/espace/evenements/{id}"), &record.data.title),
+        page: organiser_page("Bilan", &record, u),
         event_id: id,
         title: record.data.title.clone(),
         input,

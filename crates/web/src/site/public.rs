@@ -240,16 +240,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
     let (total, records) =
         if error.is_none() { state.catalogue.search(&state.store, &filter).await? } else { (0, Vec::new()) };
     let mut items = crate::views::result_views(&records, filter.near, &state.config.public_url);
-    let ids: Vec<i64> = records
-        .iter()
-        .filter(|r| r.data.registration.mode == si_domain::RegistrationMode::Platform)
-        .map(|r| r.id)
-        .collect();
-    let seats = state.store.session_seats(&ids).await?;
-    let now = state.clock.now();
-    for (view, record) in items.iter_mut().zip(&records) {
-        crate::app::bookings::fill_offers(view, record, &seats, now);
-    }
+    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
     let facet_key = crate::cache::normalised_query(Some(
         &form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
