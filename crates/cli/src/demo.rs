@@ -21,6 +21,9 @@ pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
 /// How many labelled 2024 events the demo carries.
 const DEMO_EVENTS: usize = 3_000;
 
+/// How many labelled events the demo's open edition carries.
+const OPEN_EDITION_EVENTS: usize = 400;
+
 /// SplitMix64: small, fast, and good enough to spread demo data.
 struct Rng(u64);
 
@@ -474,6 +477,11 @@ pub async fn fill_if_empty(store: &DynStore) -> anyhow::Result<()> {
     if store.edition(2023).await?.is_none() {
         store.upsert_edition(&e2023).await?;
         add_events(store, 2023, DEMO_EVENTS * 2 / 3, 0x2023).await?;
+    }
+    // The edition open now looks alive: labelled events across the regions, whose site visits take
+    // class bookings on the platform (their week is ahead, so they can be booked in a demonstration).
+    if store.count_labelled(demo.year).await? == 0 {
+        add_events(store, demo.year, OPEN_EDITION_EVENTS, 0x0b00_c1a5).await?;
     }
     // A few submissions awaiting review in the open edition, and a draft, for the demo accounts.
     let mut rng = Rng(7);

@@ -204,6 +204,11 @@ pub fn event_filter(p: &Pairs, strict: bool) -> Result<EventFilter, AppError> {
         None | Some("") => None,
         Some(_) => Some(int("places", 1, si_domain::booking::CLASS_MAX, 1)?),
     };
+    // Seats are offered by sessions yet to come: a search for places starts today unless it says when.
+    let from = match (places, from) {
+        (Some(_), None) => Some(chrono::Utc::now().with_timezone(&si_domain::dates::PARIS).date_naive()),
+        (_, from) => from,
+    };
     Ok(EventFilter {
         places,
         edition,
