@@ -847,8 +847,13 @@ async fn no_seat_is_sold_twice(store: DynStore) {
     assert!(store.claim_once("rappel:1", Utc::now()).await.unwrap());
     assert!(!store.claim_once("rappel:1", Utc::now()).await.unwrap(), "once only");
     let req = request(77);
-    let nb = NewBooking { event_id: id, rank: 1, token_hash: "a-effacer", request: &req, rules, at: Utc::now() };
+    let one_seat = BookingRules { max_group: 1, ..rules };
+    let nb =
+        NewBooking { event_id: id, rank: 1, token_hash: "a-effacer", request: &req, rules: one_seat, at: Utc::now() };
     store.book(&nb, letter.as_ref()).await.unwrap();
+    // The same address again on that session: beyond one group's size, refused by the store itself.
+    let again = NewBooking { token_hash: "encore", ..nb };
+    assert!(matches!(store.book(&again, letter.as_ref()).await, Err(StoreError::Conflict(_))), "one group per address");
     let erased = store.erase_booking_contacts(2024, Utc::now()).await.unwrap();
     assert!(erased > 100, "every booking of the edition: {erased}");
     let all = store.event_bookings(id).await.unwrap();

@@ -204,6 +204,24 @@ impl crate::Bookings for Backend {
         }
         ensure_seats(&mut tx, b.event_id, b.rank, b.rules.capacity).await?;
         let seats = b.request.seats();
+        // One address never holds more seats of a session than one group may bring. Checked here,
+        // after `ensure_seats` locked the session's row (PostgreSQL; SQLite's write is serialised), so
+        // that two bookings of the same address racing each other cannot both pass.
+        let held: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(seats), 0) AS BIGINT) FROM bookings WHERE event_id = $1 AND rank = $2 \
+             AND status <> 'cancelled' AND LOWER(email) = LOWER($3)",
+        )
+        .bind(b.event_id)
+        .bind(i64::from(b.rank))
+        .bind(&b.request.email)
+        .fetch_one(&mut *tx)
+        .await?;
+        if held.max(0) as u64 + u64::from(seats) > u64::from(b.rules.max_group) {
+            return Err(StoreError::Conflict(format!(
+                "Cette adresse a déjà réservé {held} place(s) pour cette séance ; un groupe ne dépasse pas {} personnes.",
+                b.rules.max_group
+            )));
+        }
         let status = if take_seats(&mut tx, b.event_id, b.rank, seats).await? {
             BookingStatus::Confirmed
         } else {
