@@ -62,6 +62,76 @@ pub fn search_document(parts: &[&str]) -> String {
     out
 }
 
+/// Words that a search treats as one: the trades of industry and what people type for them
+/// (« soudage » finds « soudure »). Each group is folded and stemmed once; a query term whose stem
+/// is in a group also matches the other stems of that group.
+const SYNONYMS: &[&[&str]] = &[
+    &["soudure", "soudage", "soudeur", "souder"],
+    &["usinage", "usiner", "usineur", "fraisage", "fraiseur", "tournage", "tourneur", "décolletage"],
+    &["chaudronnerie", "chaudronnier", "tôlerie", "tôlier"],
+    &["métallurgie", "métallurgiste", "sidérurgie", "métal", "acier"],
+    &["fonderie", "fondeur", "forge", "forgeron"],
+    &["mécanique", "mécanicien"],
+    &["électricité", "électricien", "électrique", "électrotechnique"],
+    &["électronique", "électronicien"],
+    &["robotique", "robot", "cobot", "roboticien"],
+    &["automatisme", "automaticien", "automatisation"],
+    &["maintenance", "dépannage"],
+    &["informatique", "numérique", "digital", "logiciel"],
+    &["aéronautique", "aviation", "avion", "aérospatial", "spatial"],
+    &["automobile", "voiture", "véhicule"],
+    &["ferroviaire", "train", "rail"],
+    &["naval", "navire", "bateau"],
+    &["plasturgie", "plastique", "plasturgiste"],
+    &["agroalimentaire", "alimentaire", "agroalimentation"],
+    &["pharmaceutique", "pharmacie", "médicament"],
+    &["chimie", "chimique", "chimiste"],
+    &["textile", "couture", "habillement", "confection"],
+    &["bois", "menuiserie", "menuisier", "ébénisterie"],
+    &["logistique", "entrepôt"],
+    &["emploi", "recrutement", "embauche", "job"],
+    &["apprentissage", "alternance", "apprenti", "alternant"],
+    &["usine", "manufacture"],
+    &["nucléaire", "atome", "atomique"],
+];
+
+/// For each stem, the other stems of its synonym group (single words only: a phrase would widen a
+/// search by its first word alone).
+static SYNONYM_STEMS: LazyLock<std::collections::BTreeMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for group in SYNONYMS {
+        let stems: Vec<String> = group.iter().filter_map(|w| terms(w).into_iter().next()).collect();
+        for s in &stems {
+            let entry = out.entry(s.clone()).or_default();
+            for other in &stems {
+                if other != s && !entry.contains(other) {
+                    entry.push(other.clone());
+                }
+            }
+        }
+    }
+    out
+});
+
+/// A search query as both backends and the catalogue index read it: one entry per typed term, each
+/// the list of stems that satisfy it (the typed stem first, then its synonyms), reduced to letters
+/// and digits so that it can go into a full-text query as it is. Every entry must be satisfied; an
+/// entry is satisfied by a word starting with any of its stems.
+pub fn query_terms(q: &str) -> Vec<Vec<String>> {
+    terms(q)
+        .into_iter()
+        .map(|t| t.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let mut alternatives = vec![t.clone()];
+            if let Some(others) = SYNONYM_STEMS.get(&t) {
+                alternatives.extend(others.iter().filter(|o| !o.starts_with(t.as_str())).cloned());
+            }
+            alternatives
+        })
+        .collect()
+}
+
 const STOP_WORDS: &[&str] = &[
     "le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "a", "au", "aux", "en", "pour", "par", "sur",
     "avec", "dans", "ce", "ces", "cette", "nos", "notre", "vos", "votre", "est", "sont", "qui", "que", "se",
@@ -228,6 +298,33 @@ mod tests {
         let doc = search_document(&["Visite de l'usine", "Soudure"]);
         assert!(doc.contains(&format!(" {} ", terms("visites")[0])));
         assert!(doc.starts_with(' ') && doc.ends_with(' '));
+    }
+
+    #[test]
+    fn a_trade_is_found_by_its_other_names() {
+        let q = query_terms("soudage");
+        assert_eq!(q.len(), 1);
+        assert!(q[0].contains(&terms("soudure")[0]), "{q:?}");
+        let doc = search_document(&["Atelier soudure à l'arc"]);
+        let hit = |q: &str| {
+            query_terms(q).iter().all(|alts| alts.iter().any(|a| doc.split(' ').any(|w| w.starts_with(a.as_str()))))
+        };
+        assert!(hit("soudage"));
+        assert!(hit("Soudeur"));
+        assert!(hit("soudure arc"));
+        assert!(!hit("usinage"));
+        // A word outside the lexicon is itself only; every term must still match.
+        assert_eq!(query_terms("Lyon"), vec![vec![terms("lyon")[0].clone()]]);
+        assert!(!hit("soudage robotique"));
+        // The other way round, and through accents and plurals.
+        let doc = search_document(&["Découverte des métiers de l'usinage"]);
+        assert!(query_terms("fraiseurs").iter().all(|alts| alts.iter().any(|a| doc.contains(&format!(" {a}")))));
+        // Every group's words fold to distinct, non-empty stems.
+        for group in SYNONYMS {
+            for w in *group {
+                assert_eq!(terms(w).len(), 1, "{w}");
+            }
+        }
     }
 
     #[test]

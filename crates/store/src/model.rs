@@ -555,6 +555,8 @@ pub struct CatalogueRow {
     pub lat: Option<f64>,
     /// Longitude.
     pub lon: Option<f64>,
+    /// Title, as typed (a match in it ranks first).
+    pub title: String,
     /// The folded, stemmed search document.
     pub search: String,
     /// (kind, code) pairs: audiences, sectors, themes.

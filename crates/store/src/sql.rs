@@ -225,20 +225,18 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
              WHERE s.event_id = e.id AND NOT s.closed AND e.seats_capacity - s.confirmed >= {p}))"
         ));
     }
-    let terms: Vec<String> =
-        f.q.as_deref()
-            .map(si_domain::text::terms)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| t.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
-            .filter(|t| !t.is_empty())
-            .collect();
+    // Each typed term, with its synonyms (one rule: `si_domain::text::query_terms`).
+    let terms = f.q.as_deref().map(si_domain::text::query_terms).unwrap_or_default();
     if !terms.is_empty() {
         // Every term must match the start of a word of the folded, stemmed document (prefix match, so
         // that a word being typed already finds results); both backends tokenise on the same spaces.
         match dialect {
             Dialect::Sqlite => {
-                let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND ");
+                let query = terms
+                    .iter()
+                    .map(|alts| format!("({})", alts.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR ")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
                 let p = next(&mut params, Param::Text(query));
                 // The match runs once, materialised, and drives the join (CROSS JOIN fixes the order in
                 // SQLite): with MATCH in WHERE, the planner walked the events and re-ran the full-text
@@ -251,7 +249,11 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
                 order = "fts.fts_rank, e.first_day, e.id".into();
             }
             Dialect::Postgres => {
-                let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
+                let query = terms
+                    .iter()
+                    .map(|alts| format!("({})", alts.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" | ")))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
                 let p = next(&mut params, Param::Text(query));
                 sql.push_str(&format!(" AND to_tsvector('simple', e.search) @@ to_tsquery('simple', {p})"));
                 order = format!(

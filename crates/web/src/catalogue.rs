@@ -76,6 +76,9 @@ pub struct Index {
     terms: Vec<String>,
     /// For each term, the positions of the docs that contain it, ascending.
     postings: Vec<Vec<u32>>,
+    /// The same for the words of the titles only: a match there ranks first.
+    title_terms: Vec<String>,
+    title_postings: Vec<Vec<u32>>,
     /// Positions of the docs with a place, by latitude, so that a `near` search reads a band only.
     by_lat: Vec<(f64, u32)>,
     built: Instant,
@@ -100,6 +103,7 @@ impl Index {
         let regions: Vec<&str> = t.regions().iter().map(|r| r.code.as_str()).collect();
         let departments: Vec<&str> = t.departments().iter().map(|d| d.code.as_str()).collect();
         let mut by_term: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
+        let mut by_title_term: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
         let mut docs = Vec::with_capacity(rows.len());
         for (i, r) in rows.into_iter().enumerate() {
             let codes = |kind: &str| -> Vec<String> {
@@ -110,6 +114,12 @@ impl Index {
             let themes: Vec<Theme> = codes("theme").iter().filter_map(|c| Theme::parse(c)).collect();
             for term in r.search.split(' ').filter(|t| !t.is_empty()) {
                 let list = by_term.entry(term.to_string()).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+            for term in si_domain::text::terms(&r.title) {
+                let list = by_title_term.entry(term).or_default();
                 if list.last() != Some(&(i as u32)) {
                     list.push(i as u32);
                 }
@@ -141,21 +151,27 @@ impl Index {
             });
         }
         let (terms, postings) = by_term.into_iter().unzip();
+        let (title_terms, title_postings) = by_title_term.into_iter().unzip();
         let mut by_lat: Vec<(f64, u32)> =
             docs.iter().enumerate().filter(|(_, d)| d.has_place).map(|(i, d)| (d.lat, i as u32)).collect();
         by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        Index { docs, terms, postings, by_lat, built: Instant::now() }
+        Index { docs, terms, postings, title_terms, title_postings, by_lat, built: Instant::now() }
     }
 
-    /// Positions of the docs containing a word starting with `prefix`, ascending.
-    fn prefix_docs(&self, prefix: &str) -> Vec<u32> {
-        let start = self.terms.partition_point(|t| t.as_str() < prefix);
+    /// Positions of the docs containing a word starting with any of `prefixes`, ascending, in the
+    /// whole document or (`title`) in the title only.
+    fn prefix_docs(&self, prefixes: &[String], title: bool) -> Vec<u32> {
+        let (terms, postings) =
+            if title { (&self.title_terms, &self.title_postings) } else { (&self.terms, &self.postings) };
         let mut out: Vec<u32> = Vec::new();
-        for i in start..self.terms.len() {
-            if !self.terms[i].starts_with(prefix) {
-                break;
+        for prefix in prefixes {
+            let start = terms.partition_point(|t| t.as_str() < prefix.as_str());
+            for i in start..terms.len() {
+                if !terms[i].starts_with(prefix.as_str()) {
+                    break;
+                }
+                out.extend_from_slice(&postings[i]);
             }
-            out.extend_from_slice(&self.postings[i]);
         }
         out.sort_unstable();
         out.dedup();
@@ -167,21 +183,19 @@ impl Index {
     pub fn search(&self, f: &EventFilter, seats: &Seats) -> (u64, Vec<i64>) {
         let t = territory();
         let n = self.docs.len() as f64;
-        // Text: each term must prefix-match a word; a rarer term weighs more (inverse frequency).
+        // Text: each term (or one of its synonyms) must prefix-match a word; a rarer term weighs
+        // more (inverse frequency), and three times more when it is in the title.
         let mut candidates: Option<Vec<u32>> = None;
-        let mut weights: Vec<(Vec<u32>, f64)> = Vec::new();
-        for term in f.q.as_deref().map(si_domain::text::terms).unwrap_or_default() {
-            let term: String = term.chars().filter(|c| c.is_alphanumeric()).collect();
-            if term.is_empty() {
-                continue;
-            }
-            let docs = self.prefix_docs(&term);
+        let mut weights: Vec<(Vec<u32>, Vec<u32>, f64)> = Vec::new();
+        for alternatives in f.q.as_deref().map(si_domain::text::query_terms).unwrap_or_default() {
+            let docs = self.prefix_docs(&alternatives, false);
+            let in_title = self.prefix_docs(&alternatives, true);
             let idf = (n / (docs.len() as f64 + 1.0)).ln().max(0.0) + 1.0;
             candidates = Some(match candidates {
                 None => docs.clone(),
                 Some(c) => intersect(&c, &docs),
             });
-            weights.push((docs, idf));
+            weights.push((docs, in_title, idf));
         }
         let regions: Vec<u8> =
             f.regions.iter().filter_map(|r| t.regions().iter().position(|x| x.code == *r)).map(|p| p as u8).collect();
@@ -258,7 +272,11 @@ impl Index {
             matches.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| by_date(&a.1, &b.1)));
         } else if !weights.is_empty() {
             let score = |i: u32| -> f64 {
-                weights.iter().filter(|(docs, _)| docs.binary_search(&i).is_ok()).map(|(_, w)| w).sum()
+                weights
+                    .iter()
+                    .filter(|(docs, _, _)| docs.binary_search(&i).is_ok())
+                    .map(|(_, title, w)| if title.binary_search(&i).is_ok() { 3.0 * w } else { *w })
+                    .sum()
             };
             let mut scored: Vec<(f64, u32)> = matches.iter().map(|&(_, i)| (score(i), i)).collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| by_date(&a.1, &b.1)));

@@ -67,7 +67,7 @@ impl crate::Catalogue for Backend {
         // codes) at once cost hundreds of megabytes.
         let mut rows = sqlx::query(
             "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
-             lat, lon, search, seats_capacity, seats_max_group, session_count FROM events WHERE moderation = 'labelled' ORDER BY id",
+             lat, lon, title, search, seats_capacity, seats_max_group, session_count FROM events WHERE moderation = 'labelled' ORDER BY id",
         )
         .fetch(&self.pool);
         let mut out: Vec<CatalogueRow> = Vec::new();
@@ -85,6 +85,7 @@ impl crate::Catalogue for Backend {
                 last_day: r.try_get("last_day")?,
                 lat: r.try_get("lat")?,
                 lon: r.try_get("lon")?,
+                title: r.try_get("title")?,
                 search: r.try_get("search")?,
                 codes: Vec::new(),
                 seats_capacity: r.try_get::<Option<i64>, _>("seats_capacity")?.and_then(|c| u32::try_from(c).ok()),

@@ -726,6 +726,8 @@ async fn catalogue_index_answers_like_the_store() {
         si_store::EventFilter { q: Some("Visites usines".into()), regions: vec!["84".into()], ..Default::default() },
         si_store::EventFilter { q: Some("forges".into()), page: 2, per_page: 7, ..Default::default() },
         si_store::EventFilter { q: Some("introuvable".into()), ..Default::default() },
+        si_store::EventFilter { q: Some("soudage robotique".into()), ..Default::default() },
+        si_store::EventFilter { q: Some("fraiseurs".into()), ..Default::default() },
         si_store::EventFilter { places: Some(1), ..Default::default() },
         si_store::EventFilter { places: Some(5), ..Default::default() },
         si_store::EventFilter { places: Some(9), ..Default::default() },
@@ -767,6 +769,48 @@ async fn catalogue_index_answers_like_the_store() {
             assert_eq!(b.len(), a.len(), "{f:?}");
         }
     }
+}
+
+/// « soudage » finds « soudure » (the domain's synonyms, on both backends and in the index), and an
+/// event whose title says it comes before those that say it in their description only.
+#[tokio::test]
+async fn a_search_finds_synonyms_and_ranks_titles_first() {
+    let app = TestApp::new().await;
+    let org = app
+        .store
+        .create_organisation(&si_store::NewOrganisation {
+            name: "Ateliers du Rhône".into(),
+            kind: si_domain::OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let mut rows = Vec::new();
+    for i in 0..12usize {
+        let mut e = support::complete_event(app.year, "69003");
+        // Every description says « soudure »; every third title does.
+        e["title"] = json!(if i % 3 == 2 { format!("Soudure à l'arc n° {i}") } else { format!("Portes ouvertes n° {i}") });
+        let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
+        data.normalise();
+        rows.push((org.id, data, chrono::Utc::now()));
+    }
+    app.store.insert_labelled(app.year, &rows).await.unwrap();
+    for q in ["soudure", "soudage", "SOUDEURS", "souder"] {
+        let f = si_store::EventFilter { q: Some(q.into()), page: 1, per_page: 20, ..Default::default() };
+        let (sql_total, _) = app.store.search_events(&f).await.unwrap();
+        let (total, page) = app.state.catalogue.search(&app.store, &f).await.unwrap();
+        assert_eq!((total, sql_total), (12, 12), "{q}");
+        let titles: Vec<&str> = page.iter().map(|r| r.data.title.as_str()).collect();
+        assert!(titles[..4].iter().all(|t| t.starts_with("Soudure")), "{q}: {titles:?}");
+        assert!(titles[4..].iter().all(|t| t.starts_with("Portes")), "{q}: {titles:?}");
+    }
+    // Through the public page too.
+    let (s, html) = app.get_html("/evenements?q=soudage", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Soudure à l&#39;arc n° 2"), "{html}");
+    let f = si_store::EventFilter { q: Some("usinage robotique".into()), page: 1, per_page: 20, ..Default::default() };
+    assert_eq!(app.state.catalogue.search(&app.store, &f).await.unwrap().0, 0, "every term must still match");
 }
 
 /// The public contract as a reviewed file: a change to the API shows in `docs/openapi.json` in the
