@@ -56,6 +56,26 @@ pub struct Territory {
     communes: Vec<Commune>,
     by_code: HashMap<String, usize>,
     by_postal_code: HashMap<String, Vec<usize>>,
+    /// (folded name, position), sorted by name then most populated first: a name or its beginning
+    /// is a contiguous range.
+    by_name: Vec<(String, usize)>,
+}
+
+/// A commune's name as people type it: no accents, no case, hyphens and apostrophes as spaces,
+/// « st »/« ste » as « saint »/« sainte » (« saint etienne », « St-Étienne » and « Saint-Étienne »
+/// meet).
+pub fn fold_place_name(s: &str) -> String {
+    let folded = crate::text::strip_accents(s);
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 static TERRITORY: LazyLock<Territory> = LazyLock::new(|| {
@@ -114,7 +134,10 @@ impl Territory {
         for list in by_postal_code.values_mut() {
             list.sort_by_key(|&i| std::cmp::Reverse(communes[i].population));
         }
-        Territory { regions, departments, communes, by_code, by_postal_code }
+        let mut by_name: Vec<(String, usize)> =
+            communes.iter().enumerate().map(|(i, c)| (fold_place_name(&c.name), i)).collect();
+        by_name.sort_by(|a, b| a.0.cmp(&b.0).then(communes[b.1].population.cmp(&communes[a.1].population)));
+        Territory { regions, departments, communes, by_code, by_postal_code, by_name }
     }
 
     /// The 18 regions.
@@ -155,6 +178,50 @@ impl Territory {
             .unwrap_or_default()
     }
 
+    /// The communes whose name starts with what was typed (folded), the exact names first, then
+    /// the most populated: suggestions for a « Où ? » field. At most `limit`.
+    pub fn communes_by_name_prefix(&self, typed: &str, limit: usize) -> Vec<&Commune> {
+        let key = fold_place_name(typed);
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let start = self.by_name.partition_point(|(n, _)| n.as_str() < key.as_str());
+        let mut found: Vec<(bool, usize)> = self.by_name[start..]
+            .iter()
+            .take_while(|(n, _)| n.starts_with(key.as_str()))
+            .map(|(n, i)| (*n == key, *i))
+            .collect();
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(self.communes[b.1].population.cmp(&self.communes[a.1].population)));
+        found.into_iter().take(limit).map(|(_, i)| &self.communes[i]).collect()
+    }
+
+    /// The place a person typed in a « Où ? » field: a postal code, an INSEE code, or a commune's
+    /// name, optionally followed by its department in brackets as the suggestions write it
+    /// (« Saint-Denis (974) »). Among communes of the same name, the most populated.
+    pub fn find_place(&self, typed: &str) -> Option<&Commune> {
+        let typed = typed.trim();
+        if let Some(c) = self.communes_by_postal_code(typed).into_iter().next() {
+            return Some(c);
+        }
+        if let Some(c) = self.commune(&typed.to_uppercase()) {
+            return Some(c);
+        }
+        let (name, department) = match typed.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
+            Some((name, dep)) => (name, Some(dep.trim())),
+            None => (typed, None),
+        };
+        let key = fold_place_name(name);
+        if key.is_empty() {
+            return None;
+        }
+        let start = self.by_name.partition_point(|(n, _)| n.as_str() < key.as_str());
+        self.by_name[start..]
+            .iter()
+            .take_while(|(n, _)| *n == key)
+            .map(|(_, i)| &self.communes[*i])
+            .find(|c| department.is_none_or(|d| c.department.eq_ignore_ascii_case(d)))
+    }
+
     /// Name of a region, or its code when unknown.
     pub fn region_name(&self, code: &str) -> String {
         self.region(code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
@@ -168,6 +235,37 @@ impl Territory {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_place_is_found_by_its_name_as_people_type_it() {
+        let t = super::territory();
+        for (typed, code) in [
+            ("Lyon", "69123"),
+            ("lyon", "69123"),
+            ("saint etienne", "42218"),
+            ("St-Étienne", "42218"),
+            ("Besancon", "25056"),
+            ("  Besançon ", "25056"),
+            ("69800", "69290"),
+            ("69123", "69123"),
+            ("Saint-Denis (974)", "97411"),
+            ("Saint-Denis (93)", "93066"),
+        ] {
+            assert_eq!(t.find_place(typed).map(|c| c.code.as_str()), Some(code), "{typed}");
+        }
+        // The most populated of the communes that share a name.
+        assert_eq!(t.find_place("Saint-Denis").map(|c| c.code.as_str()), Some("97411"));
+        assert!(t.find_place("Atlantide").is_none());
+        assert!(t.find_place("").is_none());
+        assert!(t.find_place("()").is_none());
+        // Suggestions: exact name first, then the most populated of those that start so.
+        let s: Vec<&str> = t.communes_by_name_prefix("besan", 5).iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(s.first(), Some(&"Besançon"), "{s:?}");
+        let s: Vec<&str> = t.communes_by_name_prefix("Lyon", 5).iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(s.first(), Some(&"Lyon"), "{s:?}");
+        assert!(t.communes_by_name_prefix("sa", 10).len() == 10);
+        assert!(t.communes_by_name_prefix("  ", 10).is_empty());
+    }
+
     use super::*;
 
     #[test]

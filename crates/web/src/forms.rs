@@ -255,8 +255,8 @@ pub const DEFAULT_RADIUS_KM: f64 = 30.0;
 /// Largest radius accepted, in kilometres.
 const MAX_RADIUS_KM: f64 = 200.0;
 
-/// Reads `near` (a postal code, or a commune's INSEE code) and `radius_km`. A five-character value is
-/// first read as a postal code (its most populated commune), then as an INSEE code.
+/// Reads `near` (a commune's name, a postal code or an INSEE code: `Territory::find_place`) and
+/// `radius_km`.
 fn near(p: &Pairs) -> Result<Option<si_store::Near>, AppError> {
     let radius = match p.get("radius_km") {
         None => DEFAULT_RADIUS_KM,
@@ -276,15 +276,16 @@ fn near(p: &Pairs) -> Result<Option<si_store::Near>, AppError> {
         if p.get("radius_km").is_some() {
             return Err(bad(
                 "near",
-                "Indiquez aussi le lieu autour duquel chercher (near : code postal ou code INSEE de commune).".into(),
+                "Indiquez aussi le lieu autour duquel chercher (near : une commune, un code postal ou un code INSEE).".into(),
             ));
         }
         return Ok(None);
     };
-    let t = territory();
-    let commune = t.communes_by_postal_code(place).into_iter().next().or_else(|| t.commune(&place.to_uppercase()));
-    let c = commune.ok_or_else(|| {
-        bad("near", format!("Lieu inconnu : « {place} ». Indiquez un code postal (par exemple 69800) ou le code INSEE d'une commune (par exemple 69123)."))
+    if place.chars().count() > 80 {
+        return Err(bad("near", "Le lieu tient en 80 caractères au plus : le nom d'une commune ou un code postal.".into()));
+    }
+    let c = territory().find_place(place).ok_or_else(|| {
+        bad("near", format!("Lieu inconnu : « {place} ». Indiquez le nom d'une commune (par exemple Lyon), un code postal (par exemple 69800) ou un code INSEE (par exemple 69123)."))
     })?;
     Ok(Some(si_store::Near { lat: c.lat, lon: c.lon, radius_km: radius }))
 }
@@ -592,7 +593,9 @@ pub struct EventQuery {
     from: Option<String>,
     /// Séances commençant ce jour ou avant (AAAA-MM-JJ).
     to: Option<String>,
-    /// Code postal ou code INSEE de commune : événements autour, du plus proche au plus lointain.
+    /// Nom de commune (« Lyon », « Saint-Denis (974) »), code postal ou code INSEE : événements autour,
+    /// du plus proche au plus lointain.
+    #[param(max_length = 80)]
     near: Option<String>,
     /// Rayon autour de `near`, en km (30 par défaut, 200 au plus).
     radius_km: Option<f64>,

@@ -259,30 +259,59 @@ pub(crate) async fn get_event(State(state): State<AppState>, Id(id): Id) -> ApiR
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CommuneView {
+    /// INSEE code.
     code: String,
+    /// Name.
     name: String,
+    /// Department's INSEE code.
     department: String,
+    /// Region's INSEE code.
     region: String,
+    /// Postal codes it is served by.
+    postal_codes: Vec<String>,
 }
 
-/// Communes served by a postal code, most populated first (for forms).
-#[utoipa::path(get, path = "/api/v1/communes", tag = "public", params(("postal_code" = String, Query)),
+/// Communes served by a postal code, most populated first, or whose name starts as typed (for
+/// forms and the « Où ? » suggestions).
+#[utoipa::path(get, path = "/api/v1/communes", tag = "public",
+    params(
+        ("postal_code" = Option<String>, Query, description = "Code postal : les communes qu'il dessert", pattern = r"^[0-9]{5}$"),
+        ("q" = Option<String>, Query, description = "Début du nom d'une commune (2 à 80 caractères) : au plus 10 suggestions, le nom exact d'abord, puis les plus peuplées", min_length = 2, max_length = 80),
+    ),
     responses((status = 200, description = "Succès", body = [CommuneView]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub(crate) async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<CommuneView>>> {
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
-    let pc = p.get("postal_code").unwrap_or("");
-    if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::invalid("postal_code", "Indiquez un code postal de 5 chiffres, par exemple 69800."));
-    }
+    let t = si_domain::territory::territory();
+    let found = match (p.get("postal_code"), p.get("q")) {
+        (Some(pc), _) => {
+            if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::invalid("postal_code", "Indiquez un code postal de 5 chiffres, par exemple 69800."));
+            }
+            t.communes_by_postal_code(pc)
+        }
+        (None, Some(name)) => {
+            let n = name.trim().chars().count();
+            if !(2..=80).contains(&n) {
+                return Err(AppError::invalid("q", "Indiquez de 2 à 80 caractères du nom de la commune, par exemple Besan."));
+            }
+            t.communes_by_name_prefix(name, 10)
+        }
+        (None, None) => {
+            return Err(AppError::invalid(
+                "postal_code",
+                "Indiquez un code postal de 5 chiffres (postal_code) ou le début du nom d'une commune (q).",
+            ));
+        }
+    };
     Ok(Json(
-        si_domain::territory::territory()
-            .communes_by_postal_code(pc)
+        found
             .into_iter()
             .map(|c| CommuneView {
                 code: c.code.clone(),
                 name: c.name.clone(),
                 department: c.department.clone(),
                 region: c.region.clone(),
+                postal_codes: c.postal_codes.clone(),
             })
             .collect(),
     ))

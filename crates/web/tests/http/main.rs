@@ -813,6 +813,36 @@ async fn a_search_finds_synonyms_and_ranks_titles_first() {
     assert_eq!(app.state.catalogue.search(&app.store, &f).await.unwrap().0, 0, "every term must still match");
 }
 
+/// `Où ?` takes a commune's name as people type it, and suggests communes as one types.
+#[tokio::test]
+async fn a_place_is_found_by_its_name_and_suggested() {
+    let app = TestApp::new().await;
+    let (s, list) = app.get_json("/api/v1/communes?q=besan").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list[0]["name"], "Besançon", "{list}");
+    assert_eq!(list[0]["postal_codes"][0], "25000", "{list}");
+    let (_, list) = app.get_json("/api/v1/communes?q=saint%20etienne").await;
+    assert_eq!(list[0]["code"], "42218", "{list}");
+    assert!(list.as_array().unwrap().len() <= 10);
+    for bad in ["/api/v1/communes?q=a", "/api/v1/communes", "/api/v1/communes?postal_code=6980"] {
+        let (s, body) = app.get_json(bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+    let (s, body) = app.get_json(&format!("/api/v1/communes?q={}", "x".repeat(81))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // The catalogue page and the API read a name like a postal code.
+    for near in ["Lyon", "lyon", "69001", "Lyon%20(69)", "saint%20etienne", "Besancon"] {
+        let (s, html) = app.get_html(&format!("/evenements?near={near}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{near}");
+        assert!(html.contains("list=\"f-near-lieux\""), "{near}");
+        let (s, body) = app.get_json(&format!("/api/v1/events?near={near}")).await;
+        assert_eq!(s, StatusCode::OK, "{near}: {body}");
+    }
+    let (s, html) = app.get_html("/evenements?near=Atlantide", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Lieu inconnu : « Atlantide »") && html.contains("value=\"Atlantide\""), "{html}");
+}
+
 /// The public contract as a reviewed file: a change to the API shows in `docs/openapi.json` in the
 /// same commit (`UPDATE_SNAPSHOTS=1 cargo test … openapi` rewrites it).
 #[tokio::test]
