@@ -318,3 +318,22 @@ pub fn place_names(r: &EventRecord) -> (String, String) {
 pub fn action_label(action: &str) -> &'static str {
     si_domain::AuditAction::parse(action).map_or("Action", si_domain::AuditAction::label)
 }
+
+/// A distance as French readers write it: « 12,6 km ».
+pub fn km(d: f64) -> String {
+    format!("{d:.1} km").replace('.', ",")
+}
+
+/// The DSFR badge (class, label) of a labelled event that does not take place as planned, on
+/// every card that shows it (list, map popup, widget); none for a scheduled one.
+pub fn status_badge(code: &str) -> Option<(&'static str, &'static str)> {
+    use si_domain::PublicStatus;
+    let status = PublicStatus::parse(code)?;
+    let class = match status {
+        PublicStatus::Scheduled => return None,
+        PublicStatus::Cancelled => "fr-badge--error",
+        PublicStatus::Postponed => "fr-badge--warning",
+        PublicStatus::MovedOnline | PublicStatus::Full => "fr-badge--info",
+    };
+    Some((class, status.label()))
+}

@@ -16,11 +16,23 @@
     .then(function (data) {
       var markers = data.rows.map(function (row) {
         var m = L.marker([row[1], row[2]], { title: row[3], alt: row[3], keyboard: true });
+        // The title at once, then date, place, audiences and status (fetched when the popup opens).
         m.bindPopup(function () {
+          var box = document.createElement("div");
           var a = document.createElement("a");
           a.href = "/evenements/" + row[0];
           a.textContent = row[3];
-          return a;
+          box.appendChild(a);
+          fetch("/evenements/" + row[0] + "/apercu", { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (!html) return;
+              var doc = new DOMParser().parseFromString(html, "text/html");
+              var preview = doc.querySelector(".si-popup");
+              if (preview) box.replaceChildren(document.importNode(preview, true));
+            })
+            .catch(function () {});
+          return box;
         });
         return m;
       });

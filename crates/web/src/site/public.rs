@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/evenements", get(catalogue))
         .route("/evenements/{id}", get(event_page))
+        .route("/evenements/{id}/apercu", get(event_preview))
         .route("/carte", get(map_page))
         .route("/accessibilite", get(|u: MaybeUser| info(u, Info::Accessibility)))
         .route("/mentions-legales", get(|u: MaybeUser| info(u, Info::Legal)))
@@ -118,7 +119,21 @@ struct Catalogue {
     tile_url: String,
     facets: std::sync::Arc<si_store::Facets>,
     removals: Vec<(String, String)>,
+    /// The same search in the last edition that answers it, when the one shown has few results.
+    fallback: Option<Fallback>,
 }
+
+/// The first results of the same search in an earlier edition, and the link to all of them.
+struct Fallback {
+    edition: i32,
+    total: u64,
+    items: Vec<EventView>,
+    href: String,
+}
+
+/// Fewer results than this in the edition shown by default, and the last edition's are offered too:
+/// between the opening of labelling and the week, the current edition has few labelled events.
+const FEW_RESULTS: u64 = 5;
 
 /// « Région : Bretagne », as a person reads an active filter.
 fn filter_label(key: &str, value: &str) -> String {
@@ -181,6 +196,14 @@ impl Catalogue {
             (Some(c), Some(d)) => format!("{c} ({d})"),
             _ => "En ligne".into(),
         }
+    }
+    /// « 12,6 km ».
+    fn km(&self, d: &f64) -> String {
+        crate::views::km(*d)
+    }
+    /// The badge of a labelled event that does not take place as planned.
+    fn status_badge(&self, e: &EventView) -> Option<(&'static str, &'static str)> {
+        crate::views::status_badge(&e.public_status)
     }
     fn when(&self, e: &EventView) -> String {
         e.sessions.first().map(|s| s.label.clone()).unwrap_or_default()
@@ -272,6 +295,26 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             (filter_label(k, v), q)
         })
         .collect();
+    // A search never dead-ends on an edition still being labelled: when the edition shown by
+    // default has few results, the same search in the last edition that answers it is offered.
+    let mut fallback = None;
+    if error.is_none() && total < FEW_RESULTS && pairs.get("edition").is_none() {
+        for other in editions.iter().filter(|e| e.year < edition) {
+            let f = EventFilter { edition: Some(other.year), page: 1, per_page: 5, ..filter.clone() };
+            let (n, records) = state.catalogue.search(&state.store, &f).await?;
+            if n > 0 {
+                let mut items = crate::views::result_views(&records, f.near, &state.config.public_url);
+                crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
+                let base = if map { "/carte?" } else { "/evenements?" };
+                let href = form_urlencoded::Serializer::for_suffix(String::from(base), base.len())
+                    .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
+                    .append_pair("edition", &other.year.to_string())
+                    .finish();
+                fallback = Some(Fallback { edition: other.year, total: n, items, href });
+                break;
+            }
+        }
+    }
     let pages = (total.div_ceil(u64::from(filter.per_page)) as u32).max(1);
     let query_without_page = pairs
         .0
@@ -317,6 +360,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             tile_url: state.config.tile_url.clone(),
             facets,
             removals,
+            fallback,
         },
     ))
 }
@@ -356,6 +400,28 @@ impl EventPage {
             .map(|e| format!("Semaine de l'industrie {} ({})", e.year, e.week_label()))
             .unwrap_or_default()
     }
+}
+
+#[derive(Template)]
+#[template(path = "event_preview.html")]
+struct EventPreview {
+    e: EventView,
+    audiences: String,
+}
+
+/// A labelled event's map popup: status, date, place and audiences (the map data carries only id,
+/// place and title, to stay small). Public events only.
+async fn event_preview(State(state): State<AppState>, Id(id): Id) -> PageResult {
+    let record = state.store.event(id).await?.filter(|r| r.moderation == Moderation::Labelled).ok_or(AppError::NotFound)?;
+    let e = event_view(&record, &state.config.public_url);
+    let audiences =
+        e.audiences.iter().filter_map(|a| Audience::parse(a)).map(|a| a.label()).collect::<Vec<_>>().join(", ");
+    let mut resp = render(&EventPreview { e, audiences });
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=60"),
+    );
+    Ok(resp)
 }
 
 async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) -> PageResult {

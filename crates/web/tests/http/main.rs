@@ -843,6 +843,79 @@ async fn a_place_is_found_by_its_name_and_suggested() {
     assert!(html.contains("Lieu inconnu : « Atlantide »") && html.contains("value=\"Atlantide\""), "{html}");
 }
 
+/// A search never dead-ends on an edition still being labelled: the last edition's matches are
+/// offered. An event that does not take place as planned says so on every card that shows it.
+#[tokio::test]
+async fn searches_fall_back_on_the_last_edition_and_cards_say_cancelled() {
+    let app = TestApp::new().await;
+    let org = app
+        .store
+        .create_organisation(&si_store::NewOrganisation {
+            name: "Fonderies de Givors".into(),
+            kind: si_domain::OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let actor = app
+        .store
+        .create_user(&si_store::NewUser {
+            email: "admin@exemple.fr".into(),
+            name: "Admin".into(),
+            password_hash: "x".into(),
+            role: si_domain::Role::NationalAdmin,
+            region: None,
+            organisation_id: None,
+        })
+        .await
+        .unwrap();
+    let events = |year: i32, n: usize, title: &str| {
+        (0..n)
+            .map(|i| {
+                let mut e = support::complete_event(year, "69700");
+                e["title"] = json!(format!("{title} n° {i}"));
+                let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
+                data.normalise();
+                (org.id, data, chrono::Utc::now())
+            })
+            .collect::<Vec<_>>()
+    };
+    app.store.insert_labelled(app.year, &events(app.year, 3, "Fonderie ouverte")).await.unwrap();
+    app.store.insert_labelled(2024, &events(2024, 8, "Fonderie d'antan")).await.unwrap();
+    let ids: Vec<i64> = app.store.catalogue_rows().await.unwrap().iter().map(|r| r.id).collect();
+    let (cancelled, postponed) = (ids[0], ids[1]);
+    let now = chrono::Utc::now();
+    app.store.set_public_status(cancelled, actor.id, si_domain::PublicStatus::Cancelled, now).await.unwrap();
+    app.store.set_public_status(postponed, actor.id, si_domain::PublicStatus::Postponed, now).await.unwrap();
+
+    let (s, html) = app.get_html("/evenements?q=fonderie", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<strong>3</strong> événements labellisés"), "{html}");
+    assert!(html.contains("compte encore peu d'événements labellisés"), "{html}");
+    assert!(html.contains("Voir les 8 résultats de l'édition 2024"), "{html}");
+    assert!(html.contains("href=\"/evenements?q=fonderie&#38;edition=2024\""), "{html}");
+    assert_eq!(html.matches("Fonderie d&#39;antan").count(), 5, "the first five of the last edition");
+    assert!(html.contains(">Annulé</p>") && html.contains(">Reporté</p>"), "{html}");
+    // Chosen explicitly, an edition is shown alone; nothing matching anywhere, nothing offered.
+    let (_, html) = app.get_html(&format!("/evenements?q=fonderie&edition={}", app.year), None).await;
+    assert!(!html.contains("Fonderie d&#39;antan") && !html.contains("compte encore peu"));
+    let (_, html) = app.get_html("/evenements?q=introuvable", None).await;
+    assert!(!html.contains("compte encore peu") && html.contains("Aucun événement ne correspond"));
+    // The map popup, the widget and the event page.
+    let (s, html) = app.get_html(&format!("/evenements/{cancelled}/apercu"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(">Annulé</p>") && html.contains("Givors") && html.contains("Scolaires"), "{html}");
+    let (s, _) = app.get_html("/evenements/999999/apercu", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, html) = app.get_html(&format!("/widget?edition={}", app.year), None).await;
+    assert!(html.contains(">Annulé</p>") && html.contains(">Reporté</p>"), "{html}");
+    let (_, html) = app.get_html(&format!("/evenements/{cancelled}"), None).await;
+    assert!(!html.contains("Ajouter à mon agenda"), "no calendar entry for a cancelled event");
+    let (_, html) = app.get_html(&format!("/evenements/{postponed}"), None).await;
+    assert!(html.contains("Ajouter à mon agenda"));
+}
+
 /// The public contract as a reviewed file: a change to the API shows in `docs/openapi.json` in the
 /// same commit (`UPDATE_SNAPSHOTS=1 cargo test … openapi` rewrites it).
 #[tokio::test]
