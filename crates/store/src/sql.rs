@@ -234,7 +234,9 @@ pub(crate) fn filter_sql(f: &EventFilter, dialect: Dialect) -> FilterSql {
             Dialect::Sqlite => {
                 let query = terms
                     .iter()
-                    .map(|alts| format!("({})", alts.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR ")))
+                    .map(|alts| {
+                        format!("({})", alts.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR "))
+                    })
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 let p = next(&mut params, Param::Text(query));

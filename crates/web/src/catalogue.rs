@@ -158,6 +158,21 @@ impl Index {
         Index { docs, terms, postings, title_terms, title_postings, by_lat, built: Instant::now() }
     }
 
+    /// The ids of every labelled event, ascending (the sitemap).
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.docs.iter().map(|d| d.id)
+    }
+
+    /// How many labelled events the index holds.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether the index holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
     /// Positions of the docs containing a word starting with any of `prefixes`, ascending, in the
     /// whole document or (`title`) in the title only.
     fn prefix_docs(&self, prefixes: &[String], title: bool) -> Vec<u32> {

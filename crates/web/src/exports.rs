@@ -42,6 +42,7 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
                 "streetAddress": e.location.address,
                 "postalCode": e.location.postal_code,
                 "addressLocality": commune,
+                "addressRegion": e.location.region.as_deref().map(|r| si_domain::territory::territory().region_name(r)),
                 "addressCountry": "FR"
             }
         });
@@ -69,6 +70,14 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
             "organizer": {"@type": "GovernmentOrganization", "name": "Direction générale des Entreprises"}
         })
     });
+    let base = public_url.trim_end_matches('/');
+    let organizer_url = format!("{base}/evenements?organisation={}", e.organisation.id);
+    let mut offers =
+        json!({"@type": "Offer", "price": 0, "priceCurrency": "EUR", "availability": availability, "url": e.url});
+    // Registrations open with the edition's labelling: the first day anyone can see the event.
+    if let Some(ed) = edition {
+        offers["validFrom"] = json!(si_domain::dates::rfc3339_paris(ed.opens_at));
+    }
     let events: Vec<Value> = e
         .sessions
         .iter()
@@ -86,8 +95,9 @@ pub fn json_ld(e: &EventView, edition: Option<&Edition>, public_url: &str) -> St
                 "eventStatus": status,
                 "location": location,
                 "isAccessibleForFree": true,
-                "offers": {"@type": "Offer", "price": 0, "priceCurrency": "EUR", "availability": availability, "url": e.url},
-                "organizer": {"@type": "Organization", "name": e.organisation.name},
+                "offers": offers,
+                "organizer": {"@type": "Organization", "name": e.organisation.name, "url": organizer_url},
+                "image": [format!("{base}/static/evenement.png")],
                 "audience": {"@type": "Audience", "audienceType": audience_labels(e)},
                 "url": e.url,
                 "inLanguage": "fr"

@@ -276,13 +276,17 @@ fn near(p: &Pairs) -> Result<Option<si_store::Near>, AppError> {
         if p.get("radius_km").is_some() {
             return Err(bad(
                 "near",
-                "Indiquez aussi le lieu autour duquel chercher (near : une commune, un code postal ou un code INSEE).".into(),
+                "Indiquez aussi le lieu autour duquel chercher (near : une commune, un code postal ou un code INSEE)."
+                    .into(),
             ));
         }
         return Ok(None);
     };
     if place.chars().count() > 80 {
-        return Err(bad("near", "Le lieu tient en 80 caractères au plus : le nom d'une commune ou un code postal.".into()));
+        return Err(bad(
+            "near",
+            "Le lieu tient en 80 caractères au plus : le nom d'une commune ou un code postal.".into(),
+        ));
     }
     let c = territory().find_place(place).ok_or_else(|| {
         bad("near", format!("Lieu inconnu : « {place} ». Indiquez le nom d'une commune (par exemple Lyon), un code postal (par exemple 69800) ou un code INSEE (par exemple 69123)."))

@@ -220,7 +220,7 @@ impl SecurityHeaders {
 }
 
 /// Paths whose answers belong to one person or to reviewers: never kept by a browser or a proxy.
-const PRIVATE_PREFIXES: &[&str] = &[
+pub(crate) const PRIVATE_PREFIXES: &[&str] = &[
     "/espace",
     "/instruction",
     "/admin",
@@ -290,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         .merge(site::members::router())
         .merge(site::proconnect::router())
         .merge(site::bookings::router())
+        .merge(site::seo::router())
         .merge(api)
         .route(
             "/api/openapi.json",
@@ -307,6 +308,24 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(axum::middleware::from_fn_with_state(SecurityHeaders::new(&state.config), security_headers))
+        // Text answers compressed (brotli or gzip, as the client accepts), except private ones
+        // (`no-store`): a page holding a secret beside text an attacker can reflect into it would
+        // leak the secret through its compressed size (BREACH). Answers already compressed (static
+        // assets, the map) pass as they are.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest)
+                .compress_when(tower_http::compression::predicate::Predicate::and(
+                    tower_http::compression::predicate::DefaultPredicate::new(),
+                    |_: axum::http::StatusCode,
+                     _: axum::http::Version,
+                     h: &axum::http::HeaderMap,
+                     _: &axum::http::Extensions| {
+                        !h.get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"no-store"))
+                            && !h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"font/"))
+                    },
+                )),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),

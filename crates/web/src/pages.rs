@@ -18,12 +18,38 @@ pub struct Page {
     pub breadcrumbs: Vec<(String, String)>,
     /// Main navigation entry to mark current.
     pub nav: &'static str,
+    /// `<meta name="description">`: what a search engine shows under the title.
+    pub description: Option<String>,
+    /// The page's one address (absolute), for search engines and link previews.
+    pub canonical: Option<String>,
 }
+
+/// The description of pages that give none.
+const DEFAULT_DESCRIPTION: &str = "La Semaine de l'industrie : trouvez les visites d'entreprises, ateliers, forums des métiers et autres événements labellisés près de chez vous, et faites labelliser les vôtres.";
 
 impl Page {
     /// A page titled `title` for `user`.
     pub fn new(title: impl Into<String>, user: Option<User>, nav: &'static str) -> Page {
-        Page { title: title.into(), user, breadcrumbs: Vec::new(), nav }
+        Page { title: title.into(), user, breadcrumbs: Vec::new(), nav, description: None, canonical: None }
+    }
+
+    /// Sets the description that search engines and link previews show (cut at 160 characters).
+    pub fn describe(mut self, text: &str) -> Page {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let cut: String = text.chars().take(160).collect();
+        self.description = Some(if cut.len() < text.len() { format!("{}…", cut.trim_end()) } else { cut });
+        self
+    }
+
+    /// Sets the page's canonical address: `public_url` followed by `path`.
+    pub fn canonical(mut self, public_url: &str, path: &str) -> Page {
+        self.canonical = Some(format!("{}{path}", public_url.trim_end_matches('/')));
+        self
+    }
+
+    /// The description, or the platform's.
+    pub fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or(DEFAULT_DESCRIPTION)
     }
 
     /// Adds a breadcrumb level.

@@ -107,6 +107,8 @@ pub struct LocationView {
 /// The organiser.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationView {
+    /// Id (the `organisation` filter of the catalogue and the widget).
+    pub id: i64,
     /// Name.
     pub name: String,
     /// Kind code.
@@ -213,6 +215,7 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
         },
         online_url: (!d.online_url.is_empty()).then(|| d.online_url.clone()),
         organisation: OrganisationView {
+            id: r.organisation_id,
             name: r.organisation_name.clone(),
             kind: r.organisation_kind.code().to_string(),
         },

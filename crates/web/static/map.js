@@ -16,23 +16,24 @@
     .then(function (data) {
       var markers = data.rows.map(function (row) {
         var m = L.marker([row[1], row[2]], { title: row[3], alt: row[3], keyboard: true });
-        // The title at once, then date, place, audiences and status (fetched when the popup opens).
-        m.bindPopup(function () {
-          var box = document.createElement("div");
-          var a = document.createElement("a");
-          a.href = "/evenements/" + row[0];
-          a.textContent = row[3];
-          box.appendChild(a);
+        // The title at once, then date, place, audiences and status, fetched when the popup first
+        // opens (setPopupContent lays the popup out again for its new size).
+        var a = document.createElement("a");
+        a.href = "/evenements/" + row[0];
+        a.textContent = row[3];
+        m.bindPopup(a);
+        var loaded = false;
+        m.on("popupopen", function () {
+          if (loaded) return;
+          loaded = true;
           fetch("/evenements/" + row[0] + "/apercu", { credentials: "same-origin" })
             .then(function (r) { return r.ok ? r.text() : null; })
             .then(function (html) {
               if (!html) return;
-              var doc = new DOMParser().parseFromString(html, "text/html");
-              var preview = doc.querySelector(".si-popup");
-              if (preview) box.replaceChildren(document.importNode(preview, true));
+              var preview = new DOMParser().parseFromString(html, "text/html").querySelector(".si-popup");
+              if (preview) m.setPopupContent(document.importNode(preview, true));
             })
             .catch(function () {});
-          return box;
         });
         return m;
       });

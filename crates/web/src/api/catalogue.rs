@@ -285,14 +285,20 @@ pub(crate) async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<Commun
     let found = match (p.get("postal_code"), p.get("q")) {
         (Some(pc), _) => {
             if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(AppError::invalid("postal_code", "Indiquez un code postal de 5 chiffres, par exemple 69800."));
+                return Err(AppError::invalid(
+                    "postal_code",
+                    "Indiquez un code postal de 5 chiffres, par exemple 69800.",
+                ));
             }
             t.communes_by_postal_code(pc)
         }
         (None, Some(name)) => {
             let n = name.trim().chars().count();
             if !(2..=80).contains(&n) {
-                return Err(AppError::invalid("q", "Indiquez de 2 à 80 caractères du nom de la commune, par exemple Besan."));
+                return Err(AppError::invalid(
+                    "q",
+                    "Indiquez de 2 à 80 caractères du nom de la commune, par exemple Besan.",
+                ));
             }
             t.communes_by_name_prefix(name, 10)
         }

@@ -11,5 +11,6 @@ pub mod organiser;
 pub mod proconnect;
 pub mod public;
 pub mod review;
+pub mod seo;
 pub mod stats;
 pub mod tokens;

@@ -58,7 +58,8 @@ async fn home(State(state): State<AppState>, user: MaybeUser) -> PageResult {
         None => 0,
     };
     let open = crate::app::open_edition(&state.store, state.clock.now()).await?;
-    Ok(render(&Home { page: Page::new("Accueil", user.user, "accueil"), edition, open, labelled }))
+    let page = Page::new("Accueil", user.user, "accueil").canonical(&state.config.public_url, "/");
+    Ok(render(&Home { page, edition, open, labelled }))
 }
 
 impl FilterForm {
@@ -342,10 +343,17 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
     Ok(render_status(
         status,
         &Catalogue {
-            page: if map {
-                Page::new("Carte des événements", user.user, "carte").crumb("/", "Accueil")
-            } else {
-                Page::new("Trouver un événement", user.user, "evenements").crumb("/", "Accueil")
+            page: {
+                let (title, nav, path) = if map {
+                    ("Carte des événements", "carte", "/carte")
+                } else {
+                    ("Trouver un événement", "evenements", "/evenements")
+                };
+                let page = Page::new(title, user.user, nav)
+                    .crumb("/", "Accueil")
+                    .describe("Visites d'entreprises, ateliers, forums des métiers, job datings : tous les événements labellisés de la Semaine de l'industrie, près de chez vous.");
+                // A filtered list is a view of the one catalogue, not a page of its own.
+                if pairs.0.is_empty() { page.canonical(&state.config.public_url, path) } else { page }
             },
             form,
             error,
@@ -369,6 +377,8 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
 #[template(path = "event.html")]
 struct EventPage {
     page: Page,
+    /// For the link previews' absolute addresses.
+    public_url: String,
     e: EventView,
     published: bool,
     region_name: String,
@@ -412,15 +422,14 @@ struct EventPreview {
 /// A labelled event's map popup: status, date, place and audiences (the map data carries only id,
 /// place and title, to stay small). Public events only.
 async fn event_preview(State(state): State<AppState>, Id(id): Id) -> PageResult {
-    let record = state.store.event(id).await?.filter(|r| r.moderation == Moderation::Labelled).ok_or(AppError::NotFound)?;
+    let record =
+        state.store.event(id).await?.filter(|r| r.moderation == Moderation::Labelled).ok_or(AppError::NotFound)?;
     let e = event_view(&record, &state.config.public_url);
     let audiences =
         e.audiences.iter().filter_map(|a| Audience::parse(a)).map(|a| a.label()).collect::<Vec<_>>().join(", ");
     let mut resp = render(&EventPreview { e, audiences });
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("public, max-age=60"),
-    );
+    resp.headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=60"));
     Ok(resp)
 }
 
@@ -453,7 +462,10 @@ async fn event_page(State(state): State<AppState>, user: MaybeUser, Id(id): Id) 
     let page = EventPage {
         page: Page::new(e.title.clone(), user.user, "evenements")
             .crumb("/", "Accueil")
-            .crumb("/evenements", "Trouver un événement"),
+            .crumb("/evenements", "Trouver un événement")
+            .describe(&e.summary)
+            .canonical(&state.config.public_url, &format!("/evenements/{id}")),
+        public_url: state.config.public_url.trim_end_matches('/').to_string(),
         e,
         published,
         region_name,

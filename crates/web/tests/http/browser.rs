@@ -313,7 +313,10 @@ async fn the_whole_journey_in_chromium() {
     let marker = c.find(Locator::Css("#carte .leaflet-marker-icon")).await.expect("a marker on the map");
     assert_eq!(marker.attr("title").await.unwrap().as_deref(), Some("Visite de l'usine de moteurs"));
     marker.click().await.unwrap();
-    assert_eq!(click_to_page(&c, ".leaflet-popup-content a").await, format!("/evenements/{id}"));
+    // The popup gives date, place and audiences once its preview has loaded.
+    wait_text(&c, ".leaflet-popup-content .si-popup", "Scolaires").await;
+    axe(&c, &axe_js).await;
+    assert_eq!(click_to_page(&c, ".leaflet-popup-content .si-popup a").await, format!("/evenements/{id}"));
     wait_text(&c, "main", &format!("SI-{}-00001", app.year)).await;
     // (The badge is upper-cased by the DSFR's style: its text, not its rendering, is checked.)
     let text = c.execute("return document.querySelector('main').textContent;", vec![]).await.unwrap();

@@ -6,6 +6,7 @@ mod bookings;
 mod browser;
 mod corpus;
 mod directory;
+mod face;
 mod mail;
 mod matrix;
 mod members;
@@ -398,7 +399,7 @@ async fn catalogue_filters_refuse_unknown_values() {
         ("couleur=rouge", "couleur"),
         ("accessible=peut-etre", "accessible"),
         ("near=99999", "near"),
-        ("near=Lyon", "near"),
+        ("near=Atlantide", "near"),
         ("near=69800&radius_km=500", "radius_km"),
         ("near=69800&radius_km=-3", "radius_km"),
         ("radius_km=10", "near"),
@@ -790,7 +791,8 @@ async fn a_search_finds_synonyms_and_ranks_titles_first() {
     for i in 0..12usize {
         let mut e = support::complete_event(app.year, "69003");
         // Every description says « soudure »; every third title does.
-        e["title"] = json!(if i % 3 == 2 { format!("Soudure à l'arc n° {i}") } else { format!("Portes ouvertes n° {i}") });
+        e["title"] =
+            json!(if i % 3 == 2 { format!("Soudure à l'arc n° {i}") } else { format!("Portes ouvertes n° {i}") });
         let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
         data.normalise();
         rows.push((org.id, data, chrono::Utc::now()));

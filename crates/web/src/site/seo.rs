@@ -1,0 +1,94 @@
+//! What search engines read: `robots.txt` (the public catalogue may be crawled, the private spaces
+//! and one-time links may not) and the sitemap of every labelled event's page, so that the public
+//! catalogue is findable. The sitemap is an index of files of at most [`PER_FILE`] addresses (the
+//! protocol allows 50,000 per file), built from the catalogue index in memory.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::pages::PageResult;
+
+/// Addresses per sitemap file.
+const PER_FILE: usize = 40_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/robots.txt", get(robots))
+        .route("/sitemap.xml", get(sitemap_index))
+        .route("/sitemaps/{file}", get(sitemap_file))
+}
+
+/// The public address, escaped for XML (a configured address could hold `&`).
+fn base(state: &AppState) -> String {
+    state.config.public_url.trim_end_matches('/').replace('&', "&amp;").replace('<', "&lt;")
+}
+
+async fn robots(State(state): State<AppState>) -> Response {
+    let mut body = String::from("User-agent: *\n");
+    for path in crate::PRIVATE_PREFIXES {
+        body.push_str(&format!("Disallow: {path}\n"));
+    }
+    // The same events as the catalogue, in other formats: the pages are what people should land on.
+    body.push_str("Disallow: /api/\nDisallow: /evenements/*/calendrier.ics\nAllow: /\n\n");
+    body.push_str(&format!("Sitemap: {}/sitemap.xml\n", base(&state)));
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], body).into_response()
+}
+
+fn xml(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn sitemap_index(State(state): State<AppState>) -> PageResult {
+    let index = state.catalogue.index(&state.store).await?;
+    let files = 1 + index.len().div_ceil(PER_FILE);
+    let base = base(&state);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    out.push_str(&format!("  <sitemap><loc>{base}/sitemaps/pages.xml</loc></sitemap>\n"));
+    for n in 1..files {
+        out.push_str(&format!("  <sitemap><loc>{base}/sitemaps/evenements-{n}.xml</loc></sitemap>\n"));
+    }
+    out.push_str("</sitemapindex>\n");
+    Ok(xml(out))
+}
+
+async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String>) -> PageResult {
+    let base = base(&state);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    if file == "pages.xml" {
+        for path in ["/", "/evenements", "/carte", "/donnees", "/accessibilite", "/mentions-legales", "/plan-du-site"] {
+            out.push_str(&format!("  <url><loc>{base}{path}</loc></url>\n"));
+        }
+    } else {
+        let n: usize = file
+            .strip_prefix("evenements-")
+            .and_then(|f| f.strip_suffix(".xml"))
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n >= 1)
+            .ok_or(AppError::NotFound)?;
+        let index = state.catalogue.index(&state.store).await?;
+        if (n - 1) * PER_FILE >= index.len() {
+            return Err(AppError::NotFound.into());
+        }
+        for id in index.ids().skip((n - 1) * PER_FILE).take(PER_FILE) {
+            out.push_str(&format!("  <url><loc>{base}/evenements/{id}</loc></url>\n"));
+        }
+    }
+    out.push_str("</urlset>\n");
+    Ok(xml(out))
+}

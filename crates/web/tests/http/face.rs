@@ -1,0 +1,172 @@
+//! The public face as the tools that read it see it: compression and caching of what is sent,
+//! what search engines read (description, canonical address, link previews, robots.txt, sitemap,
+//! schema.org).
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+
+use crate::support::{self, TestApp};
+
+async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> axum::http::Response<Body> {
+    let mut b = Request::get(path);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    app.send(b.body(Body::empty()).unwrap()).await
+}
+
+async fn bytes(resp: axum::http::Response<Body>) -> Vec<u8> {
+    resp.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+fn unbrotli(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(b, 4096).read_to_end(&mut out).unwrap();
+    out
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b).read_to_end(&mut out).unwrap();
+    out
+}
+
+async fn labelled(app: &TestApp, n: usize) -> Vec<i64> {
+    let org = app
+        .store
+        .create_organisation(&si_store::NewOrganisation {
+            name: "Verreries & Cie".into(),
+            kind: si_domain::OrganisationKind::Entreprise,
+            department: "69".into(),
+            identifier: None,
+        })
+        .await
+        .unwrap();
+    let rows: Vec<_> = (0..n)
+        .map(|i| {
+            let mut e = support::complete_event(app.year, "69003");
+            e["title"] = json!(format!("Verrerie ouverte n° {i}"));
+            let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
+            data.normalise();
+            (org.id, data, chrono::Utc::now())
+        })
+        .collect();
+    app.store.insert_labelled(app.year, &rows).await.unwrap();
+    app.store.catalogue_rows().await.unwrap().iter().map(|r| r.id).collect()
+}
+
+#[tokio::test]
+async fn what_is_sent_is_compressed_and_static_files_revalidate() {
+    let app = TestApp::new().await;
+    labelled(&app, 3).await;
+    // Static assets: precompressed, brotli preferred, gzip otherwise, the same bytes once decoded.
+    let css = "/static/vendor/dsfr-1.15.3/dsfr.min.css";
+    let plain = fetch(&app, css, &[]).await;
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let etag = plain.headers().get(header::ETAG).expect("an ETag").to_str().unwrap().to_string();
+    let original = bytes(plain).await;
+    let br = fetch(&app, css, &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(br.headers()[header::VARY], "Accept-Encoding");
+    assert_eq!(br.headers()[header::ETAG].to_str().unwrap(), etag);
+    let br = bytes(br).await;
+    assert!(br.len() * 5 < original.len(), "{} of {}", br.len(), original.len());
+    assert_eq!(unbrotli(&br), original);
+    let gz = fetch(&app, css, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gunzip(&bytes(gz).await), original);
+    let again = fetch(&app, css, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(bytes(again).await.is_empty());
+    // Every static file carries an ETag (fonts and images too, not compressed).
+    for path in ["/static/app.css", "/static/vendor/dsfr-1.15.3/fonts/Marianne-Regular.woff2", "/static/evenement.png"]
+    {
+        let r = fetch(&app, path, &[("accept-encoding", "br")]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.headers().contains_key(header::ETAG), "{path}");
+    }
+    let font =
+        fetch(&app, "/static/vendor/dsfr-1.15.3/fonts/Marianne-Regular.woff2", &[("accept-encoding", "br")]).await;
+    assert!(font.headers().get(header::CONTENT_ENCODING).is_none(), "woff2 is compressed already");
+    // Pages, JSON, CSV and calendars: compressed on the way out.
+    for path in ["/", "/evenements", "/api/v1/events", "/api/v1/events.csv", "/api/v1/events.ics", "/sitemap.xml"] {
+        let r = fetch(&app, path, &[("accept-encoding", "br")]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), Some("br"), "{path}");
+        assert!(!unbrotli(&bytes(r).await).is_empty());
+        let r = fetch(&app, path, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(r.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), Some("gzip"), "{path}");
+    }
+    // Private answers are not compressed: a secret beside reflected text would leak through the
+    // compressed size (BREACH).
+    app.organiser("orga@exemple.fr", "Orga").await;
+    let cookie = app.login("orga@exemple.fr").await;
+    let r = fetch(&app, "/espace", &[("accept-encoding", "br, gzip"), ("cookie", &cookie)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+    let r = fetch(&app, "/evenements", &[("accept-encoding", "br, gzip"), ("cookie", &cookie)]).await;
+    assert!(r.headers().get(header::CONTENT_ENCODING).is_none(), "a logged-in person's page is private");
+}
+
+#[tokio::test]
+async fn search_engines_find_every_labelled_event() {
+    let app = TestApp::new().await;
+    let ids = labelled(&app, 4).await;
+    let r = fetch(&app, "/robots.txt", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let robots = String::from_utf8(bytes(r).await).unwrap();
+    for line in [
+        "Disallow: /espace",
+        "Disallow: /reservations",
+        "Disallow: /api/",
+        "Sitemap: http://127.0.0.1:8080/sitemap.xml",
+    ] {
+        assert!(robots.contains(line), "{robots}");
+    }
+    let r = fetch(&app, "/sitemap.xml", &[]).await;
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "application/xml; charset=utf-8");
+    let index = String::from_utf8(bytes(r).await).unwrap();
+    assert!(index.contains("<loc>http://127.0.0.1:8080/sitemaps/evenements-1.xml</loc>"), "{index}");
+    assert!(!index.contains("evenements-2.xml"));
+    let file = String::from_utf8(bytes(fetch(&app, "/sitemaps/evenements-1.xml", &[]).await).await).unwrap();
+    for id in &ids {
+        assert!(file.contains(&format!("<loc>http://127.0.0.1:8080/evenements/{id}</loc>")), "{file}");
+    }
+    let pages = String::from_utf8(bytes(fetch(&app, "/sitemaps/pages.xml", &[]).await).await).unwrap();
+    assert!(pages.contains("<loc>http://127.0.0.1:8080/evenements</loc>"));
+    for missing in ["/sitemaps/evenements-2.xml", "/sitemaps/evenements-0.xml", "/sitemaps/x.xml"] {
+        assert_eq!(fetch(&app, missing, &[]).await.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+    // An event's page: description, canonical address, link previews, schema.org's recommended fields.
+    let (_, html) = app.get_html(&format!("/evenements/{}", ids[0]), None).await;
+    for needle in [
+        "<meta name=\"description\" content=\"Découvrez nos ateliers de production.\">".to_string(),
+        format!("<link rel=\"canonical\" href=\"http://127.0.0.1:8080/evenements/{}\">", ids[0]),
+        "<meta property=\"og:title\" content=\"Verrerie ouverte n° 0\">".to_string(),
+        "<meta property=\"og:image\" content=\"http://127.0.0.1:8080/static/evenement.png\">".to_string(),
+        "<meta name=\"twitter:card\" content=\"summary_large_image\">".to_string(),
+    ] {
+        assert!(html.contains(&needle), "{needle}\n{html}");
+    }
+    let start = html.find("<script type=\"application/ld+json\">").unwrap() + 35;
+    let ld: Value = serde_json::from_str(&html[start..start + html[start..].find("</script>").unwrap()]).unwrap();
+    let ev = &ld[0];
+    assert_eq!(ev["image"][0], "http://127.0.0.1:8080/static/evenement.png");
+    assert!(ev["organizer"]["url"].as_str().unwrap().starts_with("http://127.0.0.1:8080/evenements?organisation="));
+    assert!(ev["offers"]["validFrom"].is_string(), "{ev}");
+    assert_eq!(ev["location"]["address"]["addressRegion"], "Auvergne-Rhône-Alpes");
+    // The image is served.
+    assert_eq!(fetch(&app, "/static/evenement.png", &[]).await.headers()[header::CONTENT_TYPE], "image/png");
+    // Every page has a description; the home page and the unfiltered catalogue their canonical address.
+    let (_, home) = app.get_html("/", None).await;
+    assert!(home.contains("<meta name=\"description\" content=\"La Semaine de l&#39;industrie"), "{home}");
+    assert!(home.contains("<link rel=\"canonical\" href=\"http://127.0.0.1:8080/\">"));
+    let (_, filtered) = app.get_html("/evenements?q=verre", None).await;
+    assert!(!filtered.contains("rel=\"canonical\""));
+}
