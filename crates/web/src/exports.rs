@@ -303,6 +303,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "type_organisation",
     "accessible_pmr",
     "statut",
+    "statut_libelle",
     "url",
 ];
 
@@ -314,9 +315,21 @@ pub(crate) fn cell(s: &str) -> String {
     }
 }
 
+/// The CSV writer of every export: `;` separators as French spreadsheets expect, and CRLF line ends
+/// (RFC 4180).
+pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::from("\u{feff}".as_bytes()))
+}
+
 /// CSV as French spreadsheets open it: UTF-8 with a BOM, `;` separators, one line per session.
+/// Free text goes through [`cell`]; numbers, dates, codes and the platform's own addresses cannot
+/// start a formula and are written as they are, so that their Table Schema types hold (a guarded
+/// `'-0.76` is no number).
 pub fn csv(events: &[EventView]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
+    let mut w = csv_writer();
     let _ = w.write_record(CSV_COLUMNS);
     for e in events {
         for s in &e.sessions {
@@ -326,8 +339,8 @@ pub fn csv(events: &[EventView]) -> Vec<u8> {
                 e.id.to_string(),
                 opt(&e.label_number),
                 e.edition.to_string(),
-                e.title.clone(),
-                e.summary.clone(),
+                cell(&e.title),
+                cell(&e.summary),
                 opt(&e.event_type),
                 e.audiences.join("|"),
                 e.sectors.join("|"),
@@ -336,23 +349,24 @@ pub fn csv(events: &[EventView]) -> Vec<u8> {
                 s.start.clone(),
                 s.end.clone(),
                 s.timezone.clone(),
-                e.location.venue.clone(),
-                e.location.address.clone(),
+                cell(&e.location.venue),
+                cell(&e.location.address),
                 e.location.postal_code.clone(),
-                opt(&e.location.commune),
+                cell(&opt(&e.location.commune)),
                 opt(&e.location.commune_code),
                 opt(&e.location.department),
                 opt(&e.location.region),
                 num(e.location.lat),
                 num(e.location.lon),
-                opt(&e.online_url),
-                e.organisation.name.clone(),
+                cell(&opt(&e.online_url)),
+                cell(&e.organisation.name),
                 e.organisation.kind.clone(),
                 e.accessible.map(|b| b.to_string()).unwrap_or_default(),
                 e.public_status.clone(),
+                crate::views::status_label(&e.public_status).to_string(),
                 e.url.clone(),
             ];
-            let _ = w.write_record(row.iter().map(|v| cell(v)));
+            let _ = w.write_record(&row);
         }
     }
     w.into_inner().unwrap_or_default()

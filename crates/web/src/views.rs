@@ -340,3 +340,8 @@ pub fn status_badge(code: &str) -> Option<(&'static str, &'static str)> {
     };
     Some((class, status.label()))
 }
+
+/// The French label of a public status code (« Annulé »), or the code when unknown.
+pub fn status_label(code: &str) -> &str {
+    si_domain::PublicStatus::parse(code).map(|s| s.label()).unwrap_or(code)
+}

@@ -213,7 +213,7 @@ async fn queue_csv(State(state): State<AppState>, ReviewerPage(u): ReviewerPage,
     let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
     let scope = review_scope(&u)?;
     let computed = compute(&state, &scope, &filter).await?;
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
+    let mut w = crate::exports::csv_writer();
     let cell = crate::exports::cell;
     let csv_error = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([

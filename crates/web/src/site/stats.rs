@@ -257,7 +257,7 @@ async fn page(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQu
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = crate::error::ErrorBody)))]
 pub async fn csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let s = compute(&state, q.as_deref()).await?;
-    let mut w = ::csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::from("\u{feff}".as_bytes()));
+    let mut w = crate::exports::csv_writer();
     let _ = w.write_record(["edition", "indicateur", "code", "libelle", "valeur"]);
     let year = s.edition.year.to_string();
     let _ = w.write_record([year.as_str(), "total", "", "Événements labellisés", &s.total.to_string()]);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The formats the platform sends, read by the third-party tools that read them, on the demo data:
+#   - every public, organiser, reviewer and administrator page: the Nu Html Checker (vnu-jar, npm;
+#     Java), 0 errors;
+#   - the open-data CSV: frictionless (PyPI) against its own Table Schema, 0 errors;
+#   - the iCalendar feed: the `icalendar` parser (PyPI), every event with its required properties;
+#   - the sitemap: well-formed XML listing every labelled event page.
+# Fails on the first tool that reports an error. Needs the debug binary (built by the tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/python-tools.sh
+python_tools "frictionless==5.18.1" "icalendar==6.3.1"
+VNU_VERSION=26.9.27
+if [ ! -f target/test-tools/node_modules/vnu-jar/build/dist/vnu.jar ]; then
+  echo "Installing vnu-jar $VNU_VERSION…"
+  mkdir -p target/test-tools
+  [ -f target/test-tools/package.json ] || echo '{"private": true}' > target/test-tools/package.json
+  (cd target/test-tools && npm install --silent --no-audit --no-fund -E "vnu-jar@$VNU_VERSION")
+fi
+if ! command -v java >/dev/null 2>&1; then
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
+fi
+bin=target/debug/semaine-industrie
+[ -x "$bin" ] || cargo build -q --bin semaine-industrie
+work=$(mktemp -d)
+export DATABASE_URL="sqlite://$work/formats.db"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$bin" serve --demo --bind "127.0.0.1:$port" --public-url "$base" > "$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 120); do curl -sf "$base/healthz" >/dev/null && break; sleep 1; done
+
+# Pages, as each role sees them. Logging in goes through the form, as a browser does.
+login() {
+  local jar=$1 email=$2 password=$3
+  curl -sf -o /dev/null -c "$jar" -H "Sec-Fetch-Site: same-origin" --data-urlencode "email=$email" \
+    --data-urlencode "password=$password" "$base/connexion"
+}
+login "$work/orga.jar" organisateur@demo.semaine-industrie.fr demo-organisateur-2024
+login "$work/admin.jar" admin@demo.semaine-industrie.fr demo-admin-2024
+labelled=$(curl -sf "$base/api/v1/events?per_page=1&edition=2024" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+bookable=$(curl -sf "$base/api/v1/events?places=1&per_page=1" | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["id"] if i else "")')
+mine=$(curl -sf -b "$work/orga.jar" "$base/espace" | grep -o 'href="/espace/evenements/[0-9]*"' | head -n1 | grep -o '[0-9]*' || true)
+queued=$(curl -sf -b "$work/admin.jar" "$base/instruction" | grep -o 'href="/instruction/evenements/[0-9]*"' | head -n1 | grep -o '[0-9]*' || true)
+mkdir -p "$work/pages"
+n=0
+page() {
+  local jar=$1 path=$2
+  n=$((n + 1))
+  local out="$work/pages/$(printf '%02d' $n)$(echo "$path" | tr '/?&=' '____').html"
+  if [ -n "$jar" ]; then curl -sf -b "$jar" "$base$path" > "$out"; else curl -sf "$base$path" > "$out"; fi
+}
+for p in / /evenements "/evenements?q=soudage&near=Lyon" "/evenements?near=Atlantide" /carte "/evenements/$labelled" \
+         /donnees /statistiques /widget /accessibilite /mentions-legales /donnees-personnelles /plan-du-site \
+         /connexion /inscription /mot-de-passe-oublie ${bookable:+/evenements/$bookable /evenements/$bookable/reserver/1}; do
+  [ "$p" = "/evenements?near=Atlantide" ] && { curl -s "$base$p" > "$work/pages/99_refused.html"; continue; }
+  page "" "$p"
+done
+for p in /espace /espace/evenements/nouveau /espace/jetons /espace/compte /espace/membres ${mine:+/espace/evenements/$mine}; do
+  page "$work/orga.jar" "$p"
+done
+for p in /instruction /instruction/bilans ${queued:+/instruction/evenements/$queued} /admin /admin/editions/nouvelle /admin/coordinateurs /admin/motifs; do
+  page "$work/admin.jar" "$p"
+done
+pages=$(ls "$work/pages" | wc -l)
+echo "Nu Html Checker on $pages pages…"
+java -Xss8m -jar target/test-tools/node_modules/vnu-jar/build/dist/vnu.jar --errors-only --format text "$work"/pages/*.html
+
+# The open-data CSV against its Table Schema.
+curl -sf "$base/api/v1/events.csv?edition=2024" > "$work/events.csv"
+curl -sf "$base/donnees/schema.json" > "$work/schema.json"
+cat > "$work/resource.json" <<JSON
+{"name": "evenements", "path": "events.csv", "format": "csv", "encoding": "utf-8-sig", "schema": "schema.json", "dialect": {"delimiter": ";"}}
+JSON
+echo "frictionless on $(($(wc -l < "$work/events.csv") - 1)) rows…"
+(cd "$work" && frictionless validate resource.json)
+
+# The iCalendar feed, read by a parser other than ours.
+curl -sf "$base/api/v1/events.ics?edition=2024&region=84" > "$work/events.ics"
+python3 - "$work/events.ics" <<'PY'
+import sys
+from icalendar import Calendar
+cal = Calendar.from_ical(open(sys.argv[1], "rb").read())
+events = cal.walk("VEVENT")
+assert events, "no VEVENT"
+for e in events:
+    for prop in ("UID", "DTSTAMP", "DTSTART", "SUMMARY"):
+        assert prop in e, f"{prop} missing in {e.get('UID')}"
+print(f"icalendar: {len(events)} events read")
+PY
+
+# The sitemap: XML, every labelled event of the catalogue.
+python3 - "$base" <<'PY'
+import json, sys, urllib.request, xml.etree.ElementTree as ET
+base = sys.argv[1]
+ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+index = ET.fromstring(urllib.request.urlopen(base + "/sitemap.xml").read())
+urls = set()
+for loc in index.findall("s:sitemap/s:loc", ns):
+    doc = ET.fromstring(urllib.request.urlopen(loc.text).read())
+    urls.update(u.text for u in doc.findall("s:url/s:loc", ns))
+total = sum(json.load(urllib.request.urlopen(f"{base}/api/v1/events?per_page=1&edition={y}"))["total"]
+            for y in [e["year"] for e in json.load(urllib.request.urlopen(base + "/api/v1/editions"))])
+events = [u for u in urls if "/evenements/" in u]
+assert len(events) == total, f"sitemap lists {len(events)} event pages, the catalogue has {total}"
+print(f"sitemap: {len(events)} event pages")
+PY
+echo "Formats valid."
