@@ -49,6 +49,9 @@ enum Command {
         /// Public address of the site, for absolute links.
         #[arg(long, env = "PUBLIC_URL")]
         public_url: Option<String>,
+        /// The team's address, shown on the legal pages, the accessibility statement and in every email.
+        #[arg(long, env = "CONTACT_EMAIL", default_value = si_web::DEFAULT_CONTACT_EMAIL)]
+        contact_email: String,
         /// Map tiles URL template ({z}, {x}, {y}); "" for a map without tiles.
         #[arg(long, env = "TILE_URL", default_value = si_web::DEFAULT_TILE_URL)]
         tile_url: String,
@@ -184,6 +187,7 @@ async fn run() -> anyhow::Result<()> {
             bind,
             demo,
             public_url,
+            contact_email,
             tile_url,
             cache_seconds,
             booking_retention_months,
@@ -204,7 +208,17 @@ async fn run() -> anyhow::Result<()> {
             if demo {
                 demo::fill_if_empty(&store).await?;
             }
+            if public_url.is_none() {
+                eprintln!(
+                    "Attention : sans --public-url (PUBLIC_URL), les liens des courriels, des QR codes des kits \
+                     de label, du plan du site et des flux pointent vers http://{bind}, l'adresse locale."
+                );
+            }
+            if !si_domain::event::is_email(&contact_email) {
+                bail!("CONTACT_EMAIL is not an email address: {contact_email:?}");
+            }
             let config = WebConfig {
+                contact_email,
                 public_url: public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 tile_url,

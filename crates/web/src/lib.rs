@@ -58,6 +58,21 @@ pub struct WebConfig {
     pub oidc: Option<oidc::OidcConfig>,
     /// Booking contacts are erased this many months after their edition's week.
     pub booking_retention_months: u32,
+    /// Where people write to the team: shown on the legal pages, the accessibility statement, the
+    /// footer and in every email.
+    pub contact_email: String,
+}
+
+/// The team's address when none is configured.
+pub const DEFAULT_CONTACT_EMAIL: &str = "semaine-industrie@finances.gouv.fr";
+
+/// The contact address that emails give, set once from the configuration when the router is built
+/// (emails are written far from any request; the first configuration of the process wins).
+pub(crate) static CONTACT_EMAIL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The contact address given in emails.
+pub(crate) fn contact_email() -> &'static str {
+    CONTACT_EMAIL.get().map(String::as_str).unwrap_or(DEFAULT_CONTACT_EMAIL)
 }
 
 /// The IGN Géoplateforme « Plan IGN » tiles (WMTS, Web Mercator).
@@ -67,6 +82,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
+            contact_email: DEFAULT_CONTACT_EMAIL.into(),
             secure_cookies: false,
             tile_url: DEFAULT_TILE_URL.into(),
             cache_ttl: std::time::Duration::from_secs(60),
@@ -275,6 +291,7 @@ async fn security_headers(
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let _ = CONTACT_EMAIL.set(state.config.contact_email.clone());
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()

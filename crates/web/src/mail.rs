@@ -3,6 +3,7 @@
 //! sent email is never sent again. Transports: SMTP (lettre, rustls), `.eml` files (the default for
 //! `cargo run`: nothing leaves the machine), and memory (tests).
 
+use sha2::Digest;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,6 +36,7 @@ struct LetterHtml<'a> {
     paragraphs: &'a [String],
     items: &'a [String],
     links: &'a [(String, String)],
+    contact: &'a str,
 }
 
 impl Letter {
@@ -56,14 +58,22 @@ impl Letter {
         for (label, url) in &self.links {
             text.push_str(&format!("{label} : {url}\n"));
         }
-        text.push_str("\n-- \nSemaine de l'industrie – Direction générale des Entreprises\nMerci de ne pas répondre à ce message.\n");
-        let html =
-            LetterHtml { subject: &self.subject, paragraphs: &self.paragraphs, items: &self.items, links: &self.links }
-                .render()
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "email template");
-                    String::new()
-                });
+        let contact = crate::contact_email();
+        text.push_str(&format!(
+            "\n-- \nSemaine de l'industrie – Direction générale des Entreprises\nMerci de ne pas répondre à ce message : pour toute question, écrivez à {contact}.\n"
+        ));
+        let html = LetterHtml {
+            subject: &self.subject,
+            paragraphs: &self.paragraphs,
+            items: &self.items,
+            links: &self.links,
+            contact,
+        }
+        .render()
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "email template");
+            String::new()
+        });
         NewEmail {
             recipient: recipient.to_string(),
             subject: self.subject.clone(),
@@ -155,7 +165,15 @@ impl Transport {
                 }
                 mixed
             };
+            // A Message-ID of our own, stable across retries (the same letter sent twice after a
+            // lost acknowledgement is recognised as one by the recipient's software), unique across
+            // deployments (the outbox id alone is not): the letter's hash, at the sender's domain.
+            let digest = sha2::Sha256::digest(format!("{}\n{}\n{}", email.recipient, email.subject, email.text));
+            let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            let domain = from.email.domain().to_string();
             Message::builder()
+                .message_id(Some(format!("<si.{id}.{hash}@{domain}>")))
+                .date_now()
                 .from(from.clone())
                 .to(to)
                 .subject(email.subject.clone())

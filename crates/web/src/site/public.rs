@@ -495,8 +495,13 @@ enum Info {
 struct InfoPage {
     page: Page,
     which: Info,
-    today: String,
+    statement_date: String,
+    contact: &'static str,
 }
+
+/// The day the accessibility statement was established (RGAA: the date of the assessment it rests
+/// on, not the day it is read). To change with each audit.
+const ACCESSIBILITY_STATEMENT_DATE: (i32, u32, u32) = (2026, 12, 6);
 
 async fn info(user: MaybeUser, which: Info) -> PageResult {
     let title = match which {
@@ -505,6 +510,12 @@ async fn info(user: MaybeUser, which: Info) -> PageResult {
         Info::Privacy => "Données personnelles",
         Info::SiteMap => "Plan du site",
     };
-    let today = fr_date(chrono::Utc::now().date_naive());
-    Ok(render(&InfoPage { page: Page::new(title, user.user, "").crumb("/", "Accueil"), which, today }))
+    let (y, m, d) = ACCESSIBILITY_STATEMENT_DATE;
+    let statement_date = chrono::NaiveDate::from_ymd_opt(y, m, d).map(fr_date).unwrap_or_default();
+    Ok(render(&InfoPage {
+        page: Page::new(title, user.user, "").crumb("/", "Accueil"),
+        which,
+        statement_date,
+        contact: crate::contact_email(),
+    }))
 }

@@ -170,3 +170,25 @@ async fn search_engines_find_every_labelled_event() {
     let (_, filtered) = app.get_html("/evenements?q=verre", None).await;
     assert!(!filtered.contains("rel=\"canonical\""));
 }
+
+#[tokio::test]
+async fn people_know_whom_to_write_to() {
+    let app = TestApp::new().await;
+    let contact = si_web::DEFAULT_CONTACT_EMAIL;
+    for path in ["/mentions-legales", "/accessibilite", "/donnees-personnelles", "/"] {
+        let (_, html) = app.get_html(path, None).await;
+        assert!(html.contains(&format!("href=\"mailto:{contact}\"")), "{path}");
+    }
+    // The statement is dated by its assessment, not by the day it is read.
+    let (_, html) = app.get_html("/accessibilite", None).await;
+    assert!(html.contains("Déclaration établie le 6 décembre 2026"), "{html}");
+    // Every email says where to write.
+    let letter = si_web::mail::Letter {
+        subject: "Essai".into(),
+        paragraphs: vec!["Bonjour.".into()],
+        items: vec![],
+        links: vec![],
+    }
+    .to("x@exemple.fr");
+    assert!(letter.text.contains(contact) && letter.html.contains(&format!("mailto:{contact}")));
+}

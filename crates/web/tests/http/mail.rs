@@ -81,6 +81,9 @@ async fn emails_survive_an_smtp_outage_and_arrive_exactly_once() {
     assert_eq!(got.len(), 1, "the first email arrived");
     let m = &got[0];
     assert!(m.contains("Subject: Premier essai"), "{m}");
+    // The headers every mail client expects (RFC 5322 §3.6): a date and an identifier.
+    assert!(m.lines().any(|l| l.starts_with("Date: ") && l.ends_with(" +0000")), "{m}");
+    assert!(m.lines().any(|l| l.starts_with("Message-ID: <si.") && l.ends_with(">") && l.contains('@')), "{m}");
     assert!(m.contains("To: orga@usine.fr") && m.contains("multipart/alternative"), "{m}");
     assert!(m.contains("text/plain") && m.contains("text/html"), "{m}");
 
