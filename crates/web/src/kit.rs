@@ -23,7 +23,12 @@ pub struct KitFacts {
     pub decided_on: String,
     /// Public page of the event.
     pub url: String,
+    /// The edition is a demonstration: the kit says so, so that it is never taken for a real label.
+    pub demo: bool,
 }
+
+/// What every document of a demonstration edition says.
+pub const DEMO_MARK: &str = "DÉMONSTRATION – SANS VALEUR";
 
 /// The QR code of a URL as a square matrix of dark modules.
 fn qr(url: &str) -> Option<QrCode> {
@@ -81,9 +86,16 @@ pub fn badge_svg(f: &KitFacts) -> String {
 <text x="120" y="82" text-anchor="middle" font-family="Marianne, Arial, sans-serif" font-size="20" font-weight="700" fill="#ffffff">{year}</text>
 <g transform="translate(50 108) scale({scale:.4})"><rect width="{full}" height="{full}" fill="#ffffff"/><path transform="translate({quiet} {quiet})" d="{path}" fill="#000000"/></g>
 <text x="120" y="274" text-anchor="middle" font-family="Marianne, Arial, sans-serif" font-size="14" font-weight="700" fill="#161616">{label}</text>
-<text x="120" y="298" text-anchor="middle" font-family="Marianne, Arial, sans-serif" font-size="11" fill="#3a3a3a">Direction générale des Entreprises</text>
+{footer}
 </svg>
 "##,
+        footer = if f.demo {
+            format!(
+                r##"<text x="120" y="298" text-anchor="middle" font-family="Marianne, Arial, sans-serif" font-size="12" font-weight="700" fill="#ce0500">{DEMO_MARK}</text>"##
+            )
+        } else {
+            r##"<text x="120" y="298" text-anchor="middle" font-family="Marianne, Arial, sans-serif" font-size="11" fill="#3a3a3a">Direction générale des Entreprises</text>"##.to_string()
+        },
         year = f.year,
         title = xml_escape(&f.title),
         label = xml_escape(&f.label_number),
@@ -157,6 +169,9 @@ pub fn attestation_pdf(f: &KitFacts) -> Vec<u8> {
     text("F2", 13.0, 50.0, 812.0, "RÉPUBLIQUE FRANÇAISE", "1 1 1");
     text("F1", 12.0, 50.0, 790.0, "Direction générale des Entreprises – Semaine de l'industrie", "1 1 1");
     text("F2", 24.0, 50.0, 710.0, "Attestation de labellisation", "0 0 0.569");
+    if f.demo {
+        text("F2", 16.0, 50.0, 735.0, &format!("{DEMO_MARK} : édition de démonstration"), "0.808 0.020 0");
+    }
     let edition = format!("Semaine de l'industrie {} – {}e édition", f.year, f.edition_number);
     text("F1", 14.0, 50.0, 684.0, &edition, "0.086 0.086 0.086");
     let mut y = 640.0;
@@ -340,7 +355,18 @@ mod tests {
             label_number: "SI-2024-00042".into(),
             decided_on: "14 novembre 2024".into(),
             url: "https://semaine-industrie.example/evenements/42".into(),
+            demo: false,
         }
+    }
+
+    #[test]
+    fn a_demonstration_kit_says_so_on_every_document() {
+        let demo = KitFacts { demo: true, ..facts() };
+        let pdf = String::from_utf8(attestation_pdf(&demo)).unwrap();
+        assert!(pdf.contains(r"(D\311MONSTRATION \226 SANS VALEUR : \351dition de d\351monstration)"), "{pdf}");
+        assert!(badge_svg(&demo).contains(DEMO_MARK));
+        let real = String::from_utf8(attestation_pdf(&facts())).unwrap();
+        assert!(!real.contains("MONSTRATION") && !badge_svg(&facts()).contains(DEMO_MARK));
     }
 
     #[test]

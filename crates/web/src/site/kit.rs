@@ -54,6 +54,7 @@ async fn facts(state: &AppState, id: i64) -> Result<KitFacts, AppError> {
         label_number: record.label_number.clone().unwrap_or_default(),
         decided_on: fr_date(decided.with_timezone(&PARIS).date_naive()),
         url: format!("{}/evenements/{}", state.config.public_url, record.id),
+        demo: edition.demo,
     })
 }
 
