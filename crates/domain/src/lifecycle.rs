@@ -211,8 +211,27 @@ pub fn next(state: Moderation, action: Action, pending_change: bool) -> Result<M
     }
 }
 
+/// Whether an event may be deleted: a draft never submitted (nothing to keep for the record: a
+/// submitted event's history stays, even withdrawn or refused).
+pub fn deletable(state: Moderation) -> Result<(), String> {
+    match state {
+        Moderation::Draft => Ok(()),
+        other => Err(format!(
+            "Seul un brouillon qui n'a jamais été soumis peut être supprimé (état : {}). Vous pouvez retirer une demande soumise.",
+            other.label()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_draft_can_be_deleted() {
+        for m in super::Moderation::ALL {
+            assert_eq!(super::deletable(*m).is_ok(), *m == super::Moderation::Draft, "{m:?}");
+        }
+    }
+
     #[test]
     fn review_scope_by_role_and_region() {
         use ReviewScope::*;

@@ -243,6 +243,9 @@ pub trait Events: Send + Sync {
         at: DateTime<Utc>,
         version: i64,
     ) -> StoreResult<EventRecord>;
+    /// Deletes a draft that was never submitted, with its history (`lifecycle::deletable`); a
+    /// conflict otherwise.
+    async fn delete_draft(&self, id: i64) -> StoreResult<()>;
     /// Sets the public status of a labelled event.
     async fn set_public_status(
         &self,

@@ -539,6 +539,11 @@ impl EventForm {
             contact: Contact { email: self.contact_email.clone(), phone: self.contact_phone.clone() },
         };
         data.normalise();
+        // The rules of a draft, as the API applies them (a title, single-line fields, lengths).
+        let errors = data.validate_draft();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(data)
     }
 

@@ -326,6 +326,18 @@ impl crate::Events for Backend {
         self.event(id).await?.ok_or(StoreError::NotFound)
     }
 
+    async fn delete_draft(&self, id: i64) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let row = lock_event(&mut tx, id, "moderation").await?;
+        lifecycle::deletable(stored_state(&row)?).map_err(StoreError::Conflict)?;
+        for table in ["audit", "event_codes"] {
+            sqlx::query(safe(format!("DELETE FROM {table} WHERE event_id = $1"))).bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn set_public_status(
         &self,
         id: i64,

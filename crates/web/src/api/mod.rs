@@ -62,7 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::site::stats::csv))
         .routes(routes!(catalogue::communes))
         .routes(routes!(organiser::my_events, organiser::create_my_event))
-        .routes(routes!(organiser::get_my_event, organiser::update_my_event))
+        .routes(routes!(organiser::get_my_event, organiser::update_my_event, organiser::delete_my_event))
         .routes(routes!(organiser::submit_my_event))
         .routes(routes!(review::review_queue))
         .routes(routes!(review::review_decision))

@@ -154,7 +154,7 @@ impl EventWrite {
             contact: self.contact,
         };
         data.normalise();
-        if let Some(e) = data.validate(false).into_iter().next() {
+        if let Some(e) = data.validate_draft().into_iter().next() {
             return Err(AppError::invalid(e.field, e.message));
         }
         Ok(data)
@@ -244,6 +244,19 @@ pub(crate) async fn get_my_event(
     organiser(&user)?;
     let record = owned_event(&state.deps(), &user, id).await?;
     Ok(Json(my_view(&state, &record).await?))
+}
+
+/// Deletes a draft that was never submitted (409 for any other event: withdraw a submission instead).
+#[utoipa::path(delete, path = "/api/v1/me/events/{id}", tag = "organisateur", security(("jeton" = [])), params(("id" = i64, Path)),
+    responses((status = 204, description = "Brouillon supprimé"), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 404, description = "Introuvable", body = ErrorBody), (status = 409, description = "Conflit avec l'état actuel", body = ErrorBody)))]
+pub(crate) async fn delete_my_event(
+    State(state): State<AppState>,
+    ApiOrganiser(user): ApiOrganiser,
+    Id(id): Id,
+) -> ApiResult<axum::http::StatusCode> {
+    organiser(&user)?;
+    crate::app::moderation::delete_draft(&state.deps(), &user, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Replaces the content of a draft (or of an event awaiting changes).

@@ -190,6 +190,14 @@ pub(crate) async fn owned_event(deps: &Deps<'_>, user: &User, id: i64) -> Result
     Ok(record)
 }
 
+/// Deletes one of the organisation's drafts (never submitted): the rule is `lifecycle::deletable`.
+pub(crate) async fn delete_draft(deps: &Deps<'_>, user: &User, id: i64) -> Result<(), AppError> {
+    let record = owned_event(deps, user, id).await?;
+    si_domain::lifecycle::deletable(record.moderation).map_err(AppError::Conflict)?;
+    deps.store.delete_draft(record.id).await?;
+    Ok(())
+}
+
 /// Whether an event's label kit is available: labelled, and not cancelled.
 pub(crate) fn has_kit(r: &EventRecord) -> bool {
     r.moderation == Moderation::Labelled && r.public_status != si_domain::PublicStatus::Cancelled

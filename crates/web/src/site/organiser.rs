@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/evenements/nouveau", get(new_form).post(create))
         .route("/espace/evenements/{id}", get(edit_form).post(update))
         .route("/espace/evenements/{id}/statut", axum::routing::post(set_status))
+        .route("/espace/evenements/{id}/supprimer", axum::routing::post(delete_draft))
         .route("/espace/evenements/{id}/reconduire", axum::routing::post(renew))
 }
 
@@ -119,6 +120,7 @@ async fn space(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQ
     let flash = match q.as_deref() {
         Some("verifie=1") => "verifie",
         Some("lien=1") => "lien",
+        Some("supprime=1") => "supprime",
         _ => "",
     };
     let requested = match (u.organisation_id, u.requested_organisation_id) {
@@ -337,6 +339,15 @@ async fn edit_form(
         )
     } else if q.get("enregistre").is_some() {
         Some("Brouillon enregistré.".to_string())
+    } else if q.get("confirmer_suppression").is_some() {
+        Some("Pour supprimer ce brouillon, cochez la case de confirmation en bas de page.".to_string())
+    } else if q.get("soumis").is_some() {
+        record.submitted_at.map(|at| {
+            format!(
+                "Demande soumise au comité de labellisation : il se prononce au plus tard le {}. Vous recevrez sa décision par courriel.",
+                si_domain::dates::fr_date(si_domain::review::due_at(at, record.department.as_deref()).with_timezone(&si_domain::dates::PARIS).date_naive())
+            )
+        })
     } else {
         None
     };
@@ -388,7 +399,7 @@ async fn after_save(state: &AppState, u: User, record: EventRecord, submit_now: 
     let id = record.id;
     if submit_now {
         let (errors, notice) = match submit(&state.deps(), &u, &record).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/espace/evenements/{id}")).into_response()),
+            Ok(_) => return Ok(Redirect::to(&format!("/espace/evenements/{id}?soumis=1")).into_response()),
             Err(SubmitRefusal::Fields(errors)) => {
                 (errors, "Brouillon enregistré, mais il reste des champs à compléter avant de soumettre.")
             }
@@ -403,6 +414,20 @@ async fn after_save(state: &AppState, u: User, record: EventRecord, submit_now: 
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     Ok(Redirect::to(&format!("/espace/evenements/{id}?enregistre=1")).into_response())
+}
+
+/// Deletes a draft, once its deletion is confirmed in the form.
+async fn delete_draft(
+    State(state): State<AppState>,
+    OrganiserPage(u): OrganiserPage,
+    Id(id): Id,
+    Form(p): Form,
+) -> PageResult {
+    if p.get("confirmer") != Some("oui") {
+        return Ok(Redirect::to(&format!("/espace/evenements/{id}?confirmer_suppression=1")).into_response());
+    }
+    app::moderation::delete_draft(&state.deps(), &u, id).await?;
+    Ok(Redirect::to("/espace?supprime=1").into_response())
 }
 
 /// Sets the public status of a labelled event (postponed, moved online, full, cancelled): no review,

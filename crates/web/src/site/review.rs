@@ -76,6 +76,8 @@ struct Queue {
     departments: Vec<(String, String)>,
     pages: usize,
     outcome: Option<BulkOutcome>,
+    /// What the reviewer's last single decision did (« labellisé sous le numéro … »).
+    decided: Option<String>,
 }
 
 impl Queue {
@@ -142,7 +144,13 @@ async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter) -> Resu
     Ok(Computed { waiting: queue.waiting, overdue: queue.overdue, backlog: queue.backlog, rows })
 }
 
-async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Option<BulkOutcome>) -> PageResult {
+async fn queue_page(
+    state: &AppState,
+    u: User,
+    filter: QueueFilter,
+    outcome: Option<BulkOutcome>,
+    decided: Option<String>,
+) -> PageResult {
     let scope = review_scope(&u)?;
     let national = scope.is_national();
     let territory = si_domain::territory::territory();
@@ -205,6 +213,7 @@ async fn queue_page(state: &AppState, u: User, filter: QueueFilter, outcome: Opt
         departments,
         pages,
         outcome,
+        decided,
     }))
 }
 
@@ -267,8 +276,24 @@ async fn queue_csv(State(state): State<AppState>, ReviewerPage(u): ReviewerPage,
 }
 
 async fn queue(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
-    let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
-    queue_page(&state, u, filter, None).await
+    let pairs = Pairs::parse(q.as_deref().unwrap_or(""));
+    let filter = QueueFilter::parse(&pairs);
+    // After a single decision: what it did, said once on the page the reviewer lands on.
+    let mut decided = None;
+    if let Some(id) = pairs.get("decide").and_then(|v| v.parse::<i64>().ok())
+        && let Some(r) = state.store.event(id).await?
+        && crate::app::moderation::reviewable(&u, &r)
+    {
+        decided = Some(match (r.moderation, &r.label_number) {
+            (Moderation::Labelled, Some(n)) => format!("« {} » est labellisé sous le numéro {n}.", r.data.title),
+            (m, _) => format!(
+                "« {} » : {}. L'organisateur en est informé par courriel.",
+                r.data.title,
+                m.label().to_lowercase()
+            ),
+        });
+    }
+    queue_page(&state, u, filter, None, decided).await
 }
 
 /// What a bulk labelling did.
@@ -326,7 +351,7 @@ async fn bulk_label(State(state): State<AppState>, ReviewerPage(u): ReviewerPage
             }
         }
     }
-    queue_page(&state, u, filter, Some(outcome)).await
+    queue_page(&state, u, filter, Some(outcome), None).await
 }
 
 /// A material field before and after a change.
@@ -585,7 +610,7 @@ async fn decision_form(
         return detail_page(&state, u, id, again(si_store::STALE_VERSION.into())).await;
     };
     match decide(&state.deps(), &u, id, decision, &reason, version).await {
-        Ok(_) => Ok(Redirect::to("/instruction").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/instruction?decide={id}")).into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::ConditionsNotMet(_) | AppError::Conflict(_))) => {
             detail_page(&state, u, id, again(e.message())).await
         }

@@ -267,6 +267,7 @@ async fn the_whole_journey_in_chromium() {
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
     assert_eq!(click_to_page(&c, "#submit-event").await, path);
     wait_text(&c, "main", "Soumis, en cours d'instruction").await;
+    wait_text(&c, "main", "Demande soumise au comité de labellisation : il se prononce au plus tard le").await;
     axe(&c, &axe_js).await;
 
     // Log out, log in as the administrator.

@@ -192,3 +192,85 @@ async fn people_know_whom_to_write_to() {
     .to("x@exemple.fr");
     assert!(letter.text.contains(contact) && letter.html.contains(&format!("mailto:{contact}")));
 }
+
+async fn location(app: &TestApp, path: &str, body: &str, cookie: &str) -> (StatusCode, String) {
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.send(req).await;
+    let to = resp.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (resp.status(), to)
+}
+
+async fn delete(app: &TestApp, path: &str, token: &str) -> StatusCode {
+    let req =
+        Request::delete(path).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
+    app.send(req).await.status()
+}
+
+/// A draft can be deleted before it is submitted (site and API), an empty form makes no untitled
+/// draft, and each important action says what it did.
+#[tokio::test]
+async fn drafts_can_be_deleted_and_actions_are_confirmed() {
+    let app = TestApp::new().await;
+    let token = app.organiser("orga@exemple.fr", "Usine").await;
+    let cookie = app.login("orga@exemple.fr").await;
+    // API: a draft is deleted, a submitted event is not.
+    let (s, draft) =
+        app.post_json("/api/v1/me/events", &json!({"edition": app.year, "title": "Essai"}), Some(&token)).await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    assert_eq!(delete(&app, &format!("/api/v1/me/events/{id}"), &token).await, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json_auth(&format!("/api/v1/me/events/{id}"), &token).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(delete(&app, &format!("/api/v1/me/events/{id}"), &token).await, StatusCode::NOT_FOUND);
+    let submitted = app.submitted(&token, &support::complete_event(app.year, "69003")).await;
+    assert_eq!(delete(&app, &format!("/api/v1/me/events/{submitted}"), &token).await, StatusCode::CONFLICT);
+    let other = app.organiser("autre@exemple.fr", "Autre").await;
+    let (_, theirs) =
+        app.post_json("/api/v1/me/events", &json!({"edition": app.year, "title": "À eux"}), Some(&other)).await;
+    let theirs = theirs["id"].as_i64().unwrap();
+    assert_eq!(delete(&app, &format!("/api/v1/me/events/{theirs}"), &token).await, StatusCode::NOT_FOUND);
+    // An empty draft is refused, with the field named.
+    let (s, body) = app.post_json("/api/v1/me/events", &json!({"edition": app.year}), Some(&token)).await;
+    assert_eq!((s, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("title")), "{body}");
+    let (s, html, _) = app.post_form("/espace/evenements/nouveau", "title=&action=save", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Donnez au moins un titre pour enregistrer le brouillon."));
+    // The site: a deletion is confirmed first.
+    let (s, to) =
+        location(&app, "/espace/evenements/nouveau", "title=Brouillon+%C3%A0+jeter&action=save", &cookie).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let id: i64 = to.trim_start_matches("/espace/evenements/").split('?').next().unwrap().parse().unwrap();
+    let (_, html) = app.get_html(&format!("/espace/evenements/{id}"), Some(&cookie)).await;
+    assert!(html.contains("Supprimer le brouillon"));
+    let (_, to) = location(&app, &format!("/espace/evenements/{id}/supprimer"), "", &cookie).await;
+    assert_eq!(to, format!("/espace/evenements/{id}?confirmer_suppression=1"));
+    let (_, html) = app.get_html(&to, Some(&cookie)).await;
+    assert!(html.contains("cochez la case de confirmation"));
+    let (_, to) = location(&app, &format!("/espace/evenements/{id}/supprimer"), "confirmer=oui", &cookie).await;
+    assert_eq!(to, "/espace?supprime=1");
+    let (_, html) = app.get_html(&to, Some(&cookie)).await;
+    assert!(html.contains("Le brouillon a été supprimé.") && !html.contains("Brouillon à jeter"));
+    let (_, html) = app.get_html(&format!("/espace/evenements/{submitted}"), Some(&cookie)).await;
+    assert!(!html.contains("Supprimer le brouillon"), "a submitted event offers no deletion");
+    // Submitting says when the committee will have decided (the site's submit button lands here).
+    let (_, html) = app.get_html(&format!("/espace/evenements/{submitted}?soumis=1"), Some(&cookie)).await;
+    assert!(html.contains("Demande soumise au comité de labellisation : il se prononce au plus tard le"), "{html}");
+    // A single decision says what it did, with the label number.
+    app.person("admin@exemple.fr", "national_admin", None).await;
+    let admin = app.login("admin@exemple.fr").await;
+    let version = app.version(submitted).await;
+    let (_, to) = location(
+        &app,
+        &format!("/instruction/evenements/{submitted}/decision"),
+        &format!("decision=label&version={version}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(to, format!("/instruction?decide={submitted}"));
+    let (_, html) = app.get_html(&to, Some(&admin)).await;
+    assert!(html.contains(&format!("est labellisé sous le numéro SI-{}-", app.year)), "{html}");
+}
