@@ -7,17 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing Chromium and chromedriver (Debian packages)…"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-if ! command -v npm >/dev/null 2>&1; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
-fi
+. scripts/browser-tools.sh
 # A real SMTP server for the email tests (aiosmtpd, run by the tests as a separate process), in a
 # virtual environment under target/py.
 . scripts/python-tools.sh
@@ -25,12 +15,7 @@ python_tools "aiosmtpd==1.4.6"
 AXE_VERSION=4.11.0
 # A real OpenID Connect provider for the ProConnect tests (run by them with Node.js).
 OIDC_PROVIDER_VERSION=9.13.3
-if [ ! -f target/test-tools/node_modules/axe-core/axe.min.js ] || [ ! -d target/test-tools/node_modules/oidc-provider ]; then
-  echo "Installing axe-core $AXE_VERSION and oidc-provider $OIDC_PROVIDER_VERSION…"
-  mkdir -p target/test-tools
-  (cd target/test-tools && echo '{"private": true}' > package.json \
-    && npm install --silent --no-audit --no-fund -E "axe-core@$AXE_VERSION" "oidc-provider@$OIDC_PROVIDER_VERSION")
-fi
+npm_tools "axe-core@$AXE_VERSION" "oidc-provider@$OIDC_PROVIDER_VERSION"
 export AXE_CORE_JS="$PWD/target/test-tools/node_modules/axe-core/axe.min.js"
 
 log=$(mktemp)

@@ -4,21 +4,18 @@
 #     Java), 0 errors;
 #   - the open-data CSV: frictionless (PyPI) against its own Table Schema, 0 errors;
 #   - the iCalendar feed: the `icalendar` parser (PyPI), every event with its required properties;
-#   - the sitemap: well-formed XML listing every labelled event page.
+#   - the sitemap: well-formed XML listing every labelled event page;
+#   - Lighthouse (npm, Debian's Chromium), mobile preset, on the home page, the catalogue, an event
+#     page, the map and the sign-up page: accessibility 100 and SEO 100 (performance is printed; it
+#     is measured on a shared machine and kept in the closing notes, not gated).
 # Fails on the first tool that reports an error. Needs the debug binary (built by the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/python-tools.sh
 python_tools "frictionless==5.18.1" "icalendar==6.3.1"
-VNU_VERSION=26.9.27
-if [ ! -f target/test-tools/node_modules/vnu-jar/build/dist/vnu.jar ]; then
-  echo "Installing vnu-jar $VNU_VERSION…"
-  mkdir -p target/test-tools
-  [ -f target/test-tools/package.json ] || echo '{"private": true}' > target/test-tools/package.json
-  (cd target/test-tools && npm install --silent --no-audit --no-fund -E "vnu-jar@$VNU_VERSION")
-fi
+. scripts/browser-tools.sh
+npm_tools "vnu-jar@26.9.27" "lighthouse@12.2.3"
 if ! command -v java >/dev/null 2>&1; then
-  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
 fi
@@ -28,7 +25,7 @@ work=$(mktemp -d)
 export DATABASE_URL="sqlite://$work/formats.db"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-"$bin" serve --demo --bind "127.0.0.1:$port" --public-url "$base" > "$work/server.log" 2>&1 &
+"$bin" serve --demo --bind "127.0.0.1:$port" --public-url "$base" --tile-url "" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do curl -sf "$base/healthz" >/dev/null && break; sleep 1; done
@@ -108,4 +105,24 @@ events = [u for u in urls if "/evenements/" in u]
 assert len(events) == total, f"sitemap lists {len(events)} event pages, the catalogue has {total}"
 print(f"sitemap: {len(events)} event pages")
 PY
+# Lighthouse, mobile preset (its default), on the pages people land on.
+for p in / /evenements "/evenements/$labelled" /carte /inscription; do
+  out="$work/lighthouse.json"
+  CHROME_PATH=$(command -v chromium) target/test-tools/node_modules/.bin/lighthouse "$base$p" --quiet \
+    --chrome-flags="--headless=new --no-sandbox" --only-categories=performance,accessibility,seo,best-practices \
+    --output=json --output-path="$out" >/dev/null 2>&1 || { echo "Lighthouse failed on $p"; exit 1; }
+  python3 - "$out" "$p" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+scores = {k: round(v["score"] * 100) for k, v in r["categories"].items()}
+print(f"lighthouse {sys.argv[2]}: {scores}")
+bad = [k for k in ("accessibility", "seo") if scores[k] < 100]
+for k in bad:
+    for a in r["categories"][k]["auditRefs"]:
+        audit = r["audits"][a["id"]]
+        if audit.get("score") is not None and audit["score"] < 1 and a.get("weight", 0) > 0:
+            print(f"  {k}: {a['id']}: {audit['title']}")
+sys.exit(1 if bad else 0)
+PY
+done
 echo "Formats valid."

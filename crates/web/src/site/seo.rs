@@ -30,7 +30,9 @@ fn base(state: &AppState) -> String {
 
 async fn robots(State(state): State<AppState>) -> Response {
     let mut body = String::from("User-agent: *\n");
-    for path in crate::PRIVATE_PREFIXES {
+    // The sign-up and login pages are how organisers find their way in: crawlable, unlike the
+    // spaces and one-time links behind them.
+    for path in crate::PRIVATE_PREFIXES.iter().filter(|p| !matches!(**p, "/connexion" | "/inscription")) {
         body.push_str(&format!("Disallow: {path}\n"));
     }
     // The same events as the catalogue, in other formats: the pages are what people should land on.
