@@ -357,6 +357,30 @@ async fn the_whole_journey_in_chromium() {
         c.goto(&format!("{base}{path}")).await.unwrap();
         fits_width(&c).await;
     }
+    // On a phone the catalogue's filters are folded behind « Filtrer »: the results come first.
+    c.goto(&format!("{base}/evenements?edition={}&region=84", app.year)).await.unwrap();
+    let button = c.find(Locator::Id("filtrer")).await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "Filtrer (1 actif)");
+    assert!(!c.find(Locator::Id("f-q")).await.unwrap().is_displayed().await.unwrap(), "folded");
+    let top = |css: &'static str| {
+        let c = c.clone();
+        async move {
+            let v = c
+                .execute(&format!("return document.querySelector('{css}').getBoundingClientRect().top;"), vec![])
+                .await;
+            v.unwrap().as_f64().unwrap()
+        }
+    };
+    assert!(top(".si-results .fr-card").await < 740.0, "a result within the first screen");
+    axe(&c, &axe_js).await;
+    button.click().await.unwrap();
+    assert!(c.find(Locator::Id("f-q")).await.unwrap().is_displayed().await.unwrap(), "unfolded");
+    assert_eq!(button.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
+    axe(&c, &axe_js).await;
+    c.set_window_size(1280, 1000).await.unwrap();
+    c.goto(&format!("{base}/evenements?edition={}", app.year)).await.unwrap();
+    assert!(!c.find(Locator::Id("filtrer")).await.unwrap().is_displayed().await.unwrap(), "no button on a wide screen");
+    assert!(c.find(Locator::Id("f-q")).await.unwrap().is_displayed().await.unwrap());
     c.close().await.unwrap();
 }
 
