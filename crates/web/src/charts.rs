@@ -39,10 +39,11 @@ pub fn bars(label: &str, rows: &[(String, u64)]) -> String {
     svg
 }
 
-/// Lines over days before the deadline (x from `-days` to 0), one per series.
-pub fn lines(label: &str, days: i64, series: &[(String, Vec<u64>)]) -> String {
+/// Lines over days before the deadline (x from `-days` to 0), one per series. A day without a value
+/// (`None`: still to come) is not drawn: a line stops at today rather than falling to zero.
+pub fn lines(label: &str, days: i64, series: &[(String, Vec<Option<u64>>)]) -> String {
     let (w, h, left, bottom) = (720.0, 260.0, 50.0, 30.0);
-    let max = series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(0).max(1) as f64;
+    let max = series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).max().unwrap_or(0).max(1) as f64;
     let x = |i: usize| left + (i as f64) / (days.max(1) as f64) * (w - left - 10.0);
     let y = |v: u64| (h - bottom) - (v as f64 / max) * (h - bottom - 10.0);
     let mut svg = format!(
@@ -61,7 +62,8 @@ pub fn lines(label: &str, days: i64, series: &[(String, Vec<u64>)]) -> String {
         max as u64
     ));
     for (k, (name, values)) in series.iter().enumerate() {
-        let points: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v))).collect();
+        let points: Vec<String> =
+            values.iter().enumerate().filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v)))).collect();
         svg.push_str(&format!(
             "<polyline points=\"{}\" class=\"si-chart__line si-chart__line--{k}\"><title>{}</title></polyline>",
             points.join(" "),

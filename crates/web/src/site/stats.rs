@@ -141,8 +141,8 @@ struct Stats {
     previous: Option<Edition>,
     total: u64,
     breakdowns: Vec<Breakdown>,
-    /// (days before the deadline, this edition, previous edition)
-    per_day: Vec<(i64, u64, Option<u64>)>,
+    /// (days before the deadline, this edition — none for a day still to come —, previous edition)
+    per_day: Vec<(i64, Option<u64>, Option<u64>)>,
 }
 
 fn label_of(dimension: &str, code: &str) -> String {
@@ -158,14 +158,20 @@ fn label_of(dimension: &str, code: &str) -> String {
     }
 }
 
-async fn per_day(state: &AppState, e: &Edition) -> Result<Vec<u64>, AppError> {
+/// Submissions per day over the last `DAYS` days before the deadline; a day after today has none yet
+/// (`None`), which is not the same as a day without any (`Some(0)`).
+async fn per_day(state: &AppState, e: &Edition) -> Result<Vec<Option<u64>>, AppError> {
     let deadline_day = e.deadline.with_timezone(&si_domain::dates::PARIS).date_naive();
-    let mut counts = vec![0u64; DAYS as usize + 1];
+    let today = state.clock.now().with_timezone(&si_domain::dates::PARIS).date_naive();
+    let mut counts: Vec<Option<u64>> =
+        (0..=DAYS).map(|i| (deadline_day - chrono::Duration::days(DAYS - i) <= today).then_some(0)).collect();
     for t in state.store.submission_times(e.year).await? {
         let day = t.with_timezone(&si_domain::dates::PARIS).date_naive();
         let before = (deadline_day - day).num_days();
-        if (0..=DAYS).contains(&before) {
-            counts[(DAYS - before) as usize] += 1;
+        if (0..=DAYS).contains(&before)
+            && let Some(n) = counts[(DAYS - before) as usize].as_mut()
+        {
+            *n += 1;
         }
     }
     Ok(counts)
@@ -221,7 +227,7 @@ async fn compute(state: &AppState, q: Option<&str>) -> Result<Stats, AppError> {
         Some(e) => Some(per_day(state, e).await?),
         None => None,
     };
-    let per_day = (0..=DAYS as usize).map(|i| (DAYS - i as i64, this[i], prev.as_ref().map(|p| p[i]))).collect();
+    let per_day = (0..=DAYS as usize).map(|i| (DAYS - i as i64, this[i], prev.as_ref().and_then(|p| p[i]))).collect();
     let participation = participation(state, edition.year).await?;
     Ok(Stats { edition, participation, previous, total, breakdowns, per_day })
 }
@@ -239,7 +245,7 @@ async fn page(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQu
     let s = compute(&state, q.as_deref()).await?;
     let mut series = vec![(format!("Édition {}", s.edition.year), s.per_day.iter().map(|d| d.1).collect::<Vec<_>>())];
     if let Some(prev) = &s.previous {
-        series.push((format!("Édition {}", prev.year), s.per_day.iter().map(|d| d.2.unwrap_or(0)).collect()));
+        series.push((format!("Édition {}", prev.year), s.per_day.iter().map(|d| d.2).collect()));
     }
     let per_day_chart =
         charts::lines("Dépôts par jour avant la date limite, comparés à l'édition précédente", DAYS, &series);
@@ -267,13 +273,16 @@ pub async fn csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result
         }
     }
     for (before, this, prev) in &s.per_day {
-        let _ = w.write_record([
-            year.as_str(),
-            "depots_par_jour",
-            &format!("J-{before}"),
-            "Dépôts ce jour-là",
-            &this.to_string(),
-        ]);
+        // A day still to come has no figure yet: no line, rather than a zero.
+        if let Some(this) = this {
+            let _ = w.write_record([
+                year.as_str(),
+                "depots_par_jour",
+                &format!("J-{before}"),
+                "Dépôts ce jour-là",
+                &this.to_string(),
+            ]);
+        }
         if let (Some(p), Some(prev_edition)) = (prev, &s.previous) {
             let _ = w.write_record([
                 prev_edition.year.to_string().as_str(),

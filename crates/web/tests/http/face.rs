@@ -274,3 +274,22 @@ async fn drafts_can_be_deleted_and_actions_are_confirmed() {
     let (_, html) = app.get_html(&to, Some(&admin)).await;
     assert!(html.contains(&format!("est labellisé sous le numéro SI-{}-", app.year)), "{html}");
 }
+
+/// Days still to come are not drawn as days without submissions.
+#[tokio::test]
+async fn statistics_do_not_count_the_future_as_zero() {
+    let app = TestApp::new().await;
+    let token = app.organiser("orga@exemple.fr", "Usine").await;
+    app.submitted(&token, &support::complete_event(app.year, "69003")).await;
+    let (s, html) = app.get_html(&format!("/statistiques?edition={}", app.year), None).await;
+    assert_eq!(s, StatusCode::OK);
+    // The deadline is weeks away: its day and the days before it are to come.
+    assert!(html.contains("<th scope=\"row\">J-0</th><td>à venir</td>"), "{html}");
+    let csv = String::from_utf8(bytes(app.get(&format!("/statistiques.csv?edition={}", app.year), None).await).await)
+        .unwrap();
+    let days: Vec<&str> = csv.lines().filter(|l| l.contains(";depots_par_jour;")).collect();
+    assert!(!days.is_empty() && !days.iter().any(|l| l.contains(";J-0;")), "{csv}");
+    // Today's submission is counted on today's line.
+    assert!(days.iter().any(|l| l.ends_with(";1")), "{csv}");
+    assert!(csv.contains("\r\n"), "CRLF line ends");
+}
