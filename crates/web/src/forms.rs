@@ -579,8 +579,10 @@ pub(crate) async fn api_filter(
 )]
 pub struct EventQuery {
     /// Année de l'édition.
+    #[param(minimum = 2000, maximum = 2100)]
     edition: Option<i32>,
-    /// Texte libre : sans accents, racinisé, classé par pertinence.
+    /// Texte libre : sans accents, racinisé, avec les synonymes des métiers de l'industrie, classé par
+    /// pertinence (le titre d'abord).
     q: Option<String>,
     /// Code INSEE de région (répétable).
     region: Option<Vec<String>>,
@@ -599,14 +601,17 @@ pub struct EventQuery {
     /// Format (répétable) : presentiel, en_ligne, hybride.
     format: Option<Vec<String>>,
     /// Séances se terminant ce jour ou après (AAAA-MM-JJ).
+    #[param(format = Date)]
     from: Option<String>,
     /// Séances commençant ce jour ou avant (AAAA-MM-JJ).
+    #[param(format = Date)]
     to: Option<String>,
     /// Nom de commune (« Lyon », « Saint-Denis (974) »), code postal ou code INSEE : événements autour,
     /// du plus proche au plus lointain.
     #[param(max_length = 80)]
     near: Option<String>,
     /// Rayon autour de `near`, en km (30 par défaut, 200 au plus).
+    #[param(exclusive_minimum = 0, maximum = 200)]
     radius_km: Option<f64>,
     /// Identifiant d'organisation (répétable), par exemple pour un widget.
     organisation: Option<Vec<i64>>,
@@ -614,10 +619,13 @@ pub struct EventQuery {
     accessible: Option<bool>,
     /// Places pour un groupe : événements à réserver sur la plateforme ayant une séance avec au moins
     /// ce nombre de places restantes, ouverte aux réservations (1 à 80).
+    #[param(minimum = 1, maximum = 80)]
     places: Option<u32>,
     /// Page, à partir de 1.
+    #[param(minimum = 1, maximum = 100000)]
     page: Option<u32>,
     /// Taille de page, 100 au plus (20 par défaut).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
     /// Avec `true`, la réponse donne aussi le nombre d'événements par valeur de chaque filtre (facettes).
     facets: Option<bool>,

@@ -96,9 +96,11 @@ pub(crate) async fn review_queue(
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct DecisionRequest {
     /// `label`, `refuse` or `request_changes`.
+    #[schema(value_type = String, pattern = "^(label|refuse|request_changes)$")]
     decision: String,
     /// Required except to label.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     reason: String,
     /// The `version` of the event the decision was taken on (as in the queue): required; 409 when the
     /// event has changed since, and nothing is applied.
