@@ -236,7 +236,7 @@ pub(crate) struct SchoolView {
 /// A school by its UAI, from the Annuaire de l'éducation, so that a booking form shows the school's
 /// name as soon as the number is typed. 422 when the number is malformed.
 #[utoipa::path(get, path = "/api/v1/schools/{uai}", tag = "reservations",
-    params(("uai" = String, Path, description = "Numéro UAI (8 caractères)")),
+    params(("uai" = String, Path, description = "Numéro UAI (8 caractères : 7 chiffres et une lettre de contrôle)", pattern = "^[0-9]{7}[A-Za-z]$")),
     responses((status = 200, description = "Succès", body = SchoolView),
         (status = 422, description = "Numéro mal formé", body = ErrorBody),
         (status = 429, description = "Trop de demandes en peu de temps", body = ErrorBody)))]

@@ -259,7 +259,7 @@ async fn page(State(state): State<AppState>, user: MaybeUser, RawQuery(q): RawQu
 
 /// National statistics of an edition as CSV: breakdowns and submissions per day (with the previous edition).
 #[utoipa::path(get, path = "/statistiques.csv", tag = "public",
-    params(("edition" = Option<i32>, Query, description = "Année de l'édition (la plus récente ayant des événements labellisés par défaut)")),
+    params(("edition" = Option<i32>, Query, description = "Année de l'édition (la plus récente ayant des événements labellisés par défaut)", minimum = 2000, maximum = 2100)),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = crate::error::ErrorBody)))]
 pub async fn csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let s = compute(&state, q.as_deref()).await?;
