@@ -485,8 +485,14 @@ async fn the_review_day_in_chromium() {
     assert_eq!(click_to_page(&c, &link).await, format!("/instruction/evenements/{changed}"));
     wait_text(&c, "main", "Modification demandée : avant / après").await;
     axe(&c, &axe_js).await;
+    // No decision is chosen for the reviewer: « Décider » alone asks for one, keeping the page.
+    assert_eq!(click_to_page(&c, "#decide").await, format!("/instruction/evenements/{changed}/decision"));
+    wait_text(&c, "main", "Choisissez une décision").await;
+    axe(&c, &axe_js).await;
+    tick(&c, "decision-label").await;
     // The decision is written before the queue comes back: wait for that page, not the one we are on.
     assert_eq!(click_to_page(&c, "#decide").await, "/instruction");
+    wait_text(&c, "#decision-outcome", "labellisé sous le numéro").await;
     assert_eq!(app.store.event(changed).await.unwrap().unwrap().data.title, "Visite de l'usine de moteurs électriques");
     // The weak one: its detail page with the reason templates.
     c.goto(&format!("{base}/instruction/evenements/{weak_id}")).await.unwrap();
