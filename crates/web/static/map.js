@@ -4,7 +4,8 @@
   "use strict";
   var el = document.getElementById("carte");
   if (!el || !window.L) return;
-  var map = L.map(el, { maxZoom: 18, minZoom: 2, keyboard: true }).setView([46.6, 2.4], 5);
+  // No fade: a popup is readable (and checked) at full contrast as soon as it shows.
+  var map = L.map(el, { maxZoom: 18, minZoom: 2, keyboard: true, fadeAnimation: false }).setView([46.6, 2.4], 5);
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 18, attribution: "© IGN – Plan IGN" }).addTo(map);

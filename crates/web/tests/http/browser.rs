@@ -95,7 +95,19 @@ async fn fits_width(c: &Client) {
     let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
     let (scroll, inner) = (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
     let url = c.current_url().await.unwrap();
-    assert!(scroll <= inner, "{url} scrolls sideways on a phone: {scroll} px of content for {inner} px");
+    if scroll > inner {
+        // Name the deepest elements that stick out, to say what to fix.
+        let culprits = c
+            .execute(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 \
+                 && ![...e.children].some(k => k.getBoundingClientRect().right > window.innerWidth + 1)).slice(0, 5) \
+                 .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        panic!("{url} scrolls sideways on a phone: {scroll} px of content for {inner} px: {culprits}");
+    }
 }
 
 /// Marks the document on screen, so that a wait after an action can tell the page that action loads
@@ -501,6 +513,19 @@ async fn the_review_day_in_chromium() {
     c.set_window_size(320, 740).await.unwrap();
     c.goto(&format!("{base}/instruction")).await.unwrap();
     fits_width(&c).await;
+    // The queue as stacked cards, each value named by its column, nothing scrolling sideways in the table.
+    let v = c
+        .execute(
+            "const t = document.querySelector('.si-stack table'); const d = t.querySelector('td[data-label]'); \
+             return [getComputedStyle(d).display, getComputedStyle(d, '::before').content, t.scrollWidth <= t.clientWidth + 1];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v[0], "block", "{v}");
+    assert!(v[1].as_str().unwrap().contains(" : "), "{v}");
+    assert_eq!(v[2], true, "the queue's table scrolls sideways: {v}");
+    axe(&c, &axe_js).await;
     c.set_window_size(1280, 1000).await.unwrap();
     c.goto(&format!("{base}/instruction")).await.unwrap();
     log_out(&c).await;
