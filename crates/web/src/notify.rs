@@ -37,7 +37,26 @@ pub(crate) fn kit_links(letters: &Letters, r: &EventRecord) -> Vec<(String, Stri
 }
 
 async fn to_organisation(letters: &Letters, r: &EventRecord, letter: Letter) {
+    let letter = mark_demo(letters, r.edition, letter).await;
     to_members(letters, r.organisation_id, letter).await;
+}
+
+/// A letter about an event of a demonstration edition says so, in its subject and first, so that
+/// nobody takes a demonstration label for a real one.
+pub(crate) async fn mark_demo(letters: &Letters, edition: i32, mut letter: Letter) -> Letter {
+    if let Ok(Some(e)) = letters.store.edition(edition).await
+        && e.demo
+    {
+        letter.subject = format!("[Démonstration] {}", letter.subject);
+        letter.paragraphs.insert(
+            0,
+            format!(
+                "L'édition {} est une édition de démonstration : ce message et ce qu'il annonce n'ont aucune valeur officielle.",
+                e.year
+            ),
+        );
+    }
+    letter
 }
 
 /// A letter to every member of an organisation.

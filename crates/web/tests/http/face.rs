@@ -294,3 +294,20 @@ async fn statistics_do_not_count_the_future_as_zero() {
     assert!(days.iter().any(|l| l.ends_with(";1")), "{csv}");
     assert!(csv.contains("\r\n"), "CRLF line ends");
 }
+
+/// What a demonstration edition produces says so: the letters to organisers, the attestation and
+/// the badge (see `kit::tests` for the documents themselves).
+#[tokio::test]
+async fn a_demonstration_edition_says_so_in_its_letters() {
+    let app = TestApp::new().await;
+    let mut edition = support::open_edition();
+    edition.demo = true;
+    app.store.upsert_edition(&edition).await.unwrap();
+    let token = app.organiser("orga@exemple.fr", "Usine").await;
+    app.deliver().await;
+    app.submitted(&token, &support::complete_event(app.year, "69003")).await;
+    let sent = app.deliver().await;
+    let received = sent.iter().find(|m| m.recipient == "orga@exemple.fr").expect("the receipt");
+    assert!(received.subject.starts_with("[Démonstration] "), "{}", received.subject);
+    assert!(received.text.contains("édition de démonstration"), "{}", received.text);
+}
