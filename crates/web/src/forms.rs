@@ -309,6 +309,9 @@ pub struct EventForm {
     pub address: String,
     pub postal_code: String,
     pub commune_code: String,
+    /// The pin the organiser placed on the map (empty: the commune's reference point).
+    pub lat: String,
+    pub lon: String,
     pub online_url: String,
     pub sessions: Vec<SessionInput>,
     pub free: String,
@@ -363,6 +366,8 @@ impl EventForm {
             address: p.raw("address").trim().to_string(),
             postal_code: p.raw("postal_code").trim().to_string(),
             commune_code: p.raw("commune_code").trim().to_string(),
+            lat: p.raw("lat").trim().to_string(),
+            lon: p.raw("lon").trim().to_string(),
             online_url: p.raw("online_url").trim().to_string(),
             sessions,
             free: p.raw("free"),
@@ -402,6 +407,8 @@ impl EventForm {
             address: d.location.address.clone(),
             postal_code: d.location.postal_code.clone(),
             commune_code: d.location.commune_code.clone(),
+            lat: d.location.lat.map(|x| format!("{x:.5}")).unwrap_or_default(),
+            lon: d.location.lon.map(|x| format!("{x:.5}")).unwrap_or_default(),
             online_url: d.online_url.clone(),
             sessions: d.sessions.clone(),
             free: yes_no(d.free),
@@ -454,6 +461,21 @@ impl EventForm {
                 err("registration.mode", "Mode d'inscription inconnu.");
                 RegistrationMode::None
             }),
+        };
+        // The pin: both coordinates or neither (a comma as French keyboards type it is read as a point).
+        let coordinate = |v: &str| v.replace(',', ".").parse::<f64>().ok().filter(|x| x.is_finite());
+        let (lat, lon) = match (self.lat.as_str(), self.lon.as_str()) {
+            ("", "") => (None, None),
+            (a, b) => match (coordinate(a), coordinate(b)) {
+                (Some(a), Some(b)) => (Some(a), Some(b)),
+                _ => {
+                    err(
+                        "location.lat",
+                        "Le point sur la carte est invalide : indiquez une latitude et une longitude en degrés décimaux, par exemple 45.76 et 4.83, ou laissez les deux vides.",
+                    );
+                    (None, None)
+                }
+            },
         };
         let min_age = match self.min_age.trim() {
             "" => None,
@@ -510,8 +532,8 @@ impl EventForm {
                 address: self.address.clone(),
                 postal_code: self.postal_code.clone(),
                 commune_code: self.commune_code.clone(),
-                lat: None,
-                lon: None,
+                lat,
+                lon,
             },
             online_url: self.online_url.clone(),
             sessions: self.sessions.clone(),

@@ -70,6 +70,15 @@ pub const DEFAULT_CONTACT_EMAIL: &str = "semaine-industrie@finances.gouv.fr";
 /// (emails are written far from any request; the first configuration of the process wins).
 pub(crate) static CONTACT_EMAIL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// The map tiles of the configuration, for the pages that draw a map without a handler's help (the
+/// event form's pin); set with the contact address.
+pub(crate) static TILE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The map tiles URL template ("" for a map without tiles).
+pub(crate) fn tile_url() -> &'static str {
+    TILE_URL.get().map(String::as_str).unwrap_or("")
+}
+
 /// The contact address given in emails.
 pub(crate) fn contact_email() -> &'static str {
     CONTACT_EMAIL.get().map(String::as_str).unwrap_or(DEFAULT_CONTACT_EMAIL)
@@ -292,6 +301,7 @@ async fn security_headers(
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let _ = CONTACT_EMAIL.set(state.config.contact_email.clone());
+    let _ = TILE_URL.set(state.config.tile_url.clone());
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()

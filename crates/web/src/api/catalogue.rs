@@ -269,6 +269,10 @@ pub(crate) struct CommuneView {
     region: String,
     /// Postal codes it is served by.
     postal_codes: Vec<String>,
+    /// Latitude of its reference point.
+    lat: f64,
+    /// Longitude of its reference point.
+    lon: f64,
 }
 
 /// Communes served by a postal code, most populated first, or whose name starts as typed (for
@@ -318,6 +322,8 @@ pub(crate) async fn communes(RawQuery(q): RawQuery) -> ApiResult<Json<Vec<Commun
                 department: c.department.clone(),
                 region: c.region.clone(),
                 postal_codes: c.postal_codes.clone(),
+                lat: c.lat,
+                lon: c.lon,
             })
             .collect(),
     ))

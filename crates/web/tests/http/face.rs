@@ -311,3 +311,88 @@ async fn a_demonstration_edition_says_so_in_its_letters() {
     assert!(received.subject.starts_with("[Démonstration] "), "{}", received.subject);
     assert!(received.text.contains("édition de démonstration"), "{}", received.text);
 }
+
+/// An organiser places the event's pin; the site form keeps it (it used to drop a pin set through
+/// the API at every save) and refuses half a pin or nonsense, keeping what was typed.
+#[tokio::test]
+async fn the_pin_placed_by_the_organiser_is_kept() {
+    let app = TestApp::new().await;
+    let token = app.organiser("orga@exemple.fr", "Usine").await;
+    let cookie = app.login("orga@exemple.fr").await;
+    let mut e = support::complete_event(app.year, "69003");
+    e["location"]["lat"] = json!(45.7601);
+    e["location"]["lon"] = json!(4.8512);
+    let (s, created) = app.post_json("/api/v1/me/events", &e, Some(&token)).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, html) = app.get_html(&format!("/espace/evenements/{id}"), Some(&cookie)).await;
+    assert!(html.contains("id=\"lat\" name=\"lat\" value=\"45.76010\""), "{html}");
+    assert!(html.contains("id=\"pin-map\""));
+    // Saved again through the site: the pin stays.
+    let body = form_of(&html);
+    let (s, _) = location(&app, &format!("/espace/evenements/{id}"), &body, &cookie).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let record = app.store.event(id).await.unwrap().unwrap();
+    assert_eq!((record.data.location.lat, record.data.location.lon), (Some(45.7601), Some(4.8512)));
+    // Moved by hand, with a French decimal comma.
+    let moved = body.replace("lat=45.76010", "lat=45%2C75").replace("lon=4.85120", "lon=4.83");
+    let (s, _) = location(&app, &format!("/espace/evenements/{id}"), &moved, &cookie).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let record = app.store.event(id).await.unwrap().unwrap();
+    assert_eq!((record.data.location.lat, record.data.location.lon), (Some(45.75), Some(4.83)));
+    // Half a pin, or a pin off the globe: refused, typed values kept, nothing lost.
+    for (lat, lon) in [("45.75", ""), ("quarante", "4.8"), ("95", "4.8")] {
+        let bad = body.replace("lat=45.76010", &format!("lat={lat}")).replace("lon=4.85120", &format!("lon={lon}"));
+        let (s, html, _) = app.post_form(&format!("/espace/evenements/{id}"), &bad, Some(&cookie)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{lat} {lon}");
+        assert!(html.contains("id=\"lat-error\""), "{lat} {lon}");
+        assert!(html.contains(&format!("name=\"lat\" value=\"{lat}\"")), "{lat}: typed value kept");
+    }
+    let record = app.store.event(id).await.unwrap().unwrap();
+    assert_eq!(record.data.location.lat, Some(45.75), "nothing lost");
+}
+
+/// The fields of the first form of a page (`<form id="event-form">`), as a browser would send them
+/// with « Enregistrer ».
+fn form_of(html: &str) -> String {
+    let start = html.find("id=\"event-form\"").expect("the event form");
+    let form = &html[start..start + html[start..].find("</form>").unwrap()];
+    let unescape = |v: &str| {
+        v.replace("&#39;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let mut pairs: Vec<String> = Vec::new();
+    for tag in form.split('<').skip(1) {
+        let attr = |name: &str| {
+            let key = format!(" {name}=\"");
+            tag.find(&key).map(|i| {
+                let rest = &tag[i + key.len()..];
+                unescape(&rest[..rest.find('"').unwrap()])
+            })
+        };
+        let Some(name) = attr("name") else { continue };
+        if tag.starts_with("input") {
+            let kind = attr("type").unwrap_or_default();
+            if (kind == "checkbox" || kind == "radio") && !tag.contains(" checked") {
+                continue;
+            }
+            if kind == "submit" {
+                continue;
+            }
+            pairs.push(format!("{}={}", enc(&name), enc(&attr("value").unwrap_or_default())));
+        } else if tag.starts_with("textarea") {
+            let text = &tag[tag.find('>').unwrap() + 1..];
+            pairs.push(format!("{}={}", enc(&name), enc(&unescape(text))));
+        } else if tag.starts_with("select") {
+            let rest = &form[form.find(tag).unwrap()..];
+            let select = &rest[..rest.find("</select>").unwrap()];
+            if let Some(i) = select.find(" selected") {
+                let before = &select[..i];
+                let v = before.rsplit("value=\"").next().unwrap();
+                pairs.push(format!("{}={}", enc(&name), enc(&unescape(&v[..v.find('"').unwrap()]))));
+            }
+        }
+    }
+    pairs.push("action=save".into());
+    pairs.join("&")
+}
