@@ -36,26 +36,9 @@ fn gunzip(b: &[u8]) -> Vec<u8> {
 }
 
 async fn labelled(app: &TestApp, n: usize) -> Vec<i64> {
-    let org = app
-        .store
-        .create_organisation(&si_store::NewOrganisation {
-            name: "Verreries & Cie".into(),
-            kind: si_domain::OrganisationKind::Entreprise,
-            department: "69".into(),
-            identifier: None,
-        })
-        .await
-        .unwrap();
-    let rows: Vec<_> = (0..n)
-        .map(|i| {
-            let mut e = support::complete_event(app.year, "69003");
-            e["title"] = json!(format!("Verrerie ouverte n° {i}"));
-            let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
-            data.normalise();
-            (org.id, data, chrono::Utc::now())
-        })
-        .collect();
-    app.store.insert_labelled(app.year, &rows).await.unwrap();
+    let org = app.company("Verreries & Cie").await;
+    let titles: Vec<String> = (0..n).map(|i| format!("Verrerie ouverte n° {i}")).collect();
+    app.labelled_titles(org.id, app.year, "69003", &titles).await;
     app.store.catalogue_rows().await.unwrap().iter().map(|r| r.id).collect()
 }
 

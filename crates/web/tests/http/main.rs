@@ -777,27 +777,12 @@ async fn catalogue_index_answers_like_the_store() {
 #[tokio::test]
 async fn a_search_finds_synonyms_and_ranks_titles_first() {
     let app = TestApp::new().await;
-    let org = app
-        .store
-        .create_organisation(&si_store::NewOrganisation {
-            name: "Ateliers du Rhône".into(),
-            kind: si_domain::OrganisationKind::Entreprise,
-            department: "69".into(),
-            identifier: None,
-        })
-        .await
-        .unwrap();
-    let mut rows = Vec::new();
-    for i in 0..12usize {
-        let mut e = support::complete_event(app.year, "69003");
-        // Every description says « soudure »; every third title does.
-        e["title"] =
-            json!(if i % 3 == 2 { format!("Soudure à l'arc n° {i}") } else { format!("Portes ouvertes n° {i}") });
-        let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
-        data.normalise();
-        rows.push((org.id, data, chrono::Utc::now()));
-    }
-    app.store.insert_labelled(app.year, &rows).await.unwrap();
+    let org = app.company("Ateliers du Rhône").await;
+    // Every description says « soudure »; every third title does.
+    let titles: Vec<String> = (0..12)
+        .map(|i| if i % 3 == 2 { format!("Soudure à l'arc n° {i}") } else { format!("Portes ouvertes n° {i}") })
+        .collect();
+    app.labelled_titles(org.id, app.year, "69003", &titles).await;
     for q in ["soudure", "soudage", "SOUDEURS", "souder"] {
         let f = si_store::EventFilter { q: Some(q.into()), page: 1, per_page: 20, ..Default::default() };
         let (sql_total, _) = app.store.search_events(&f).await.unwrap();
@@ -850,16 +835,7 @@ async fn a_place_is_found_by_its_name_and_suggested() {
 #[tokio::test]
 async fn searches_fall_back_on_the_last_edition_and_cards_say_cancelled() {
     let app = TestApp::new().await;
-    let org = app
-        .store
-        .create_organisation(&si_store::NewOrganisation {
-            name: "Fonderies de Givors".into(),
-            kind: si_domain::OrganisationKind::Entreprise,
-            department: "69".into(),
-            identifier: None,
-        })
-        .await
-        .unwrap();
+    let org = app.company("Fonderies de Givors").await;
     let actor = app
         .store
         .create_user(&si_store::NewUser {
@@ -872,19 +848,9 @@ async fn searches_fall_back_on_the_last_edition_and_cards_say_cancelled() {
         })
         .await
         .unwrap();
-    let events = |year: i32, n: usize, title: &str| {
-        (0..n)
-            .map(|i| {
-                let mut e = support::complete_event(year, "69700");
-                e["title"] = json!(format!("{title} n° {i}"));
-                let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
-                data.normalise();
-                (org.id, data, chrono::Utc::now())
-            })
-            .collect::<Vec<_>>()
-    };
-    app.store.insert_labelled(app.year, &events(app.year, 3, "Fonderie ouverte")).await.unwrap();
-    app.store.insert_labelled(2024, &events(2024, 8, "Fonderie d'antan")).await.unwrap();
+    let titles = |n: usize, title: &str| (0..n).map(|i| format!("{title} n° {i}")).collect::<Vec<_>>();
+    app.labelled_titles(org.id, app.year, "69700", &titles(3, "Fonderie ouverte")).await;
+    app.labelled_titles(org.id, 2024, "69700", &titles(8, "Fonderie d'antan")).await;
     let ids: Vec<i64> = app.store.catalogue_rows().await.unwrap().iter().map(|r| r.id).collect();
     let (cancelled, postponed) = (ids[0], ids[1]);
     let now = chrono::Utc::now();

@@ -178,6 +178,35 @@ impl TestApp {
         si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
+    /// A company of the Rhône, made directly in the store.
+    pub async fn company(&self, name: &str) -> si_store::Organisation {
+        self.store
+            .create_organisation(&NewOrganisation {
+                name: name.into(),
+                kind: OrganisationKind::Entreprise,
+                department: "69".into(),
+                identifier: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Complete events of `organisation` in `year` at `postal_code`, one per title, labelled directly
+    /// in the store (as the demo data is).
+    pub async fn labelled_titles(&self, organisation: i64, year: i32, postal_code: &str, titles: &[String]) {
+        let rows: Vec<_> = titles
+            .iter()
+            .map(|t| {
+                let mut e = complete_event(year, postal_code);
+                e["title"] = serde_json::json!(t);
+                let mut data: si_domain::EventData = serde_json::from_value(e).unwrap();
+                data.normalise();
+                (organisation, data, chrono::Utc::now())
+            })
+            .collect();
+        self.store.insert_labelled(year, &rows).await.unwrap();
+    }
+
     /// Creates an organiser with their organisation and returns an API token.
     pub async fn organiser(&self, email: &str, organisation: &str) -> String {
         let org = self
