@@ -1,12 +1,12 @@
 //! Static assets (the DSFR, the platform's own CSS and JS) compiled into the binary, so that a
 //! deployment is one file and no page depends on a CDN. Each text asset is compressed once (brotli
-//! and gzip, at their best settings), on its first request, and kept: the set of files is fixed at
-//! build time, so this memory is bounded. Every file carries a strong `ETag`; a browser that has it
-//! gets a 304.
+//! and gzip, at their best settings), in the background at start or by its first request, and kept:
+//! the set of files is fixed at build time, so this memory is bounded. Every file carries a strong
+//! `ETag`; a browser that has it gets a 304.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use axum::Router;
 use axum::extract::Path;
@@ -33,8 +33,22 @@ struct Prepared {
     gzip: Option<Vec<u8>>,
 }
 
-/// Prepared assets by path; at most one entry per file compiled in.
-static PREPARED: LazyLock<Mutex<HashMap<&'static str, Arc<Prepared>>>> = LazyLock::new(Default::default);
+/// Prepared assets by path: one slot per file compiled in, filled once. A slot being filled makes
+/// the other requests for that file wait for it, so a burst of first visits compresses each file
+/// once, not once per request (brotli at quality 11 costs seconds of CPU on the DSFR's CSS).
+static PREPARED: LazyLock<HashMap<&'static str, OnceLock<Arc<Prepared>>>> = LazyLock::new(|| {
+    fn walk(dir: &'static Dir<'static>, out: &mut HashMap<&'static str, OnceLock<Arc<Prepared>>>) {
+        for f in dir.files() {
+            out.insert(f.path().to_str().unwrap_or(""), OnceLock::new());
+        }
+        for d in dir.dirs() {
+            walk(d, out);
+        }
+    }
+    let mut out = HashMap::new();
+    walk(&STATIC, &mut out);
+    out
+});
 
 fn mime(path: &str) -> (&'static str, bool) {
     match path.rsplit('.').next().unwrap_or("") {
@@ -52,9 +66,13 @@ fn mime(path: &str) -> (&'static str, bool) {
 }
 
 fn prepare(path: &'static str, contents: &'static [u8], text: bool) -> Arc<Prepared> {
-    if let Some(p) = PREPARED.lock().ok().and_then(|m| m.get(path).cloned()) {
-        return p;
+    match PREPARED.get(path) {
+        Some(slot) => slot.get_or_init(|| compress(contents, text)).clone(),
+        None => compress(contents, text),
     }
+}
+
+fn compress(contents: &'static [u8], text: bool) -> Arc<Prepared> {
     let digest = Sha256::digest(contents);
     let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
     let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
@@ -70,11 +88,7 @@ fn prepare(path: &'static str, contents: &'static [u8], text: bool) -> Arc<Prepa
     } else {
         (None, None)
     };
-    let p = Arc::new(Prepared { etag, brotli, gzip });
-    if let Ok(mut m) = PREPARED.lock() {
-        m.insert(path, p.clone());
-    }
-    p
+    Arc::new(Prepared { etag, brotli, gzip })
 }
 
 /// Compresses every text asset in the background, so that the first visitors do not wait for it.
