@@ -196,6 +196,21 @@ impl Index {
     /// The ids of one page of matches, and how many match, in the order of `Store::search_events`:
     /// relevance for a text search, distance for a `near` search, else date.
     pub fn search(&self, f: &EventFilter, seats: &Seats) -> (u64, Vec<i64>) {
+        let matches = self.ranked(f, seats);
+        let per_page = f.per_page.clamp(1, 100) as usize;
+        let start = (f.page.max(1) as usize - 1).saturating_mul(per_page);
+        let ids = matches.iter().skip(start).take(per_page).map(|(_, i)| self.docs[*i as usize].id).collect();
+        (matches.len() as u64, ids)
+    }
+
+    /// The ids of every match (at most `max`), in the same order as [`Index::search`]: what an
+    /// export streams, a slice at a time.
+    pub fn all(&self, f: &EventFilter, seats: &Seats, max: usize) -> Vec<i64> {
+        self.ranked(f, seats).iter().take(max).map(|(_, i)| self.docs[*i as usize].id).collect()
+    }
+
+    /// Every match as (sort key, document), in the order of `Store::search_events`.
+    fn ranked(&self, f: &EventFilter, seats: &Seats) -> Vec<(f64, u32)> {
         let t = territory();
         let n = self.docs.len() as f64;
         // Text: each term (or one of its synonyms) must prefix-match a word; a rarer term weighs
@@ -278,7 +293,6 @@ impl Index {
                 (0..self.docs.len() as u32).filter_map(|i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect()
             }
         };
-        let total = matches.len() as u64;
         let by_date = |a: &u32, b: &u32| {
             let (x, y) = (&self.docs[*a as usize], &self.docs[*b as usize]);
             x.first_day.cmp(&y.first_day).then(x.id.cmp(&y.id))
@@ -299,10 +313,7 @@ impl Index {
         } else {
             matches.sort_by(|a, b| by_date(&a.1, &b.1));
         }
-        let per_page = f.per_page.clamp(1, 100) as usize;
-        let start = (f.page.max(1) as usize - 1).saturating_mul(per_page);
-        let ids = matches.iter().skip(start).take(per_page).map(|(_, i)| self.docs[*i as usize].id).collect();
-        (total, ids)
+        matches
     }
 }
 
@@ -395,6 +406,11 @@ impl Catalogue {
             return Ok(i);
         }
         self.rebuild(store).await
+    }
+
+    /// The ids of every labelled event matching the filter (at most `max`), in the catalogue's order.
+    pub async fn all_ids(self: &Arc<Self>, store: &DynStore, f: &EventFilter, max: usize) -> StoreResult<Vec<i64>> {
+        Ok(self.index(store).await?.all(f, &self.seats(), max))
     }
 
     /// One page of labelled events matching the filter, and the total.

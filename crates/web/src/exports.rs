@@ -201,6 +201,22 @@ pub struct CalendarItem<'a> {
 /// An iCalendar document (CRLF line ends, folded lines, escaped text; times in UTC since VTIMEZONE
 /// blocks are not emitted).
 pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
+    let mut out = ical_head(name);
+    ical_events(items, &ical_stamp(), &mut out);
+    out.push_str(ICAL_TAIL);
+    out
+}
+
+/// The end of every calendar.
+pub const ICAL_TAIL: &str = "END:VCALENDAR\r\n";
+
+/// The `DTSTAMP` of a calendar being written (one for the whole document, even when it is streamed).
+pub fn ical_stamp() -> String {
+    utc(Utc::now())
+}
+
+/// The lines before the first event.
+pub fn ical_head(name: &str) -> String {
     let mut out = String::new();
     for l in [
         "BEGIN:VCALENDAR",
@@ -212,7 +228,11 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
         fold(l, &mut out);
     }
     fold(&format!("X-WR-CALNAME:{}", ical_text(name)), &mut out);
-    let stamp = utc(Utc::now());
+    out
+}
+
+/// One `VEVENT` per session of each event, appended to `out`.
+pub fn ical_events(items: &[CalendarItem<'_>], stamp: &str, out: &mut String) {
     // Minutes since 2024 grow with every change and fit the 32-bit integers some clients use.
     let epoch = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("valid date");
     for item in items {
@@ -239,35 +259,27 @@ pub fn ical(name: &str, items: &[CalendarItem<'_>]) -> String {
             let (Some(start), Some(end)) = (instant(&s.start, &s.timezone), instant(&s.end, &s.timezone)) else {
                 continue;
             };
-            fold("BEGIN:VEVENT", &mut out);
-            fold(&format!("UID:{}@semaine-industrie.gouv.fr", s.id), &mut out);
-            fold(&format!("DTSTAMP:{stamp}"), &mut out);
-            fold(&format!("LAST-MODIFIED:{}", utc(item.updated_at)), &mut out);
-            fold(&format!("SEQUENCE:{sequence}"), &mut out);
-            fold(&format!("STATUS:{status}"), &mut out);
-            fold(&format!("DTSTART:{}", utc(start.with_timezone(&Utc))), &mut out);
-            fold(&format!("DTEND:{}", utc(end.with_timezone(&Utc))), &mut out);
-            fold(&format!("SUMMARY:{}", ical_text(&e.title)), &mut out);
-            fold(
-                &format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))),
-                &mut out,
-            );
+            fold("BEGIN:VEVENT", out);
+            fold(&format!("UID:{}@semaine-industrie.gouv.fr", s.id), out);
+            fold(&format!("DTSTAMP:{stamp}"), out);
+            fold(&format!("LAST-MODIFIED:{}", utc(item.updated_at)), out);
+            fold(&format!("SEQUENCE:{sequence}"), out);
+            fold(&format!("STATUS:{status}"), out);
+            fold(&format!("DTSTART:{}", utc(start.with_timezone(&Utc))), out);
+            fold(&format!("DTEND:{}", utc(end.with_timezone(&Utc))), out);
+            fold(&format!("SUMMARY:{}", ical_text(&e.title)), out);
+            fold(&format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))), out);
             if !location.is_empty() {
-                fold(&format!("LOCATION:{}", ical_text(&location)), &mut out);
+                fold(&format!("LOCATION:{}", ical_text(&location)), out);
             }
             if let (Some(lat), Some(lon)) = (e.location.lat, e.location.lon) {
-                fold(&format!("GEO:{lat:.5};{lon:.5}"), &mut out);
+                fold(&format!("GEO:{lat:.5};{lon:.5}"), out);
             }
-            fold(&format!("URL:{}", ical_uri(&e.url)), &mut out);
-            fold(
-                &format!("ORGANIZER;CN={}:{}", ical_param(&e.organisation.name), ical_uri(&organizer_uri(e))),
-                &mut out,
-            );
-            fold("END:VEVENT", &mut out);
+            fold(&format!("URL:{}", ical_uri(&e.url)), out);
+            fold(&format!("ORGANIZER;CN={}:{}", ical_param(&e.organisation.name), ical_uri(&organizer_uri(e))), out);
+            fold("END:VEVENT", out);
         }
     }
-    fold("END:VCALENDAR", &mut out);
-    out
 }
 
 fn organizer_uri(e: &EventView) -> String {
@@ -329,8 +341,21 @@ pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
 /// start a formula and are written as they are, so that their Table Schema types hold (a guarded
 /// `'-0.76` is no number).
 pub fn csv(events: &[EventView]) -> Vec<u8> {
+    let mut out = csv_head();
+    out.extend(csv_rows(events));
+    out
+}
+
+/// The BOM and the header line.
+pub fn csv_head() -> Vec<u8> {
     let mut w = csv_writer();
     let _ = w.write_record(CSV_COLUMNS);
+    w.into_inner().unwrap_or_default()
+}
+
+/// The lines of these events, without the header (an export is streamed in slices of events).
+pub fn csv_rows(events: &[EventView]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for e in events {
         for s in &e.sessions {
             let opt = |v: &Option<String>| v.clone().unwrap_or_default();

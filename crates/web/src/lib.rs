@@ -127,9 +127,15 @@ pub struct AppState {
     pub clock: Arc<dyn clock::Clock>,
     /// What composing and queuing letters needs.
     pub letters: notify::Letters,
+    /// Exports being written (see `api::feeds`): each reads the database and formats for seconds,
+    /// so a node writes a few at once and tells the others to come back.
+    pub exports: Arc<tokio::sync::Semaphore>,
     /// Work finished after the answer (see [`AppState::after_answer`]).
     background: Arc<Background>,
 }
+
+/// Exports a node writes at once.
+pub const EXPORTS_AT_ONCE: usize = 4;
 
 /// Counts the tasks started by [`AppState::after_answer`], so that tests can wait for them.
 #[derive(Default)]
@@ -176,6 +182,7 @@ impl AppState {
             clock: Arc::new(clock::SystemClock),
             letters,
             throttle: Arc::default(),
+            exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
             background: Arc::default(),
         }
     }

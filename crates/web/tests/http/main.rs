@@ -12,6 +12,7 @@ mod matrix;
 mod members;
 mod proconnect;
 mod review;
+mod scale;
 mod support;
 mod trust;
 
