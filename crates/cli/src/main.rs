@@ -349,6 +349,8 @@ async fn serve(
     let state = AppState::new(store, config);
     // The outbox worker: emails leave in the background, with retries, whatever the SMTP server does.
     tokio::spawn(si_web::worker::run_worker(state.clone(), transport, mail));
+    // Changes made through other nodes reach this one's index and caches.
+    tokio::spawn(si_web::worker::follow_public_changes(state.clone()));
     // Build the catalogue index now, so that the first visitor does not wait for it.
     let warm = state.clone();
     tokio::spawn(async move {

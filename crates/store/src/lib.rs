@@ -287,6 +287,9 @@ pub trait Catalogue: Send + Sync {
     /// `type`, `sector`, `format`, `theme`), each counted with the other filters applied but not its own,
     /// so that choosing a second value of a dimension shows how many it would add.
     async fn facets(&self, filter: &EventFilter) -> StoreResult<Facets>;
+    /// The counters of what the public sees, bumped by every write that changes it in the same
+    /// transaction: each node polls them to know when its index and caches are stale.
+    async fn public_versions(&self) -> StoreResult<PublicVersions>;
     /// The facts of every labelled event that the in-memory catalogue index needs (no content).
     async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>>;
     /// Events by id, in the order given (ids that do not exist are skipped).

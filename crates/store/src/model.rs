@@ -579,3 +579,12 @@ pub struct Near {
     /// Radius in kilometres.
     pub radius_km: f64,
 }
+
+/// The counters of what the public sees (see [`crate::Catalogue::public_versions`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicVersions {
+    /// Labelled events, their content and status, editions.
+    pub labels: i64,
+    /// Seats of booked sessions.
+    pub seats: i64,
+}

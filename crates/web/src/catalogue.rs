@@ -3,8 +3,11 @@
 //! compact records (microseconds), then reads the 20 events of the page from the store by id. It
 //! answers exactly what `Store::search_events` answers (a test compares them), on either backend.
 //!
-//! Built from the store at the first search, rebuilt when a decision of this process labels an event,
-//! and at least every minute (writes by other processes, such as `semaine-industrie demo`).
+//! Built from the store at the first search, rebuilt at once when a decision of this process labels an
+//! event, and within [`FOLLOW_EVERY`] plus a rebuild when another process (another node, the `demo`
+//! command) changed what the public sees: every such write bumps a counter in its own transaction
+//! (`Store::public_versions`), which [`Catalogue::follow`] polls. A rebuild every ten minutes is the
+//! safety net for writes made outside the platform (SQL by hand).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -14,8 +17,8 @@ use si_domain::territory::territory;
 use si_domain::{Audience, EventType, Format, Sector, Theme};
 use si_store::{CatalogueRow, DynStore, EventFilter, StoreResult};
 
-/// How long an index is trusted before it is rebuilt from the store.
-const MAX_AGE: Duration = Duration::from_secs(60);
+/// How long an index is trusted before it is rebuilt from the store whatever the counters say.
+const MAX_AGE: Duration = Duration::from_secs(600);
 /// No value: the code is absent.
 const NONE8: u8 = u8::MAX;
 const NONE16: u16 = u16::MAX;
@@ -333,6 +336,17 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
+/// What [`Catalogue::follow`] found stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stale {
+    /// Nothing changed.
+    Nothing,
+    /// Labelled events changed: the index was rebuilt.
+    Labels,
+    /// Seats changed: they were reloaded.
+    Seats,
+}
+
 /// The current index, rebuilt on demand.
 #[derive(Default)]
 pub struct Catalogue {
@@ -344,7 +358,13 @@ pub struct Catalogue {
     rebuilding: tokio::sync::Mutex<()>,
     /// A background refresh is running.
     refreshing: std::sync::atomic::AtomicBool,
+    /// The store's change counters as they were when the index and the seats were last read.
+    seen: std::sync::Mutex<si_store::PublicVersions>,
 }
+
+/// How often a node polls the store's change counters ([`Catalogue::follow`]): a change made through
+/// another node is public here within this, plus the time to rebuild the index.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 impl Catalogue {
     /// Drops the index (a decision changed what is labelled); the next search rebuilds it.
@@ -373,6 +393,8 @@ impl Catalogue {
     }
 
     async fn rebuild(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
+        // The counters first: a change committed while the rows are read is seen again next time.
+        let versions = store.public_versions().await?;
         let seats = seats_map(store.all_session_seats().await?);
         let index = Arc::new(Index::build(store.catalogue_rows().await?));
         if let Ok(mut s) = self.seats.write() {
@@ -381,7 +403,47 @@ impl Catalogue {
         if let Ok(mut c) = self.current.write() {
             *c = Some(index.clone());
         }
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = versions;
+        }
         Ok(index)
+    }
+
+    /// One look at the store's change counters (run every [`FOLLOW_EVERY`] by `serve`): when another
+    /// node labelled, changed or withdrew an event, or booked seats, this node's cached answers are
+    /// dropped and its index rebuilt (the old one answers meanwhile) or its seats reloaded. Returns
+    /// what was stale.
+    pub async fn follow(&self, store: &DynStore, caches: &crate::cache::Caches) -> StoreResult<Stale> {
+        let now = store.public_versions().await?;
+        let seen = self.seen.lock().map(|s| *s).unwrap_or_default();
+        if now.labels != seen.labels {
+            if self.current().is_some() {
+                let _guard = self.rebuilding.lock().await;
+                self.rebuild(store).await?;
+            } else if let Ok(mut s) = self.seen.lock() {
+                // No index yet: the first search builds it from the rows as they are now.
+                s.labels = now.labels;
+            }
+            caches.clear();
+            return Ok(Stale::Labels);
+        }
+        if now.seats != seen.seats {
+            let seats = seats_map(store.all_session_seats().await?);
+            if let Ok(mut s) = self.seats.write() {
+                *s = Arc::new(seats);
+            }
+            if let Ok(mut s) = self.seen.lock() {
+                s.seats = now.seats;
+            }
+            caches.clear();
+            return Ok(Stale::Seats);
+        }
+        Ok(Stale::Nothing)
+    }
+
+    /// Whether an index has been built (readiness).
+    pub fn is_built(&self) -> bool {
+        self.current().is_some()
     }
 
     /// The index: built now when missing (first search, or after a decision, so that a labelled

@@ -31,3 +31,18 @@ pub async fn run_worker(state: crate::AppState, transport: Transport, cfg: Worke
         }
     }
 }
+
+/// Follows what other nodes change for the public (see [`crate::catalogue::Catalogue::follow`]):
+/// one cheap query every [`crate::catalogue::FOLLOW_EVERY`].
+pub async fn follow_public_changes(state: crate::AppState) {
+    let mut every = tokio::time::interval(crate::catalogue::FOLLOW_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match state.catalogue.follow(&state.store, &state.caches).await {
+            Ok(crate::catalogue::Stale::Nothing) => {}
+            Ok(stale) => tracing::debug!(?stale, "public view refreshed from the store's counters"),
+            Err(e) => tracing::warn!(error = %e, "change counters not read"),
+        }
+    }
+}

@@ -101,7 +101,7 @@ async fn ensure_seats(tx: &mut Tx, event_id: i64, rank: u32, capacity: u32) -> S
     .bind(i64::from(capacity))
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    public_changed(tx, PublicChange::Seats).await
 }
 
 /// Takes `seats` seats of a session if they are free and bookings are open: the whole rule against
@@ -117,6 +117,9 @@ async fn take_seats(tx: &mut Tx, event_id: i64, rank: u32, seats: u32) -> StoreR
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    if n == 1 {
+        public_changed(tx, PublicChange::Seats).await?;
+    }
     Ok(n == 1)
 }
 
@@ -128,7 +131,7 @@ async fn free_seats(tx: &mut Tx, event_id: i64, rank: u32, seats: u32) -> StoreR
         .bind(i64::from(seats))
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    public_changed(tx, PublicChange::Seats).await
 }
 
 async fn set_status(tx: &mut Tx, id: i64, status: BookingStatus, at: DateTime<Utc>) -> StoreResult<()> {
@@ -397,6 +400,7 @@ impl crate::Bookings for Backend {
             .bind(event_id)
             .execute(&mut *tx)
             .await?;
+        public_changed(&mut tx, PublicChange::Seats).await?;
         tx.commit().await?;
         Ok(cancelled)
     }

@@ -112,6 +112,19 @@ impl crate::Catalogue for Backend {
         Ok(out)
     }
 
+    async fn public_versions(&self) -> StoreResult<PublicVersions> {
+        let mut v = PublicVersions::default();
+        for r in sqlx::query("SELECT kind, version FROM public_changes").fetch_all(&self.pool).await? {
+            let kind: String = r.try_get("kind")?;
+            match kind.as_str() {
+                "labels" => v.labels = r.try_get("version")?,
+                "seats" => v.seats = r.try_get("version")?,
+                _ => {}
+            }
+        }
+        Ok(v)
+    }
+
     async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());

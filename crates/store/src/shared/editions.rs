@@ -77,6 +77,7 @@ impl crate::Editions for Backend {
             .execute(&mut *tx)
             .await?;
         }
+        public_changed(&mut tx, PublicChange::Labels).await?;
         tx.commit().await?;
         Ok(())
     }

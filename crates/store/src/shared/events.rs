@@ -499,6 +499,7 @@ impl crate::Events for Backend {
             .bind(i64::from(edition))
             .execute(&mut *tx)
             .await?;
+        public_changed(&mut tx, PublicChange::Labels).await?;
         tx.commit().await?;
         // Fresh statistics after a bulk load, so that the planner picks the catalogue indexes.
         sqlx::query("ANALYZE").execute(&self.pool).await?;

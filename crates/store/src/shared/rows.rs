@@ -183,7 +183,31 @@ pub(super) async fn audit_entry(
         .bind(reason)
         .execute(&mut **tx)
         .await?;
+    // A move from or to « labelled » changes what the public sees: the other nodes learn it from
+    // the counter, committed with the move or not at all.
+    if states.0 == Some(Moderation::Labelled) || states.1 == Some(Moderation::Labelled) {
+        public_changed(tx, PublicChange::Labels).await?;
+    }
     Ok(())
+}
+
+/// Bumps a counter of [`crate::PublicVersions`] inside the transaction that makes the change.
+pub(super) async fn public_changed(tx: &mut Tx, kind: PublicChange) -> StoreResult<()> {
+    let kind = match kind {
+        PublicChange::Labels => "labels",
+        PublicChange::Seats => "seats",
+    };
+    sqlx::query("UPDATE public_changes SET version = version + 1 WHERE kind = $1").bind(kind).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// What a write changed for the public.
+#[derive(Clone, Copy)]
+pub(super) enum PublicChange {
+    /// Labelled events, their content or status, an edition.
+    Labels,
+    /// Seats of booked sessions (the `places` filter).
+    Seats,
 }
 
 /// A write transaction of this backend.

@@ -53,3 +53,52 @@ async fn exports_stream_every_event_across_slices_and_are_bounded() {
     held.pop();
     assert_eq!(app.get(&path, None).await.status(), StatusCode::OK, "a reader gone frees its slot");
 }
+
+/// Two nodes on one database (two application states over one store, as two processes would be):
+/// what one decides or books reaches the other's index and cached answers at its next look at the
+/// store's change counters, and only writes the public can see move them.
+#[tokio::test]
+async fn a_change_made_through_one_node_reaches_the_other() {
+    use si_web::catalogue::Stale;
+    let a = TestApp::new().await;
+    let b = TestApp::with_store(a.store.clone(), None).await;
+    let follow = || async { b.state.catalogue.follow(&b.store, &b.state.caches).await.unwrap() };
+    let search = format!("/api/v1/events?edition={}&q=visite", a.year);
+    let places = format!("/api/v1/events?edition={}&places=35", a.year);
+    let total = |v: Value| v["total"].as_u64().unwrap();
+
+    // Node B has built its index and answered (and cached) before anything is labelled.
+    assert_eq!(total(b.get_json(&search).await.1), 0);
+    assert_eq!(follow().await, Stale::Nothing);
+
+    // A draft and a submission change nothing public: no rebuild anywhere.
+    let other = a.organiser("brouillons@atelier.fr", "Atelier des Brouillons").await;
+    a.submitted(&other, &support::complete_event(a.year, "69003")).await;
+    assert_eq!(follow().await, Stale::Nothing);
+
+    // The label decided through node A: B still answers from its index, until it looks.
+    let (id, _) = crate::bookings::bookable_event(&a, false).await;
+    assert_eq!(total(b.get_json(&search).await.1), 0, "B has not looked yet");
+    assert_eq!(follow().await, Stale::Labels);
+    assert_eq!(total(b.get_json(&search).await.1), 1, "B sees the label");
+    assert_eq!(total(b.get_json(&places).await.1), 1, "40 seats free");
+    assert_eq!(follow().await, Stale::Nothing, "once");
+
+    // Seats booked through node A: B's `places` filter follows without rebuilding its index.
+    let class = serde_json::json!({"kind": "classe", "uai": "0750655E", "school": "Collège Jean Moulin",
+        "level": "college", "pupils": 28, "adults": 3, "phone": "04 72 00 00 00", "name": "Claire Martin",
+        "email": "claire@ac-lyon.fr", "acknowledged": true});
+    let (s, r) = a.post_json(&format!("/api/v1/events/{id}/sessions/{id}-1/registrations"), &class, None).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(follow().await, Stale::Seats);
+    assert_eq!(total(b.get_json(&places).await.1), 0, "9 seats left: no group of 35");
+
+    // A public status set through A (a move of a labelled event) reaches B too.
+    let cookie = a.login("visites@usine.fr").await;
+    let (s, _, _) =
+        a.post_form(&format!("/espace/evenements/{id}/statut"), "public_status=cancelled", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(follow().await, Stale::Labels);
+    let (_, e) = b.get_json(&search).await;
+    assert_eq!(e["items"][0]["public_status"], "cancelled");
+}
