@@ -16,6 +16,16 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// Statements that take and release a lock across processes around the migrations, so that
+    /// nodes starting together apply each migration once (the others wait, then find it applied).
+    /// PostgreSQL: a session-level advisory lock; SQLite: none (one node per database file).
+    pub(crate) fn migration_lock(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(("SELECT pg_advisory_lock(7211950)", "SELECT pg_advisory_unlock(7211950)")),
+        }
+    }
+
     /// The suffix of a `SELECT` that locks the rows it reads until the transaction ends. PostgreSQL
     /// needs it; SQLite's write transactions (`BEGIN IMMEDIATE`) already hold the database's only
     /// write lock, so nothing else can change the row in between.

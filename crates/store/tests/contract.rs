@@ -539,6 +539,28 @@ async fn edited_migrations_on_postgres() {
     drop_db.await;
 }
 
+/// Nodes starting together on an empty PostgreSQL database: the migrations run once (an advisory
+/// lock), the others wait and find them applied; none fails.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn nodes_starting_together_migrate_once_on_postgres() {
+    let base = si_store::testing::postgres_url();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        nodes.push(si_store::connect(&url).await.unwrap());
+    }
+    let results = futures_util::future::join_all(nodes.iter().map(|s| s.migrate())).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    let (rows, versions): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations").fetch_one(&raw).await.unwrap();
+    assert_eq!(rows, versions);
+    assert_eq!(nodes[0].public_versions().await.unwrap(), si_store::PublicVersions::default());
+    raw.close().await;
+    drop_db.await;
+}
+
 /// The review region is one rule written twice, in Rust for opening an event and in SQL for the
 /// queue: on every format they agree (an online-only event goes to the national queue).
 async fn review_regions_agree(store: DynStore) {

@@ -5,10 +5,27 @@ use si_domain::EventData;
 use sqlx::Row;
 
 use super::rows::*;
-use super::{Backend, MIGRATIONS};
+use super::{Backend, DIALECT, MIGRATIONS};
 use crate::{StoreError, StoreResult};
 
 pub(super) async fn run(store: &Backend) -> StoreResult<()> {
+    // Held on one connection of the pool for the whole run; the migrations use others.
+    let mut lock = match DIALECT.migration_lock() {
+        Some((take, _)) => {
+            let mut conn = store.pool.acquire().await?;
+            sqlx::query(take).execute(&mut *conn).await?;
+            Some(conn)
+        }
+        None => None,
+    };
+    let result = apply(store).await;
+    if let (Some(conn), Some((_, release))) = (lock.as_mut(), DIALECT.migration_lock()) {
+        sqlx::query(release).execute(&mut **conn).await?;
+    }
+    result
+}
+
+async fn apply(store: &Backend) -> StoreResult<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT)",
     )
