@@ -82,6 +82,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
 pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// How many of this binary's migrations the database has not applied (readiness: a node
+    /// started before `migrate` ran, or an older database).
+    async fn pending_migrations(&self) -> StoreResult<usize>;
 }
 
 /// Editions, their per-region dates, and the reviewers' reason templates (administrators' settings).

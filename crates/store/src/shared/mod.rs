@@ -25,4 +25,9 @@ impl crate::Store for Backend {
     async fn migrate(&self) -> StoreResult<()> {
         migrate::run(self).await
     }
+
+    async fn pending_migrations(&self) -> StoreResult<usize> {
+        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&self.pool).await?;
+        Ok(MIGRATIONS.iter().filter(|m| !done.contains(&m.version)).count())
+    }
 }

@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::{ApiResult, AppError};
+use crate::error::AppError;
+use axum::response::{IntoResponse, Response};
 
 pub mod bookings;
 pub mod catalogue;
@@ -49,6 +50,7 @@ impl Modify for BearerAuth {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .routes(routes!(catalogue::editions))
         .routes(routes!(catalogue::eligibility))
         .routes(routes!(catalogue::list_events))
@@ -107,9 +109,42 @@ struct Health {
     status: &'static str,
 }
 
-/// Liveness and database check.
+/// Liveness: the process answers. It does not read the database, so that an orchestrator does not
+/// restart every node while the database is down (readiness says that: `/readyz`).
 #[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Succès", body = Health)))]
-async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.editions().await?;
-    Ok(Json(Health { status: "ok" }))
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+struct Readiness {
+    /// `ready` or `not_ready`.
+    status: &'static str,
+    /// The database answers (`ok`, or `unreachable`).
+    database: &'static str,
+    /// This binary's migrations not applied to the database.
+    pending_migrations: Option<usize>,
+    /// The catalogue index is built (public searches answer from memory).
+    index_built: bool,
+}
+
+/// Readiness: the database answers, every migration of this binary is applied and the catalogue
+/// index is built; 503 otherwise, so that a load balancer sends this node nothing yet.
+#[utoipa::path(get, path = "/readyz", tag = "service", responses(
+    (status = 200, description = "Prêt", body = Readiness),
+    (status = 503, description = "Pas encore prêt (le détail dit quoi)", body = Readiness)))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let pending = state.store.pending_migrations().await.ok();
+    let index_built = state.catalogue.is_built();
+    let ready = pending == Some(0) && index_built;
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database: if pending.is_some() { "ok" } else { "unreachable" },
+        pending_migrations: pending,
+        index_built,
+    };
+    let code = if ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    let mut resp = (code, Json(body)).into_response();
+    resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    resp
 }

@@ -26,6 +26,13 @@ async fn health_editions_and_openapi() {
     let (s, body) = app.get_json("/healthz").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["status"], "ok");
+    // Ready once the catalogue index is built (the first search, or `serve` at start).
+    let (s, body) = app.get_json("/readyz").await;
+    assert_eq!((s, body["index_built"].as_bool()), (StatusCode::SERVICE_UNAVAILABLE, Some(false)), "{body}");
+    app.get_json("/api/v1/events").await;
+    let (s, body) = app.get_json("/readyz").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!((body["status"].as_str(), body["pending_migrations"].as_u64()), (Some("ready"), Some(0)));
     let (_, eds) = app.get_json("/api/v1/editions").await;
     let e2024 = eds.as_array().unwrap().iter().find(|e| e["year"] == 2024).unwrap();
     assert_eq!(e2024["number"], 13);
@@ -37,6 +44,7 @@ async fn health_editions_and_openapi() {
     assert_eq!(s, StatusCode::OK);
     for path in [
         "/healthz",
+        "/readyz",
         "/api/v1/editions",
         "/api/v1/eligibility",
         "/api/v1/events",

@@ -77,6 +77,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/verification/{token}", Rule::Secret),
     ("POST", "/verification/{token}", Rule::Secret),
     ("GET", "/healthz", Rule::Public),
+    ("GET", "/readyz", Rule::Public),
     ("GET", "/api/openapi.json", Rule::Public),
     ("GET", "/api/v1/editions", Rule::Public),
     ("POST", "/api/v1/eligibility", Rule::Public),

@@ -313,14 +313,22 @@ async fn an_unreachable_database_answers_503_at_once() {
         std::sync::Arc::new(si_store::PgStore::connect_lazy("postgres://postgres@127.0.0.1:1/nulle").unwrap());
     let router = si_web::router(si_web::AppState::new(store, si_web::WebConfig::default()));
     let started = std::time::Instant::now();
-    for path in ["/healthz", "/api/v1/editions", "/evenements/1"] {
+    for path in ["/api/v1/editions", "/evenements/1"] {
         let resp = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert!(resp.headers().contains_key(header::RETRY_AFTER), "{path}");
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert!(String::from_utf8_lossy(&body).contains("indisponible"), "{path}");
     }
-    // Three requests, each bounded by the acquire timeout (3 s), not sqlx's default 30 s.
+    // The node is alive (an orchestrator must not restart it for the database) but not ready.
+    let alive = router.clone().oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(alive.status(), StatusCode::OK);
+    let ready = router.clone().oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = ready.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("\"database\":\"unreachable\""), "{body:?}");
+    // Three requests that read the database, each bounded by the acquire timeout (3 s), not sqlx's
+    // default 30 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(3 * 3 + 5), "{:?}", started.elapsed());
 }
 
