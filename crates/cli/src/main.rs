@@ -347,8 +347,14 @@ async fn serve(
     mail: si_web::mail::WorkerConfig,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, config);
+    // Stopping (SIGTERM from systemd or an orchestrator, Ctrl-C by hand): the server stops accepting
+    // and answers what is in flight, then the worker ends between two emails.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
     // The outbox worker: emails leave in the background, with retries, whatever the SMTP server does.
-    tokio::spawn(si_web::worker::run_worker(state.clone(), transport, mail));
+    let worker = tokio::spawn(si_web::worker::run_worker(state.clone(), transport, mail, stopped(stop_rx.clone())));
     // Changes made through other nodes reach this one's index and caches.
     tokio::spawn(si_web::worker::follow_public_changes(state.clone()));
     // Build the catalogue index now, so that the first visitor does not wait for it.
@@ -371,9 +377,19 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("Semaine de l'industrie : http://{}", listener.local_addr()?);
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+        tracing::info!("stopping: no new connections, answering those in flight");
     };
     si_web::server::serve(listener, app, si_web::server::ServerLimits::default(), shutdown).await?;
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(15), worker).await.is_err() {
+        tracing::warn!("the outbox worker did not stop within 15 s; its lease expires on its own");
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

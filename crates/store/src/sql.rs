@@ -26,6 +26,15 @@ impl Dialect {
         }
     }
 
+    /// The suffix of a `SELECT` that claims one job among many (the outbox): rows another node is
+    /// claiming are skipped rather than waited for, so two nodes take two different emails at once.
+    pub(crate) fn claim(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The suffix of a `SELECT` that locks the rows it reads until the transaction ends. PostgreSQL
     /// needs it; SQLite's write transactions (`BEGIN IMMEDIATE`) already hold the database's only
     /// write lock, so nothing else can change the row in between.

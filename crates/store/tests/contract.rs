@@ -554,7 +554,10 @@ async fn nodes_starting_together_migrate_once_on_postgres() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let raw = sqlx::PgPool::connect(&url).await.unwrap();
     let (rows, versions): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations").fetch_one(&raw).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
     assert_eq!(rows, versions);
     assert_eq!(nodes[0].public_versions().await.unwrap(), si_store::PublicVersions::default());
     raw.close().await;

@@ -268,7 +268,10 @@ pub fn ical_events(items: &[CalendarItem<'_>], stamp: &str, out: &mut String) {
             fold(&format!("DTSTART:{}", utc(start.with_timezone(&Utc))), out);
             fold(&format!("DTEND:{}", utc(end.with_timezone(&Utc))), out);
             fold(&format!("SUMMARY:{}", ical_text(&e.title)), out);
-            fold(&format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))), out);
+            fold(
+                &format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))),
+                out,
+            );
             if !location.is_empty() {
                 fold(&format!("LOCATION:{}", ical_text(&location)), out);
             }

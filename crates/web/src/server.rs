@@ -24,15 +24,18 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     /// Simultaneous connections; beyond, new ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// After the shutdown signal, how long requests in flight have to finish.
+    pub drain: Duration,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        ServerLimits { header_timeout: Duration::from_secs(10), max_connections: 4_096 }
+        ServerLimits { header_timeout: Duration::from_secs(10), max_connections: 4_096, drain: Duration::from_secs(30) }
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
+/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, closes idle
+/// connections, and returns when the requests in flight are answered (at most `limits.drain`).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -91,6 +94,13 @@ pub async fn serve(
                 }
             }
         });
+    }
+    drop(listener);
+    // Every connection holds a slot until it ends: all slots back means every request answered.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    match tokio::time::timeout(limits.drain, slots.acquire_many(all)).await {
+        Ok(_) => tracing::info!("requests in flight answered"),
+        Err(_) => tracing::warn!(drain = ?limits.drain, "requests still in flight at the end of the drain"),
     }
     Ok(())
 }

@@ -5,8 +5,15 @@
 use crate::mail::{Transport, WorkerConfig, deliver_due};
 
 /// The worker: sends what is due, then waits to be woken or for the next poll; runs the coordinators'
-/// daily digest once a day. Runs until the process stops.
-pub async fn run_worker(state: crate::AppState, transport: Transport, cfg: WorkerConfig) {
+/// daily digest once a day. Runs until `stop` completes, then returns between two steps (an email
+/// being sent is sent and marked; no lease is left behind for another node to wait out).
+pub async fn run_worker(
+    state: crate::AppState,
+    transport: Transport,
+    cfg: WorkerConfig,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut stop = std::pin::pin!(stop);
     // Bookings' reminders, report requests and retention: every ten minutes is soon enough for work
     // counted in days, and keeps the search they need off the hot path.
     let mut last_bookings: Option<std::time::Instant> = None;
@@ -28,6 +35,7 @@ pub async fn run_worker(state: crate::AppState, transport: Transport, cfg: Worke
         tokio::select! {
             _ = state.mail.woken() => {}
             _ = tokio::time::sleep(cfg.poll) => {}
+            _ = &mut stop => return,
         }
     }
 }

@@ -23,7 +23,7 @@ impl crate::Outbox for Backend {
         let row = sqlx::query(safe(format!(
             "SELECT id, recipient, subject, text_body, html_body, attachments, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT 1{}",
-            DIALECT.for_update()
+            DIALECT.claim()
         )))
         .bind(now)
         .fetch_optional(&mut *tx)

@@ -197,7 +197,10 @@ pub(super) async fn public_changed(tx: &mut Tx, kind: PublicChange) -> StoreResu
         PublicChange::Labels => "labels",
         PublicChange::Seats => "seats",
     };
-    sqlx::query("UPDATE public_changes SET version = version + 1 WHERE kind = $1").bind(kind).execute(&mut **tx).await?;
+    sqlx::query("UPDATE public_changes SET version = version + 1 WHERE kind = $1")
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

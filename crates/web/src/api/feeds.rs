@@ -11,11 +11,11 @@ use si_store::EventFilter;
 use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, ICAL_TAIL, csv_head, csv_rows, ical, ical_events, ical_head, ical_stamp};
-use futures_util::StreamExt;
-use tokio::sync::OwnedSemaphorePermit;
 use crate::forms::EventQuery;
 use crate::forms::Id;
 use crate::views::{EventView, event_view};
+use futures_util::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// The most events one feed or export carries (a whole edition fits).
 pub const EXPORT_MAX: u32 = 200_000;

@@ -73,7 +73,7 @@ async fn emails_survive_an_smtp_outage_and_arrive_exactly_once() {
         poll: Duration::from_millis(100),
         ..WorkerConfig::default()
     };
-    let worker = tokio::spawn(run_worker(app.state.clone(), transport, cfg));
+    let worker = tokio::spawn(run_worker(app.state.clone(), transport, cfg, std::future::pending()));
 
     // Through the real server, with a plain-text and an HTML part.
     app.state.mail.send(&app.store, vec![letter("Premier essai").to("orga@usine.fr")]).await;

@@ -102,3 +102,35 @@ async fn a_change_made_through_one_node_reaches_the_other() {
     let (_, e) = b.get_json(&search).await;
     assert_eq!(e["items"][0]["public_status"], "cancelled");
 }
+
+/// Stopping a node (SIGTERM in production): it stops accepting, a request in flight is answered
+/// whole, idle connections are closed, and `serve` returns once the last answer is sent.
+#[tokio::test]
+async fn a_stopping_node_answers_what_is_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let slow = axum::Router::new().route(
+        "/lent",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+            "réponse entière"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(si_web::server::serve(listener, slow, Default::default(), async {
+        let _ = stopped.await;
+    }));
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
+    busy.write_all(b"GET /lent HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    let mut answer = String::new();
+    busy.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("réponse entière"), "{answer}");
+    let mut buf = [0u8; 16];
+    assert_eq!(idle.read(&mut buf).await.unwrap_or(0), 0, "an idle connection is closed");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server).await.expect("serve returns").unwrap().unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens any more");
+}

@@ -403,8 +403,11 @@ async fn slow_header_clients_are_disconnected() {
     let app = TestApp::new().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let limits =
-        si_web::server::ServerLimits { header_timeout: std::time::Duration::from_secs(1), max_connections: 16 };
+    let limits = si_web::server::ServerLimits {
+        header_timeout: std::time::Duration::from_secs(1),
+        max_connections: 16,
+        ..Default::default()
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(si_web::server::serve(listener, app.router.clone(), limits, async {
         let _ = stopped.await;
