@@ -46,6 +46,10 @@ enum Command {
         /// Fills an empty database with the demo data set.
         #[arg(long)]
         demo: bool,
+        /// The official deployment: refuses to start with settings that are only safe on a
+        /// developer's machine (demo data, no public https address, emails written to files).
+        #[arg(long, env = "PRODUCTION")]
+        production: bool,
         /// Public address of the site, for absolute links.
         #[arg(long, env = "PUBLIC_URL")]
         public_url: Option<String>,
@@ -186,6 +190,7 @@ async fn run() -> anyhow::Result<()> {
             mail_from,
             bind,
             demo,
+            production,
             public_url,
             contact_email,
             tile_url,
@@ -205,6 +210,12 @@ async fn run() -> anyhow::Result<()> {
                 }
                 _ => bail!("ProConnect needs OIDC_DISCOVERY_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together"),
             };
+            if production {
+                let problems = production_problems(demo, public_url.as_deref(), &mail_url);
+                if !problems.is_empty() {
+                    bail!("refusing to start in production mode (PRODUCTION):\n  - {}", problems.join("\n  - "));
+                }
+            }
             if demo {
                 demo::fill_if_empty(&store).await?;
             }
@@ -393,6 +404,29 @@ async fn serve(
     Ok(())
 }
 
+/// What makes settings unsafe for the official deployment, one sentence each (empty: safe).
+fn production_problems(demo: bool, public_url: Option<&str>, mail_url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if demo {
+        out.push("--demo fills the database with fictitious events: remove it".to_string());
+    }
+    match public_url {
+        None => out.push(
+            "PUBLIC_URL is not set: emails, QR codes, the sitemap and feeds would point to the local address".into(),
+        ),
+        Some(u) if !u.starts_with("https://") => out.push(format!(
+            "PUBLIC_URL {u:?} is not https: session cookies would travel in clear (no Secure flag, no HSTS)"
+        )),
+        Some(_) => {}
+    }
+    if mail_url.starts_with("file://") {
+        out.push(format!(
+            "MAIL_URL {mail_url:?} writes emails to files: nobody would receive them (smtp:// or smtps://)"
+        ));
+    }
+    out
+}
+
 /// A database URL without its password, for messages.
 fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -412,5 +446,15 @@ mod tests {
     #[test]
     fn verify_cli() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn production_mode_names_each_unsafe_setting() {
+        use super::production_problems;
+        assert!(production_problems(false, Some("https://semaine-industrie.gouv.fr"), "smtp://relais:25").is_empty());
+        let all = production_problems(true, Some("http://10.0.0.4:8080"), "file://data/courriels");
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].contains("--demo") && all[1].contains("not https") && all[2].contains("MAIL_URL"));
+        assert!(production_problems(false, None, "smtps://u:p@relais")[0].contains("PUBLIC_URL is not set"));
     }
 }
