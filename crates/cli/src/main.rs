@@ -89,6 +89,17 @@ enum Command {
     },
     /// Applies database migrations.
     Migrate,
+    /// Writes a consistent copy of the SQLite database to FILE while the platform runs (PostgreSQL:
+    /// pg_dump, see docs/OPERATIONS.md).
+    Backup {
+        /// A new file (never overwritten).
+        file: std::path::PathBuf,
+    },
+    /// Puts a backup made by `backup` in place of the SQLite database. Stop the service first.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Manages people.
     User {
         #[command(subcommand)]
@@ -179,6 +190,12 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Restoring replaces the database file: this process must not hold it open.
+    if let Command::Restore { file } = &cli.command {
+        si_store::restore_sqlite(&cli.database_url, file).await?;
+        eprintln!("Base restaurée depuis {}. Redémarrez le service.", file.display());
+        return Ok(());
+    }
     let shown = redact_url(&cli.database_url);
     let store = si_store::connect(&cli.database_url)
         .await
@@ -249,6 +266,13 @@ async fn run() -> anyhow::Result<()> {
             eprintln!("Migrations appliquées.");
             Ok(())
         }
+        Command::Backup { file } => {
+            let path = file.to_str().context("the backup path must be valid UTF-8")?;
+            store.backup(path).await?;
+            eprintln!("Sauvegarde écrite : {}", file.display());
+            Ok(())
+        }
+        Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::User {
             command: UserCommand::Create { email, role, region, organisation, department, kind, name },
         } => {

@@ -19,7 +19,7 @@ use si_domain::{Edition, EventData};
 pub use model::*;
 pub use postgres::PgStore;
 pub use sql::{STALE_VERSION, distance_km};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, restore_sqlite};
 
 /// What can go wrong in the store, in terms callers act upon.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,9 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     /// How many of this binary's migrations the database has not applied (readiness: a node
     /// started before `migrate` ran, or an older database).
     async fn pending_migrations(&self) -> StoreResult<usize>;
+    /// Writes a consistent copy of the database to a new file `path` while it goes on being written
+    /// to (SQLite); `Conflict` with the procedure to follow on PostgreSQL.
+    async fn backup(&self, path: &str) -> StoreResult<()>;
 }
 
 /// Editions, their per-region dates, and the reviewers' reason templates (administrators' settings).
@@ -199,15 +202,45 @@ pub trait Events: Send + Sync {
     /// Replaces an event's content. Drafts and events awaiting changes take it at once; a labelled event
     /// takes it at once unless the change is material (SPEC.md §5), which is then kept aside as a
     /// pending change for review while the public keeps the labelled version. `Conflict` otherwise.
-    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome>;
+    /// `announce` composes the letters of a change that enters review (not of a change replacing one
+    /// already waiting), queued in the same transaction.
+    async fn update_event_announced(
+        &self,
+        id: i64,
+        actor: i64,
+        data: &EventData,
+        announce: Announce<'_>,
+    ) -> StoreResult<ChangeOutcome>;
+    /// [`Events::update_event_announced`] with no letter.
+    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome> {
+        self.update_event_announced(id, actor, data, &no_letters).await
+    }
     /// One event, whatever its state.
     async fn event(&self, id: i64) -> StoreResult<Option<EventRecord>>;
     /// An organisation's events, newest first.
     async fn organisation_events(&self, organisation_id: i64) -> StoreResult<Vec<EventRecord>>;
-    /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry.
-    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord>;
+    /// Moves an event from one of `from` to `to` (submit, withdraw), with an audit entry, and the
+    /// letters `announce` composes from the moved event, all in one transaction.
+    async fn transition_announced(&self, t: &Transition<'_>, announce: Announce<'_>) -> StoreResult<EventRecord>;
+    /// [`Events::transition_announced`] with no letter.
+    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord> {
+        self.transition_announced(t, &no_letters).await
+    }
     /// Decides a submitted event; labelling assigns the next label number of its edition. `version` is
-    /// the version the decider saw: any other answers `Conflict` and changes nothing.
+    /// the version the decider saw: any other answers `Conflict` and changes nothing. The letters
+    /// `announce` composes from the decided event are queued in the decision's transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_announced(
+        &self,
+        id: i64,
+        actor: i64,
+        decision: Decision,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+        version: i64,
+        announce: Announce<'_>,
+    ) -> StoreResult<EventRecord>;
+    /// [`Events::decide_announced`] with no letter.
     async fn decide(
         &self,
         id: i64,
@@ -216,7 +249,9 @@ pub trait Events: Send + Sync {
         reason: Option<&str>,
         at: DateTime<Utc>,
         version: i64,
-    ) -> StoreResult<EventRecord>;
+    ) -> StoreResult<EventRecord> {
+        self.decide_announced(id, actor, decision, reason, at, version, &no_letters).await
+    }
     /// The review queue as light rows (submissions and pending changes), oldest first; `regions` as above,
     /// where an empty region (online-only, no place) belongs to the national queue only.
     async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>>;
@@ -227,6 +262,18 @@ pub trait Events: Send + Sync {
     async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
     /// Decides a pending change of a labelled event: accepted, it becomes the published content. `version`
     /// as for [`Events::decide`]: a change replaced since the reviewer read it is never accepted.
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_change_announced(
+        &self,
+        id: i64,
+        actor: i64,
+        accept: bool,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+        version: i64,
+        announce: Announce<'_>,
+    ) -> StoreResult<EventRecord>;
+    /// [`Events::decide_change_announced`] with no letter.
     async fn decide_change(
         &self,
         id: i64,
@@ -235,9 +282,21 @@ pub trait Events: Send + Sync {
         reason: Option<&str>,
         at: DateTime<Utc>,
         version: i64,
-    ) -> StoreResult<EventRecord>;
+    ) -> StoreResult<EventRecord> {
+        self.decide_change_announced(id, actor, accept, reason, at, version, &no_letters).await
+    }
     /// Withdraws the label of a labelled event (state `refused`, the label number kept for the record),
-    /// if it is still at `version`.
+    /// if it is still at `version`, with the letters `announce` composes, in one transaction.
+    async fn revoke_label_announced(
+        &self,
+        id: i64,
+        actor: i64,
+        reason: &str,
+        at: DateTime<Utc>,
+        version: i64,
+        announce: Announce<'_>,
+    ) -> StoreResult<EventRecord>;
+    /// [`Events::revoke_label_announced`] with no letter.
     async fn revoke_label(
         &self,
         id: i64,
@@ -245,7 +304,9 @@ pub trait Events: Send + Sync {
         reason: &str,
         at: DateTime<Utc>,
         version: i64,
-    ) -> StoreResult<EventRecord>;
+    ) -> StoreResult<EventRecord> {
+        self.revoke_label_announced(id, actor, reason, at, version, &no_letters).await
+    }
     /// Deletes a draft that was never submitted, with its history (`lifecycle::deletable`); a
     /// conflict otherwise.
     async fn delete_draft(&self, id: i64) -> StoreResult<()>;
@@ -403,6 +464,15 @@ pub enum ChangeOutcome {
     Applied,
     /// A labelled event's material change now waits for review.
     SentToReview,
+}
+
+/// The letters a moderation move causes, composed from the event as the move leaves it and queued
+/// in the move's own transaction: a crash can lose neither without the other.
+pub type Announce<'a> = &'a (dyn Fn(&EventRecord) -> Vec<NewEmail> + Send + Sync);
+
+/// An [`Announce`] that sends nothing (demo data, the store's own tests).
+pub fn no_letters(_: &EventRecord) -> Vec<NewEmail> {
+    Vec::new()
 }
 
 /// A moderation move requested by a person.

@@ -16,6 +16,16 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// The statement that writes a consistent copy of the whole database to a file (`$1`) while it
+    /// is being written to: SQLite's `VACUUM INTO` reads in one transaction. PostgreSQL has its own
+    /// tools (pg_dump, base backups with WAL archiving: docs/OPERATIONS.md).
+    pub(crate) fn backup(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("VACUUM INTO $1"),
+            Dialect::Postgres => None,
+        }
+    }
+
     /// Statements that take and release a lock across processes around the migrations, so that
     /// nodes starting together apply each migration once (the others wait, then find it applied).
     /// PostgreSQL: a session-level advisory lock; SQLite: none (one node per database file).

@@ -41,6 +41,52 @@ impl SqliteStore {
     }
 }
 
+/// Puts the SQLite database `backup` (a file written by [`Store::backup`]) in place of the one of
+/// `url`, which no process may have open (stop the service first). The copy is checked (a SQLite
+/// database with this platform's migrations, intact), written beside the target and renamed over
+/// it, so that a failure midway leaves the old database whole.
+pub async fn restore_sqlite(url: &str, backup: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let target = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .context("restore takes a SQLite DATABASE_URL; for PostgreSQL use pg_restore (docs/OPERATIONS.md)")?;
+    let target = std::path::Path::new(target.split('?').next().unwrap_or(target));
+    if !backup.is_file() {
+        anyhow::bail!("no backup file at {}", backup.display());
+    }
+    let staged = target.with_extension("restoring");
+    std::fs::copy(backup, &staged).with_context(|| format!("cannot copy {} next to the database", backup.display()))?;
+    let check = async {
+        let copy = SqliteStore::connect(&format!("sqlite://{}", staged.display())).await?;
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&copy.pool).await?;
+        if ok != "ok" {
+            anyhow::bail!("the backup is damaged: {ok}");
+        }
+        let pending =
+            crate::Store::pending_migrations(&copy).await.context("the file is not a database of this platform")?;
+        copy.pool.close().await;
+        Ok::<usize, anyhow::Error>(pending)
+    };
+    let pending = match check.await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e);
+        }
+    };
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+        let _ = std::fs::remove_file(format!("{}{suffix}", staged.display()));
+    }
+    std::fs::rename(&staged, target)
+        .with_context(|| format!("cannot put the backup in place of {}", target.display()))?;
+    if pending > 0 {
+        tracing::info!(pending, "the restored database predates this binary: its migrations run at the next start");
+    }
+    Ok(())
+}
+
 pub(crate) type Backend = SqliteStore;
 pub(crate) type Db = Sqlite;
 pub(crate) type DbRow = SqliteRow;

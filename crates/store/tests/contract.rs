@@ -435,21 +435,41 @@ async fn decisions_never_apply_what_the_reviewer_did_not_see(store: DynStore) {
         paying.title = format!("Visite {trial}, payante");
         paying.free = Some(false);
         let (a, b) = (store.clone(), store.clone());
-        let decision = tokio::spawn(async move { a.decide_change(id, admin, true, None, Utc::now(), seen).await });
+        let queued = store.outbox_stats().await.unwrap().pending;
+        // The letter is composed from the event as the decision leaves it, and queued with it.
+        let decision = tokio::spawn(async move {
+            let announce = |r: &si_store::EventRecord| {
+                vec![si_store::NewEmail {
+                    recipient: "o@course.fr".into(),
+                    subject: format!("Modification acceptée : {}", r.data.title),
+                    text: String::new(),
+                    html: String::new(),
+                    attachments: Vec::new(),
+                }]
+            };
+            a.decide_change_announced(id, admin, true, None, Utc::now(), seen, &announce).await
+        });
         let replace = tokio::spawn(async move { b.update_event(id, organiser, &paying).await });
         let (decision, replace) = (decision.await.unwrap(), replace.await.unwrap());
         replace.expect("the organiser's change is always recorded");
         let after = store.event(id).await.unwrap().unwrap();
         assert_ne!(after.data.free, Some(false), "trial {trial}: an unreviewed paying change was published");
+        let letters = store.outbox_stats().await.unwrap().pending - queued;
         match decision {
-            Ok(_) => {
+            Ok(decided) => {
                 applied += 1;
                 assert_eq!(after.data.title, read.title, "trial {trial}");
+                assert_eq!(
+                    (letters, decided.data.title),
+                    (1, read.title.clone()),
+                    "trial {trial}: one letter, of what was applied"
+                );
             }
             Err(StoreError::Conflict(m)) => {
                 refused += 1;
                 assert_eq!(m, si_store::STALE_VERSION);
                 assert_eq!(after.data.title, original.title, "trial {trial}: nothing applied");
+                assert_eq!(letters, 0, "trial {trial}: no letter for a decision not taken");
             }
             Err(e) => panic!("trial {trial}: {e}"),
         }

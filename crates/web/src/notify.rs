@@ -1,5 +1,7 @@
 //! Who is told what, and when: the letters of the review process, composed from events and queued
-//! through [`crate::mail`]. Each function is called after the change it reports was committed.
+//! through [`crate::mail`]. The letters of a moderation move (submission, decision, change decided,
+//! label withdrawn) are composed inside the move's transaction ([`announce`]) and queued with it;
+//! the others are queued after the change they report was committed.
 //! They take [`Letters`] (the store, the public address, the outbox's wake-up call), never the whole
 //! application state, so that use cases can be called with exactly what they need.
 
@@ -43,20 +45,49 @@ async fn to_organisation(letters: &Letters, r: &EventRecord, letter: Letter) {
 
 /// A letter about an event of a demonstration edition says so, in its subject and first, so that
 /// nobody takes a demonstration label for a real one.
-pub(crate) async fn mark_demo(letters: &Letters, edition: i32, mut letter: Letter) -> Letter {
-    if let Ok(Some(e)) = letters.store.edition(edition).await
-        && e.demo
-    {
+pub(crate) async fn mark_demo(letters: &Letters, edition: i32, letter: Letter) -> Letter {
+    let demo = matches!(letters.store.edition(edition).await, Ok(Some(e)) if e.demo);
+    demo_marked(demo.then_some(edition), letter)
+}
+
+/// The demonstration mark of [`mark_demo`], given whether the edition (`demo`: its year) is one.
+fn demo_marked(demo: Option<i32>, mut letter: Letter) -> Letter {
+    if let Some(year) = demo {
         letter.subject = format!("[Démonstration] {}", letter.subject);
         letter.paragraphs.insert(
             0,
             format!(
-                "L'édition {} est une édition de démonstration : ce message et ce qu'il annonce n'ont aucune valeur officielle.",
-                e.year
+                "L'édition {year} est une édition de démonstration : ce message et ce qu'il annonce n'ont aucune valeur officielle."
             ),
         );
     }
     letter
+}
+
+/// Who receives the letters about an organisation's event, read before the change so that its
+/// letters are composed and queued inside the change's own transaction (`si_store::Announce`).
+pub(crate) struct Audience {
+    emails: Vec<String>,
+    demo: Option<i32>,
+}
+
+/// The members of the organisation of `r` and whether its edition is a demonstration.
+pub(crate) async fn audience(letters: &Letters, r: &EventRecord) -> si_store::StoreResult<Audience> {
+    let emails = letters.store.organisation_members(r.organisation_id).await?.into_iter().map(|u| u.email).collect();
+    let demo = letters.store.edition(r.edition).await?.filter(|e| e.demo).map(|e| e.year);
+    Ok(Audience { emails, demo })
+}
+
+/// The `si_store::Announce` of a move: `compose` writes the letter from the event as the move
+/// leaves it; every member of the organisation receives it.
+pub(crate) fn announce(
+    audience: Audience,
+    compose: impl Fn(&EventRecord) -> Letter + Send + Sync,
+) -> impl Fn(&EventRecord) -> Vec<si_store::NewEmail> + Send + Sync {
+    move |r| {
+        let letter = demo_marked(audience.demo, compose(r));
+        audience.emails.iter().map(|e| letter.to(e)).collect()
+    }
 }
 
 /// A letter to every member of an organisation.
@@ -73,12 +104,12 @@ async fn to_members(letters: &Letters, organisation_id: i64, letter: Letter) {
 }
 
 /// « Demande reçue », with the date by which the committee decides.
-pub(crate) async fn submission_received(letters: &Letters, r: &EventRecord) {
+pub(crate) fn submission_received(letters: &Letters, r: &EventRecord) -> Letter {
     let at = r.change_submitted_at.or(r.submitted_at).unwrap_or_else(Utc::now);
     let due = fr_instant(due_at(at, r.department.as_deref()));
     let change = r.change_submitted_at.is_some();
     let title = &r.working_data().title;
-    let letter = Letter {
+    Letter {
         subject: if change {
             format!("Modification reçue : {title}")
         } else {
@@ -97,15 +128,14 @@ pub(crate) async fn submission_received(letters: &Letters, r: &EventRecord) {
         ],
         links: vec![("Suivre ma demande".into(), event_url(letters, r))],
         ..Letter::default()
-    };
-    to_organisation(letters, r, letter).await;
+    }
 }
 
 /// The decision on a submission: labelled (with the kit), refused (with the reason), changes requested.
-pub(crate) async fn decision(letters: &Letters, r: &EventRecord, decision: Decision) {
+pub(crate) fn decision(letters: &Letters, r: &EventRecord, decision: Decision) -> Letter {
     let title = &r.data.title;
     let reason = r.decision_reason.clone().unwrap_or_default();
-    let letter = match decision {
+    match decision {
         Decision::Label => Letter {
             subject: format!("Événement labellisé : {title}"),
             paragraphs: vec![
@@ -141,14 +171,13 @@ pub(crate) async fn decision(letters: &Letters, r: &EventRecord, decision: Decis
             links: vec![("Modifier mon événement".into(), event_url(letters, r))],
             ..Letter::default()
         },
-    };
-    to_organisation(letters, r, letter).await;
+    }
 }
 
 /// The decision on a change to a labelled event.
-pub(crate) async fn change_decided(letters: &Letters, r: &EventRecord, accepted: bool) {
+pub(crate) fn change_decided(letters: &Letters, r: &EventRecord, accepted: bool) -> Letter {
     let title = &r.data.title;
-    let letter = if accepted {
+    if accepted {
         Letter {
             subject: format!("Modification acceptée : {title}"),
             paragraphs: vec![
@@ -171,8 +200,7 @@ pub(crate) async fn change_decided(letters: &Letters, r: &EventRecord, accepted:
             links: vec![("Voir mon événement".into(), event_url(letters, r))],
             ..Letter::default()
         }
-    };
-    to_organisation(letters, r, letter).await;
+    }
 }
 
 /// A link to choose a password: an invitation (new coordinator) or a reset.
@@ -421,9 +449,9 @@ pub async fn daily_digest(letters: &Letters, now: DateTime<Utc>) -> anyhow::Resu
 }
 
 /// The label was withdrawn: the kit no longer works and the event left the public catalogue.
-pub(crate) async fn revoked(letters: &Letters, r: &EventRecord) {
+pub(crate) fn revoked(letters: &Letters, r: &EventRecord) -> Letter {
     let title = &r.data.title;
-    let letter = Letter {
+    Letter {
         subject: format!("Label retiré : {title}"),
         paragraphs: vec![
             "Bonjour,".into(),
@@ -435,8 +463,7 @@ pub(crate) async fn revoked(letters: &Letters, r: &EventRecord) {
         ],
         links: vec![("Voir mon événement".into(), event_url(letters, r))],
         ..Letter::default()
-    };
-    to_organisation(letters, r, letter).await;
+    }
 }
 
 /// The letters of a booking's news (see `si_store::Compose`): composed inside the store's

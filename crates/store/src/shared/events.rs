@@ -1,5 +1,6 @@
 //! Events: see the trait in `lib.rs` for what each method promises.
 
+use crate::Announce;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use si_domain::lifecycle::{self, Action};
@@ -34,10 +35,17 @@ impl crate::Events for Backend {
         Ok(id)
     }
 
-    async fn update_event(&self, id: i64, actor: i64, data: &EventData) -> StoreResult<ChangeOutcome> {
+    async fn update_event_announced(
+        &self,
+        id: i64,
+        actor: i64,
+        data: &EventData,
+        announce: Announce<'_>,
+    ) -> StoreResult<ChangeOutcome> {
         let now = Utc::now();
         let mut tx = self.write_tx().await?;
-        let row = lock_event(&mut tx, id, "moderation, data").await?;
+        let row = lock_event(&mut tx, id, "moderation, data, pending_data").await?;
+        let was_pending = row.try_get::<Option<String>, _>("pending_data")?.is_some();
         let state = stored_state(&row)?;
         let state = lifecycle::next(state, Action::Edit, false).map_err(StoreError::Conflict)?;
         if state == Moderation::Labelled {
@@ -66,6 +74,9 @@ impl crate::Events for Backend {
                     now,
                 )
                 .await?;
+                if !was_pending {
+                    announced(&mut tx, id, announce, now).await?;
+                }
                 tx.commit().await?;
                 return Ok(ChangeOutcome::SentToReview);
             }
@@ -103,7 +114,7 @@ impl crate::Events for Backend {
         rows.iter().map(event_from_row).collect()
     }
 
-    async fn transition(&self, t: &Transition<'_>) -> StoreResult<EventRecord> {
+    async fn transition_announced(&self, t: &Transition<'_>, announce: Announce<'_>) -> StoreResult<EventRecord> {
         let mut tx = self.write_tx().await?;
         let state = stored_state(&lock_event(&mut tx, t.id, "moderation").await?)?;
         if !matches!(t.action, Action::Submit | Action::Withdraw) {
@@ -120,11 +131,12 @@ impl crate::Events for Backend {
             .await?;
         audit_entry(&mut tx, t.id, Some(t.actor), t.action.audit(false), (Some(state), Some(to)), t.reason, t.at)
             .await?;
+        let record = announced(&mut tx, t.id, announce, t.at).await?;
         tx.commit().await?;
-        self.event(t.id).await?.ok_or(StoreError::NotFound)
+        Ok(record)
     }
 
-    async fn decide(
+    async fn decide_announced(
         &self,
         id: i64,
         actor: i64,
@@ -132,6 +144,7 @@ impl crate::Events for Backend {
         reason: Option<&str>,
         at: DateTime<Utc>,
         version: i64,
+        announce: Announce<'_>,
     ) -> StoreResult<EventRecord> {
         let mut tx = self.write_tx().await?;
         let row = lock_event_at(&mut tx, id, "moderation, edition, label_number, version", version).await?;
@@ -172,8 +185,9 @@ impl crate::Events for Backend {
             at,
         )
         .await?;
+        let record = announced(&mut tx, id, announce, at).await?;
         tx.commit().await?;
-        self.event(id).await?.ok_or(StoreError::NotFound)
+        Ok(record)
     }
 
     async fn queue_items(&self, regions: Option<&[String]>) -> StoreResult<Vec<QueueItem>> {
@@ -253,7 +267,7 @@ impl crate::Events for Backend {
             .collect()
     }
 
-    async fn decide_change(
+    async fn decide_change_announced(
         &self,
         id: i64,
         actor: i64,
@@ -261,6 +275,7 @@ impl crate::Events for Backend {
         reason: Option<&str>,
         at: DateTime<Utc>,
         version: i64,
+        announce: Announce<'_>,
     ) -> StoreResult<EventRecord> {
         let mut tx = self.write_tx().await?;
         let row = lock_event_at(&mut tx, id, "moderation, pending_data, version", version).await?;
@@ -294,17 +309,19 @@ impl crate::Events for Backend {
             .await?;
         }
         audit_entry(&mut tx, id, Some(actor), action.audit(false), (Some(state), Some(state)), reason, at).await?;
+        let record = announced(&mut tx, id, announce, at).await?;
         tx.commit().await?;
-        self.event(id).await?.ok_or(StoreError::NotFound)
+        Ok(record)
     }
 
-    async fn revoke_label(
+    async fn revoke_label_announced(
         &self,
         id: i64,
         actor: i64,
         reason: &str,
         at: DateTime<Utc>,
         version: i64,
+        announce: Announce<'_>,
     ) -> StoreResult<EventRecord> {
         let mut tx = self.write_tx().await?;
         let row = lock_event_at(&mut tx, id, "moderation, version", version).await?;
@@ -322,8 +339,9 @@ impl crate::Events for Backend {
         .await?;
         audit_entry(&mut tx, id, Some(actor), Action::Revoke.audit(false), (Some(state), Some(to)), Some(reason), at)
             .await?;
+        let record = announced(&mut tx, id, announce, at).await?;
         tx.commit().await?;
-        self.event(id).await?.ok_or(StoreError::NotFound)
+        Ok(record)
     }
 
     async fn delete_draft(&self, id: i64) -> StoreResult<()> {

@@ -18,12 +18,25 @@ mod rows;
 use async_trait::async_trait;
 
 pub(crate) use super::{Backend, DIALECT, Db, DbRow, MIGRATIONS};
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 #[async_trait]
 impl crate::Store for Backend {
     async fn migrate(&self) -> StoreResult<()> {
         migrate::run(self).await
+    }
+
+    async fn backup(&self, path: &str) -> StoreResult<()> {
+        let Some(sql) = DIALECT.backup() else {
+            return Err(StoreError::Conflict(
+                "PostgreSQL: use pg_dump (or base backups with WAL archiving), see docs/OPERATIONS.md".into(),
+            ));
+        };
+        if std::path::Path::new(path).exists() {
+            return Err(StoreError::Conflict(format!("{path} exists already: a backup never overwrites a file")));
+        }
+        sqlx::query(sql).bind(path).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn pending_migrations(&self) -> StoreResult<usize> {

@@ -255,6 +255,23 @@ pub(super) fn bind_index(q: Query<'_>, ix: IndexColumns) -> Query<'_> {
 }
 
 /// Queues emails in the transaction of the change that causes them: both are committed, or neither.
+/// The event as the transaction leaves it, with the letters `announce` composes from it queued in
+/// the same transaction.
+pub(super) async fn announced(
+    tx: &mut Tx,
+    id: i64,
+    announce: crate::Announce<'_>,
+    at: DateTime<Utc>,
+) -> StoreResult<EventRecord> {
+    let row = sqlx::query(safe(format!("{} WHERE e.id = $1", crate::sql::EVENT_SELECT)))
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let record = event_from_row(&row)?;
+    insert_emails(tx, &announce(&record), at).await?;
+    Ok(record)
+}
+
 pub(super) async fn insert_emails(tx: &mut Tx, emails: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()> {
     for m in emails {
         let attachments = if m.attachments.is_empty() {

@@ -109,7 +109,8 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
             Some((Ok(Bytes::from(bytes)), c))
         }
     });
-    let body = futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(slices);
+    // Fused: a reader (the compression layer) may poll again after the end.
+    let body = futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(slices).fuse();
     Ok((filter, Body::from_stream(body)))
 }
 

@@ -12,6 +12,7 @@ use si_store::{ChangeOutcome, Decision, EventRecord, Transition, User};
 use super::Deps;
 use crate::auth::{may_review, review_scope};
 use crate::error::AppError;
+use crate::notify;
 use crate::views::conditions_of;
 
 /// The organisation a person acts for; refused for a person without one.
@@ -79,7 +80,7 @@ pub(crate) async fn revoke(
     reason: &str,
     version: i64,
 ) -> Result<EventRecord, AppError> {
-    reviewer_event(deps, user, id).await?;
+    let record = reviewer_event(deps, user, id).await?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > REASON_MAX {
         return Err(AppError::invalid(
@@ -87,9 +88,12 @@ pub(crate) async fn revoke(
             "Indiquez le motif du retrait du label (2 000 caractères au plus) : l'organisateur le recevra.",
         ));
     }
-    let r = deps.store.revoke_label(id, user.id, reason, deps.clock.now(), version).await?;
+    let letters = deps.letters.clone();
+    let announce =
+        notify::announce(notify::audience(deps.letters, &record).await?, move |r| notify::revoked(&letters, r));
+    let r = deps.store.revoke_label_announced(id, user.id, reason, deps.clock.now(), version, &announce).await?;
+    deps.letters.mail.wake();
     deps.public_changed();
-    crate::notify::revoked(deps.letters, &r).await;
     super::bookings::event_gone(deps, &r).await?;
     Ok(r)
 }
@@ -109,14 +113,16 @@ pub(crate) async fn save_changes(
         // A published event stays complete, whichever way the edit comes (site or API).
         return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
     }
-    let outcome = deps.store.update_event(record.id, user.id, data).await?;
+    // The acknowledgement of a change entering review is queued with it (once: not for a change
+    // replacing one already waiting).
+    let letters = deps.letters.clone();
+    let announce = notify::announce(notify::audience(deps.letters, record).await?, move |r| {
+        notify::submission_received(&letters, r)
+    });
+    let outcome = deps.store.update_event_announced(record.id, user.id, data, &announce).await?;
     if record.moderation == Moderation::Labelled {
         match outcome {
-            ChangeOutcome::SentToReview if record.pending.is_none() => {
-                let r = deps.store.event(record.id).await?.ok_or(AppError::NotFound)?;
-                crate::notify::submission_received(deps.letters, &r).await;
-            }
-            ChangeOutcome::SentToReview => {}
+            ChangeOutcome::SentToReview => deps.letters.mail.wake(),
             ChangeOutcome::Applied => deps.public_changed(),
         }
     }
@@ -176,8 +182,11 @@ pub(crate) async fn submit(deps: &Deps<'_>, user: &User, record: &EventRecord) -
         return Err(SubmitRefusal::Conditions(report.conditions.into_iter().filter(|c| !c.met).collect()));
     }
     let t = Transition::submit(record.id, user.id, now);
-    let submitted = deps.store.transition(&t).await.map_err(AppError::from)?;
-    crate::notify::submission_received(deps.letters, &submitted).await;
+    let letters = deps.letters.clone();
+    let audience = notify::audience(deps.letters, record).await.map_err(AppError::from)?;
+    let announce = notify::announce(audience, move |r| notify::submission_received(&letters, r));
+    let submitted = deps.store.transition_announced(&t, &announce).await.map_err(AppError::from)?;
+    deps.letters.mail.wake();
     Ok(submitted)
 }
 
@@ -282,11 +291,15 @@ pub(crate) async fn decide(
             }
         }
         let reason = (!reason.is_empty()).then_some(reason);
-        let decided = deps.store.decide_change(id, user.id, accept, reason, now, version).await?;
+        let letters = deps.letters.clone();
+        let announce = notify::announce(notify::audience(deps.letters, &record).await?, move |r| {
+            notify::change_decided(&letters, r, accept)
+        });
+        let decided = deps.store.decide_change_announced(id, user.id, accept, reason, now, version, &announce).await?;
+        deps.letters.mail.wake();
         if accept {
             deps.public_changed();
         }
-        crate::notify::change_decided(deps.letters, &decided, accept).await;
         return Ok(decided);
     }
     if record.moderation != Moderation::Submitted {
@@ -302,10 +315,14 @@ pub(crate) async fn decide(
         }
     }
     let reason = (!reason.is_empty()).then_some(reason);
-    let decided = deps.store.decide(id, user.id, decision, reason, now, version).await?;
+    let letters = deps.letters.clone();
+    let announce = notify::announce(notify::audience(deps.letters, &record).await?, move |r| {
+        notify::decision(&letters, r, decision)
+    });
+    let decided = deps.store.decide_announced(id, user.id, decision, reason, now, version, &announce).await?;
+    deps.letters.mail.wake();
     if decision == Decision::Label {
         deps.public_changed();
     }
-    crate::notify::decision(deps.letters, &decided, decision).await;
     Ok(decided)
 }
