@@ -5,6 +5,7 @@
 #   - the open-data CSV: frictionless (PyPI) against its own Table Schema, 0 errors;
 #   - the iCalendar feed: the `icalendar` parser (PyPI), every event with its required properties;
 #   - the sitemap: well-formed XML listing every labelled event page;
+#   - /metrics: Prometheus's own parser (prometheus-client, PyPI) reads every family;
 #   - Lighthouse (npm, Debian's Chromium), mobile preset, on the home page, the catalogue, an event
 #     page, the map and the sign-up page: accessibility 100 and SEO 100 (performance is printed; it
 #     is measured on a shared machine and kept in the closing notes, not gated).
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/python-tools.sh
-python_tools "frictionless==5.18.1" "icalendar==6.3.1"
+python_tools "frictionless==5.18.1" "icalendar==6.3.1" "prometheus-client==0.26.0"
 . scripts/browser-tools.sh
 npm_tools "vnu-jar@26.9.27" "lighthouse@12.2.3"
 if ! command -v java >/dev/null 2>&1; then
@@ -104,6 +105,19 @@ total = sum(json.load(urllib.request.urlopen(f"{base}/api/v1/events?per_page=1&e
 events = [u for u in urls if "/evenements/" in u]
 assert len(events) == total, f"sitemap lists {len(events)} event pages, the catalogue has {total}"
 print(f"sitemap: {len(events)} event pages")
+PY
+# The metrics, read by Prometheus's parser (the server answers local clients without a token).
+python3 - "$base" <<'PY'
+import sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+text = urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode()
+families = {f.name: f for f in text_string_to_metric_families(text)}
+for name in ("si_http_requests", "si_http_request_duration_seconds", "si_db_pool_connections",
+             "si_outbox_pending", "si_outbox_oldest_pending_seconds", "si_submissions_last_hour",
+             "si_decisions_last_hour", "si_catalogue_index_age_seconds", "si_database_up"):
+    assert name in families, f"{name} missing from /metrics"
+assert families["si_database_up"].samples[0].value == 1
+print(f"metrics: {len(families)} families, {sum(len(f.samples) for f in families.values())} samples read")
 PY
 # Lighthouse, mobile preset (its default), on the pages people land on.
 for p in / /evenements "/evenements/$labelled" /carte /inscription; do

@@ -21,6 +21,10 @@ struct Cli {
     /// sqlite://PATH (embedded, created if missing) or postgres://…
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
+    /// Log lines as `text` (for people) or `json` (one object per line, with the request id, for a
+    /// log collector).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,6 +90,9 @@ enum Command {
         /// The client secret (prefer the environment variable: a command line is visible to others).
         #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
         oidc_client_secret: Option<String>,
+        /// The bearer token Prometheus sends to read `/metrics`; unset, only local clients read it.
+        #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Applies database migrations.
     Migrate,
@@ -183,13 +190,17 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.init();
+    }
     // Restoring replaces the database file: this process must not hold it open.
     if let Command::Restore { file } = &cli.command {
         si_store::restore_sqlite(&cli.database_url, file).await?;
@@ -219,6 +230,7 @@ async fn run() -> anyhow::Result<()> {
             oidc_discovery_url,
             oidc_client_id,
             oidc_client_secret,
+            metrics_token,
         } => {
             let oidc = match (oidc_discovery_url, oidc_client_id, oidc_client_secret) {
                 (None, None, None) => None,
@@ -256,6 +268,7 @@ async fn run() -> anyhow::Result<()> {
                 uai_directory: uai_directory_url,
                 oidc,
                 booking_retention_months,
+                metrics_token,
             };
             let transport = si_web::mail::Transport::from_url(&mail_url)
                 .with_context(|| format!("cannot use MAIL_URL {mail_url:?}"))?;

@@ -88,6 +88,20 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     /// Writes a consistent copy of the database to a new file `path` while it goes on being written
     /// to (SQLite); `Conflict` with the procedure to follow on PostgreSQL.
     async fn backup(&self, path: &str) -> StoreResult<()>;
+    /// The connections of this process's pool (monitoring).
+    fn pool_use(&self) -> PoolUse;
+    /// Audit entries since `since`, per action code (`submit`, `label`, …): what the platform did
+    /// in the last hour, for monitoring.
+    async fn activity_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(String, u64)>>;
+}
+
+/// The connections of a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Open connections.
+    pub open: u32,
+    /// Among them, idle.
+    pub idle: u32,
 }
 
 /// Editions, their per-region dates, and the reviewers' reason templates (administrators' settings).

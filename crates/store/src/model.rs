@@ -455,6 +455,8 @@ pub struct OutboxStats {
     pub retrying: u64,
     /// Sent.
     pub sent: u64,
+    /// When the oldest email still waiting was queued.
+    pub oldest_pending: Option<DateTime<Utc>>,
 }
 
 /// A reviewer's decision (the lifecycle's, in the domain).

@@ -223,6 +223,11 @@ impl Caches {
         self.event_pages.sweep();
     }
 
+    /// Bytes held by all the caches now.
+    pub fn bytes(&self) -> usize {
+        self.map.usage().1 + self.facets.usage().1 + self.search.usage().1 + self.event_pages.usage().1
+    }
+
     /// The bound of all the caches together, in bytes.
     pub fn max_bytes(&self) -> usize {
         self.map.max_bytes() + self.facets.max_bytes() + self.search.max_bytes() + self.event_pages.max_bytes()

@@ -441,6 +441,11 @@ impl Catalogue {
         Ok(Stale::Nothing)
     }
 
+    /// The current index's age and number of events (monitoring), if one is built.
+    pub fn facts(&self) -> Option<(Duration, usize)> {
+        self.current().map(|i| (i.built.elapsed(), i.len()))
+    }
+
     /// Whether an index has been built (readiness).
     pub fn is_built(&self) -> bool {
         self.current().is_some()

@@ -18,6 +18,7 @@ mod forms;
 pub mod fuzzing;
 pub mod kit;
 pub mod mail;
+pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod outbound;
@@ -61,6 +62,9 @@ pub struct WebConfig {
     /// Where people write to the team: shown on the legal pages, the accessibility statement, the
     /// footer and in every email.
     pub contact_email: String,
+    /// The bearer token that `/metrics` asks for; without one, it answers only clients on this
+    /// machine that came through no proxy.
+    pub metrics_token: Option<String>,
 }
 
 /// The team's address when none is configured.
@@ -100,6 +104,7 @@ impl Default for WebConfig {
             uai_directory: directory::UAI_DIRECTORY.into(),
             oidc: None,
             booking_retention_months: 6,
+            metrics_token: None,
         }
     }
 }
@@ -130,6 +135,8 @@ pub struct AppState {
     /// Exports being written (see `api::feeds`): each reads the database and formats for seconds,
     /// so a node writes a few at once and tells the others to come back.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Requests counted for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     /// Work finished after the answer (see [`AppState::after_answer`]).
     background: Arc<Background>,
 }
@@ -183,6 +190,7 @@ impl AppState {
             letters,
             throttle: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
+            metrics: Arc::default(),
             background: Arc::default(),
         }
     }
@@ -334,7 +342,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(static_files::router())
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::measure))
         .layer(axum::middleware::from_fn(csrf::check))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -366,10 +376,19 @@ pub fn router(state: AppState) -> Router {
         ))
         // Every log line of a request carries its id, which the answer gives back (`X-Request-Id`):
         // a person reporting a problem can quote it, and the operator finds the lines.
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.extensions().get::<RequestId>().map_or("-", |r| r.0.as_str()).to_string();
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
-        }))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.extensions().get::<RequestId>().map_or("-", |r| r.0.as_str()).to_string();
+                    tracing::info_span!("request", id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
+                })
+                // One line per answer (status, latency), at info: the access log.
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -39,6 +39,19 @@ impl crate::Store for Backend {
         Ok(())
     }
 
+    fn pool_use(&self) -> crate::PoolUse {
+        crate::PoolUse { open: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX) }
+    }
+
+    async fn activity_since(&self, since: chrono::DateTime<chrono::Utc>) -> StoreResult<Vec<(String, u64)>> {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT action, COUNT(*) AS n FROM audit WHERE at >= $1 GROUP BY action")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("action")?, r.try_get::<i64, _>("n")? as u64))).collect()
+    }
+
     async fn pending_migrations(&self) -> StoreResult<usize> {
         let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&self.pool).await?;
         Ok(MIGRATIONS.iter().filter(|m| !done.contains(&m.version)).count())

@@ -85,6 +85,9 @@ impl crate::Outbox for Backend {
             pending: row.try_get::<i64, _>("pending")? as u64,
             retrying: row.try_get::<i64, _>("retrying")? as u64,
             sent: row.try_get::<i64, _>("sent")? as u64,
+            oldest_pending: sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
         })
     }
 

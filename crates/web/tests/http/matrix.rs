@@ -78,6 +78,8 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/verification/{token}", Rule::Secret),
     ("GET", "/healthz", Rule::Public),
     ("GET", "/readyz", Rule::Public),
+    // Read by the monitoring with its token (or from the machine itself): nobody else, logged in or not.
+    ("GET", "/metrics", Rule::Secret),
     ("GET", "/api/openapi.json", Rule::Public),
     ("GET", "/api/v1/editions", Rule::Public),
     ("POST", "/api/v1/eligibility", Rule::Public),

@@ -134,3 +134,36 @@ async fn a_stopping_node_answers_what_is_in_flight() {
     tokio::time::timeout(std::time::Duration::from_secs(10), server).await.expect("serve returns").unwrap().unwrap();
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens any more");
 }
+
+/// `/metrics`: requests counted under their route pattern (never the raw path, so anonymous clients
+/// cannot make new series), latency histograms, the outbox, the index; only for the token's holder.
+#[tokio::test]
+async fn metrics_count_by_route_and_answer_only_their_reader() {
+    let app = TestApp::configured(|c| c.metrics_token = Some("jeton-de-supervision".into())).await;
+    for path in ["/evenements/999991", "/evenements/999992", "/api/v1/events", "/page-inconnue-1", "/page-inconnue-2"] {
+        app.get(path, None).await;
+    }
+    let read = |token: Option<&'static str>| {
+        let mut b = axum::http::Request::get("/metrics");
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let req = b.body(axum::body::Body::empty()).unwrap();
+        async { app.send(req).await }
+    };
+    assert_eq!(read(None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(read(Some("mauvais")).await.status(), StatusCode::NOT_FOUND);
+    let resp = read(Some("jeton-de-supervision")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = support::body_text(resp).await;
+    assert!(text.contains(r#"si_http_requests_total{method="GET",route="/evenements/{id}",status="404"} 2"#), "{text}");
+    assert!(text.contains(r#"si_http_requests_total{method="GET",route="(autre)",status="404"} 2"#));
+    assert!(!text.contains("999991") && !text.contains("page-inconnue"), "raw paths never become series");
+    assert!(text.contains(r#"si_http_request_duration_seconds_count{route="/api/v1/events"} 1"#));
+    assert!(text.contains(r#"si_http_request_duration_seconds_bucket{route="/api/v1/events",le="+Inf"} 1"#));
+    for name in ["si_outbox_pending 0", "si_database_up 1", "si_catalogue_index_events 0", "si_submissions_last_hour 0"]
+    {
+        assert!(text.contains(name), "{name}: {text}");
+    }
+}
