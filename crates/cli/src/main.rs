@@ -69,10 +69,14 @@ enum Command {
         /// Months after an edition's week when its booking contacts are erased (counts kept).
         #[arg(long, env = "BOOKING_RETENTION_MONTHS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=36))]
         booking_retention_months: u32,
-        /// Requests come through a reverse proxy that appends the client's address to
-        /// `X-Forwarded-For`: per-source limits read it there. Never set it without such a proxy.
+        /// Requests come through a reverse proxy on this machine that appends the client's address
+        /// to `X-Forwarded-For` (same as --trusted-proxies 127.0.0.1,::1).
         #[arg(long, env = "BEHIND_PROXY")]
         behind_proxy: bool,
+        /// The reverse proxies (addresses or networks, comma-separated: 10.0.0.0/8, 192.0.2.10)
+        /// whose `X-Forwarded-For` gives the client's address; from any other peer it is ignored.
+        #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: String,
         /// Company directory (API Recherche d'entreprises) that checks SIRET numbers at sign-up;
         /// "" to check only their check digits (the reviewer is told).
         #[arg(long, env = "SIRET_DIRECTORY_URL", default_value = si_web::directory::SIRET_DIRECTORY)]
@@ -225,6 +229,7 @@ async fn run() -> anyhow::Result<()> {
             cache_seconds,
             booking_retention_months,
             behind_proxy,
+            trusted_proxies,
             siret_directory_url,
             uai_directory_url,
             oidc_discovery_url,
@@ -263,7 +268,14 @@ async fn run() -> anyhow::Result<()> {
                 secure_cookies: public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 tile_url,
                 cache_ttl: std::time::Duration::from_secs(cache_seconds),
-                behind_proxy,
+                proxies: {
+                    let mut p = si_web::auth::ProxyTrust::parse(&trusted_proxies)
+                        .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
+                    if behind_proxy {
+                        p.extend(si_web::auth::ProxyTrust::loopback());
+                    }
+                    p
+                },
                 siret_directory: siret_directory_url,
                 uai_directory: uai_directory_url,
                 oidc,

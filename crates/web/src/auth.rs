@@ -257,17 +257,82 @@ impl FromRequestParts<AppState> for Source {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        let forwarded = state.config.behind_proxy.then(|| {
-            parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-                .next_back()
-        });
-        Ok(Source(crate::throttle::source_key(forwarded.flatten().or(peer))))
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        Ok(Source(crate::throttle::source_key(state.config.proxies.client(peer, forwarded))))
+    }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxies`, `--behind-proxy`
+/// for this machine's own): a client talking to the platform directly could write any address there
+/// and escape its per-source limits, so the header counts only when the peer is one of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyTrust(Vec<(std::net::IpAddr, u8)>);
+
+impl ProxyTrust {
+    /// A comma-separated list of addresses and networks (`127.0.0.1, 10.0.0.0/8, ::1`).
+    pub fn parse(list: &str) -> Result<ProxyTrust, String> {
+        let mut out = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let addr: std::net::IpAddr =
+                addr.parse().map_err(|_| format!("{item:?} is not an IP address or network"))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(b) => {
+                    b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| format!("{item:?}: bad prefix length"))?
+                }
+                None => max,
+            };
+            out.push((addr, bits));
+        }
+        Ok(ProxyTrust(out))
+    }
+
+    /// Trusts `other`'s proxies too.
+    pub fn extend(&mut self, other: ProxyTrust) {
+        self.0.extend(other.0);
+    }
+
+    /// This machine only (a proxy on the same host).
+    pub fn loopback() -> ProxyTrust {
+        ProxyTrust(vec![(std::net::Ipv4Addr::LOCALHOST.into(), 8), (std::net::Ipv6Addr::LOCALHOST.into(), 128)])
+    }
+
+    fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (std::net::IpAddr::V4(n), std::net::IpAddr::V4(a)) => {
+                let mask = if *bits == 0 { 0 } else { u32::MAX << (32 - u32::from(*bits)) };
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (std::net::IpAddr::V6(n), std::net::IpAddr::V6(a)) => {
+                let mask = if *bits == 0 { 0 } else { u128::MAX << (128 - u32::from(*bits)) };
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+
+    /// The client's address: the peer, unless it is a trusted proxy; then the last address of
+    /// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends the one it saw).
+    pub fn client<'a>(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        forwarded: impl Iterator<Item = &'a str>,
+    ) -> Option<std::net::IpAddr> {
+        let Some(peer) = peer else { return None };
+        if !self.trusts(peer) {
+            return Some(peer);
+        }
+        let chain: Vec<std::net::IpAddr> =
+            forwarded.flat_map(|v| v.split(',')).filter_map(|a| a.trim().parse().ok()).collect();
+        Some(chain.into_iter().rev().find(|ip| !self.trusts(*ip)).unwrap_or(peer))
     }
 }
 
@@ -416,5 +481,28 @@ mod tests {
         assert!(DUMMY_HASH.starts_with("$argon2id$"));
         assert_eq!(hash_secret("abc").len(), 64);
         assert_ne!(random_secret(), random_secret());
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        use super::ProxyTrust;
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let trust = ProxyTrust::parse("127.0.0.1, 10.0.0.0/8, ::1").unwrap();
+        // A client talking directly cannot choose its address.
+        assert_eq!(trust.client(Some(ip("203.0.113.9")), ["1.2.3.4"].into_iter()), Some(ip("203.0.113.9")));
+        // Through the proxy: the address it appended, past any the client wrote itself.
+        assert_eq!(
+            trust.client(Some(ip("127.0.0.1")), ["6.6.6.6, 198.51.100.7"].into_iter()),
+            Some(ip("198.51.100.7"))
+        );
+        // Through two proxies of ours (10.x then this machine).
+        assert_eq!(
+            trust.client(Some(ip("127.0.0.1")), ["198.51.100.7, 10.1.2.3"].into_iter()),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(trust.client(Some(ip("::ffff:10.0.0.5")), std::iter::empty()), Some(ip("::ffff:10.0.0.5")));
+        assert_eq!(trust.client(Some(ip("::1")), ["garbage"].into_iter()), Some(ip("::1")));
+        assert!(ProxyTrust::parse("10.0.0.0/33").is_err() && ProxyTrust::parse("proxy.local").is_err());
+        assert_eq!(ProxyTrust::default().client(Some(ip("127.0.0.1")), ["1.2.3.4"].into_iter()), Some(ip("127.0.0.1")));
     }
 }

@@ -48,9 +48,9 @@ pub struct WebConfig {
     pub tile_url: String,
     /// How long public answers (map, facets, searches, anonymous event pages) are kept in memory.
     pub cache_ttl: std::time::Duration,
-    /// Requests arrive through the deployment's reverse proxy, which appends the client's address to
-    /// `X-Forwarded-For`: the per-source limits read it there (never trusted otherwise).
-    pub behind_proxy: bool,
+    /// The reverse proxies whose `X-Forwarded-For` gives the client's address to the per-source
+    /// limits (never believed from any other peer).
+    pub proxies: auth::ProxyTrust,
     /// Base URL of the company directory (API Recherche d'entreprises); empty: SIRET check digits only.
     pub siret_directory: String,
     /// Base URL of the school directory (Annuaire de l'éducation); empty: UAI check characters only.
@@ -99,7 +99,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             tile_url: DEFAULT_TILE_URL.into(),
             cache_ttl: std::time::Duration::from_secs(60),
-            behind_proxy: false,
+            proxies: auth::ProxyTrust::default(),
             siret_directory: directory::SIRET_DIRECTORY.into(),
             uai_directory: directory::UAI_DIRECTORY.into(),
             oidc: None,
