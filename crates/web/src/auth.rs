@@ -326,7 +326,7 @@ impl ProxyTrust {
         peer: Option<std::net::IpAddr>,
         forwarded: impl Iterator<Item = &'a str>,
     ) -> Option<std::net::IpAddr> {
-        let Some(peer) = peer else { return None };
+        let peer = peer?;
         if !self.trusts(peer) {
             return Some(peer);
         }
