@@ -19,7 +19,7 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://data/semaine-industrie.db";
 #[command(name = "semaine-industrie", version, about = "Plateforme de labellisation de la Semaine de l'industrie")]
 struct Cli {
     /// sqlite://PATH (embedded, created if missing) or postgres://…
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     database_url: String,
     /// Log lines as `text` (for people) or `json` (one object per line, with the request id, for a
     /// log collector).
@@ -35,7 +35,7 @@ enum Command {
     Serve {
         /// Where emails go: smtp://host:port (a local relay), smtp://user:pass@host:587?tls=required,
         /// smtps://…, or file://DIR (.eml files, nothing leaves the machine).
-        #[arg(long, env = "MAIL_URL", default_value = "file://data/courriels")]
+        #[arg(long, env = "MAIL_URL", default_value = "file://data/courriels", hide_env_values = true)]
         mail_url: String,
         /// Sender of the platform's emails.
         #[arg(
