@@ -88,6 +88,14 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     /// Writes a consistent copy of the database to a new file `path` while it goes on being written
     /// to (SQLite); `Conflict` with the procedure to follow on PostgreSQL.
     async fn backup(&self, path: &str) -> StoreResult<()>;
+    /// Takes one attempt from the token bucket `key` shared by every node (`capacity` attempts,
+    /// refilled at `per_second`), at `now` (seconds since 1970), in one atomic statement: `None` when
+    /// taken, else the seconds to wait. A refused attempt lowers the bucket to -1 at most.
+    async fn take_attempt(&self, key: &str, capacity: f64, per_second: f64, now: f64) -> StoreResult<Option<f64>>;
+    /// Forgets a bucket (its allowance is whole again).
+    async fn forget_attempts(&self, key: &str) -> StoreResult<()>;
+    /// Drops buckets untouched since `before` (seconds since 1970): refilled, they say nothing.
+    async fn sweep_attempts(&self, before: f64) -> StoreResult<u64>;
     /// The connections of this process's pool (monitoring).
     fn pool_use(&self) -> PoolUse;
     /// Audit entries since `since`, per action code (`submit`, `label`, …): what the platform did

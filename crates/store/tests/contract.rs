@@ -926,3 +926,47 @@ async fn bookings_on_postgres() {
     no_seat_is_sold_twice(si_store::connect(&url).await.unwrap()).await;
     drop_db.await;
 }
+
+/// The shared token buckets of login and password-link limits: atomic under parallel attempts
+/// (several nodes), refilled with time, never above capacity, forgotten on demand, swept when idle.
+async fn shared_limits_count_every_attempt_once(store: DynStore) {
+    store.migrate().await.unwrap();
+    let now = 1_800_000_000.0;
+    let attempts =
+        futures_util::future::join_all((0..25).map(|_| store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now)))
+            .await;
+    let taken = attempts.iter().filter(|a| matches!(a, Ok(None))).count();
+    assert_eq!(taken, 10, "{attempts:?}");
+    let wait = store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now).await.unwrap().expect("refused");
+    assert!(wait > 0.0 && wait <= 180.0, "{wait}");
+    // 90 s refill one attempt, 15 minutes the whole bucket (not more).
+    assert_eq!(store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now + 180.0).await.unwrap(), None);
+    for k in 0..10 {
+        assert_eq!(store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now + 10_000.0).await.unwrap(), None, "{k}");
+    }
+    assert!(store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now + 10_000.0).await.unwrap().is_some());
+    // Another key is another bucket; a forgotten one is whole again; idle ones are swept.
+    assert_eq!(store.take_attempt("login:other", 1.0, 1.0, now).await.unwrap(), None);
+    store.forget_attempts("login:pair").await.unwrap();
+    assert_eq!(store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now + 10_000.0).await.unwrap(), None);
+    assert_eq!(store.sweep_attempts(now + 1.0).await.unwrap(), 1, "login:other was idle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_limits_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("si-store-limits-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    shared_limits_count_every_attempt_once(
+        si_store::connect(&format!("sqlite://{}/test.db", dir.display())).await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn shared_limits_on_postgres() {
+    let base = si_store::testing::postgres_url();
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&base).await.unwrap();
+    shared_limits_count_every_attempt_once(si_store::connect(&url).await.unwrap()).await;
+    drop_db.await;
+}

@@ -3,8 +3,10 @@
 //! attempt is one atomic step (check and count under one lock), so parallel requests cannot all slip
 //! through before any is counted. Every limiter holds at most a fixed number of keys, each a fixed
 //! 16-byte digest whatever was typed, so an anonymous flood of distinct keys is bounded in memory.
-//! In memory, per process: the multi-node deployment needs them in the database (issue « national
-//! scale »).
+//! The limits on logins, password links and sign-ups are also kept in the database
+//! ([`Limiter::shared`], `Store::take_attempt`): the local bucket answers first (no database work
+//! for a flood from one place), then the shared one, so N nodes behind a balancer allow what one
+//! would. The global limits stay per node: they protect that node's processors.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,6 +28,8 @@ pub struct Limiter {
     per_second: f64,
     max_keys: usize,
     buckets: Mutex<Buckets>,
+    /// The name of the bucket kept in the database too, when the limit holds across nodes.
+    shared: Option<&'static str>,
 }
 
 struct Buckets {
@@ -46,6 +50,44 @@ impl Limiter {
             per_second: f64::from(capacity) / period.as_secs_f64(),
             max_keys,
             buckets: Mutex::new(Buckets { map: HashMap::new(), swept: None }),
+            shared: None,
+        }
+    }
+
+    /// The same limit held across nodes too, in the database under `name`.
+    pub fn shared(mut self, name: &'static str) -> Limiter {
+        self.shared = Some(name);
+        self
+    }
+
+    fn shared_key(name: &str, key: &str) -> String {
+        let d = Self::digest(key);
+        format!("{name}:{}", d.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    }
+
+    /// Takes one attempt here, then, for a shared limit, in the database (every node's attempts
+    /// counted once). When the database cannot be reached the local limit alone holds.
+    pub async fn take_everywhere(&self, store: &si_store::DynStore, key: &str) -> Result<(), Duration> {
+        self.take(key)?;
+        let Some(name) = self.shared else { return Ok(()) };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        match store.take_attempt(&Self::shared_key(name, key), self.capacity, self.per_second, now).await {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(Duration::from_secs_f64(wait.clamp(0.0, 86_400.0))),
+            Err(e) => {
+                tracing::warn!(error = %e, limit = name, "shared limit not read: the node's own applies");
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets `key` here and in the database.
+    pub async fn reset_everywhere(&self, store: &si_store::DynStore, key: &str) {
+        self.reset(key);
+        if let Some(name) = self.shared
+            && let Err(e) = store.forget_attempts(&Self::shared_key(name, key)).await
+        {
+            tracing::warn!(error = %e, limit = name, "shared limit not reset");
         }
     }
 
@@ -123,6 +165,10 @@ impl Limiter {
     }
 }
 
+/// The longest period of a shared limit: a bucket untouched this long is whole again and its row
+/// can go (`Store::sweep_attempts`, run by the worker).
+pub const SHARED_PERIOD: Duration = HOUR;
+
 /// Keys each limiter holds at most (≈ 4.8 MB each).
 const MAX_KEYS: usize = 100_000;
 const MINUTE: Duration = Duration::from_secs(60);
@@ -168,13 +214,13 @@ impl Default for Throttle {
     fn default() -> Self {
         Throttle {
             login_global: Limiter::new(60, Duration::from_secs(3), 1),
-            login_source: Limiter::new(30, QUARTER_HOUR, MAX_KEYS),
-            login_account_source: Limiter::new(10, QUARTER_HOUR, MAX_KEYS),
-            login_account: Limiter::new(50, HOUR, MAX_KEYS),
-            reset_address: Limiter::new(3, HOUR, MAX_KEYS),
-            reset_source: Limiter::new(10, HOUR, MAX_KEYS),
+            login_source: Limiter::new(30, QUARTER_HOUR, MAX_KEYS).shared("login_source"),
+            login_account_source: Limiter::new(10, QUARTER_HOUR, MAX_KEYS).shared("login_account_source"),
+            login_account: Limiter::new(50, HOUR, MAX_KEYS).shared("login_account"),
+            reset_address: Limiter::new(3, HOUR, MAX_KEYS).shared("reset_address"),
+            reset_source: Limiter::new(10, HOUR, MAX_KEYS).shared("reset_source"),
             reset_global: Limiter::new(120, MINUTE, 1),
-            signup_source: Limiter::new(10, HOUR, MAX_KEYS),
+            signup_source: Limiter::new(10, HOUR, MAX_KEYS).shared("signup_source"),
             // Half the keys of the login limiters: bookings and answers are rarer than logins, and
             // every limiter's bytes add up (48 MB for all of them, tested).
             booking_source: Limiter::new(30, HOUR, MAX_KEYS / 2),

@@ -25,6 +25,12 @@ pub async fn run_worker(
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "bookings' due work"),
             }
+            // Buckets of the shared limits untouched for their longest period are whole: their rows go.
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let before = now.saturating_sub(crate::throttle::SHARED_PERIOD).as_secs_f64();
+            if let Err(e) = state.store.sweep_attempts(before).await {
+                tracing::warn!(error = %e, "shared limits not swept");
+            }
         }
         if let Err(e) = crate::notify::daily_digest_if_due(&state.letters, state.clock.now()).await {
             tracing::error!(error = %e, "daily digest");

@@ -39,6 +39,35 @@ impl crate::Store for Backend {
         Ok(())
     }
 
+    async fn take_attempt(&self, key: &str, capacity: f64, per_second: f64, now: f64) -> StoreResult<Option<f64>> {
+        // One statement: concurrent attempts on every node serialise on the row. The bucket is
+        // refilled since `at` (never above capacity), then one attempt is taken; below 0 the attempt
+        // is refused (and the bucket kept at -1 at most, so refusals do not pile up a debt).
+        const REFILLED: &str = "CASE WHEN throttle.tokens + ($3 - throttle.at) * $4 > $2 THEN $2 \
+                                ELSE throttle.tokens + ($3 - throttle.at) * $4 END";
+        let sql = format!(
+            "INSERT INTO throttle (key, tokens, at) VALUES ($1, $2 - 1.0, $3) ON CONFLICT (key) DO UPDATE SET \
+             tokens = CASE WHEN {REFILLED} - 1.0 < -1.0 THEN -1.0 ELSE {REFILLED} - 1.0 END, at = $3 RETURNING tokens"
+        );
+        let tokens: f64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .bind(capacity)
+            .bind(now)
+            .bind(per_second)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((tokens < 0.0).then(|| (1.0 - tokens) / per_second))
+    }
+
+    async fn forget_attempts(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn sweep_attempts(&self, before: f64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM throttle WHERE at < $1").bind(before).execute(&self.pool).await?.rows_affected())
+    }
+
     fn pool_use(&self) -> crate::PoolUse {
         crate::PoolUse { open: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX) }
     }

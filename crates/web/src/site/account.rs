@@ -153,14 +153,18 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
     // Too many requests from this place or from everyone: said plainly (it reveals nothing of the
     // address). Beyond the allowance of one address the page answers as usual and sends nothing.
     let t = &state.throttle;
-    if let Err(wait) = t.reset_source.take(&source).and_then(|_| t.reset_global.take("")) {
+    let allowed = match t.reset_source.take_everywhere(&state.store, &source).await {
+        Ok(()) => t.reset_global.take(""),
+        Err(w) => Err(w),
+    };
+    if let Err(wait) = allowed {
         return Err(crate::error::AppError::too_many(
             "Trop de demandes de lien depuis votre connexion : réessayez un peu plus tard.",
             wait,
         )
         .into());
     }
-    if t.reset_address.take(&email).is_ok() {
+    if t.reset_address.take_everywhere(&state.store, &email).await.is_ok() {
         // The link is made after the answer, so that its time does not tell who has an account.
         let (bg, email) = (state.clone(), email.clone());
         state.after_answer(async move {
@@ -221,7 +225,7 @@ async fn choose(
     };
     state.store.set_password(person.id, &hash_password(password).await?).await?;
     // The owner is back in: whatever an attacker spent of this account's login allowance is restored.
-    state.throttle.login_account.reset(&person.email);
+    state.throttle.login_account.reset_everywhere(&state.store, &person.email).await;
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
     let home = if person.role == Role::Organiser { "/espace" } else { "/instruction" };
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response())
@@ -307,7 +311,7 @@ async fn signup(State(state): State<AppState>, user: MaybeUser, Source(source): 
     if !errors.is_empty() {
         return Ok(signup_page(user, p, errors));
     }
-    if let Err(wait) = state.throttle.signup_source.take(&source) {
+    if let Err(wait) = state.throttle.signup_source.take_everywhere(&state.store, &source).await {
         return Err(crate::error::AppError::too_many(
             "Trop de comptes créés depuis votre connexion : réessayez dans une heure.",
             wait,
@@ -483,21 +487,19 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
     let pair = format!("{email}|{source}");
     // The global allowance is taken last: one place flooding stops at its own limit without spending
     // what everyone else shares.
-    let limited = t
-        .login_source
-        .take(&source)
-        .map_err(|w| (w, "Trop de tentatives de connexion depuis votre connexion : réessayez dans un quart d'heure."))
-        .and_then(|_| {
-            t.login_account_source.take(&pair).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? »."))
+    // Each limit held across nodes (the database) after this node's own; the first refusal stops.
+    let limited = async {
+        t.login_source
+            .take_everywhere(&state.store, &source)
+            .await
+            .map_err(|w| (w, "Trop de tentatives de connexion depuis votre connexion : réessayez dans un quart d'heure."))?;
+        t.login_account_source.take_everywhere(&state.store, &pair).await.map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : réessayez dans un quart d'heure, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? »."))?;
+        t.login_account.take_everywhere(&state.store, &email).await.map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : choisissez un nouveau mot de passe avec « Mot de passe oublié ? » pour vous connecter."))?;
+        t.login_global.take("").map_err(|w| {
+            (w, "La plateforme reçoit en ce moment trop de tentatives de connexion : réessayez dans une minute.")
         })
-        .and_then(|_| {
-            t.login_account.take(&email).map_err(|w| (w, "Trop de tentatives de connexion pour cette adresse : choisissez un nouveau mot de passe avec « Mot de passe oublié ? » pour vous connecter."))
-        })
-        .and_then(|_| {
-            t.login_global.take("").map_err(|w| {
-                (w, "La plateforme reçoit en ce moment trop de tentatives de connexion : réessayez dans une minute.")
-            })
-        });
+    }
+    .await;
     if let Err((wait, message)) = limited {
         // Guessing stops here, without telling whether the account exists.
         let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &login_page(&state, email, next, message));

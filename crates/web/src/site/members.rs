@@ -213,7 +213,7 @@ async fn account(PersonPage(u): PersonPage, RawQuery(q): RawQuery) -> axum::resp
 /// Checks the current password typed to confirm a change, within the account's login allowance
 /// (a stolen session cannot be used to guess the password).
 async fn current_password_ok(state: &AppState, u: &User, typed: String) -> Result<bool, crate::pages::PageError> {
-    if let Err(wait) = state.throttle.login_account.take(&u.email) {
+    if let Err(wait) = state.throttle.login_account.take_everywhere(&state.store, &u.email).await {
         return Err(crate::error::AppError::too_many(
             "Trop d'essais de mot de passe pour ce compte : réessayez plus tard.",
             wait,

@@ -43,7 +43,7 @@ fn state_cookie(state: &AppState, value: &str, max_age: u64) -> String {
 async fn start(State(state): State<AppState>, Source(source): Source, RawQuery(q): RawQuery) -> PageResult {
     let oidc = state.oidc.clone().ok_or(AppError::NotFound)?;
     // Each start keeps a pending login (bounded map): a flood from one place is cut like password guesses.
-    if let Err(wait) = state.throttle.login_source.take(&source) {
+    if let Err(wait) = state.throttle.login_source.take_everywhere(&state.store, &source).await {
         let message = "Trop de tentatives de connexion depuis votre connexion : réessayez un peu plus tard.";
         return Err(AppError::too_many(message, wait).into());
     }
@@ -74,7 +74,7 @@ async fn back(
 ) -> PageResult {
     let oidc = state.oidc.clone().ok_or(AppError::NotFound)?;
     let p = Pairs::parse(q.as_deref().unwrap_or(""));
-    if let Err(wait) = state.throttle.login_source.take(&source) {
+    if let Err(wait) = state.throttle.login_source.take_everywhere(&state.store, &source).await {
         return Err(crate::error::AppError::too_many(
             "Trop de tentatives de connexion depuis votre connexion : réessayez un peu plus tard.",
             wait,

@@ -167,3 +167,24 @@ async fn metrics_count_by_route_and_answer_only_their_reader() {
         assert!(text.contains(name), "{name}: {text}");
     }
 }
+
+/// Login limits hold across nodes: the ten guesses one place may make at one account are ten in
+/// all, whichever node receives them; the owner's password link gives the account back everywhere.
+#[tokio::test]
+async fn login_limits_hold_across_nodes() {
+    let a = TestApp::new().await;
+    let b = TestApp::with_store(a.store.clone(), None).await;
+    a.organiser("cible@usine.fr", "Usine Visée").await;
+    let guess = "email=cible%40usine.fr&password=une+mauvaise+phrase+de+passe";
+    for k in 0..10 {
+        let node = if k % 2 == 0 { &a } else { &b };
+        let (s, _, _) = node.post_form("/connexion", guess, None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "guess {k}: refused as wrong, not limited");
+    }
+    // Node B has seen five guesses only, but the limit is the platform's.
+    let (s, page, _) = b.post_form("/connexion", guess, None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert!(page.contains("Trop de tentatives de connexion pour cette adresse"));
+    let (s, _, _) = a.post_form("/connexion", guess, None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+}
