@@ -1,12 +1,9 @@
 //! The binary as an operator uses it: create the first administrator (password on standard input)
 //! and other people, refuse bad input, print an API token, add generated events.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_semaine-industrie"))
-}
+use support::bin;
 
 #[test]
 fn user_and_token_creation() {
@@ -14,19 +11,7 @@ fn user_and_token_creation() {
     let _ = std::fs::remove_dir_all(&dir);
     let url = format!("sqlite://{}/cli.db", dir.display());
 
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = bin()
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let run = |args: &[&str], stdin: &str| support::run(&url, args, stdin);
 
     assert!(run(&["migrate"], "").status.success());
     let out =

@@ -35,28 +35,13 @@ fn two_nodes_on_one_postgresql_database_act_as_one() {
     std::fs::create_dir_all(&dir).unwrap();
 
     cli(&url, &["migrate"], "");
-    let password = "une phrase de passe assez longue\n";
-    cli(&url, &["user", "create", "--email", "admin@dge.fr", "--role", "national_admin"], password);
     cli(
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "orga@forges.fr",
-            "--role",
-            "organiser",
-            "--organisation",
-            "Forges du Rhône",
-            "--department",
-            "69",
-            "--kind",
-            "entreprise",
-        ],
-        password,
+        &["user", "create", "--email", "admin@dge.fr", "--role", "national_admin"],
+        "une phrase de passe assez longue\n",
     );
     let admin = cli(&url, &["token", "create", "--email", "admin@dge.fr"], "");
-    let orga = cli(&url, &["token", "create", "--email", "orga@forges.fr"], "");
+    let orga = support::organiser(&url, "orga@forges.fr");
 
     // Node A fills the demo data (an edition open now); node B starts on the same database.
     let mut a = Node::start(&url, &dir, "a", true);

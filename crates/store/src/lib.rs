@@ -92,6 +92,8 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     /// refilled at `per_second`), at `now` (seconds since 1970), in one atomic statement: `None` when
     /// taken, else the seconds to wait. A refused attempt lowers the bucket to -1 at most.
     async fn take_attempt(&self, key: &str, capacity: f64, per_second: f64, now: f64) -> StoreResult<Option<f64>>;
+    /// Gives one attempt back to a bucket (it turned out legitimate), never above `capacity`.
+    async fn give_attempt(&self, key: &str, capacity: f64) -> StoreResult<()>;
     /// Forgets a bucket (its allowance is whole again).
     async fn forget_attempts(&self, key: &str) -> StoreResult<()>;
     /// Drops buckets untouched since `before` (seconds since 1970): refilled, they say nothing.

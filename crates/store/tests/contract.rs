@@ -949,7 +949,19 @@ async fn shared_limits_count_every_attempt_once(store: DynStore) {
     assert_eq!(store.take_attempt("login:other", 1.0, 1.0, now).await.unwrap(), None);
     store.forget_attempts("login:pair").await.unwrap();
     assert_eq!(store.take_attempt("login:pair", 10.0, 10.0 / 900.0, now + 10_000.0).await.unwrap(), None);
-    assert_eq!(store.sweep_attempts(now + 1.0).await.unwrap(), 1, "login:other was idle");
+    // An attempt given back (a successful login) is one more, never above capacity.
+    for _ in 0..2 {
+        assert_eq!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap(), None);
+    }
+    assert!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap().is_some());
+    for _ in 0..5 {
+        store.give_attempt("login:gift", 2.0).await.unwrap();
+    }
+    for _ in 0..2 {
+        assert_eq!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap(), None);
+    }
+    assert!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap().is_some(), "capped at 2");
+    assert_eq!(store.sweep_attempts(now + 1.0).await.unwrap(), 2, "login:other and login:gift were idle");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,6 +81,16 @@ impl Limiter {
         }
     }
 
+    /// Gives back one attempt here and in the database (it turned out legitimate).
+    pub async fn give_back_everywhere(&self, store: &si_store::DynStore, key: &str) {
+        self.give_back(key);
+        if let Some(name) = self.shared
+            && let Err(e) = store.give_attempt(&Self::shared_key(name, key), self.capacity).await
+        {
+            tracing::warn!(error = %e, limit = name, "shared limit not given back");
+        }
+    }
+
     /// Forgets `key` here and in the database.
     pub async fn reset_everywhere(&self, store: &si_store::DynStore, key: &str) {
         self.reset(key);

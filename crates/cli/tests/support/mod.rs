@@ -107,7 +107,8 @@ impl Drop for Node {
     }
 }
 
-pub fn cli(url: &str, args: &[&str], stdin: &str) -> String {
+/// The binary run on the database of `url` with `stdin` (a password) on its standard input.
+pub fn run(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = bin()
         .args(args)
         .env("DATABASE_URL", url)
@@ -118,7 +119,12 @@ pub fn cli(url: &str, args: &[&str], stdin: &str) -> String {
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// [`run`], which must succeed; its standard output.
+pub fn cli(url: &str, args: &[&str], stdin: &str) -> String {
+    let out = run(url, args, stdin);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

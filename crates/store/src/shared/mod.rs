@@ -59,6 +59,15 @@ impl crate::Store for Backend {
         Ok((tokens < 0.0).then(|| (1.0 - tokens) / per_second))
     }
 
+    async fn give_attempt(&self, key: &str, capacity: f64) -> StoreResult<()> {
+        sqlx::query("UPDATE throttle SET tokens = CASE WHEN tokens + 1.0 > $2 THEN $2 ELSE tokens + 1.0 END WHERE key = $1")
+            .bind(key)
+            .bind(capacity)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn forget_attempts(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(())

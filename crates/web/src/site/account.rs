@@ -512,9 +512,9 @@ async fn login(State(state): State<AppState>, user: MaybeUser, Source(source): S
     let ok = verify_password(password, hash).await? && found.as_ref().is_some_and(|u| !u.revoked);
     match found {
         Some(u) if ok => {
-            t.login_account_source.reset(&pair);
-            t.login_source.give_back(&source);
-            t.login_account.give_back(&email);
+            t.login_account_source.reset_everywhere(&state.store, &pair).await;
+            t.login_source.give_back_everywhere(&state.store, &source).await;
+            t.login_account.give_back_everywhere(&state.store, &email).await;
             let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
