@@ -60,11 +60,13 @@ impl crate::Store for Backend {
     }
 
     async fn give_attempt(&self, key: &str, capacity: f64) -> StoreResult<()> {
-        sqlx::query("UPDATE throttle SET tokens = CASE WHEN tokens + 1.0 > $2 THEN $2 ELSE tokens + 1.0 END WHERE key = $1")
-            .bind(key)
-            .bind(capacity)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE throttle SET tokens = CASE WHEN tokens + 1.0 > $2 THEN $2 ELSE tokens + 1.0 END WHERE key = $1",
+        )
+        .bind(key)
+        .bind(capacity)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
