@@ -378,8 +378,20 @@ pub trait Catalogue: Send + Sync {
     /// The counters of what the public sees, bumped by every write that changes it in the same
     /// transaction: each node polls them to know when its index and caches are stale.
     async fn public_versions(&self) -> StoreResult<PublicVersions>;
-    /// The facts of every labelled event that the in-memory catalogue index needs (no content).
-    async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>>;
+    /// The facts that the in-memory catalogue index needs (no content) of at most `limit` labelled
+    /// events with an id above `after`, by id.
+    async fn catalogue_rows_after(&self, after: i64, limit: u32) -> StoreResult<Vec<CatalogueRow>>;
+    /// The same, of every labelled event.
+    async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
+        let mut all = Vec::new();
+        loop {
+            let slice = self.catalogue_rows_after(all.last().map_or(0, |r: &CatalogueRow| r.id), 10_000).await?;
+            if slice.is_empty() {
+                return Ok(all);
+            }
+            all.extend(slice);
+        }
+    }
     /// Events by id, in the order given (ids that do not exist are skipped).
     async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>>;
     /// The map points of the labelled events matching a filter: (id, lat, lon, title), events with a

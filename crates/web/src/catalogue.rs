@@ -17,6 +17,9 @@ use si_domain::territory::territory;
 use si_domain::{Audience, EventType, Format, Sector, Theme};
 use si_store::{CatalogueRow, DynStore, EventFilter, StoreResult};
 
+/// Rows read from the store at a time while the index is built.
+const REBUILD_SLICE: u32 = 5_000;
+
 /// How long an index is trusted before it is rebuilt from the store whatever the counters say.
 const MAX_AGE: Duration = Duration::from_secs(600);
 /// No value: the code is absent.
@@ -102,63 +105,9 @@ fn bit<T: PartialEq + Copy>(all: &[T], codes: &[T]) -> u32 {
 impl Index {
     /// Builds the index from the store's rows.
     pub fn build(rows: Vec<CatalogueRow>) -> Index {
-        let t = territory();
-        let regions: Vec<&str> = t.regions().iter().map(|r| r.code.as_str()).collect();
-        let departments: Vec<&str> = t.departments().iter().map(|d| d.code.as_str()).collect();
-        let mut by_term: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
-        let mut by_title_term: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
-        let mut docs = Vec::with_capacity(rows.len());
-        for (i, r) in rows.into_iter().enumerate() {
-            let codes = |kind: &str| -> Vec<String> {
-                r.codes.iter().filter(|(k, _)| k == kind).map(|(_, c)| c.clone()).collect()
-            };
-            let audiences: Vec<Audience> = codes("audience").iter().filter_map(|c| Audience::parse(c)).collect();
-            let sectors: Vec<Sector> = codes("sector").iter().filter_map(|c| Sector::parse(c)).collect();
-            let themes: Vec<Theme> = codes("theme").iter().filter_map(|c| Theme::parse(c)).collect();
-            for term in r.search.split(' ').filter(|t| !t.is_empty()) {
-                let list = by_term.entry(term.to_string()).or_default();
-                if list.last() != Some(&(i as u32)) {
-                    list.push(i as u32);
-                }
-            }
-            for term in si_domain::text::terms(&r.title) {
-                let list = by_title_term.entry(term).or_default();
-                if list.last() != Some(&(i as u32)) {
-                    list.push(i as u32);
-                }
-            }
-            docs.push(Doc {
-                id: r.id,
-                edition: r.edition,
-                organisation: r.organisation_id,
-                region: position(&regions, r.region.as_deref()).map(|p| p as u8).unwrap_or(NONE8),
-                department: position(&departments, r.department.as_deref()).map(|p| p as u16).unwrap_or(NONE16),
-                event_type: position(EventType::ALL, r.event_type.as_deref().and_then(EventType::parse))
-                    .map(|p| p as u8)
-                    .unwrap_or(NONE8),
-                format: position(Format::ALL, r.format.as_deref().and_then(Format::parse))
-                    .map(|p| p as u8)
-                    .unwrap_or(NONE8),
-                accessible: r.accessible,
-                first_day: day(r.first_day),
-                last_day: day(r.last_day),
-                has_place: r.lat.is_some() && r.lon.is_some(),
-                lat: r.lat.unwrap_or(0.0),
-                lon: r.lon.unwrap_or(0.0),
-                audiences: bit(Audience::ALL, &audiences) as u8,
-                sectors: bit(Sector::ALL, &sectors),
-                themes: bit(Theme::ALL, &themes) as u8,
-                capacity: r.seats_capacity.unwrap_or(0),
-                max_group: r.seats_max_group.unwrap_or(0),
-                sessions: r.session_count,
-            });
-        }
-        let (terms, postings) = by_term.into_iter().unzip();
-        let (title_terms, title_postings) = by_title_term.into_iter().unzip();
-        let mut by_lat: Vec<(f64, u32)> =
-            docs.iter().enumerate().filter(|(_, d)| d.has_place).map(|(i, d)| (d.lat, i as u32)).collect();
-        by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        Index { docs, terms, postings, title_terms, title_postings, by_lat, built: Instant::now() }
+        let mut b = IndexBuilder::default();
+        b.add(rows);
+        b.finish()
     }
 
     /// The ids of every labelled event, ascending (the sitemap).
@@ -336,6 +285,88 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
+/// An index being built from slices of rows (in id order), so that the rows of a national catalogue
+/// are never all in memory at once: each slice is reduced to integers and posting lists, then dropped.
+#[derive(Default)]
+pub struct IndexBuilder {
+    by_term: std::collections::BTreeMap<String, Vec<u32>>,
+    by_title_term: std::collections::BTreeMap<String, Vec<u32>>,
+    docs: Vec<Doc>,
+}
+
+impl IndexBuilder {
+    /// Adds a slice of rows (ids above those of the previous slices).
+    pub fn add(&mut self, rows: Vec<CatalogueRow>) {
+        let t = territory();
+        let regions: Vec<&str> = t.regions().iter().map(|r| r.code.as_str()).collect();
+        let departments: Vec<&str> = t.departments().iter().map(|d| d.code.as_str()).collect();
+        let (by_term, by_title_term, docs) = (&mut self.by_term, &mut self.by_title_term, &mut self.docs);
+        for r in rows {
+            let i = docs.len();
+            let codes = |kind: &str| -> Vec<String> {
+                r.codes.iter().filter(|(k, _)| k == kind).map(|(_, c)| c.clone()).collect()
+            };
+            let audiences: Vec<Audience> = codes("audience").iter().filter_map(|c| Audience::parse(c)).collect();
+            let sectors: Vec<Sector> = codes("sector").iter().filter_map(|c| Sector::parse(c)).collect();
+            let themes: Vec<Theme> = codes("theme").iter().filter_map(|c| Theme::parse(c)).collect();
+            for term in r.search.split(' ').filter(|t| !t.is_empty()) {
+                // Most terms are already there: look up before allocating a key.
+                let list = match by_term.get_mut(term) {
+                    Some(l) => l,
+                    None => by_term.entry(term.to_string()).or_default(),
+                };
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+            for term in si_domain::text::terms(&r.title) {
+                let list = by_title_term.entry(term).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+            docs.push(Doc {
+                id: r.id,
+                edition: r.edition,
+                organisation: r.organisation_id,
+                region: position(&regions, r.region.as_deref()).map(|p| p as u8).unwrap_or(NONE8),
+                department: position(&departments, r.department.as_deref()).map(|p| p as u16).unwrap_or(NONE16),
+                event_type: position(EventType::ALL, r.event_type.as_deref().and_then(EventType::parse))
+                    .map(|p| p as u8)
+                    .unwrap_or(NONE8),
+                format: position(Format::ALL, r.format.as_deref().and_then(Format::parse))
+                    .map(|p| p as u8)
+                    .unwrap_or(NONE8),
+                accessible: r.accessible,
+                first_day: day(r.first_day),
+                last_day: day(r.last_day),
+                has_place: r.lat.is_some() && r.lon.is_some(),
+                lat: r.lat.unwrap_or(0.0),
+                lon: r.lon.unwrap_or(0.0),
+                audiences: bit(Audience::ALL, &audiences) as u8,
+                sectors: bit(Sector::ALL, &sectors),
+                themes: bit(Theme::ALL, &themes) as u8,
+                capacity: r.seats_capacity.unwrap_or(0),
+                max_group: r.seats_max_group.unwrap_or(0),
+                sessions: r.session_count,
+            });
+        }
+    }
+
+    /// The index.
+    pub fn finish(self) -> Index {
+        let IndexBuilder { by_term, by_title_term, mut docs } = self;
+        docs.shrink_to_fit();
+        let (terms, mut postings): (Vec<String>, Vec<Vec<u32>>) = by_term.into_iter().unzip();
+        let (title_terms, mut title_postings): (Vec<String>, Vec<Vec<u32>>) = by_title_term.into_iter().unzip();
+        postings.iter_mut().chain(title_postings.iter_mut()).for_each(|p| p.shrink_to_fit());
+        let mut by_lat: Vec<(f64, u32)> =
+            docs.iter().enumerate().filter(|(_, d)| d.has_place).map(|(i, d)| (d.lat, i as u32)).collect();
+        by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Index { docs, terms, postings, title_terms, title_postings, by_lat, built: Instant::now() }
+    }
+}
+
 /// What [`Catalogue::follow`] found stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stale {
@@ -396,7 +427,15 @@ impl Catalogue {
         // The counters first: a change committed while the rows are read is seen again next time.
         let versions = store.public_versions().await?;
         let seats = seats_map(store.all_session_seats().await?);
-        let index = Arc::new(Index::build(store.catalogue_rows().await?));
+        let mut builder = IndexBuilder::default();
+        let mut after = 0;
+        loop {
+            let slice = store.catalogue_rows_after(after, REBUILD_SLICE).await?;
+            let Some(last) = slice.last().map(|r| r.id) else { break };
+            after = last;
+            builder.add(slice);
+        }
+        let index = Arc::new(builder.finish());
         if let Ok(mut s) = self.seats.write() {
             *s = Arc::new(seats);
         }

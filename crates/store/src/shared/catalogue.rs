@@ -61,14 +61,17 @@ impl crate::Catalogue for Backend {
         Ok(out)
     }
 
-    async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
+    async fn catalogue_rows_after(&self, after: i64, limit: u32) -> StoreResult<Vec<CatalogueRow>> {
         use futures_util::TryStreamExt;
-        // Streamed row by row: holding every row of a national catalogue (and its ~400,000
-        // codes) at once cost hundreds of megabytes.
+        // A slice at a time (by id): the index is built from slices, so a national catalogue's rows
+        // (their search text, ~400,000 codes) are never all in memory at once.
         let mut rows = sqlx::query(
             "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
-             lat, lon, title, search, seats_capacity, seats_max_group, session_count FROM events WHERE moderation = 'labelled' ORDER BY id",
+             lat, lon, title, search, seats_capacity, seats_max_group, session_count FROM events \
+             WHERE moderation = 'labelled' AND id > $1 ORDER BY id LIMIT $2",
         )
+        .bind(after)
+        .bind(i64::from(limit))
         .fetch(&self.pool);
         let mut out: Vec<CatalogueRow> = Vec::new();
         while let Some(r) = rows.try_next().await? {
@@ -94,10 +97,13 @@ impl crate::Catalogue for Backend {
             });
         }
         drop(rows);
+        let Some(last) = out.last().map(|r| r.id) else { return Ok(out) };
         let mut codes = sqlx::query(
             "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
-             WHERE e.moderation = 'labelled' ORDER BY c.event_id",
+             WHERE e.moderation = 'labelled' AND c.event_id > $1 AND c.event_id <= $2 ORDER BY c.event_id",
         )
+        .bind(after)
+        .bind(last)
         .fetch(&self.pool);
         let mut k = 0;
         while let Some(c) = codes.try_next().await? {
