@@ -196,6 +196,8 @@ pub struct CalendarItem<'a> {
     pub event: &'a EventView,
     /// Last change of the event.
     pub updated_at: DateTime<Utc>,
+    /// Its edition is a demonstration: the summary says so.
+    pub demo: bool,
 }
 
 /// An iCalendar document (CRLF line ends, folded lines, escaped text; times in UTC since VTIMEZONE
@@ -267,7 +269,8 @@ pub fn ical_events(items: &[CalendarItem<'_>], stamp: &str, out: &mut String) {
             fold(&format!("STATUS:{status}"), out);
             fold(&format!("DTSTART:{}", utc(start.with_timezone(&Utc))), out);
             fold(&format!("DTEND:{}", utc(end.with_timezone(&Utc))), out);
-            fold(&format!("SUMMARY:{}", ical_text(&e.title)), out);
+            let mark = if item.demo { "[Démonstration] " } else { "" };
+            fold(&format!("SUMMARY:{mark}{}", ical_text(&e.title)), out);
             fold(
                 &format!("DESCRIPTION:{}", ical_text(&format!("{}\n\n{}\n\n{}", e.summary, e.description, e.url))),
                 out,
@@ -320,6 +323,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "statut",
     "statut_libelle",
     "url",
+    "demonstration",
 ];
 
 /// A spreadsheet cell that cannot be read as a formula by Excel or LibreOffice.
@@ -343,9 +347,9 @@ pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
 /// Free text goes through [`cell`]; numbers, dates, codes and the platform's own addresses cannot
 /// start a formula and are written as they are, so that their Table Schema types hold (a guarded
 /// `'-0.76` is no number).
-pub fn csv(events: &[EventView]) -> Vec<u8> {
+pub fn csv(events: &[EventView], demo_editions: &[i32]) -> Vec<u8> {
     let mut out = csv_head();
-    out.extend(csv_rows(events));
+    out.extend(csv_rows(events, demo_editions));
     out
 }
 
@@ -356,8 +360,9 @@ pub fn csv_head() -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// The lines of these events, without the header (an export is streamed in slices of events).
-pub fn csv_rows(events: &[EventView]) -> Vec<u8> {
+/// The lines of these events, without the header (an export is streamed in slices of events); the
+/// events of `demo_editions` say they are demonstration data.
+pub fn csv_rows(events: &[EventView], demo_editions: &[i32]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for e in events {
         for s in &e.sessions {
@@ -393,6 +398,7 @@ pub fn csv_rows(events: &[EventView]) -> Vec<u8> {
                 e.public_status.clone(),
                 crate::views::status_label(&e.public_status).to_string(),
                 e.url.clone(),
+                demo_editions.contains(&e.edition).to_string(),
             ];
             let _ = w.write_record(&row);
         }

@@ -619,7 +619,8 @@ fn booking_files(
     view.sessions.retain(|s| s.id == id);
     let ics = crate::exports::ical(
         &record.data.title,
-        &[crate::exports::CalendarItem { event: &view, updated_at: record.updated_at }],
+        // The letter itself carries the demonstration mark (`mark_demo`).
+        &[crate::exports::CalendarItem { event: &view, updated_at: record.updated_at, demo: false }],
     );
     let mut party = who.to_vec();
     party.push(format!(

@@ -40,6 +40,8 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
     let permit = state.exports.clone().try_acquire_owned().map_err(|_| AppError::Unavailable)?;
     let filter = crate::forms::api_filter(&state, query).await?;
     let ids = state.catalogue.all_ids(&state.store, &filter, EXPORT_MAX as usize).await?;
+    // Demonstration data says so in every export (a CSV column, the calendar's summaries).
+    let demo: Vec<i32> = state.store.editions().await?.into_iter().filter(|e| e.demo).map(|e| e.year).collect();
     let head: Vec<u8> = match format {
         Format::Csv => csv_head(),
         Format::Json => b"[".to_vec(),
@@ -55,7 +57,7 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
     }
     let cursor = Cursor { state, ids, next: 0, done: false, _permit: permit };
     let slices = futures_util::stream::unfold(cursor, move |mut c| {
-        let stamp = stamp.clone();
+        let (stamp, demo) = (stamp.clone(), demo.clone());
         async move {
             if c.done {
                 return None;
@@ -84,7 +86,7 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
             };
             let views: Vec<EventView> = records.iter().map(|r| event_view(r, &c.state.config.public_url)).collect();
             let bytes = match format {
-                Format::Csv => csv_rows(&views),
+                Format::Csv => csv_rows(&views, &demo),
                 Format::Json => {
                     let mut out = Vec::with_capacity(views.len() * 2048);
                     for (k, v) in views.iter().enumerate() {
@@ -99,7 +101,11 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
                     let items: Vec<CalendarItem<'_>> = views
                         .iter()
                         .zip(&records)
-                        .map(|(event, r)| CalendarItem { event, updated_at: r.updated_at })
+                        .map(|(event, r)| CalendarItem {
+                            event,
+                            updated_at: r.updated_at,
+                            demo: demo.contains(&r.edition),
+                        })
                         .collect();
                     let mut out = String::new();
                     ical_events(&items, &stamp, &mut out);
@@ -123,11 +129,15 @@ fn with_type(body: impl IntoResponse, mime: &'static str, filename: Option<&str>
     resp
 }
 
-fn calendar(state: &AppState, name: &str, records: &[si_store::EventRecord]) -> String {
+async fn calendar(state: &AppState, name: &str, records: &[si_store::EventRecord]) -> ApiResult<String> {
+    let demo: Vec<i32> = state.store.editions().await?.into_iter().filter(|e| e.demo).map(|e| e.year).collect();
     let views: Vec<EventView> = records.iter().map(|r| event_view(r, &state.config.public_url)).collect();
-    let items: Vec<CalendarItem<'_>> =
-        views.iter().zip(records).map(|(event, r)| CalendarItem { event, updated_at: r.updated_at }).collect();
-    ical(name, &items)
+    let items: Vec<CalendarItem<'_>> = views
+        .iter()
+        .zip(records)
+        .map(|(event, r)| CalendarItem { event, updated_at: r.updated_at, demo: demo.contains(&r.edition) })
+        .collect();
+    Ok(ical(name, &items))
 }
 
 /// Labelled events as an iCalendar feed (RFC 5545), with the filters of `/api/v1/events`.
@@ -167,7 +177,7 @@ pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -
 pub async fn event_ics(State(state): State<AppState>, Id(id): Id) -> ApiResult<Response> {
     let record =
         state.store.event(id).await?.filter(|r| r.moderation == Moderation::Labelled).ok_or(AppError::NotFound)?;
-    let body = calendar(&state, &record.data.title, std::slice::from_ref(&record));
+    let body = calendar(&state, &record.data.title, std::slice::from_ref(&record)).await?;
     Ok(with_type(body, "text/calendar; charset=utf-8", Some(&format!("evenement-{id}.ics"))))
 }
 

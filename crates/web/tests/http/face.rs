@@ -293,6 +293,21 @@ async fn a_demonstration_edition_says_so_in_its_letters() {
     let received = sent.iter().find(|m| m.recipient == "orga@exemple.fr").expect("the receipt");
     assert!(received.subject.starts_with("[Démonstration] "), "{}", received.subject);
     assert!(received.text.contains("édition de démonstration"), "{}", received.text);
+
+    // Its exports say so too: a CSV column, the calendar's summaries; a real edition's do not.
+    let org = app.company("Forges de démonstration").await;
+    app.labelled_titles(org.id, app.year, "69003", &["Forge de démonstration".to_string()]).await;
+    app.labelled_titles(org.id, 2024, "69003", &["Forge réelle".to_string()]).await;
+    let csv = support::body_text(app.get("/api/v1/events.csv", None).await).await;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(';').collect();
+    assert_eq!(header.last(), Some(&"demonstration"));
+    let row = |title: &str| csv.lines().find(|l| l.contains(title)).unwrap().to_string();
+    assert!(row("Forge de démonstration").ends_with(";true") && row("Forge réelle").ends_with(";false"), "{csv}");
+    let ics = support::body_text(app.get("/api/v1/events.ics", None).await).await;
+    assert!(
+        ics.contains("SUMMARY:[Démonstration] Forge de démonstration") && ics.contains("SUMMARY:Forge réelle"),
+        "{ics}"
+    );
 }
 
 /// An organiser places the event's pin; the site form keeps it (it used to drop a pin set through
