@@ -591,6 +591,22 @@ pub(crate) async fn api_filter(
     Ok(filter)
 }
 
+/// The filters of an answer that is never paginated (the exports, the calendar feed, the map): those
+/// of [`EventQuery`] without `page`, `per_page` and `facets`, so that the document lists only what is
+/// honoured.
+pub struct ExportQuery;
+
+impl utoipa::IntoParams for ExportQuery {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        <EventQuery as utoipa::IntoParams>::into_params(parameter_in)
+            .into_iter()
+            .filter(|p| !["page", "per_page", "facets"].contains(&p.name.as_str()))
+            .collect()
+    }
+}
+
 /// The filters of the catalogue, shared by the list, the feeds and the exports. Repeat a parameter to
 /// accept several values (`region=84&region=11`); an unknown parameter or value answers 422.
 #[derive(serde::Deserialize, utoipa::IntoParams)]

@@ -11,7 +11,7 @@ use si_store::EventFilter;
 use crate::AppState;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::exports::{CalendarItem, ICAL_TAIL, csv_head, csv_rows, ical, ical_events, ical_head, ical_stamp};
-use crate::forms::EventQuery;
+use crate::forms::ExportQuery;
 use crate::forms::Id;
 use crate::views::{EventView, event_view};
 use futures_util::StreamExt;
@@ -141,7 +141,7 @@ async fn calendar(state: &AppState, name: &str, records: &[si_store::EventRecord
 }
 
 /// Labelled events as an iCalendar feed (RFC 5545), with the filters of `/api/v1/events`.
-#[utoipa::path(get, path = "/api/v1/events.ics", tag = "public", params(EventQuery),
+#[utoipa::path(get, path = "/api/v1/events.ics", tag = "public", params(ExportQuery),
     responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody),
         (status = 503, description = "Trop d'exports en cours : réessayer après `Retry-After` secondes", body = ErrorBody)))]
 pub async fn events_ics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
@@ -150,7 +150,7 @@ pub async fn events_ics(State(state): State<AppState>, RawQuery(q): RawQuery) ->
 }
 
 /// Labelled events as CSV (UTF-8 with BOM, `;`), one line per session, with the filters of `/api/v1/events`.
-#[utoipa::path(get, path = "/api/v1/events.csv", tag = "public", params(EventQuery),
+#[utoipa::path(get, path = "/api/v1/events.csv", tag = "public", params(ExportQuery),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody),
         (status = 503, description = "Trop d'exports en cours : réessayer après `Retry-After` secondes", body = ErrorBody)))]
 pub async fn events_csv(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
@@ -163,7 +163,7 @@ pub async fn events_csv(State(state): State<AppState>, RawQuery(q): RawQuery) ->
 }
 
 /// Labelled events as one JSON array (the open-data export), with the filters of `/api/v1/events`.
-#[utoipa::path(get, path = "/api/v1/events.json", tag = "public", params(EventQuery),
+#[utoipa::path(get, path = "/api/v1/events.json", tag = "public", params(ExportQuery),
     responses((status = 200, description = "Succès", body = [EventView]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody),
         (status = 503, description = "Trop d'exports en cours : réessayer après `Retry-After` secondes", body = ErrorBody)))]
 pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::api::feeds::EXPORT_MAX;
 use crate::error::{ApiResult, ErrorBody};
-use crate::forms::{EventQuery, api_filter};
+use crate::forms::{ExportQuery, api_filter};
 
 /// The map document.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -56,7 +56,7 @@ async fn build(state: &AppState, query: Option<&str>) -> ApiResult<crate::cache:
 }
 
 /// Labelled events with a place, for the map: compact, cached, revalidated with `ETag`.
-#[utoipa::path(get, path = "/api/v1/map", tag = "public", params(EventQuery),
+#[utoipa::path(get, path = "/api/v1/map", tag = "public", params(ExportQuery),
     responses((status = 200, description = "Succès", body = MapData), (status = 304, description = "Inchangé depuis l'ETag envoyé"), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody)))]
 pub async fn map_data(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let key = crate::cache::normalised_query(q.as_deref());
