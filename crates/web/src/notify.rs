@@ -470,12 +470,14 @@ pub(crate) fn revoked(letters: &Letters, r: &EventRecord) -> Letter {
 /// transaction, so each is queued with the change it reports. A booking confirmed (at once or from
 /// the waiting list) carries the session's `.ics` and a PDF confirmation for the school's outing file;
 /// the first letter carries the secret link (`token`), which is never stored.
-pub(crate) fn booking_letters(
+pub(crate) async fn booking_letters(
     letters: &Letters,
     record: &EventRecord,
     token: Option<&str>,
 ) -> impl Fn(&si_store::Booking, si_store::BookingNews) -> Vec<si_store::NewEmail> + Send + Sync + use<> {
     use si_store::BookingNews;
+    // A booking of a demonstration edition's event says so (subject, first line, calendar entry).
+    let demo = matches!(letters.store.edition(record.edition).await, Ok(Some(e)) if e.demo).then_some(record.edition);
     let public_url = letters.public_url.to_string();
     let record = record.clone();
     let manage = token.map(|t| format!("{public_url}/reservations/{t}"));
@@ -560,10 +562,10 @@ pub(crate) fn booking_letters(
             ),
         }
         links.push(("Voir la page de l'événement".into(), format!("{public_url}/evenements/{}", record.id)));
-        let letter = Letter { subject, paragraphs, items: Vec::new(), links };
+        let letter = demo_marked(demo, Letter { subject, paragraphs, items: Vec::new(), links });
         let mut email = letter.to(&b.email);
         if files {
-            email.attachments = booking_files(&record, &public_url, b, &when, &place, &who, &safety);
+            email.attachments = booking_files(&record, &public_url, b, (&when, &place), &who, &safety, demo.is_some());
         }
         vec![email]
     }
@@ -609,18 +611,17 @@ fn booking_files(
     record: &EventRecord,
     public_url: &str,
     b: &si_store::Booking,
-    when: &str,
-    place: &str,
+    (when, place): (&str, &str),
     who: &[String],
     safety: &[String],
+    demo: bool,
 ) -> Vec<si_store::Attachment> {
     let mut view = crate::views::event_view(record, public_url);
     let id = format!("{}-{}", record.id, b.rank);
     view.sessions.retain(|s| s.id == id);
     let ics = crate::exports::ical(
         &record.data.title,
-        // The letter itself carries the demonstration mark (`mark_demo`).
-        &[crate::exports::CalendarItem { event: &view, updated_at: record.updated_at, demo: false }],
+        &[crate::exports::CalendarItem { event: &view, updated_at: record.updated_at, demo }],
     );
     let mut party = who.to_vec();
     party.push(format!(

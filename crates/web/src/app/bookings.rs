@@ -257,7 +257,7 @@ pub async fn book(deps: &Deps<'_>, event_id: i64, rank: u32, input: &BookingInpu
     }
     let token = crate::auth::random_secret();
     let hash = crate::auth::hash_secret(&token);
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, Some(&token));
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, Some(&token)).await;
     let nb = NewBooking { event_id, rank, token_hash: &hash, request: &request, rules: b.rules, at: now };
     let booking = deps.store.book(&nb, &compose).await.map_err(AppError::from)?;
     seats_changed(deps, event_id).await;
@@ -327,7 +327,7 @@ pub async fn resize(deps: &Deps<'_>, token: &str, pupils: &str, adults: &str) ->
     let request: BookingRequest = input.parse().map_err(BookingRefusal::Fields)?;
     request.fits(&b.rules).map_err(|e| BookingRefusal::Fields(vec![e]))?;
     let Party::Class { pupils, adults, .. } = request.party else { unreachable!("parsed as a class") };
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, None);
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, None).await;
     let r = deps
         .store
         .resize_booking(&crate::auth::hash_secret(token), pupils, adults, pupils + adults, now, &compose)
@@ -341,7 +341,7 @@ pub async fn resize(deps: &Deps<'_>, token: &str, pupils: &str, adults: &str) ->
 /// Cancels a booking through its secret link (`erase`: its personal data too, at once).
 pub async fn cancel(deps: &Deps<'_>, token: &str, erase: bool) -> Result<Booking, AppError> {
     let (_, b) = by_token(deps, token).await?;
-    let compose = crate::notify::booking_letters(deps.letters, &b.record, None);
+    let compose = crate::notify::booking_letters(deps.letters, &b.record, None).await;
     let r = deps.store.cancel_booking(&crate::auth::hash_secret(token), erase, deps.clock.now(), &compose).await?;
     seats_changed(deps, r.event_id).await;
     deps.letters.mail.wake();
@@ -354,7 +354,7 @@ pub async fn event_gone(deps: &Deps<'_>, record: &EventRecord) -> Result<usize, 
     if BookingRules::of(&record.data.registration).is_none() {
         return Ok(0);
     }
-    let compose = crate::notify::booking_letters(deps.letters, record, None);
+    let compose = crate::notify::booking_letters(deps.letters, record, None).await;
     let cancelled = deps.store.cancel_event_bookings(record.id, deps.clock.now(), &compose).await?;
     seats_changed(deps, record.id).await;
     deps.letters.mail.wake();

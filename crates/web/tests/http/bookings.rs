@@ -30,7 +30,7 @@ pub(crate) async fn bookable_event(app: &TestApp, waitlist: bool) -> (i64, Strin
     (id, orga)
 }
 
-fn class(email: &str, pupils: u32, adults: u32) -> Value {
+pub(crate) fn class(email: &str, pupils: u32, adults: u32) -> Value {
     json!({"kind": "classe", "uai": "0750655E", "school": "Collège Jean Moulin", "level": "college",
            "pupils": pupils, "adults": adults, "phone": "04 72 00 00 00", "name": "Claire Martin",
            "email": email, "acknowledged": true})

@@ -394,3 +394,27 @@ fn form_of(html: &str) -> String {
     pairs.push("action=save".into());
     pairs.join("&")
 }
+
+/// A class booked on an event of a demonstration edition: the letter and its calendar entry say so.
+#[tokio::test]
+async fn a_demonstration_booking_says_so() {
+    let app = TestApp::new().await;
+    let mut edition = support::open_edition();
+    edition.demo = true;
+    app.store.upsert_edition(&edition).await.unwrap();
+    let (id, _) = crate::bookings::bookable_event(&app, false).await;
+    app.deliver().await;
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/events/{id}/sessions/{id}-1/registrations"),
+            &crate::bookings::class("classe@ac-lyon.fr", 20, 2),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let sent = app.deliver().await;
+    let letter = sent.iter().find(|m| m.recipient == "classe@ac-lyon.fr").expect("the confirmation");
+    assert!(letter.subject.starts_with("[Démonstration] Réservation confirmée"), "{}", letter.subject);
+    let ics = letter.attachments.iter().find(|a| a.content_type.starts_with("text/calendar")).expect("an .ics");
+    assert!(String::from_utf8_lossy(&ics.bytes).contains("SUMMARY:[Démonstration] "));
+}
