@@ -432,10 +432,10 @@ impl crate::Events for Backend {
                 org_names.insert(*org, name);
             }
         }
-        const ROWS: usize = 200;
+        let rows_per_insert = DIALECT.bulk_rows();
         const COLUMNS: usize = 6 + IndexColumns::NAMES.len();
         let mut ids = Vec::with_capacity(events.len());
-        for chunk in events.chunks(ROWS) {
+        for chunk in events.chunks(rows_per_insert) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|r| {
                     let b = r * COLUMNS;
@@ -488,7 +488,7 @@ impl crate::Events for Backend {
                 ids.push(id);
                 code_rows.extend(list.iter().map(|(k, c)| (id, *k, *c)));
             }
-            for part in code_rows.chunks(1_000) {
+            for part in code_rows.chunks(rows_per_insert * 5) {
                 let values: Vec<String> =
                     (0..part.len()).map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3)).collect();
                 let sql = format!("INSERT INTO event_codes (event_id, kind, code) VALUES {}", values.join(", "));
