@@ -114,12 +114,17 @@ pub(crate) async fn save_changes(
         return Err(AppError::Invalid { code: "incomplete", message: first.message, field: Some(first.field) });
     }
     // The acknowledgement of a change entering review is queued with it (once: not for a change
-    // replacing one already waiting).
-    let letters = deps.letters.clone();
-    let announce = notify::announce(notify::audience(deps.letters, record).await?, move |r| {
-        notify::submission_received(&letters, r)
-    });
-    let outcome = deps.store.update_event_announced(record.id, user.id, data, &announce).await?;
+    // replacing one already waiting). Only a labelled event's edit can send one, so a draft's save
+    // reads no recipients.
+    let outcome = if record.moderation == Moderation::Labelled && record.pending.is_none() {
+        let letters = deps.letters.clone();
+        let announce = notify::announce(notify::audience(deps.letters, record).await?, move |r| {
+            notify::submission_received(&letters, r)
+        });
+        deps.store.update_event_announced(record.id, user.id, data, &announce).await?
+    } else {
+        deps.store.update_event(record.id, user.id, data).await?
+    };
     if record.moderation == Moderation::Labelled {
         match outcome {
             ChangeOutcome::SentToReview => deps.letters.mail.wake(),
