@@ -59,7 +59,13 @@ pub(crate) async fn measure(
     next: axum::middleware::Next,
 ) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("(autre)", MatchedPath::as_str).to_string();
-    let method = req.method().as_str().to_string();
+    // Any token is a method to HTTP: an unknown one is counted as « other », so that anonymous
+    // clients cannot make new series.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
     let started = Instant::now();
     let resp = next.run(req).await;
     metrics.record(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());

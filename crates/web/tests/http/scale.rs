@@ -143,6 +143,11 @@ async fn metrics_count_by_route_and_answer_only_their_reader() {
     for path in ["/evenements/999991", "/evenements/999992", "/api/v1/events", "/page-inconnue-1", "/page-inconnue-2"] {
         app.get(path, None).await;
     }
+    for method in ["BREW", "XYZZY"] {
+        let req =
+            axum::http::Request::builder().method(method).uri("/evenements").body(axum::body::Body::empty()).unwrap();
+        app.send(req).await;
+    }
     let read = |token: Option<&'static str>| {
         let mut b = axum::http::Request::get("/metrics");
         if let Some(t) = token {
@@ -160,6 +165,7 @@ async fn metrics_count_by_route_and_answer_only_their_reader() {
     assert!(text.contains(r#"si_http_requests_total{method="GET",route="/evenements/{id}",status="404"} 2"#), "{text}");
     assert!(text.contains(r#"si_http_requests_total{method="GET",route="(autre)",status="404"} 2"#));
     assert!(!text.contains("999991") && !text.contains("page-inconnue"), "raw paths never become series");
+    assert!(!text.contains("BREW") && text.contains(r#"method="other",route="/evenements""#), "nor unknown methods");
     assert!(text.contains(r#"si_http_request_duration_seconds_count{route="/api/v1/events"} 1"#));
     assert!(text.contains(r#"si_http_request_duration_seconds_bucket{route="/api/v1/events",le="+Inf"} 1"#));
     for name in ["si_outbox_pending 0", "si_database_up 1", "si_catalogue_index_events 0", "si_submissions_last_hour 0"]
