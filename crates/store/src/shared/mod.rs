@@ -43,11 +43,15 @@ impl crate::Store for Backend {
         // One statement: concurrent attempts on every node serialise on the row. The bucket is
         // refilled since `at` (never above capacity), then one attempt is taken; below 0 the attempt
         // is refused (and the bucket kept at -1 at most, so refusals do not pile up a debt).
-        const REFILLED: &str = "CASE WHEN throttle.tokens + ($3 - throttle.at) * $4 > $2 THEN $2 \
-                                ELSE throttle.tokens + ($3 - throttle.at) * $4 END";
+        // Attempts racing on several threads or nodes read `now` in any order: time never runs
+        // backwards for a bucket (no negative refill, `at` never moves back), or a late reader of an
+        // earlier clock would find 0.99 tokens where one is whole.
+        const REFILLED: &str = "CASE WHEN throttle.tokens + (CASE WHEN $3 > throttle.at THEN $3 - throttle.at ELSE 0.0 END) * $4 > $2 \
+                                THEN $2 ELSE throttle.tokens + (CASE WHEN $3 > throttle.at THEN $3 - throttle.at ELSE 0.0 END) * $4 END";
         let sql = format!(
             "INSERT INTO throttle (key, tokens, at) VALUES ($1, $2 - 1.0, $3) ON CONFLICT (key) DO UPDATE SET \
-             tokens = CASE WHEN {REFILLED} - 1.0 < -1.0 THEN -1.0 ELSE {REFILLED} - 1.0 END, at = $3 RETURNING tokens"
+             tokens = CASE WHEN {REFILLED} - 1.0 < -1.0 THEN -1.0 ELSE {REFILLED} - 1.0 END, \
+             at = CASE WHEN $3 > throttle.at THEN $3 ELSE throttle.at END RETURNING tokens"
         );
         let tokens: f64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(key)
