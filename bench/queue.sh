@@ -4,7 +4,8 @@
 # with the release build, and measures on loopback:
 #   - the queue page /instruction for the national administrator (everything) and for the
 #     Auvergne-Rhône-Alpes coordinator (their region), its « sans alerte » filter, and the API queue;
-#   - one bulk labelling of 50 clean submissions (the « Labelliser la sélection » button), timed once.
+#   - one bulk labelling of 50 clean submissions (the « Labelliser la sélection » button), timed once;
+#   - the national page right after a decision (the in-memory queue read again), 20 times.
 # Then the same on PostgreSQL. Writes bench/out-queue/summary.md (figures for BENCHMARKS.md).
 #
 # Usage: bash bench/queue.sh   (SUBMITTED=8000 DURATION=10s CONNS=4 BACKENDS="sqlite postgres")
@@ -93,6 +94,20 @@ for backend in $BACKENDS; do
   ms=$(python3 -c "print(round($t * 1000))")
   echo "| $backend | bulk labelling of 50 (one request) | $ms ms | | | | $labelled labelled |" >> "$summary"
   echo "$backend bulk labelling: $labelled labelled in $ms ms"
+  # The queue is kept in memory until something moves: the page right after a decision reads it
+  # again. 20 times: one decision (API), then the national page, timed.
+  curl -s -H "Authorization: Bearer $token" "$base/api/v1/review/queue" \
+    | python3 -c 'import json, sys; [print(i["id"], i["version"]) for i in json.load(sys.stdin)["items"][-20:]]' > "$out/$backend-decide.txt"
+  : > "$out/$backend-after.txt"
+  while read -r id version; do
+    curl -s -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      --data "{\"decision\": \"refuse\", \"reason\": \"Banc d'essai de la file.\", \"version\": $version}" \
+      "$base/api/v1/review/events/$id/decision"
+    curl -s -o /dev/null -H "Cookie: $admin" -w '%{time_total}\n' "$base/instruction" >> "$out/$backend-after.txt"
+  done < "$out/$backend-decide.txt"
+  after=$(python3 -c "import statistics, sys; t = [float(l) * 1000 for l in open(sys.argv[1])]; print(f'median {statistics.median(t):.0f} ms, max {max(t):.0f} ms over {len(t)}')" "$out/$backend-after.txt")
+  echo "| $backend | /instruction, national, right after a decision | $after | | | | |" >> "$summary"
+  echo "$backend page after a decision: $after"
   hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$server/status")
   echo "| $backend | server peak memory (VmHWM) | $hwm | | | | |" >> "$summary"
   kill "$server"; wait "$server" 2>/dev/null || true

@@ -29,6 +29,6 @@ macro_rules! migrations {
 pub(crate) const REINDEX_AFTER: &[i64] = &[3, 5, 10];
 
 /// SQLite migrations.
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns", 11 => "0011_reports", 12 => "0012_public_changes", 13 => "0013_shared_throttle");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns", 11 => "0011_reports", 12 => "0012_public_changes", 13 => "0013_shared_throttle", 14 => "0014_queue_changes");
 /// PostgreSQL migrations (same versions, same meaning).
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns", 11 => "0011_reports", 12 => "0012_public_changes", 13 => "0013_shared_throttle");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_initial", 2 => "0002_edition_2024", 3 => "0003_search_and_geo", 4 => "0004_catalogue_indexes", 5 => "0005_review", 6 => "0006_queue_indexes", 7 => "0007_trust", 8 => "0008_members", 9 => "0009_bookings", 10 => "0010_seat_columns", 11 => "0011_reports", 12 => "0012_public_changes", 13 => "0013_shared_throttle", 14 => "0014_queue_changes");

@@ -589,4 +589,6 @@ pub struct PublicVersions {
     pub labels: i64,
     /// Seats of booked sessions.
     pub seats: i64,
+    /// The review queue and what its duplicate detection reads (events out of draft).
+    pub queue: i64,
 }

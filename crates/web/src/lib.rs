@@ -120,6 +120,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// The in-memory catalogue index behind public searches.
     pub catalogue: Arc<catalogue::Catalogue>,
+    /// The national review queue kept in memory, checked against the store at every page.
+    pub queue: Arc<app::queue::QueueCache>,
     /// The outbox's wake-up call.
     pub mail: Arc<mail::Mail>,
     /// Limits on logins, password links and sign-ups (per account, source and globally).
@@ -185,6 +187,7 @@ impl AppState {
             config: Arc::new(config),
             caches,
             catalogue: Arc::default(),
+            queue: Arc::default(),
             mail,
             clock: Arc::new(clock::SystemClock),
             letters,

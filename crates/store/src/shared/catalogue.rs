@@ -125,6 +125,7 @@ impl crate::Catalogue for Backend {
             match kind.as_str() {
                 "labels" => v.labels = r.try_get("version")?,
                 "seats" => v.seats = r.try_get("version")?,
+                "queue" => v.queue = r.try_get("version")?,
                 _ => {}
             }
         }

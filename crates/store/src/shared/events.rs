@@ -518,6 +518,7 @@ impl crate::Events for Backend {
             .execute(&mut *tx)
             .await?;
         public_changed(&mut tx, PublicChange::Labels).await?;
+        public_changed(&mut tx, PublicChange::Queue).await?;
         tx.commit().await?;
         // Fresh statistics after a bulk load, so that the planner picks the catalogue indexes.
         sqlx::query("ANALYZE").execute(&self.pool).await?;

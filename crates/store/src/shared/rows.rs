@@ -188,6 +188,12 @@ pub(super) async fn audit_entry(
     if states.0 == Some(Moderation::Labelled) || states.1 == Some(Moderation::Labelled) {
         public_changed(tx, PublicChange::Labels).await?;
     }
+    // Drafts are in neither the review queue nor its duplicate detection: their saves (the most
+    // frequent write) leave the nodes' queues as they are.
+    let draft = |s: Option<Moderation>| matches!(s, None | Some(Moderation::Draft));
+    if !(draft(states.0) && draft(states.1)) {
+        public_changed(tx, PublicChange::Queue).await?;
+    }
     Ok(())
 }
 
@@ -196,6 +202,7 @@ pub(super) async fn public_changed(tx: &mut Tx, kind: PublicChange) -> StoreResu
     let kind = match kind {
         PublicChange::Labels => "labels",
         PublicChange::Seats => "seats",
+        PublicChange::Queue => "queue",
     };
     sqlx::query("UPDATE public_changes SET version = version + 1 WHERE kind = $1")
         .bind(kind)
@@ -211,6 +218,8 @@ pub(super) enum PublicChange {
     Labels,
     /// Seats of booked sessions (the `places` filter).
     Seats,
+    /// The review queue (not public: the reviewers' view, kept in memory by each node likewise).
+    Queue,
 }
 
 /// A write transaction of this backend.

@@ -70,7 +70,7 @@ pub(crate) async fn review_queue(
     let scope = crate::auth::review_scope(&user)?;
     let now = state.clock.now();
     let filter = crate::app::queue::QueueFilter::default();
-    let queue = crate::app::queue::queue_of(&state.store, &scope, &filter, now).await?;
+    let queue = crate::app::queue::queue_of(&state.store, &state.queue, &scope, &filter, now).await?;
     let items: Vec<QueueItem> = queue
         .entries
         .into_iter()

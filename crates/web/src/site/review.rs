@@ -113,16 +113,31 @@ struct Computed {
     waiting: usize,
     overdue: usize,
     backlog: Vec<Backlog>,
+    /// Rows matching the filter, on every page.
+    matching: usize,
+    /// The page shown (the last one when asked beyond it), 1 for the whole queue.
+    page: usize,
     rows: Vec<QueueRow>,
 }
 
-async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter) -> Result<Computed, AppError> {
+/// The queue in French words: one page of [`PER_PAGE`] rows when `paged` (only those are formatted),
+/// else every row (the CSV).
+async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter, paged: bool) -> Result<Computed, AppError> {
     let now = state.clock.now();
-    let queue = queue_of(&state.store, scope, f, now).await?;
+    let queue = queue_of(&state.store, &state.queue, scope, f, now).await?;
     let territory = si_domain::territory::territory();
+    let matching = queue.entries.len();
+    let (page, skip, take) = if paged {
+        let page = f.page.min(matching.div_ceil(PER_PAGE).max(1));
+        (page, (page - 1) * PER_PAGE, PER_PAGE)
+    } else {
+        (1, 0, matching)
+    };
     let rows = queue
         .entries
         .into_iter()
+        .skip(skip)
+        .take(take)
         .map(|QueueEntry { item: i, due, duplicates }| QueueRow {
             id: i.id,
             title: if i.title.is_empty() { "(sans titre)".into() } else { i.title.clone() },
@@ -141,7 +156,7 @@ async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter) -> Resu
             version: i.version,
         })
         .collect();
-    Ok(Computed { waiting: queue.waiting, overdue: queue.overdue, backlog: queue.backlog, rows })
+    Ok(Computed { waiting: queue.waiting, overdue: queue.overdue, backlog: queue.backlog, matching, page, rows })
 }
 
 async fn queue_page(
@@ -154,11 +169,10 @@ async fn queue_page(
     let scope = review_scope(&u)?;
     let national = scope.is_national();
     let territory = si_domain::territory::territory();
-    let computed = compute(state, &scope, &filter).await?;
-    let matching = computed.rows.len();
+    let computed = compute(state, &scope, &filter, true).await?;
+    let (matching, page) = (computed.matching, computed.page);
     let pages = matching.div_ceil(PER_PAGE).max(1);
-    let page = filter.page.min(pages);
-    let rows = computed.rows.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
+    let rows = computed.rows;
     let edition = match filter.edition {
         Some(e) => Some(e),
         None => current_edition(state).await?,
@@ -221,7 +235,7 @@ async fn queue_page(
 async fn queue_csv(State(state): State<AppState>, ReviewerPage(u): ReviewerPage, RawQuery(q): RawQuery) -> PageResult {
     let filter = QueueFilter::parse(&Pairs::parse(q.as_deref().unwrap_or("")));
     let scope = review_scope(&u)?;
-    let computed = compute(&state, &scope, &filter).await?;
+    let computed = compute(&state, &scope, &filter, false).await?;
     let mut w = crate::exports::csv_writer();
     let cell = crate::exports::cell;
     let csv_error = |e: csv::Error| AppError::Internal(e.into());

@@ -1,7 +1,7 @@
 //! National scale: what one node must hold whatever the public asks of it.
 
 use axum::http::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{self, TestApp};
 
@@ -101,6 +101,59 @@ async fn a_change_made_through_one_node_reaches_the_other() {
     assert_eq!(follow().await, Stale::Labels);
     let (_, e) = b.get_json(&search).await;
     assert_eq!(e["items"][0]["public_status"], "cancelled");
+}
+
+/// The review queue each node keeps in memory is never older than the request: a submission, a
+/// decision and a change to a labelled event made through node A show at once in node B's queue
+/// (no polling involved), while a draft's saves leave B's queue as it was read.
+#[tokio::test]
+async fn the_review_queue_of_every_node_is_as_of_the_request() {
+    let a = TestApp::new().await;
+    let b = TestApp::with_store(a.store.clone(), None).await;
+    let admin = a.person("admin@dge.fr", "national_admin", None).await;
+    let orga = a.organiser("file@usine.fr", "Usine de la File").await;
+    async fn listed(node: &TestApp, admin: &str) -> Vec<(i64, bool)> {
+        let (s, q) = node.get_json_auth("/api/v1/review/queue", admin).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["id"].as_i64().unwrap(), i["change"].as_bool().unwrap()))
+            .collect()
+    }
+    let queue = |node| listed(node, &admin);
+    assert_eq!(queue(&b).await, vec![]);
+
+    let id = a.submitted(&orga, &support::complete_event(a.year, "69003")).await;
+    assert_eq!(queue(&b).await, vec![(id, false)], "B sees a submission made through A");
+    let read_at = b.state.queue.facts().expect("B keeps the queue it read").1;
+
+    // Drafts are in no queue: their saves do not make B read the queue again.
+    let (s, draft) = a.post_json("/api/v1/me/events", &json!({"title": "Brouillon"}), Some(&orga)).await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    let (s, _) =
+        a.put_json(&format!("/api/v1/me/events/{}", draft["id"]), &json!({"title": "Brouillon repris"}), &orga).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(queue(&b).await, vec![(id, false)]);
+    assert_eq!(b.state.queue.facts().unwrap().1, read_at, "no rebuild for a draft");
+
+    // Labelled through A: gone from B's queue at once.
+    let url = format!("/api/v1/review/events/{id}/decision");
+    let (s, r) = a.post_json(&url, &json!({"decision": "label", "version": a.version(id).await}), Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(queue(&b).await, vec![], "B no longer offers what A decided");
+
+    // A material change to the labelled event, through A: back in B's queue as a change.
+    let retitled = {
+        let mut e = support::complete_event(a.year, "69003");
+        e["title"] = json!("Un tout autre titre pour la visite");
+        e
+    };
+    let (s, r) = a.put_json(&format!("/api/v1/me/events/{id}"), &retitled, &orga).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(queue(&b).await, vec![(id, true)], "B sees the change to review");
+    assert!(b.state.queue.facts().unwrap().1 > read_at);
 }
 
 /// Stopping a node (SIGTERM in production): it stops accepting, a request in flight is answered
