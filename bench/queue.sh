@@ -88,7 +88,9 @@ for backend in $BACKENDS; do
   measure "$backend" "queue-region-84-sans-alerte" "$base/instruction?sans_alerte=1" "Cookie: $ara"
   measure "$backend" "api-queue-national" "$base/api/v1/review/queue" "Authorization: Bearer $token"
   # One click: label the 50 clean submissions of the first page.
-  ids=$(curl -s -H "Cookie: $admin" "$base/instruction?sans_alerte=1" | grep -o 'name="id" value="[0-9]*"' | grep -o '[0-9]*' | head -50 | sed 's/^/id=/' | paste -sd'&')
+  # Each checkbox names the event and the version listed (`id:version`), as the page posts them.
+  ids=$(curl -s -H "Cookie: $admin" "$base/instruction?sans_alerte=1" \
+    | grep -o 'name="id" value="[0-9]*:[0-9]*"' | sed -E 's/.*value="([0-9]+:[0-9]+)"/id=\1/' | awk 'NR <= 50' | paste -sd'&')
   t=$(curl -s -o "$out/$backend-bulk.html" -w '%{time_total}' -H 'Sec-Fetch-Site: same-origin' -H "Cookie: $admin" --data "$ids" "$base/instruction/labelliser")
   labelled=$(grep -o 'fr-alert__title">[0-9]* événement' "$out/$backend-bulk.html" | sed -E 's/[^0-9]*([0-9]+).*/\1/' || echo 0)
   ms=$(python3 -c "print(round($t * 1000))")

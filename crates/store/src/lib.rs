@@ -395,8 +395,14 @@ pub trait Catalogue: Send + Sync {
     /// Events by id, in the order given (ids that do not exist are skipped).
     async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>>;
     /// The map points of the labelled events matching a filter: (id, lat, lon, title), events with a
-    /// place only. Reads four columns, never the events' content, so a national map costs little.
-    async fn map_points(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<(i64, f64, f64, String)>>;
+    /// place only, inside `within` when given. Reads four columns, never the events' content, so a
+    /// national map costs little.
+    async fn map_points(
+        &self,
+        filter: &EventFilter,
+        within: Option<Bbox>,
+        max: u32,
+    ) -> StoreResult<Vec<(i64, f64, f64, String)>>;
     /// Every labelled event matching a filter (pagination ignored), up to `max`, in the filter's order.
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.

@@ -582,6 +582,29 @@ pub struct Near {
     pub radius_km: f64,
 }
 
+/// A part of the map (degrees): the map's markers once zoomed in, and its clusters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox {
+    /// Southern latitude.
+    pub south: f64,
+    /// Western longitude.
+    pub west: f64,
+    /// Northern latitude.
+    pub north: f64,
+    /// Eastern longitude.
+    pub east: f64,
+}
+
+impl Bbox {
+    /// The whole world.
+    pub const WORLD: Bbox = Bbox { south: -90.0, west: -180.0, north: 90.0, east: 180.0 };
+
+    /// Whether a point lies inside (edges included).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        (self.south..=self.north).contains(&lat) && (self.west..=self.east).contains(&lon)
+    }
+}
+
 /// The counters of what the public sees (see [`crate::Catalogue::public_versions`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PublicVersions {

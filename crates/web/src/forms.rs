@@ -669,6 +669,81 @@ pub struct EventQuery {
     facets: Option<bool>,
 }
 
+/// The part of the map a map request is about: `bbox` (« sud,ouest,nord,est » in degrees) and, for
+/// clusters, the `zoom`. Read apart from the catalogue's filters, which follow as `rest`.
+pub struct MapArea {
+    pub zoom: Option<u8>,
+    pub bbox: Option<si_store::Bbox>,
+    /// The query string without `zoom` and `bbox`.
+    pub rest: String,
+}
+
+/// The largest zoom of the map.
+pub const MAP_MAX_ZOOM: u8 = 18;
+
+/// Reads [`MapArea`] from a map request's query string.
+pub fn map_area(query: Option<&str>) -> Result<MapArea, AppError> {
+    let p = Pairs::parse(query.unwrap_or(""));
+    let zoom = match p.get("zoom") {
+        None => None,
+        Some(v) => Some(v.parse::<u8>().ok().filter(|z| *z <= MAP_MAX_ZOOM).ok_or_else(|| {
+            bad("zoom", format!("Zoom invalide : « {v} ». Indiquez un nombre entier entre 0 et {MAP_MAX_ZOOM}."))
+        })?),
+    };
+    let bbox = match p.get("bbox") {
+        None => None,
+        Some(v) => {
+            let invalid = || {
+                bad(
+                    "bbox",
+                    format!(
+                        "Zone invalide : « {v} ». Indiquez sud,ouest,nord,est en degrés décimaux, par exemple 45.5,4.6,46.0,5.2 (le sud avant le nord, l'ouest avant l'est)."
+                    ),
+                )
+            };
+            let n: Vec<f64> =
+                v.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| invalid())?;
+            let [south, west, north, east] = n[..] else { return Err(invalid()) };
+            let lat = -90.0..=90.0;
+            let lon = -180.0..=180.0;
+            if !(lat.contains(&south) && lat.contains(&north) && lon.contains(&west) && lon.contains(&east))
+                || south > north
+                || west > east
+            {
+                return Err(invalid());
+            }
+            Some(si_store::Bbox { south, west, north, east })
+        }
+    };
+    let rest = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(p.0.iter().filter(|(k, _)| k != "zoom" && k != "bbox"))
+        .finish();
+    Ok(MapArea { zoom, bbox, rest })
+}
+
+/// The map's own parameters (documentation of [`map_area`]).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the query string; requests are read by forms::map_area")]
+pub struct MapAreaQuery {
+    /// Zone de la carte : « sud,ouest,nord,est » en degrés décimaux (par exemple 45.5,4.6,46.0,5.2).
+    #[param(pattern = r"^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$", max_length = 120)]
+    bbox: Option<String>,
+}
+
+/// The clusters' parameters (documentation of [`map_area`]).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the query string; requests are read by forms::map_area")]
+pub struct ClusterQuery {
+    /// Niveau de zoom de la carte (0 à 18) : la taille des cellules qui regroupent les événements.
+    #[param(minimum = 0, maximum = 18)]
+    zoom: u8,
+    /// Zone de la carte : « sud,ouest,nord,est » en degrés décimaux (toute la Terre par défaut).
+    #[param(pattern = r"^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$", max_length = 120)]
+    bbox: Option<String>,
+}
+
 /// A numeric id in the path (`/…/{id}`). Anything else is « not found »: the 404 page, or the API's
 /// JSON 404 under `/api/`. One parser for every route that names a record.
 pub struct Id(pub i64);

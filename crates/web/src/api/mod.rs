@@ -60,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::events_json))
         .routes(routes!(feeds::event_ics))
         .routes(routes!(map::map_data))
+        .routes(routes!(map::map_clusters))
         .routes(routes!(feeds::table_schema))
         .routes(routes!(crate::site::stats::csv))
         .routes(routes!(catalogue::communes))

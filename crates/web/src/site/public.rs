@@ -164,11 +164,17 @@ impl Catalogue {
     }
     /// The map data of the same search, for the edition shown (the default one when none is chosen).
     fn map_data_url(&self) -> String {
+        format!("/api/v1/map?{}", self.map_query())
+    }
+    fn map_clusters_url(&self) -> String {
+        format!("/api/v1/map/clusters?{}", self.map_query())
+    }
+    fn map_query(&self) -> String {
         let pairs = Pairs::parse(&self.query_without_page);
         let mut q = form_urlencoded::Serializer::new(String::new());
         q.extend_pairs(pairs.0.iter().filter(|(k, _)| !matches!(k.as_str(), "edition" | "per_page")));
         q.append_pair("edition", &self.form.edition.to_string());
-        format!("/api/v1/map?{}", q.finish())
+        q.finish()
     }
     fn other_view(&self) -> String {
         let target = if self.map { "/evenements" } else { "/carte" };

@@ -745,3 +745,72 @@ async fn a_teacher_books_in_chromium() {
     axe(&c, &axe_js).await;
     c.close().await.unwrap();
 }
+
+/// The national map in Chromium: with more events than the map loads at once, it shows counts by
+/// cells (not thousands of markers), a cell is reached with the keyboard and zooms in on Enter, and
+/// once zoomed in the markers of the view are read (`bbox`). Axe on each state.
+#[tokio::test]
+async fn the_national_map_in_chromium() {
+    if std::env::var("SI_SKIP_BROWSER").is_ok() {
+        eprintln!("SI_SKIP_BROWSER set: browser map skipped");
+        return;
+    }
+    let axe_js = axe_source();
+    let app = TestApp::new().await;
+    let org = app.company("Usines de France").await;
+    let titles = |city: &str, n: usize| (0..n).map(|i| format!("Visite {city} {i}")).collect::<Vec<_>>();
+    app.labelled_titles(org.id, app.year, "69001", &titles("Lyon", 1_500)).await;
+    app.labelled_titles(org.id, app.year, "13001", &titles("Marseille", 600)).await;
+    app.labelled_titles(org.id, app.year, "29200", &["Fonderie de Brest".to_string()]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (_driver, c) = start_driver().await;
+
+    c.goto(&format!("{base}/carte?edition={}", app.year)).await.unwrap();
+    let count = |css: &'static str| {
+        let c = c.clone();
+        async move { c.find_all(Locator::Css(css)).await.unwrap().len() }
+    };
+    for _ in 0..100 {
+        if count("#carte .marker-cluster").await >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Three places: two cells with their counts, Brest's event as a marker of its own.
+    assert_eq!(count("#carte .marker-cluster").await, 2);
+    assert_eq!(count("#carte .leaflet-marker-icon").await, 3, "not 2,101 markers");
+    let lyon = c.find(Locator::Css("#carte .marker-cluster[aria-label*='500 événements']")).await.expect("Lyon's cell");
+    assert_eq!(lyon.attr("tabindex").await.unwrap().as_deref(), Some("0"));
+    assert!(c.find(Locator::Css("#carte .leaflet-marker-icon[title='Fonderie de Brest']")).await.is_ok());
+    axe(&c, &axe_js).await;
+
+    // Enter on a cell zooms in on it, until the markers of the view are read.
+    let zoom = || {
+        let c = c.clone();
+        async move {
+            c.execute("return window.performance.getEntriesByType('resource').map(e => e.name);", vec![]).await.unwrap()
+        }
+    };
+    for _ in 0..4 {
+        let Ok(cell) = c.find(Locator::Css("#carte .marker-cluster[aria-label*='500 événements']")).await else {
+            break;
+        };
+        cell.send_keys("\u{E007}").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let mut read = Vec::new();
+    for _ in 0..50 {
+        read = serde_json::from_value::<Vec<String>>(zoom().await).unwrap();
+        if read.iter().any(|u| u.contains("/api/v1/map?") && u.contains("bbox=")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(read.iter().any(|u| u.contains("/api/v1/map/clusters?") && u.contains("zoom=7")), "{read:?}");
+    assert!(read.iter().any(|u| u.contains("/api/v1/map?") && u.contains("bbox=")), "markers once zoomed in: {read:?}");
+    assert!(!read.iter().any(|u| u.contains("/api/v1/map?") && !u.contains("bbox=")), "never every marker: {read:?}");
+    axe(&c, &axe_js).await;
+}

@@ -58,6 +58,7 @@ async fn health_editions_and_openapi() {
         "/api/v1/events.csv",
         "/api/v1/events.json",
         "/api/v1/map",
+        "/api/v1/map/clusters",
         "/api/v1/communes",
         "/evenements/{id}/calendrier.ics",
         "/donnees/schema.json",

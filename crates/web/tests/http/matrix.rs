@@ -89,6 +89,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/events.ics", Rule::Public),
     ("GET", "/api/v1/events.json", Rule::Public),
     ("GET", "/api/v1/map", Rule::Public),
+    ("GET", "/api/v1/map/clusters", Rule::Public),
     ("GET", "/api/v1/communes", Rule::Public),
     ("GET", "/evenements/{id}/reserver/{rank}", Rule::Public),
     ("POST", "/evenements/{id}/reserver/{rank}", Rule::Public),

@@ -156,6 +156,71 @@ async fn the_review_queue_of_every_node_is_as_of_the_request() {
     assert!(b.state.queue.facts().unwrap().1 > read_at);
 }
 
+/// The national map: at national and regional zoom, events counted by cells of the map (a few
+/// rows, whatever the number of events), an event alone in its cell named; zoomed in, the markers of
+/// the part in view only. Both bounded, both refusing junk in French.
+#[tokio::test]
+async fn the_national_map_reads_clusters_then_markers() {
+    let app = TestApp::new().await;
+    let org = app.company("Usines de France").await;
+    let titles = |city: &str, n: usize| (0..n).map(|i| format!("Visite {city} {i}")).collect::<Vec<_>>();
+    app.labelled_titles(org.id, app.year, "69001", &titles("Lyon", 30)).await;
+    app.labelled_titles(org.id, app.year, "13001", &titles("Marseille", 20)).await;
+    app.labelled_titles(org.id, app.year, "29200", &["Fonderie de Brest".to_string()]).await;
+    let y = app.year;
+    let rows = |v: &Value| v["rows"].as_array().unwrap().clone();
+    let counted = |v: &Value| rows(v).iter().map(|r| r[2].as_u64().unwrap()).sum::<u64>();
+
+    // National zoom: three cells, one per city; Brest's event alone, named.
+    let (s, national) = app.get_json(&format!("/api/v1/map/clusters?edition={y}&zoom=5")).await;
+    assert_eq!(s, StatusCode::OK, "{national}");
+    assert_eq!(national["fields"], json!(["lat", "lon", "count", "id", "title"]));
+    assert_eq!((national["total"].as_u64(), counted(&national), rows(&national).len()), (Some(51), 51, 3));
+    let alone: Vec<Value> = rows(&national).into_iter().filter(|r| r[2] == 1).collect();
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone[0][4], "Fonderie de Brest");
+    assert!(alone[0][3].as_i64().is_some());
+    assert!(rows(&national).iter().all(|r| r[2] == 1 || (r[3].is_null() && r[4].is_null())));
+    // Filters apply, as everywhere in the catalogue.
+    let (_, south) = app.get_json(&format!("/api/v1/map/clusters?edition={y}&zoom=5&region=93")).await;
+    assert_eq!((south["total"].as_u64(), counted(&south)), (Some(20), 20));
+
+    // A regional view: only what is in it, the total still the whole search's.
+    let lyon = "45.5,4.6,46.0,5.2";
+    let (_, around) = app.get_json(&format!("/api/v1/map/clusters?edition={y}&zoom=8&bbox={lyon}")).await;
+    assert_eq!((around["total"].as_u64(), counted(&around)), (Some(51), 30));
+    // Zoomed in: the markers of the view only.
+    let (s, markers) = app.get_json(&format!("/api/v1/map?edition={y}&bbox={lyon}")).await;
+    assert_eq!(s, StatusCode::OK, "{markers}");
+    assert_eq!(markers["total"], 30);
+    assert!(rows(&markers).iter().all(|r| r[3].as_str().unwrap().starts_with("Visite Lyon")));
+    assert_eq!(app.get_json(&format!("/api/v1/map?edition={y}")).await.1["total"], 51);
+
+    // Junk is refused, the field named, in French.
+    for (url, field) in [
+        (format!("/api/v1/map/clusters?edition={y}"), "zoom"),
+        ("/api/v1/map/clusters?zoom=19".to_string(), "zoom"),
+        ("/api/v1/map/clusters?zoom=cinq".to_string(), "zoom"),
+        ("/api/v1/map/clusters?zoom=5&bbox=1,2,3".to_string(), "bbox"),
+        ("/api/v1/map/clusters?zoom=5&bbox=46,4,45,5".to_string(), "bbox"),
+        ("/api/v1/map/clusters?zoom=5&bbox=45,4,46,NaN".to_string(), "bbox"),
+        ("/api/v1/map?bbox=45,4,46,500".to_string(), "bbox"),
+        ("/api/v1/map?zoom=5".to_string(), "zoom"),
+        ("/api/v1/map/clusters?zoom=5&pays=fr".to_string(), "pays"),
+        ("/api/v1/map/clusters?zoom=5&region=99".to_string(), "region"),
+    ] {
+        let (s, e) = app.get_json(&url).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{url}: {e}");
+    }
+    let (_, e) = app.get_json("/api/v1/map/clusters?zoom=5&bbox=1,2,3").await;
+    assert!(e["error"]["message"].as_str().unwrap().starts_with("Zone invalide"), "{e}");
+
+    // Nearby views share one answer (the area is widened to whole cells), revalidated by ETag.
+    let first = app.get(&format!("/api/v1/map/clusters?edition={y}&zoom=8&bbox=45.51,4.61,45.99,5.19"), None).await;
+    let second = app.get(&format!("/api/v1/map/clusters?edition={y}&zoom=8&bbox=45.52,4.62,45.98,5.18"), None).await;
+    assert_eq!(first.headers()["etag"], second.headers()["etag"]);
+}
+
 /// Stopping a node (SIGTERM in production): it stops accepting, a request in flight is answered
 /// whole, idle connections are closed, and `serve` returns once the last answer is sent.
 #[tokio::test]
