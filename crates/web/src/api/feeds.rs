@@ -89,11 +89,14 @@ async fn export(state: AppState, query: Option<&str>, format: Format) -> ApiResu
                 Format::Csv => csv_rows(&views, &demo),
                 Format::Json => {
                     let mut out = Vec::with_capacity(views.len() * 2048);
-                    for (k, v) in views.iter().enumerate() {
+                    for (k, (event, r)) in views.iter().zip(&records).enumerate() {
                         if !(first && k == 0) {
                             out.push(b',');
                         }
-                        let _ = serde_json::to_writer(&mut out, v);
+                        let _ = serde_json::to_writer(
+                            &mut out,
+                            &ExportedEvent { event, demonstration: demo.contains(&r.edition) },
+                        );
                     }
                     out
                 }
@@ -162,9 +165,18 @@ pub async fn events_csv(State(state): State<AppState>, RawQuery(q): RawQuery) ->
     Ok(with_type(body, "text/csv; charset=utf-8", Some(&name)))
 }
 
+/// An event of the JSON export: the public event, and whether its edition is a demonstration.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ExportedEvent<'a> {
+    #[serde(flatten)]
+    event: &'a EventView,
+    /// `true` for an event of a demonstration edition: made-up data, whose label is worth nothing.
+    demonstration: bool,
+}
+
 /// Labelled events as one JSON array (the open-data export), with the filters of `/api/v1/events`.
 #[utoipa::path(get, path = "/api/v1/events.json", tag = "public", params(ExportQuery),
-    responses((status = 200, description = "Succès", body = [EventView]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody),
+    responses((status = 200, description = "Succès", body = [ExportedEvent]), (status = 422, description = "Donnée invalide (le champ est nommé)", body = ErrorBody),
         (status = 503, description = "Trop d'exports en cours : réessayer après `Retry-After` secondes", body = ErrorBody)))]
 pub async fn events_json(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let (_, body) = export(state, q.as_deref(), Format::Json).await?;

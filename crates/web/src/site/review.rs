@@ -465,6 +465,40 @@ impl Detail {
     fn awaiting(&self) -> bool {
         self.moderation == Moderation::Submitted || !self.change.is_empty()
     }
+    fn audiences_text(&self) -> String {
+        let labels: Vec<&str> =
+            self.e.audiences.iter().filter_map(|a| si_domain::Audience::parse(a)).map(|a| a.label()).collect();
+        if labels.is_empty() { "non indiqués".into() } else { labels.join(", ") }
+    }
+    fn type_text(&self) -> &'static str {
+        self.e.event_type.as_deref().and_then(si_domain::EventType::parse).map(|t| t.label()).unwrap_or("non indiqué")
+    }
+    fn format_text(&self) -> &'static str {
+        self.e.format.as_deref().and_then(si_domain::Format::parse).map(|t| t.label()).unwrap_or("non indiqué")
+    }
+    fn organisation_kind(&self) -> &'static str {
+        si_domain::OrganisationKind::parse(&self.e.organisation.kind).map(|k| k.label()).unwrap_or("")
+    }
+    fn registration_text(&self) -> String {
+        let r = &self.e.registration;
+        let mut text = r.mode.label().to_string();
+        if let Some(c) = r.capacity {
+            text.push_str(&format!(" : {c} places par séance"));
+        }
+        let reach: Vec<&str> =
+            [r.url.as_str(), r.email.as_str(), r.phone.as_str()].into_iter().filter(|x| !x.is_empty()).collect();
+        if !reach.is_empty() {
+            text.push_str(&format!(" ({})", reach.join(", ")));
+        }
+        text
+    }
+    fn yes_no(&self, v: &Option<bool>) -> &'static str {
+        match *v {
+            Some(true) => "oui",
+            Some(false) => "non",
+            None => "non indiqué",
+        }
+    }
 }
 
 /// What the reviewer sent, shown again with the error when a decision or a withdrawal is refused.

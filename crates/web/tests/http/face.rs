@@ -308,6 +308,16 @@ async fn a_demonstration_edition_says_so_in_its_letters() {
         ics.contains("SUMMARY:[Démonstration] Forge de démonstration") && ics.contains("SUMMARY:Forge réelle"),
         "{ics}"
     );
+    let (s, all) = app.get_json("/api/v1/events.json").await;
+    assert_eq!(s, StatusCode::OK);
+    let marks: Vec<(String, bool)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["title"].as_str().unwrap().to_string(), e["demonstration"].as_bool().unwrap()))
+        .collect();
+    assert!(marks.contains(&("Forge de démonstration".into(), true)), "{marks:?}");
+    assert!(marks.contains(&("Forge réelle".into(), false)), "{marks:?}");
 }
 
 /// An organiser places the event's pin; the site form keeps it (it used to drop a pin set through
@@ -417,4 +427,38 @@ async fn a_demonstration_booking_says_so() {
     assert!(letter.subject.starts_with("[Démonstration] Réservation confirmée"), "{}", letter.subject);
     let ics = letter.attachments.iter().find(|a| a.content_type.starts_with("text/calendar")).expect("an .ics");
     assert!(String::from_utf8_lossy(&ics.bytes).contains("SUMMARY:[Démonstration] "));
+}
+
+/// The reviewer's page shows what the decision needs side by side with the decision: the
+/// organisation and its number (or its absence), the contact, the place, the sessions, the
+/// audiences, the type, free or not, how people register; and no decision is chosen in advance.
+#[tokio::test]
+async fn the_reviewer_sees_what_the_decision_needs_at_once() {
+    let app = TestApp::new().await;
+    app.person("admin@dge.fr", "national_admin", None).await;
+    let token = app.organiser("orga@exemple.fr", "Association des Forges").await;
+    let mut event = support::complete_event(app.year, "69003");
+    event["registration"] = json!({"mode": "platform", "capacity": 24});
+    event["contact"]["phone"] = json!("04 72 00 00 00");
+    let id = app.submitted(&token, &event).await;
+    let cookie = app.login("admin@dge.fr").await;
+    let (s, html) = app.get_html(&format!("/instruction/evenements/{id}"), Some(&cookie)).await;
+    assert_eq!(s, StatusCode::OK);
+    let start = html.find("id=\"fiche\"").expect("the facts block");
+    let fiche = &html[start..start + html[start..].find("</dl>").unwrap()];
+    for needle in [
+        "Association des Forges (Association)",
+        "Pas de numéro SIRET ou UAI.",
+        "contact@usine.fr</a>, 04 72 00 00 00",
+        "En présentiel – Usine, 1 rue de l&#39;Industrie, 69003 Lyon (Rhône (69), Auvergne-Rhône-Alpes)",
+        "de 9 h 00 à 12 h 00",
+        "Scolaires, Jeunes",
+        "Visite d&#39;entreprise",
+        "oui – accessible aux personnes à mobilité réduite",
+        "Inscription sur la plateforme : 24 places par séance",
+    ] {
+        assert!(fiche.contains(needle), "« {needle} » missing from:\n{fiche}");
+    }
+    // No decision is preselected: « Décider » alone asks for one.
+    assert!(!html.contains("name=\"decision\" value=\"label\" checked"), "no preselected decision");
 }
