@@ -284,6 +284,13 @@ pub trait Events: Send + Sync {
     /// Submitted, labelled or awaiting-changes events of the organisations that have something in the
     /// queue (of `regions` when given), for duplicate detection.
     async fn duplicate_pool(&self, regions: Option<&[String]>) -> StoreResult<Vec<EventBrief>>;
+    /// The queue rows of these events, for those in the queue (oldest first).
+    async fn queue_items_of(&self, ids: &[i64]) -> StoreResult<Vec<QueueItem>>;
+    /// Submitted, labelled or awaiting-changes events of these organisations (duplicate detection).
+    async fn duplicate_pool_of(&self, organisations: &[i64]) -> StoreResult<Vec<EventBrief>>;
+    /// The queue's moves after the counter's value `version`, in order (the last 10,000 are kept; the
+    /// bulk load bumps the counter without a move).
+    async fn queue_moves_after(&self, version: i64) -> StoreResult<Vec<QueueMove>>;
     /// Decides a pending change of a labelled event: accepted, it becomes the published content. `version`
     /// as for [`Events::decide`]: a change replaced since the reviewer read it is never accepted.
     #[allow(clippy::too_many_arguments)]
@@ -394,15 +401,6 @@ pub trait Catalogue: Send + Sync {
     }
     /// Events by id, in the order given (ids that do not exist are skipped).
     async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<EventRecord>>;
-    /// The map points of the labelled events matching a filter: (id, lat, lon, title), events with a
-    /// place only, inside `within` when given. Reads four columns, never the events' content, so a
-    /// national map costs little.
-    async fn map_points(
-        &self,
-        filter: &EventFilter,
-        within: Option<Bbox>,
-        max: u32,
-    ) -> StoreResult<Vec<(i64, f64, f64, String)>>;
     /// Every labelled event matching a filter (pagination ignored), up to `max`, in the filter's order.
     async fn search_all(&self, filter: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>>;
     /// Labelled events per edition.

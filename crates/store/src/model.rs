@@ -191,6 +191,17 @@ pub struct QueueItem {
     pub version: i64,
 }
 
+/// One move of the review queue: the counter's value it set, the event that moved and its organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueMove {
+    /// The queue counter after this move.
+    pub version: i64,
+    /// The event that moved.
+    pub event_id: i64,
+    /// Its organisation (whose possible duplicates may have changed).
+    pub organisation_id: i64,
+}
+
 /// The few facts duplicate detection compares.
 #[derive(Debug, Clone)]
 pub struct EventBrief {

@@ -247,18 +247,6 @@ async fn story(store: DynStore) {
     assert_eq!(facets.count("type", "visite_entreprise"), 1);
     assert_eq!(facets.count("department", "59"), 0);
 
-    // Map points: labelled events with a place, four columns.
-    let points =
-        store.map_points(&EventFilter { regions: vec!["84".into()], ..Default::default() }, None, 1000).await.unwrap();
-    assert_eq!(points.len(), 1);
-    assert_eq!(points[0].0, id);
-    assert!((points[0].1 - 45.7).abs() < 0.2 && (points[0].2 - 4.9).abs() < 0.2, "{points:?}");
-    // Inside a part of the map only (zoomed in): around Lyon, not Marseille.
-    let lyon = si_store::Bbox { south: 45.5, west: 4.6, north: 46.0, east: 5.2 };
-    let points = store.map_points(&EventFilter::default(), Some(lyon), 1000).await.unwrap();
-    assert_eq!(points.iter().map(|p| p.0).collect::<Vec<_>>(), [id], "{points:?}");
-    assert_eq!(store.map_points(&EventFilter::default(), None, 1000).await.unwrap().len(), 3);
-
     // Prefix matching: a word being typed already finds it.
     assert_eq!(search(EventFilter { q: Some("metall".into()), ..Default::default() }).await.0, 1);
     assert_eq!(search(EventFilter { q: Some("soudure lyon".into()), ..Default::default() }).await.0, 0);

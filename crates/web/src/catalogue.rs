@@ -220,6 +220,36 @@ impl Index {
         (total, clusters)
     }
 
+    /// Matching events with a place (inside `within` when given), by id, at most `max`: the map's
+    /// markers as (id, lat, lon, title), without reading the store.
+    pub fn markers(
+        &self,
+        f: &EventFilter,
+        seats: &Seats,
+        within: Option<si_store::Bbox>,
+        max: usize,
+    ) -> Vec<(i64, f64, f64, String)> {
+        let mut positions: Vec<u32> = self
+            .select(f, seats, false)
+            .into_iter()
+            .map(|(_, i)| i)
+            .filter(|&i| {
+                let d = &self.docs[i as usize];
+                d.has_place && within.is_none_or(|b| b.contains(d.lat, d.lon))
+            })
+            .collect();
+        // Docs are in id order: by position is by id.
+        positions.sort_unstable();
+        positions
+            .into_iter()
+            .take(max)
+            .map(|i| {
+                let d = &self.docs[i as usize];
+                (d.id, d.lat, d.lon, self.title(i).to_string())
+            })
+            .collect()
+    }
+
     fn title(&self, i: u32) -> &str {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.title_ends[i - 1] as usize };
@@ -608,6 +638,17 @@ impl Catalogue {
         within: si_store::Bbox,
     ) -> StoreResult<(usize, Vec<Cluster>)> {
         Ok(self.index(store).await?.clusters(f, &self.seats(), zoom, within))
+    }
+
+    /// The map's markers (see [`Index::markers`]).
+    pub async fn markers(
+        self: &Arc<Self>,
+        store: &DynStore,
+        f: &EventFilter,
+        within: Option<si_store::Bbox>,
+        max: usize,
+    ) -> StoreResult<Vec<(i64, f64, f64, String)>> {
+        Ok(self.index(store).await?.markers(f, &self.seats(), within, max))
     }
 
     /// One page of labelled events matching the filter, and the total.

@@ -3,3 +3,12 @@
 -- decision, change, withdrawal, edit of a submitted or labelled event) and the bulk load bump it in
 -- their own transaction, so a reviewer never sees a queue older than their request.
 INSERT INTO public_changes (kind, version) VALUES ('queue', 0);
+
+-- Which event each bump of the queue counter moved (written with the bump): a node whose queue is a
+-- few moves old reads these and updates the moved events alone instead of reading the whole queue.
+-- A bump without its row (the bulk load) or rows already swept make it read the whole queue.
+CREATE TABLE queue_moves (
+    version BIGINT PRIMARY KEY,
+    event_id BIGINT NOT NULL,
+    organisation_id BIGINT NOT NULL
+);

@@ -150,32 +150,6 @@ impl crate::Catalogue for Backend {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    async fn map_points(
-        &self,
-        f: &EventFilter,
-        within: Option<Bbox>,
-        max: u32,
-    ) -> StoreResult<Vec<(i64, f64, f64, String)>> {
-        let mut q = filter_sql(f, DIALECT);
-        let mut area = String::new();
-        if let Some(b) = within {
-            let n = q.params.len();
-            area = format!(" AND e.lat BETWEEN ${} AND ${} AND e.lon BETWEEN ${} AND ${}", n + 1, n + 2, n + 3, n + 4);
-            q.params.extend([b.south, b.north, b.west, b.east].map(crate::sql::Param::Float));
-        }
-        let sql = format!(
-            "{}SELECT e.id, e.lat, e.lon, e.title FROM {}{}{area} AND e.lat IS NOT NULL AND e.lon IS NOT NULL ORDER BY e.id LIMIT {max}",
-            q.with, q.from, q.where_sql
-        );
-        use futures_util::TryStreamExt;
-        let mut rows = bind_params!(sqlx::query(safe(sql)), &q.params).fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(r) = rows.try_next().await? {
-            out.push((r.try_get("id")?, r.try_get("lat")?, r.try_get("lon")?, r.try_get("title")?));
-        }
-        Ok(out)
-    }
-
     async fn search_all(&self, f: &EventFilter, max: u32) -> StoreResult<Vec<EventRecord>> {
         let q = filter_sql(f, DIALECT);
         let sql = format!(

@@ -196,33 +196,41 @@ impl crate::Events for Backend {
             Some(r) => crate::sql::region_scope(r, 1),
             None => (String::new(), Vec::new()),
         };
-        let review_region = crate::sql::REVIEW_REGION;
-        let columns = format!(
-            "e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
-             e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at, e.version"
-        );
-        let sql = crate::sql::queue_union(
-            &columns,
-            "events e JOIN organisations o ON o.id = e.organisation_id",
-            &scope,
-            false,
-        );
-        let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
-        let mut items = rows.iter().map(queue_item_from_row).collect::<StoreResult<Vec<_>>>()?;
-        let codes_sql = format!(
-            "SELECT c.event_id, c.code FROM event_codes c WHERE c.kind = 'audience' AND c.event_id IN ({})",
-            crate::sql::queue_union("e.id", "events e", &scope, false)
-        );
-        let codes = bind_params!(sqlx::query(safe(codes_sql)), &params).fetch_all(&self.pool).await?;
-        let mut by_event: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-        for r in &codes {
-            by_event.entry(r.try_get("event_id")?).or_default().push(r.try_get("code")?);
+        self.queue_rows(&scope, &params).await
+    }
+
+    async fn queue_items_of(&self, ids: &[i64]) -> StoreResult<Vec<QueueItem>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        for item in &mut items {
-            item.audiences = by_event.remove(&item.id).unwrap_or_default();
+        let (scope, params) = id_scope("e.id", ids);
+        self.queue_rows(&scope, &params).await
+    }
+
+    async fn duplicate_pool_of(&self, organisations: &[i64]) -> StoreResult<Vec<EventBrief>> {
+        if organisations.is_empty() {
+            return Ok(Vec::new());
         }
-        items.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
-        Ok(items)
+        let (scope, params) = id_scope("organisation_id", organisations);
+        self.pool_rows(&format!("moderation IN ('submitted', 'labelled', 'changes_requested'){scope}"), &params).await
+    }
+
+    async fn queue_moves_after(&self, version: i64) -> StoreResult<Vec<QueueMove>> {
+        let rows = sqlx::query(
+            "SELECT version, event_id, organisation_id FROM queue_moves WHERE version > $1 ORDER BY version",
+        )
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueueMove {
+                    version: r.try_get("version")?,
+                    event_id: r.try_get("event_id")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                })
+            })
+            .collect()
     }
 
     async fn moderation_counts(&self, edition: i32, regions: Option<&[String]>) -> StoreResult<Vec<(String, u64)>> {
@@ -247,24 +255,11 @@ impl crate::Events for Backend {
             Some(r) => crate::sql::region_scope(r, 1),
             None => (String::new(), Vec::new()),
         };
-        let sql = format!(
-            "SELECT id, organisation_id, edition, title, first_day, last_day FROM events \
-             WHERE organisation_id IN ({}) AND moderation IN ('submitted', 'labelled', 'changes_requested')",
+        let filter = format!(
+            "organisation_id IN ({}) AND moderation IN ('submitted', 'labelled', 'changes_requested')",
             crate::sql::queue_union("e.organisation_id", "events e", &scope, true)
         );
-        let rows = bind_params!(sqlx::query(safe(sql)), &params).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EventBrief {
-                    id: r.try_get("id")?,
-                    organisation_id: r.try_get("organisation_id")?,
-                    edition: r.try_get::<i64, _>("edition")? as i32,
-                    title: r.try_get("title")?,
-                    first_day: r.try_get("first_day")?,
-                    last_day: r.try_get("last_day")?,
-                })
-            })
-            .collect()
+        self.pool_rows(&filter, &params).await
     }
 
     async fn decide_change_announced(
@@ -523,5 +518,63 @@ impl crate::Events for Backend {
         // Fresh statistics after a bulk load, so that the planner picks the catalogue indexes.
         sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(events.len() as u64)
+    }
+}
+
+/// ` AND {column} IN ($1, …)` with its parameters.
+fn id_scope(column: &str, ids: &[i64]) -> (String, Vec<crate::sql::Param>) {
+    let ps: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    (format!(" AND {column} IN ({})", ps.join(", ")), ids.iter().map(|i| crate::sql::Param::Int(*i)).collect())
+}
+
+impl Backend {
+    /// The queue's rows (both parts) within `scope` (` AND …` over `e`), with their audiences,
+    /// oldest first.
+    async fn queue_rows(&self, scope: &str, params: &[crate::sql::Param]) -> StoreResult<Vec<QueueItem>> {
+        let review_region = crate::sql::REVIEW_REGION;
+        let columns = format!(
+            "e.id, e.edition, e.organisation_id, o.name AS org_name, e.title, {review_region} AS review_region, \
+             e.department, e.event_type, e.weak_signal, e.first_day, e.last_day, e.submitted_at, e.change_submitted_at, e.version"
+        );
+        let sql = crate::sql::queue_union(
+            &columns,
+            "events e JOIN organisations o ON o.id = e.organisation_id",
+            scope,
+            false,
+        );
+        let rows = bind_params!(sqlx::query(safe(sql)), params).fetch_all(&self.pool).await?;
+        let mut items = rows.iter().map(queue_item_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let codes_sql = format!(
+            "SELECT c.event_id, c.code FROM event_codes c WHERE c.kind = 'audience' AND c.event_id IN ({})",
+            crate::sql::queue_union("e.id", "events e", scope, false)
+        );
+        let codes = bind_params!(sqlx::query(safe(codes_sql)), params).fetch_all(&self.pool).await?;
+        let mut by_event: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for r in &codes {
+            by_event.entry(r.try_get("event_id")?).or_default().push(r.try_get("code")?);
+        }
+        for item in &mut items {
+            item.audiences = by_event.remove(&item.id).unwrap_or_default();
+        }
+        items.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
+        Ok(items)
+    }
+
+    /// Duplicate detection's facts of the events matching `filter`.
+    async fn pool_rows(&self, filter: &str, params: &[crate::sql::Param]) -> StoreResult<Vec<EventBrief>> {
+        let sql = format!("SELECT id, organisation_id, edition, title, first_day, last_day FROM events WHERE {filter}");
+        let rows = bind_params!(sqlx::query(safe(sql)), params).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventBrief {
+                    id: r.try_get("id")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    edition: r.try_get::<i64, _>("edition")? as i32,
+                    title: r.try_get("title")?,
+                    first_day: r.try_get("first_day")?,
+                    last_day: r.try_get("last_day")?,
+                })
+            })
+            .collect()
     }
 }

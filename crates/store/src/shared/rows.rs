@@ -192,8 +192,32 @@ pub(super) async fn audit_entry(
     // frequent write) leave the nodes' queues as they are.
     let draft = |s: Option<Moderation>| matches!(s, None | Some(Moderation::Draft));
     if !(draft(states.0) && draft(states.1)) {
-        public_changed(tx, PublicChange::Queue).await?;
+        queue_moved(tx, event_id).await?;
     }
+    Ok(())
+}
+
+/// The moves of the queue kept for the nodes that follow them (see migration 0014): a node more moves
+/// behind reads the whole queue.
+const QUEUE_MOVES_KEPT: i64 = 10_000;
+
+/// Bumps the queue counter and records which event moved, in the transaction of the move.
+pub(super) async fn queue_moved(tx: &mut Tx, event_id: i64) -> StoreResult<()> {
+    let version: i64 =
+        sqlx::query_scalar("UPDATE public_changes SET version = version + 1 WHERE kind = 'queue' RETURNING version")
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO queue_moves (version, event_id, organisation_id) SELECT $1, id, organisation_id FROM events WHERE id = $2",
+    )
+    .bind(version)
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM queue_moves WHERE version <= $1")
+        .bind(version - QUEUE_MOVES_KEPT)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

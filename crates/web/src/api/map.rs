@@ -96,8 +96,8 @@ const MARKERS_STEP: f64 = 0.05;
 async fn build_markers(state: &AppState, area: &MapArea) -> ApiResult<crate::cache::Document> {
     let filter = api_filter(state, Some(&area.rest)).await?;
     let rows: Vec<(i64, f64, f64, String)> = state
-        .store
-        .map_points(&filter, area.bbox, EXPORT_MAX)
+        .catalogue
+        .markers(&state.store, &filter, area.bbox, EXPORT_MAX as usize)
         .await?
         .into_iter()
         .map(|(id, lat, lon, title)| (id, round(lat), round(lon), title))

@@ -1,7 +1,7 @@
 //! The review queue, computed once for the page, its CSV export and the API: a reviewer's scope,
 //! filtered, with due dates, possible duplicates and the backlog per region, in one order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -155,12 +155,19 @@ struct Snapshot {
 /// submissions takes 250–480 ms, filtering them in memory a few milliseconds). Every page reads the
 /// store's queue counter, which every move out of draft bumps in its own transaction: the snapshot is
 /// used only when nothing moved since it was read, so a reviewer never sees a queue older than their
-/// request, whichever node made the change. One rebuild at a time; requests arriving meanwhile wait
-/// for it and share it.
+/// request, whichever node made the change. When something moved, the moves recorded with the counter
+/// (`Store::queue_moves_after`) say which events: their rows and their organisations' possible
+/// duplicates are read again, not the whole queue. One refresh at a time; requests arriving
+/// meanwhile wait for it and share it.
 #[derive(Default)]
 pub struct QueueCache {
     current: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+    reads: std::sync::atomic::AtomicU64,
+    updates: std::sync::atomic::AtomicU64,
 }
+
+/// Moves applied one by one to a snapshot at most; beyond, the whole queue is read again.
+const MOVES_APPLIED_MAX: usize = 500;
 
 impl QueueCache {
     async fn snapshot(&self, store: &si_store::DynStore) -> Result<Arc<Snapshot>, AppError> {
@@ -170,6 +177,27 @@ impl QueueCache {
         if let Some(s) = current.as_ref().filter(|s| s.version >= version) {
             return Ok(s.clone());
         }
+        let updated = match current.as_ref() {
+            Some(old) => Self::apply_moves(store, old).await?,
+            None => None,
+        };
+        let snapshot = match updated {
+            Some(s) => {
+                self.updates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                s
+            }
+            None => {
+                self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Self::read(store).await?
+            }
+        };
+        let snapshot = Arc::new(snapshot);
+        *current = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// The whole national queue, read from the store.
+    async fn read(store: &si_store::DynStore) -> Result<Snapshot, AppError> {
         let t0 = std::time::Instant::now();
         // The counter first: a move committed while the rows are read is seen again next time.
         let version = store.public_versions().await?.queue;
@@ -180,16 +208,58 @@ impl QueueCache {
         let duplicates = possible_duplicates(&items, &pool);
         let t3 = t0.elapsed();
         let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
-        // Where a rebuild's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::app::queue=debug`.
-        tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue rebuilt");
-        let snapshot = Arc::new(Snapshot { version, items, due, duplicates });
-        *current = Some(snapshot.clone());
-        Ok(snapshot)
+        // Where a read's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::app::queue=debug`.
+        tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue read");
+        Ok(Snapshot { version, items, due, duplicates })
+    }
+
+    /// `old` with the moves made since applied: the moved events' rows read again, and the possible
+    /// duplicates of their organisations' rows computed again. `None` when the moves do not follow
+    /// on from `old` one by one (a bulk load bumps the counter without a move; old moves are swept)
+    /// or are too many: the whole queue is read then.
+    async fn apply_moves(store: &si_store::DynStore, old: &Snapshot) -> Result<Option<Snapshot>, AppError> {
+        let moves = store.queue_moves_after(old.version).await?;
+        let follows = moves.iter().zip(old.version + 1..).all(|(m, v)| m.version == v);
+        if moves.is_empty() || !follows || moves.len() > MOVES_APPLIED_MAX {
+            return Ok(None);
+        }
+        let moved: HashSet<i64> = moves.iter().map(|m| m.event_id).collect();
+        let orgs: HashSet<i64> = moves.iter().map(|m| m.organisation_id).collect();
+        let fresh = store.queue_items_of(&moved.iter().copied().collect::<Vec<_>>()).await?;
+        let pool = store.duplicate_pool_of(&orgs.iter().copied().collect::<Vec<_>>()).await?;
+        let due_of: HashMap<i64, DateTime<Utc>> = old.items.iter().map(|i| i.id).zip(old.due.iter().copied()).collect();
+        let mut items: Vec<QueueItem> = old.items.iter().filter(|i| !moved.contains(&i.id)).cloned().collect();
+        items.extend(fresh);
+        items.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
+        let due = items
+            .iter()
+            .map(|i| match due_of.get(&i.id) {
+                Some(d) if !moved.contains(&i.id) => *d,
+                _ => due_at(i.submitted_at, i.department.as_deref()),
+            })
+            .collect();
+        let touched: Vec<QueueItem> = items.iter().filter(|i| orgs.contains(&i.organisation_id)).cloned().collect();
+        let org_of: HashMap<i64, i64> = items.iter().map(|i| (i.id, i.organisation_id)).collect();
+        let mut duplicates: HashMap<i64, Vec<i64>> = old
+            .duplicates
+            .iter()
+            .filter(|(id, _)| org_of.get(id).is_some_and(|o| !orgs.contains(o)))
+            .map(|(id, d)| (*id, d.clone()))
+            .collect();
+        duplicates.extend(possible_duplicates(&touched, &pool));
+        let version = moves.last().map_or(old.version, |m| m.version);
+        Ok(Some(Snapshot { version, items, due, duplicates }))
     }
 
     /// How many rows the snapshot holds and the counter it was read at (monitoring), if one is read.
     pub fn facts(&self) -> Option<(usize, i64)> {
         self.current.try_lock().ok()?.as_ref().map(|s| (s.items.len(), s.version))
+    }
+
+    /// How many times the whole queue was read, and how many times moves were applied to it.
+    pub fn refreshes(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.reads.load(Relaxed), self.updates.load(Relaxed))
     }
 }
 

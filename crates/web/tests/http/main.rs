@@ -756,6 +756,19 @@ async fn catalogue_index_answers_like_the_store() {
         let (sql_total, sql_page) = app.store.search_events(&f).await.unwrap();
         let (idx_total, idx_page) = app.state.catalogue.search(&app.store, &f).await.unwrap();
         assert_eq!(idx_total, sql_total, "{f:?}");
+        // The map's markers (from the index) are the matching events with a place, by id.
+        let mut placed: Vec<(i64, f64, f64, String)> = app
+            .store
+            .search_all(&f, 1_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.data.format != Some(si_domain::Format::EnLigne))
+            .filter_map(|r| r.data.place().map(|p| (r.id, p.lat, p.lon, r.data.title.clone())))
+            .collect();
+        placed.sort_by_key(|p| p.0);
+        let markers = app.state.catalogue.markers(&app.store, &f, None, 1_000).await.unwrap();
+        assert_eq!(markers, placed, "markers for {f:?}");
         // The `places` rows discriminate: the closed session drops out; fewer have 25 left, as
         // filled and closed sessions drop out.
         match f.places {

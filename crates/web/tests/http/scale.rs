@@ -156,6 +156,82 @@ async fn the_review_queue_of_every_node_is_as_of_the_request() {
     assert!(b.state.queue.facts().unwrap().1 > read_at);
 }
 
+/// A node follows the queue move by move: after each move made through node A (submissions, a
+/// duplicate, decisions, a change to a labelled event, a withdrawn label), node B's queue, updated
+/// from the recorded moves alone, is the queue that a fresh node reads whole. A bulk load (a bump
+/// without a recorded move) makes B read the whole queue.
+#[tokio::test]
+async fn the_queue_followed_move_by_move_is_the_whole_queue() {
+    queue_move_by_move(TestApp::new().await).await;
+}
+
+/// The same on PostgreSQL (`TEST_DATABASE_URL`; ignored unless asked for).
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn the_queue_followed_move_by_move_is_the_whole_queue_on_postgres() {
+    let (url, drop_db) = si_store::testing::fresh_postgres_database(&si_store::testing::postgres_url()).await.unwrap();
+    queue_move_by_move(TestApp::with_store(si_store::connect(&url).await.unwrap(), None).await).await;
+    drop_db.await;
+}
+
+async fn queue_move_by_move(a: TestApp) {
+    let b = TestApp::with_store(a.store.clone(), None).await;
+    let admin = a.person("admin@dge.fr", "national_admin", None).await;
+    let cookie = a.login("admin@dge.fr").await;
+    let lyon = a.organiser("lyon@usine.fr", "Usine de Lyon").await;
+    let brest = a.organiser("brest@chantier.fr", "Chantier de Brest").await;
+    async fn listed(node: &TestApp, admin: &str) -> Value {
+        let (s, q) = node.get_json_auth("/api/v1/review/queue", admin).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        q
+    }
+    async fn same(a: &TestApp, b: &TestApp, admin: &str, after: &str) -> Value {
+        let whole = listed(&TestApp::with_store(a.store.clone(), None).await, admin).await;
+        assert_eq!(listed(b, admin).await, whole, "after {after}");
+        whole
+    }
+    listed(&b, &admin).await;
+    let decide = |id: i64, decision: &'static str| {
+        let (a, admin) = (&a, &admin);
+        async move {
+            let body = json!({"decision": decision, "reason": "Motif précis pour l'organisateur.", "version": a.version(id).await});
+            let (s, r) = a.post_json(&format!("/api/v1/review/events/{id}/decision"), &body, Some(admin)).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+    };
+
+    let first = a.submitted(&lyon, &support::complete_event(a.year, "69003")).await;
+    same(&a, &b, &admin, "a submission").await;
+    let twin = a.submitted(&lyon, &support::complete_event(a.year, "69003")).await;
+    let q = same(&a, &b, &admin, "its duplicate").await;
+    assert_eq!(q["items"][0]["possible_duplicates"], json!([twin]), "{q}");
+    let far = a.submitted(&brest, &support::complete_event(a.year, "29200")).await;
+    same(&a, &b, &admin, "another organisation's").await;
+    decide(twin, "request_changes").await;
+    same(&a, &b, &admin, "changes requested").await;
+    decide(first, "label").await;
+    same(&a, &b, &admin, "a label").await;
+    decide(far, "refuse").await;
+    same(&a, &b, &admin, "a refusal").await;
+    let mut retitled = support::complete_event(a.year, "69003");
+    retitled["title"] = json!("Portes ouvertes de l'atelier de bobinage");
+    let (s, r) = a.put_json(&format!("/api/v1/me/events/{first}"), &retitled, &lyon).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let q = same(&a, &b, &admin, "a change to a labelled event").await;
+    assert_eq!(q["items"][0]["change"], true, "{q}");
+    let body = format!("revoke_reason=Annul%C3%A9+par+l%27organisateur&version={}", a.version(first).await);
+    let (s, _, _) = a.post_form(&format!("/instruction/evenements/{first}/retrait-label"), &body, Some(&cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    same(&a, &b, &admin, "a withdrawn label").await;
+    assert_eq!(b.state.queue.refreshes(), (1, 8), "one whole read, then eight moves applied");
+
+    // The bulk load bumps the counter without recording moves: B reads the whole queue.
+    let org = a.company("Forges en masse").await;
+    a.labelled_titles(org.id, a.year, "69003", &["Forge".to_string()]).await;
+    same(&a, &b, &admin, "a bulk load").await;
+    assert_eq!(b.state.queue.refreshes(), (2, 8));
+}
+
 /// The national map: at national and regional zoom, events counted by cells of the map (a few
 /// rows, whatever the number of events), an event alone in its cell named; zoomed in, the markers of
 /// the part in view only. Both bounded, both refusing junk in French.
