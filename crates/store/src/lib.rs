@@ -388,6 +388,12 @@ pub trait Catalogue: Send + Sync {
     /// The facts that the in-memory catalogue index needs (no content) of at most `limit` labelled
     /// events with an id above `after`, by id.
     async fn catalogue_rows_after(&self, after: i64, limit: u32) -> StoreResult<Vec<CatalogueRow>>;
+    /// The same, of these events (those labelled).
+    async fn catalogue_rows_of(&self, ids: &[i64]) -> StoreResult<Vec<CatalogueRow>>;
+    /// The catalogue's moves after the `labels` counter's value `version`, in order, as (counter
+    /// after the move, event): the last 10,000 are kept; editions and the bulk load bump the counter
+    /// without a move.
+    async fn catalogue_moves_after(&self, version: i64) -> StoreResult<Vec<(i64, i64)>>;
     /// The same, of every labelled event.
     async fn catalogue_rows(&self) -> StoreResult<Vec<CatalogueRow>> {
         let mut all = Vec::new();

@@ -3,11 +3,15 @@
 //! compact records (microseconds), then reads the 20 events of the page from the store by id. It
 //! answers exactly what `Store::search_events` answers (a test compares them), on either backend.
 //!
-//! Built from the store at the first search, rebuilt at once when a decision of this process labels an
-//! event, and within [`FOLLOW_EVERY`] plus a rebuild when another process (another node, the `demo`
-//! command) changed what the public sees: every such write bumps a counter in its own transaction
-//! (`Store::public_versions`), which [`Catalogue::follow`] polls. A rebuild every ten minutes is the
-//! safety net for writes made outside the platform (SQL by hand).
+//! Read whole from the store at the first search. Every write that changes what the public sees
+//! bumps a counter in its own transaction (`Store::public_versions`), and a move of one event (a
+//! label, a public status, an accepted change, a withdrawn label) also records which event
+//! (`Store::catalogue_moves_after`): the index is brought up to date by applying those events alone
+//! ([`Index::apply`]: the catalogue read whole stays shared, the moved events form a small second
+//! index), before the next search after a decision of this process, and within [`FOLLOW_EVERY`] of
+//! another process's (another node, the `demo` command) through [`Catalogue::follow`]. A bump without
+//! a recorded move (an edition, the bulk load) makes it read the catalogue whole, as does a read
+//! every ten minutes: the safety net for writes made outside the platform (SQL by hand).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -75,8 +79,9 @@ fn has_places(d: &Doc, seats: &Seats, n: u32) -> bool {
         })
 }
 
-/// The index of one moment of the catalogue.
-pub struct Index {
+/// One build of the index: every event read at once, reduced to compact records, posting lists and
+/// titles. Immutable, shared by the [`Index`] values made from it.
+struct Core {
     docs: Vec<Doc>,
     /// Distinct terms, sorted, so that a prefix is a contiguous range.
     terms: Vec<String>,
@@ -91,8 +96,28 @@ pub struct Index {
     /// without reading the store (one allocation, ~5 MB at 100,000 events).
     titles: String,
     title_ends: Vec<u32>,
+}
+
+/// The index of one moment of the catalogue: the catalogue as read whole (`base`), less the events
+/// that moved since (`hidden`), plus those events as they are now (`delta`, a small index of their
+/// own). A label, a withdrawal or a change makes a new `Index` that shares the base and rebuilds the
+/// delta alone (milliseconds, where reading the catalogue again takes seconds at 100,000 events);
+/// past [`DELTA_MAX`] events the whole index is read again. Every answer is the one an index read
+/// whole would give (a test compares them): the inverse frequencies count both parts.
+pub struct Index {
+    base: Arc<Core>,
+    hidden: std::collections::HashSet<u32>,
+    delta: Arc<Core>,
+    delta_rows: Vec<CatalogueRow>,
     built: Instant,
 }
+
+/// Events kept in an index's delta at most before the index is read whole again.
+pub const DELTA_MAX: usize = 2_000;
+
+/// A match: its sort key (distance² for `near`, relevance for text, else 0), the part it lives in
+/// (0: base, 1: delta) and its position there.
+type Hit = (f64, u8, u32);
 
 /// Events of one cell of the map at a zoom level: where they are on average, how many, and the
 /// event itself (id, title) when it is alone.
@@ -126,29 +151,93 @@ fn bit<T: PartialEq + Copy>(all: &[T], codes: &[T]) -> u32 {
     codes.iter().filter_map(|c| all.iter().position(|x| x == c)).fold(0, |m, i| m | (1 << i))
 }
 
-impl Index {
-    /// Builds the index from the store's rows.
-    pub fn build(rows: Vec<CatalogueRow>) -> Index {
-        let mut b = IndexBuilder::default();
-        b.add(rows);
-        b.finish()
+/// A filter turned into the index's codes once, for both parts.
+struct Criteria<'f> {
+    f: &'f EventFilter,
+    regions: Vec<u8>,
+    departments: Vec<u16>,
+    types: Vec<u8>,
+    formats: Vec<u8>,
+    audiences: u8,
+    sectors: u32,
+    themes: u8,
+    from: Option<i32>,
+    to: Option<i32>,
+    /// Centre, cos(latitude), and the half-sides of the box in degrees.
+    near: Option<(si_store::Near, f64, f64, f64)>,
+}
+
+impl<'f> Criteria<'f> {
+    fn of(f: &'f EventFilter) -> Criteria<'f> {
+        let t = territory();
+        Criteria {
+            f,
+            regions: f
+                .regions
+                .iter()
+                .filter_map(|r| t.regions().iter().position(|x| x.code == *r))
+                .map(|p| p as u8)
+                .collect(),
+            departments: f
+                .departments
+                .iter()
+                .filter_map(|d| t.departments().iter().position(|x| x.code.eq_ignore_ascii_case(d)))
+                .map(|p| p as u16)
+                .collect(),
+            types: f.types.iter().filter_map(|x| position(EventType::ALL, Some(*x))).map(|p| p as u8).collect(),
+            formats: f.formats.iter().filter_map(|x| position(Format::ALL, Some(*x))).map(|p| p as u8).collect(),
+            audiences: bit(Audience::ALL, &f.audiences) as u8,
+            sectors: bit(Sector::ALL, &f.sectors),
+            themes: bit(Theme::ALL, &f.themes) as u8,
+            from: f.from.map(|d| d.num_days_from_ce()),
+            to: f.to.map(|d| d.num_days_from_ce()),
+            // Same geometry as the SQL: a box, then an equirectangular radius around the centre.
+            near: f.near.map(|c| {
+                let k = c.lat.to_radians().cos().max(0.01);
+                let dlat = c.radius_km / 111.195;
+                (c, k, dlat, dlat / k)
+            }),
+        }
     }
 
-    /// The ids of every labelled event, ascending (the sitemap).
-    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.docs.iter().map(|d| d.id)
+    /// Whether a doc matches the filter (text apart): `Some(distance²)` for a `near` search, else
+    /// `Some(0)`.
+    fn keep(&self, d: &Doc, seats: &Seats) -> Option<f64> {
+        let f = self.f;
+        if f.edition.is_some_and(|e| d.edition != e)
+            || (!self.regions.is_empty() && !self.regions.contains(&d.region))
+            || (!self.departments.is_empty() && !self.departments.contains(&d.department))
+            || (!self.types.is_empty() && !self.types.contains(&d.event_type))
+            || (!self.formats.is_empty() && !self.formats.contains(&d.format))
+            || (self.audiences != 0 && d.audiences & self.audiences == 0)
+            || (self.sectors != 0 && d.sectors & self.sectors == 0)
+            || (self.themes != 0 && d.themes & self.themes == 0)
+            || (!f.organisations.is_empty() && !f.organisations.contains(&d.organisation))
+            || self.from.is_some_and(|x| d.last_day < x)
+            || self.to.is_some_and(|x| d.first_day > x)
+            || f.accessible.is_some_and(|a| d.accessible != Some(a))
+            || f.places.is_some_and(|n| !has_places(d, seats, n))
+        {
+            return None;
+        }
+        match self.near {
+            None => Some(0.0),
+            Some((c, k, dlat, dlon)) => {
+                if !d.has_place || (d.lat - c.lat).abs() > dlat || (d.lon - c.lon).abs() > dlon {
+                    return None;
+                }
+                let d2 = (d.lat - c.lat).powi(2) + ((d.lon - c.lon) * k).powi(2);
+                (d2 <= dlat * dlat).then_some(d2)
+            }
+        }
     }
+}
 
-    /// How many labelled events the index holds.
-    pub fn len(&self) -> usize {
-        self.docs.len()
-    }
+/// For each group of a text query's alternatives: the docs of a part that contain one (anywhere,
+/// in the title).
+type TermDocs = Vec<(Vec<u32>, Vec<u32>)>;
 
-    /// Whether the index holds no event.
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
-    }
-
+impl Core {
     /// Positions of the docs containing a word starting with any of `prefixes`, ascending, in the
     /// whole document or (`title`) in the title only.
     fn prefix_docs(&self, prefixes: &[String], title: bool) -> Vec<u32> {
@@ -169,20 +258,143 @@ impl Index {
         out
     }
 
+    fn title(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.title_ends[i - 1] as usize };
+        &self.titles[start..self.title_ends[i] as usize]
+    }
+
+    /// The docs of this part that match (`hidden` ones left out), keyed: distance² for `near`, else
+    /// relevance for text (each group's weight `idfs[g]`, three times more in the title), else 0.
+    fn matches(
+        &self,
+        c: &Criteria<'_>,
+        seats: &Seats,
+        text: &TermDocs,
+        idfs: &[f64],
+        hidden: Option<&std::collections::HashSet<u32>>,
+        part: u8,
+    ) -> Vec<Hit> {
+        // Text: each term (or one of its synonyms) must prefix-match a word.
+        let mut candidates: Option<Vec<u32>> = None;
+        for (docs, _) in text {
+            candidates = Some(match candidates {
+                None => docs.clone(),
+                Some(x) => intersect(&x, docs),
+            });
+        }
+        // Without text, a `near` search starts from the band of latitudes it covers.
+        let band: Option<Vec<u32>> = match (&candidates, c.near) {
+            (None, Some((n, _, dlat, _))) => {
+                let lo = self.by_lat.partition_point(|(lat, _)| *lat < n.lat - dlat);
+                let hi = self.by_lat.partition_point(|(lat, _)| *lat <= n.lat + dlat);
+                Some(self.by_lat[lo..hi].iter().map(|(_, i)| *i).collect())
+            }
+            _ => None,
+        };
+        let visible = |i: &u32| hidden.is_none_or(|h| !h.contains(i));
+        let keyed = |i: u32| -> Option<Hit> {
+            let d2 = c.keep(&self.docs[i as usize], seats)?;
+            let key = if c.near.is_some() || text.is_empty() {
+                d2
+            } else {
+                text.iter()
+                    .zip(idfs)
+                    .filter(|((docs, _), _)| docs.binary_search(&i).is_ok())
+                    .map(|((_, title), w)| if title.binary_search(&i).is_ok() { 3.0 * w } else { *w })
+                    .sum()
+            };
+            Some((key, part, i))
+        };
+        match candidates.as_ref().or(band.as_ref()) {
+            Some(list) => list.iter().copied().filter(visible).filter_map(keyed).collect(),
+            None => (0..self.docs.len() as u32).filter(visible).filter_map(keyed).collect(),
+        }
+    }
+}
+
+impl Index {
+    /// Builds the index from the store's rows.
+    pub fn build(rows: Vec<CatalogueRow>) -> Index {
+        let mut b = IndexBuilder::default();
+        b.add(rows);
+        b.finish()
+    }
+
+    fn doc(&self, part: u8, i: u32) -> &Doc {
+        if part == 0 { &self.base.docs[i as usize] } else { &self.delta.docs[i as usize] }
+    }
+
+    fn title(&self, part: u8, i: u32) -> &str {
+        if part == 0 { self.base.title(i) } else { self.delta.title(i) }
+    }
+
+    /// The ids of every labelled event, ascending (the sitemap).
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut base = self
+            .base
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.hidden.contains(&(*i as u32)))
+            .map(|(_, d)| d.id)
+            .peekable();
+        let mut delta = self.delta.docs.iter().map(|d| d.id).peekable();
+        std::iter::from_fn(move || match (base.peek(), delta.peek()) {
+            (Some(a), Some(b)) if a > b => delta.next(),
+            (Some(_), _) => base.next(),
+            (None, _) => delta.next(),
+        })
+    }
+
+    /// How many labelled events the index holds.
+    pub fn len(&self) -> usize {
+        self.base.docs.len() - self.hidden.len() + self.delta.docs.len()
+    }
+
+    /// Whether the index holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many events differ from the base read whole: changed or gone, and new.
+    pub fn moved(&self) -> usize {
+        let new = self.delta_rows.iter().filter(|r| self.base.docs.binary_search_by_key(&r.id, |d| d.id).is_err());
+        self.hidden.len() + new.count()
+    }
+
+    /// This index with the events `ids` as they are now: `rows`, the rows of those still labelled
+    /// (the others left the catalogue). The base is shared; the delta is rebuilt.
+    pub fn apply(&self, ids: &[i64], rows: Vec<CatalogueRow>) -> Index {
+        let mut hidden = self.hidden.clone();
+        for id in ids {
+            if let Ok(p) = self.base.docs.binary_search_by_key(id, |d| d.id) {
+                hidden.insert(p as u32);
+            }
+        }
+        let mut delta_rows: Vec<CatalogueRow> =
+            self.delta_rows.iter().filter(|r| !ids.contains(&r.id)).cloned().collect();
+        delta_rows.extend(rows);
+        delta_rows.sort_by_key(|r| r.id);
+        let mut b = IndexBuilder::default();
+        b.add(delta_rows.clone());
+        Index { base: self.base.clone(), hidden, delta: Arc::new(b.core()), delta_rows, built: self.built }
+    }
+
     /// The ids of one page of matches, and how many match, in the order of `Store::search_events`:
     /// relevance for a text search, distance for a `near` search, else date.
     pub fn search(&self, f: &EventFilter, seats: &Seats) -> (u64, Vec<i64>) {
-        let matches = self.ranked(f, seats);
+        let matches = self.select(f, seats, true);
         let per_page = f.per_page.clamp(1, 100) as usize;
         let start = (f.page.max(1) as usize - 1).saturating_mul(per_page);
-        let ids = matches.iter().skip(start).take(per_page).map(|(_, i)| self.docs[*i as usize].id).collect();
+        let ids = matches.iter().skip(start).take(per_page).map(|h| self.doc(h.1, h.2).id).collect();
         (matches.len() as u64, ids)
     }
 
     /// The ids of every match (at most `max`), in the same order as [`Index::search`]: what an
     /// export streams, a slice at a time.
     pub fn all(&self, f: &EventFilter, seats: &Seats, max: usize) -> Vec<i64> {
-        self.ranked(f, seats).iter().take(max).map(|(_, i)| self.docs[*i as usize].id).collect()
+        self.select(f, seats, true).iter().take(max).map(|h| self.doc(h.1, h.2).id).collect()
     }
 
     /// Matching events with a place inside `within`, grouped by the cells of the map at `zoom`
@@ -191,10 +403,12 @@ impl Index {
     pub fn clusters(&self, f: &EventFilter, seats: &Seats, zoom: u8, within: si_store::Bbox) -> (usize, Vec<Cluster>) {
         let w = cell_degrees(zoom);
         let h = w * CELL_ASPECT;
-        let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, u32, u32)> = Default::default();
+        // By cell: sums of latitudes and longitudes, count, the first event (part, position).
+        type Cell = (f64, f64, u32, (u8, u32));
+        let mut cells: std::collections::BTreeMap<(i64, i64), Cell> = Default::default();
         let mut total = 0;
-        for (_, i) in self.select(f, seats, false) {
-            let d = &self.docs[i as usize];
+        for (_, part, i) in self.select(f, seats, false) {
+            let d = self.doc(part, i);
             if !d.has_place {
                 continue;
             }
@@ -203,18 +417,18 @@ impl Index {
                 continue;
             }
             let key = ((d.lat / h).floor() as i64, (d.lon / w).floor() as i64);
-            let c = cells.entry(key).or_insert((0.0, 0.0, 0, i));
+            let c = cells.entry(key).or_insert((0.0, 0.0, 0, (part, i)));
             c.0 += d.lat;
             c.1 += d.lon;
             c.2 += 1;
         }
         let clusters = cells
             .into_values()
-            .map(|(lat, lon, count, first)| Cluster {
+            .map(|(lat, lon, count, (part, i))| Cluster {
                 lat: lat / f64::from(count),
                 lon: lon / f64::from(count),
                 count,
-                alone: (count == 1).then(|| (self.docs[first as usize].id, self.title(first).to_string())),
+                alone: (count == 1).then(|| (self.doc(part, i).id, self.title(part, i).to_string())),
             })
             .collect();
         (total, clusters)
@@ -229,147 +443,75 @@ impl Index {
         within: Option<si_store::Bbox>,
         max: usize,
     ) -> Vec<(i64, f64, f64, String)> {
-        let mut positions: Vec<u32> = self
+        let mut found: Vec<(i64, u8, u32)> = self
             .select(f, seats, false)
             .into_iter()
-            .map(|(_, i)| i)
-            .filter(|&i| {
-                let d = &self.docs[i as usize];
+            .filter(|&(_, part, i)| {
+                let d = self.doc(part, i);
                 d.has_place && within.is_none_or(|b| b.contains(d.lat, d.lon))
             })
+            .map(|(_, part, i)| (self.doc(part, i).id, part, i))
             .collect();
-        // Docs are in id order: by position is by id.
-        positions.sort_unstable();
-        positions
+        found.sort_unstable_by_key(|m| m.0);
+        found
             .into_iter()
             .take(max)
-            .map(|i| {
-                let d = &self.docs[i as usize];
-                (d.id, d.lat, d.lon, self.title(i).to_string())
+            .map(|(id, part, i)| {
+                let d = self.doc(part, i);
+                (id, d.lat, d.lon, self.title(part, i).to_string())
             })
             .collect()
     }
 
-    fn title(&self, i: u32) -> &str {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.title_ends[i - 1] as usize };
-        &self.titles[start..self.title_ends[i] as usize]
-    }
-
-    /// Every match as (sort key, document), in the order of `Store::search_events`.
-    fn ranked(&self, f: &EventFilter, seats: &Seats) -> Vec<(f64, u32)> {
-        self.select(f, seats, true)
-    }
-
-    /// Every match as (sort key, document), in the order of `Store::search_events` when `order`,
-    /// else in no particular order (what needs no order need not pay for the sort).
-    fn select(&self, f: &EventFilter, seats: &Seats, order: bool) -> Vec<(f64, u32)> {
-        let t = territory();
-        let n = self.docs.len() as f64;
-        // Text: each term (or one of its synonyms) must prefix-match a word; a rarer term weighs
-        // more (inverse frequency), and three times more when it is in the title.
-        let mut candidates: Option<Vec<u32>> = None;
-        let mut weights: Vec<(Vec<u32>, Vec<u32>, f64)> = Vec::new();
-        for alternatives in f.q.as_deref().map(si_domain::text::query_terms).unwrap_or_default() {
-            let docs = self.prefix_docs(&alternatives, false);
-            let in_title = self.prefix_docs(&alternatives, true);
-            let idf = (n / (docs.len() as f64 + 1.0)).ln().max(0.0) + 1.0;
-            candidates = Some(match candidates {
-                None => docs.clone(),
-                Some(c) => intersect(&c, &docs),
-            });
-            weights.push((docs, in_title, idf));
-        }
-        let regions: Vec<u8> =
-            f.regions.iter().filter_map(|r| t.regions().iter().position(|x| x.code == *r)).map(|p| p as u8).collect();
-        let departments: Vec<u16> = f
-            .departments
+    /// Every match, in the order of `Store::search_events` when `order` (what needs no order need
+    /// not pay for the sort).
+    fn select(&self, f: &EventFilter, seats: &Seats, order: bool) -> Vec<Hit> {
+        let c = Criteria::of(f);
+        let groups = f.q.as_deref().map(si_domain::text::query_terms).unwrap_or_default();
+        let parts: [(&Core, Option<&std::collections::HashSet<u32>>); 2] =
+            [(&self.base, Some(&self.hidden)), (&self.delta, None)];
+        let text: Vec<TermDocs> = parts
             .iter()
-            .filter_map(|d| t.departments().iter().position(|x| x.code.eq_ignore_ascii_case(d)))
-            .map(|p| p as u16)
+            .map(|(core, hidden)| {
+                groups
+                    .iter()
+                    .map(|g| {
+                        let mut docs = core.prefix_docs(g, false);
+                        if let Some(h) = hidden.filter(|h| !h.is_empty()) {
+                            docs.retain(|i| !h.contains(i));
+                        }
+                        (docs, core.prefix_docs(g, true))
+                    })
+                    .collect()
+            })
             .collect();
-        let types: Vec<u8> =
-            f.types.iter().filter_map(|x| position(EventType::ALL, Some(*x))).map(|p| p as u8).collect();
-        let formats: Vec<u8> =
-            f.formats.iter().filter_map(|x| position(Format::ALL, Some(*x))).map(|p| p as u8).collect();
-        let audiences = bit(Audience::ALL, &f.audiences) as u8;
-        let sectors = bit(Sector::ALL, &f.sectors);
-        let themes = bit(Theme::ALL, &f.themes) as u8;
-        let from = f.from.map(|d| d.num_days_from_ce());
-        let to = f.to.map(|d| d.num_days_from_ce());
-        // Same geometry as the SQL: a box, then an equirectangular radius around the centre.
-        let near = f.near.map(|c| {
-            let k = c.lat.to_radians().cos().max(0.01);
-            let dlat = c.radius_km / 111.195;
-            (c, k, dlat, dlat / k)
-        });
-        let keep = |d: &Doc| -> Option<f64> {
-            if f.edition.is_some_and(|e| d.edition != e)
-                || (!regions.is_empty() && !regions.contains(&d.region))
-                || (!departments.is_empty() && !departments.contains(&d.department))
-                || (!types.is_empty() && !types.contains(&d.event_type))
-                || (!formats.is_empty() && !formats.contains(&d.format))
-                || (audiences != 0 && d.audiences & audiences == 0)
-                || (sectors != 0 && d.sectors & sectors == 0)
-                || (themes != 0 && d.themes & themes == 0)
-                || (!f.organisations.is_empty() && !f.organisations.contains(&d.organisation))
-                || from.is_some_and(|x| d.last_day < x)
-                || to.is_some_and(|x| d.first_day > x)
-                || f.accessible.is_some_and(|a| d.accessible != Some(a))
-                || f.places.is_some_and(|n| !has_places(d, seats, n))
-            {
-                return None;
-            }
-            match near {
-                None => Some(0.0),
-                Some((c, k, dlat, dlon)) => {
-                    if !d.has_place || (d.lat - c.lat).abs() > dlat || (d.lon - c.lon).abs() > dlon {
-                        return None;
-                    }
-                    let d2 = (d.lat - c.lat).powi(2) + ((d.lon - c.lon) * k).powi(2);
-                    (d2 <= dlat * dlat).then_some(d2)
-                }
-            }
-        };
-        // Without text, a `near` search starts from the band of latitudes it covers.
-        let band: Option<Vec<u32>> = match (&candidates, near) {
-            (None, Some((c, _, dlat, _))) => {
-                let lo = self.by_lat.partition_point(|(lat, _)| *lat < c.lat - dlat);
-                let hi = self.by_lat.partition_point(|(lat, _)| *lat <= c.lat + dlat);
-                Some(self.by_lat[lo..hi].iter().map(|(_, i)| *i).collect())
-            }
-            _ => None,
-        };
-        let mut matches: Vec<(f64, u32)> = match candidates.as_ref().or(band.as_ref()) {
-            Some(c) => c.iter().filter_map(|&i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect(),
-            None => {
-                (0..self.docs.len() as u32).filter_map(|i| keep(&self.docs[i as usize]).map(|d2| (d2, i))).collect()
-            }
-        };
-        if !order {
-            return matches;
+        // A rarer term weighs more (inverse frequency over the whole catalogue, both parts).
+        let n = self.len() as f64;
+        let idfs: Vec<f64> = (0..groups.len())
+            .map(|g| {
+                let df: usize = text.iter().map(|t| t[g].0.len()).sum();
+                (n / (df as f64 + 1.0)).ln().max(0.0) + 1.0
+            })
+            .collect();
+        let mut hits: Vec<Hit> = Vec::new();
+        for (k, (core, hidden)) in parts.iter().enumerate() {
+            hits.extend(core.matches(&c, seats, &text[k], &idfs, *hidden, k as u8));
         }
-        let by_date = |a: &u32, b: &u32| {
-            let (x, y) = (&self.docs[*a as usize], &self.docs[*b as usize]);
+        if !order {
+            return hits;
+        }
+        let by_date = |a: &Hit, b: &Hit| {
+            let (x, y) = (self.doc(a.1, a.2), self.doc(b.1, b.2));
             x.first_day.cmp(&y.first_day).then(x.id.cmp(&y.id))
         };
-        if near.is_some() {
-            matches.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| by_date(&a.1, &b.1)));
-        } else if !weights.is_empty() {
-            let score = |i: u32| -> f64 {
-                weights
-                    .iter()
-                    .filter(|(docs, _, _)| docs.binary_search(&i).is_ok())
-                    .map(|(_, title, w)| if title.binary_search(&i).is_ok() { 3.0 * w } else { *w })
-                    .sum()
-            };
-            let mut scored: Vec<(f64, u32)> = matches.iter().map(|&(_, i)| (score(i), i)).collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| by_date(&a.1, &b.1)));
-            matches = scored;
+        if c.near.is_some() {
+            hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| by_date(a, b)));
+        } else if !groups.is_empty() {
+            hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| by_date(a, b)));
         } else {
-            matches.sort_by(|a, b| by_date(&a.1, &b.1));
+            hits.sort_by(by_date);
         }
-        matches
+        hits
     }
 }
 
@@ -463,6 +605,16 @@ impl IndexBuilder {
 
     /// The index.
     pub fn finish(self) -> Index {
+        Index {
+            base: Arc::new(self.core()),
+            hidden: Default::default(),
+            delta: Arc::new(IndexBuilder::default().core()),
+            delta_rows: Vec::new(),
+            built: Instant::now(),
+        }
+    }
+
+    fn core(self) -> Core {
         let IndexBuilder { by_term, by_title_term, mut docs, mut titles, mut title_ends } = self;
         docs.shrink_to_fit();
         titles.shrink_to_fit();
@@ -473,7 +625,7 @@ impl IndexBuilder {
         let mut by_lat: Vec<(f64, u32)> =
             docs.iter().enumerate().filter(|(_, d)| d.has_place).map(|(i, d)| (d.lat, i as u32)).collect();
         by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        Index { docs, terms, postings, title_terms, title_postings, by_lat, titles, title_ends, built: Instant::now() }
+        Core { docs, terms, postings, title_terms, title_postings, by_lat, titles, title_ends }
     }
 }
 
@@ -482,25 +634,32 @@ impl IndexBuilder {
 pub enum Stale {
     /// Nothing changed.
     Nothing,
-    /// Labelled events changed: the index was rebuilt.
+    /// Labelled events changed: the index was brought up to date.
     Labels,
     /// Seats changed: they were reloaded.
     Seats,
 }
 
-/// The current index, rebuilt on demand.
+/// The current index, brought up to date on demand.
 #[derive(Default)]
 pub struct Catalogue {
     current: RwLock<Option<Arc<Index>>>,
     /// The seats of the sessions booked so far, read with the index and updated by this process's
     /// bookings at once (other processes' within a rebuild).
     seats: RwLock<Arc<Seats>>,
-    /// Serialises rebuilds so that a burst of searches builds once.
+    /// Serialises rebuilds and updates so that a burst of searches does the work once.
     rebuilding: tokio::sync::Mutex<()>,
     /// A background refresh is running.
     refreshing: std::sync::atomic::AtomicBool,
     /// The store's change counters as they were when the index and the seats were last read.
     seen: std::sync::Mutex<si_store::PublicVersions>,
+    /// Moves of this process ([`Catalogue::invalidate`]) and how many of them the index has caught
+    /// up with: the next search brings the index up to date first.
+    moved: std::sync::atomic::AtomicU64,
+    caught_up: std::sync::atomic::AtomicU64,
+    /// Whole reads of the catalogue, and moves applied to the index (tests, monitoring).
+    reads: std::sync::atomic::AtomicU64,
+    updates: std::sync::atomic::AtomicU64,
 }
 
 /// How often a node polls the store's change counters ([`Catalogue::follow`]): a change made through
@@ -508,11 +667,47 @@ pub struct Catalogue {
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 impl Catalogue {
-    /// Drops the index (a decision changed what is labelled); the next search rebuilds it.
+    /// A decision of this process changed what is labelled: the next search applies the moves
+    /// recorded since the index was read (or reads the catalogue whole) before answering.
     pub fn invalidate(&self) {
-        if let Ok(mut c) = self.current.write() {
-            *c = None;
+        self.moved.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// How many times the catalogue was read whole, and how many times moves were applied to the
+    /// index.
+    pub fn refreshes(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.reads.load(Relaxed), self.updates.load(Relaxed))
+    }
+
+    /// Brings the index up to the store (call with `rebuilding` held): the moves recorded since it
+    /// was read are applied to it when they follow on from it one by one and reach the counter;
+    /// otherwise (an edition or a bulk load bumped the counter without a move, moves swept, too many
+    /// moved since the last whole read) the catalogue is read whole.
+    async fn catch_up(&self, store: &DynStore) -> StoreResult<Arc<Index>> {
+        let Some(index) = self.current() else { return self.rebuild(store).await };
+        let versions = store.public_versions().await?;
+        let seen = self.seen.lock().map(|s| s.labels).unwrap_or_default();
+        if versions.labels == seen {
+            return Ok(index);
         }
+        let moves = store.catalogue_moves_after(seen).await?;
+        let follows = moves.iter().zip(seen + 1..).all(|(m, v)| m.0 == v);
+        let last = moves.last().map_or(seen, |m| m.0);
+        if !follows || last < versions.labels || index.moved() + moves.len() > DELTA_MAX {
+            return self.rebuild(store).await;
+        }
+        let ids: Vec<i64> = moves.iter().map(|m| m.1).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let rows = store.catalogue_rows_of(&ids).await?;
+        let next = Arc::new(index.apply(&ids, rows));
+        if let Ok(mut c) = self.current.write() {
+            *c = Some(next.clone());
+        }
+        if let Ok(mut s) = self.seen.lock() {
+            s.labels = last;
+        }
+        self.updates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(next)
     }
 
     fn current(&self) -> Option<Arc<Index>> {
@@ -546,6 +741,7 @@ impl Catalogue {
             builder.add(slice);
         }
         let index = Arc::new(builder.finish());
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut s) = self.seats.write() {
             *s = Arc::new(seats);
         }
@@ -560,15 +756,15 @@ impl Catalogue {
 
     /// One look at the store's change counters (run every [`FOLLOW_EVERY`] by `serve`): when another
     /// node labelled, changed or withdrew an event, or booked seats, this node's cached answers are
-    /// dropped and its index rebuilt (the old one answers meanwhile) or its seats reloaded. Returns
-    /// what was stale.
+    /// dropped and its index brought up to date (the events that moved applied to it, the old one
+    /// answering meanwhile) or its seats reloaded. Returns what was stale.
     pub async fn follow(&self, store: &DynStore, caches: &crate::cache::Caches) -> StoreResult<Stale> {
         let now = store.public_versions().await?;
         let seen = self.seen.lock().map(|s| *s).unwrap_or_default();
         if now.labels != seen.labels {
             if self.current().is_some() {
                 let _guard = self.rebuilding.lock().await;
-                self.rebuild(store).await?;
+                self.catch_up(store).await?;
             } else if let Ok(mut s) = self.seen.lock() {
                 // No index yet: the first search builds it from the rows as they are now.
                 s.labels = now.labels;
@@ -600,10 +796,24 @@ impl Catalogue {
         self.current().is_some()
     }
 
-    /// The index: built now when missing (first search, or after a decision, so that a labelled
-    /// event is public at once); when merely old, the old one answers while a background task
-    /// rebuilds it.
+    /// The index: built now when missing (first search); brought up to date first after a decision
+    /// of this process, so that a labelled event is public at once; when merely old, the old one
+    /// answers while a background task reads the catalogue whole again.
     pub async fn index(self: &Arc<Self>, store: &DynStore) -> StoreResult<Arc<Index>> {
+        use std::sync::atomic::Ordering::Acquire;
+        if self.moved.load(Acquire) > self.caught_up.load(Acquire) {
+            let _guard = self.rebuilding.lock().await;
+            // Read under the lock: a decision made while this catches up is caught up next time.
+            let moved = self.moved.load(Acquire);
+            if moved > self.caught_up.load(Acquire) {
+                let index = self.catch_up(store).await?;
+                self.caught_up.store(moved, std::sync::atomic::Ordering::Release);
+                return Ok(index);
+            }
+            if let Some(i) = self.current() {
+                return Ok(i);
+            }
+        }
         if let Some(i) = self.current() {
             if i.built.elapsed() >= MAX_AGE && !self.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
                 let (me, store) = (self.clone(), store.clone());
@@ -660,5 +870,80 @@ impl Catalogue {
         let index = self.index(store).await?;
         let (total, ids) = index.search(f, &self.seats());
         Ok((total, store.events_by_ids(&ids).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORDS: [&str; 8] = ["visite", "usine", "soudure", "robot", "atelier", "chantier", "forge", "moteur"];
+
+    fn row(id: i64, k: usize) -> CatalogueRow {
+        // Words drawn unevenly, so that terms have different frequencies (and weights).
+        let words: Vec<&str> = (0..8).filter(|w| (k * 7 + w * 3).is_multiple_of(w + 2)).map(|w| WORDS[w]).collect();
+        let title = format!("{} {id}", words.first().copied().unwrap_or("événement"));
+        let day = NaiveDate::from_ymd_opt(2026, 11, 16 + (k % 5) as u32);
+        CatalogueRow {
+            id,
+            edition: 2026,
+            organisation_id: 1 + (k % 3) as i64,
+            region: Some(["84", "93", "53"][k % 3].into()),
+            department: Some(["69", "13", "29"][k % 3].into()),
+            event_type: Some("visite_entreprise".into()),
+            format: Some("presentiel".into()),
+            accessible: Some(k.is_multiple_of(2)),
+            first_day: day,
+            last_day: day,
+            lat: Some(45.0 + (k % 4) as f64),
+            lon: Some(4.0 - (k % 3) as f64),
+            search: si_domain::text::terms(&format!("{title} {}", words.join(" "))).join(" "),
+            title,
+            codes: vec![("audience".into(), ["scolaires", "jeunes"][k % 2].into())],
+            seats_capacity: None,
+            seats_max_group: None,
+            session_count: 1,
+        }
+    }
+
+    /// Scored hits, ids, clusters and markers.
+    type Answers = (Vec<(f64, i64)>, Vec<i64>, Vec<Cluster>, Vec<(i64, f64, f64, String)>);
+
+    fn answers(index: &Index, f: &EventFilter) -> Answers {
+        let seats = Seats::new();
+        let hits = index.select(f, &seats, true).iter().map(|h| (h.0, index.doc(h.1, h.2).id)).collect();
+        let (_, clusters) = index.clusters(f, &seats, 5, si_store::Bbox::WORLD);
+        (hits, index.ids().collect(), clusters, index.markers(f, &seats, None, 1_000))
+    }
+
+    /// Moves applied to an index (events changed, gone, new) give exactly the answers, scores
+    /// included, of an index read whole from the same rows.
+    #[test]
+    fn an_index_with_moves_applied_answers_as_one_read_whole() {
+        let before: Vec<CatalogueRow> = (1..=40).map(|id| row(id, id as usize)).collect();
+        let read = Index::build(before.clone());
+        // Changed: 3, 8, 21 (other words); gone: 5, 30; new: 41, 42. Then 8 changes again and 41 goes.
+        let changed = |id: i64| row(id, id as usize + 11);
+        let once =
+            read.apply(&[3, 8, 21, 5, 30, 41, 42], vec![changed(3), changed(8), changed(21), row(41, 41), row(42, 42)]);
+        let twice = once.apply(&[8, 41], vec![row(8, 99)]);
+        let mut after: Vec<CatalogueRow> = before.into_iter().filter(|r| ![3, 8, 21, 5, 30].contains(&r.id)).collect();
+        after.extend([changed(3), row(8, 99), changed(21), row(42, 42)]);
+        after.sort_by_key(|r| r.id);
+        let whole = Index::build(after);
+        assert_eq!((twice.len(), twice.moved()), (whole.len(), 6));
+        let near = Some(si_store::Near { lat: 46.0, lon: 3.0, radius_km: 150.0 });
+        for f in [
+            EventFilter::default(),
+            EventFilter { q: Some("visite".into()), ..Default::default() },
+            EventFilter { q: Some("usine soudure".into()), ..Default::default() },
+            EventFilter { q: Some("robot atelier".into()), ..Default::default() },
+            EventFilter { q: Some("forge".into()), regions: vec!["84".into()], ..Default::default() },
+            EventFilter { near, ..Default::default() },
+            EventFilter { near, q: Some("moteur".into()), ..Default::default() },
+            EventFilter { audiences: vec![Audience::Jeunes], ..Default::default() },
+        ] {
+            assert_eq!(answers(&twice, &f), answers(&whole, &f), "{f:?}");
+        }
     }
 }

@@ -62,60 +62,27 @@ impl crate::Catalogue for Backend {
     }
 
     async fn catalogue_rows_after(&self, after: i64, limit: u32) -> StoreResult<Vec<CatalogueRow>> {
-        use futures_util::TryStreamExt;
         // A slice at a time (by id): the index is built from slices, so a national catalogue's rows
         // (their search text, ~400,000 codes) are never all in memory at once.
-        let mut rows = sqlx::query(
-            "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
-             lat, lon, title, search, seats_capacity, seats_max_group, session_count FROM events \
-             WHERE moderation = 'labelled' AND id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch(&self.pool);
-        let mut out: Vec<CatalogueRow> = Vec::new();
-        while let Some(r) = rows.try_next().await? {
-            out.push(CatalogueRow {
-                id: r.try_get("id")?,
-                edition: r.try_get::<i64, _>("edition")? as i32,
-                organisation_id: r.try_get("organisation_id")?,
-                region: r.try_get("region")?,
-                department: r.try_get("department")?,
-                event_type: r.try_get("event_type")?,
-                format: r.try_get("format")?,
-                accessible: r.try_get("accessible")?,
-                first_day: r.try_get("first_day")?,
-                last_day: r.try_get("last_day")?,
-                lat: r.try_get("lat")?,
-                lon: r.try_get("lon")?,
-                title: r.try_get("title")?,
-                search: r.try_get("search")?,
-                codes: Vec::new(),
-                seats_capacity: r.try_get::<Option<i64>, _>("seats_capacity")?.and_then(|c| u32::try_from(c).ok()),
-                seats_max_group: r.try_get::<Option<i64>, _>("seats_max_group")?.and_then(|c| u32::try_from(c).ok()),
-                session_count: u32::try_from(r.try_get::<i64, _>("session_count")?).unwrap_or(0),
-            });
+        let slice = format!("id > $1 ORDER BY id LIMIT {limit}");
+        self.catalogue_rows_where(&slice, &[crate::sql::Param::Int(after)], true).await
+    }
+
+    async fn catalogue_rows_of(&self, ids: &[i64]) -> StoreResult<Vec<CatalogueRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        drop(rows);
-        let Some(last) = out.last().map(|r| r.id) else { return Ok(out) };
-        let mut codes = sqlx::query(
-            "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
-             WHERE e.moderation = 'labelled' AND c.event_id > $1 AND c.event_id <= $2 ORDER BY c.event_id",
-        )
-        .bind(after)
-        .bind(last)
-        .fetch(&self.pool);
-        let mut k = 0;
-        while let Some(c) = codes.try_next().await? {
-            let id: i64 = c.try_get("event_id")?;
-            while k < out.len() && out[k].id < id {
-                k += 1;
-            }
-            if k < out.len() && out[k].id == id {
-                out[k].codes.push((c.try_get("kind")?, c.try_get("code")?));
-            }
-        }
-        Ok(out)
+        let ps: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<crate::sql::Param> = ids.iter().map(|i| crate::sql::Param::Int(*i)).collect();
+        self.catalogue_rows_where(&format!("id IN ({}) ORDER BY id", ps.join(", ")), &params, false).await
+    }
+
+    async fn catalogue_moves_after(&self, version: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query("SELECT version, event_id FROM catalogue_moves WHERE version > $1 ORDER BY version")
+            .bind(version)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("version")?, r.try_get("event_id")?))).collect()
     }
 
     async fn public_versions(&self) -> StoreResult<PublicVersions> {
@@ -173,5 +140,81 @@ impl crate::Catalogue for Backend {
             .bind(i64::from(edition))
             .fetch_all(&self.pool)
             .await?)
+    }
+}
+
+impl Backend {
+    /// The catalogue rows of the labelled events matching `tail` (a condition on `id` then its
+    /// order and limit), with their codes; `contiguous` when they are every labelled event of their
+    /// id range (a slice).
+    async fn catalogue_rows_where(
+        &self,
+        tail: &str,
+        params: &[crate::sql::Param],
+        contiguous: bool,
+    ) -> StoreResult<Vec<CatalogueRow>> {
+        use futures_util::TryStreamExt;
+        let sql = format!(
+            "SELECT id, edition, organisation_id, region, department, event_type, format, accessible, first_day, last_day, \
+             lat, lon, title, search, seats_capacity, seats_max_group, session_count FROM events \
+             WHERE moderation = 'labelled' AND {tail}"
+        );
+        let mut rows = bind_params!(sqlx::query(safe(sql)), params).fetch(&self.pool);
+        let mut out: Vec<CatalogueRow> = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(CatalogueRow {
+                id: r.try_get("id")?,
+                edition: r.try_get::<i64, _>("edition")? as i32,
+                organisation_id: r.try_get("organisation_id")?,
+                region: r.try_get("region")?,
+                department: r.try_get("department")?,
+                event_type: r.try_get("event_type")?,
+                format: r.try_get("format")?,
+                accessible: r.try_get("accessible")?,
+                first_day: r.try_get("first_day")?,
+                last_day: r.try_get("last_day")?,
+                lat: r.try_get("lat")?,
+                lon: r.try_get("lon")?,
+                title: r.try_get("title")?,
+                search: r.try_get("search")?,
+                codes: Vec::new(),
+                seats_capacity: r.try_get::<Option<i64>, _>("seats_capacity")?.and_then(|c| u32::try_from(c).ok()),
+                seats_max_group: r.try_get::<Option<i64>, _>("seats_max_group")?.and_then(|c| u32::try_from(c).ok()),
+                session_count: u32::try_from(r.try_get::<i64, _>("session_count")?).unwrap_or(0),
+            });
+        }
+        drop(rows);
+        let (Some(first), Some(last)) = (out.first().map(|r| r.id), out.last().map(|r| r.id)) else { return Ok(out) };
+        // The codes of the rows read, by event id (rows are in id order): a slice's by their range,
+        // a few events' by their ids.
+        let (sql, params) = if contiguous {
+            (
+                "SELECT c.event_id, c.kind, c.code FROM event_codes c JOIN events e ON e.id = c.event_id \
+                 WHERE e.moderation = 'labelled' AND c.event_id >= $1 AND c.event_id <= $2 ORDER BY c.event_id"
+                    .to_string(),
+                vec![crate::sql::Param::Int(first), crate::sql::Param::Int(last)],
+            )
+        } else {
+            let ps: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
+            (
+                format!(
+                    "SELECT c.event_id, c.kind, c.code FROM event_codes c WHERE c.event_id IN ({}) ORDER BY c.event_id",
+                    ps.join(", ")
+                ),
+                out.iter().map(|r| crate::sql::Param::Int(r.id)).collect(),
+            )
+        };
+        let mut codes = bind_params!(sqlx::query(safe(sql)), &params).fetch(&self.pool);
+        let mut k = 0;
+        while let Some(c) = codes.try_next().await? {
+            let id: i64 = c.try_get("event_id")?;
+            while k < out.len() && out[k].id < id {
+                k += 1;
+            }
+            if k < out.len() && out[k].id == id {
+                out[k].codes.push((c.try_get("kind")?, c.try_get("code")?));
+            }
+        }
+        Ok(out)
     }
 }

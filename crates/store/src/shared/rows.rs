@@ -186,7 +186,7 @@ pub(super) async fn audit_entry(
     // A move from or to « labelled » changes what the public sees: the other nodes learn it from
     // the counter, committed with the move or not at all.
     if states.0 == Some(Moderation::Labelled) || states.1 == Some(Moderation::Labelled) {
-        public_changed(tx, PublicChange::Labels).await?;
+        catalogue_moved(tx, event_id).await?;
     }
     // Drafts are in neither the review queue nor its duplicate detection: their saves (the most
     // frequent write) leave the nodes' queues as they are.
@@ -197,9 +197,27 @@ pub(super) async fn audit_entry(
     Ok(())
 }
 
-/// The moves of the queue kept for the nodes that follow them (see migration 0014): a node more moves
-/// behind reads the whole queue.
-const QUEUE_MOVES_KEPT: i64 = 10_000;
+/// The moves of the queue and of the catalogue kept for the nodes that follow them (see migration
+/// 0014): a node more moves behind reads the whole queue, or rebuilds its index.
+const MOVES_KEPT: i64 = 10_000;
+
+/// Bumps the `labels` counter and records which event moved, in the transaction of the move.
+pub(super) async fn catalogue_moved(tx: &mut Tx, event_id: i64) -> StoreResult<()> {
+    let version: i64 =
+        sqlx::query_scalar("UPDATE public_changes SET version = version + 1 WHERE kind = 'labels' RETURNING version")
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query("INSERT INTO catalogue_moves (version, event_id) VALUES ($1, $2)")
+        .bind(version)
+        .bind(event_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM catalogue_moves WHERE version <= $1")
+        .bind(version - MOVES_KEPT)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 /// Bumps the queue counter and records which event moved, in the transaction of the move.
 pub(super) async fn queue_moved(tx: &mut Tx, event_id: i64) -> StoreResult<()> {
@@ -214,10 +232,7 @@ pub(super) async fn queue_moved(tx: &mut Tx, event_id: i64) -> StoreResult<()> {
     .bind(event_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM queue_moves WHERE version <= $1")
-        .bind(version - QUEUE_MOVES_KEPT)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("DELETE FROM queue_moves WHERE version <= $1").bind(version - MOVES_KEPT).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -177,8 +177,10 @@ impl QueueCache {
         if let Some(s) = current.as_ref().filter(|s| s.version >= version) {
             return Ok(s.clone());
         }
+        // Moves that stop short of the counter read above (a bulk load bumped it last, without a
+        // move) would leave out what the request must see: the whole queue is read then.
         let updated = match current.as_ref() {
-            Some(old) => Self::apply_moves(store, old).await?,
+            Some(old) => Self::apply_moves(store, old).await?.filter(|s| s.version >= version),
             None => None,
         };
         let snapshot = match updated {

@@ -230,6 +230,133 @@ async fn queue_move_by_move(a: TestApp) {
     a.labelled_titles(org.id, a.year, "69003", &["Forge".to_string()]).await;
     same(&a, &b, &admin, "a bulk load").await;
     assert_eq!(b.state.queue.refreshes(), (2, 8));
+
+    // A move, then a bulk load of a labelled twin of the moved event: the moves stop short of the
+    // counter, so B reads the whole queue and sees the twin as a possible duplicate.
+    let again = a.submitted(&lyon, &support::complete_event(a.year, "69003")).await;
+    let lyon_org = a.store.user_by_email("lyon@usine.fr").await.unwrap().unwrap().organisation_id.unwrap();
+    a.labelled_titles(lyon_org, a.year, "69003", &["Visite de l'usine de moteurs".to_string()]).await;
+    let q = same(&a, &b, &admin, "a move then a bulk load").await;
+    let listed_again = q["items"].as_array().unwrap().iter().find(|i| i["id"] == again).unwrap().clone();
+    assert_eq!(listed_again["possible_duplicates"].as_array().unwrap().len(), 2, "{listed_again}");
+    assert_eq!(b.state.queue.refreshes().0, 3);
+}
+
+/// The catalogue index follows labels move by move: after labels, a public status, an accepted
+/// change and a withdrawn label made through node A, node B's index, updated from the recorded moves
+/// (never read whole), answers every search, the map and the sitemap exactly as an index read whole
+/// does; a decision through B itself is applied the same way before B's next answer; an edition
+/// saved (a bump without a move) makes B read the catalogue whole.
+#[tokio::test]
+async fn the_catalogue_followed_move_by_move_answers_as_a_whole_read() {
+    let a = TestApp::new().await;
+    let b = TestApp::with_store(a.store.clone(), None).await;
+    let y = a.year;
+    let org = a.company("Usines de France").await;
+    for (postal, titles) in [
+        ("69003", ["Visite de l'usine de moteurs", "Atelier soudure"]),
+        ("13001", ["Forum des métiers", "Visite du chantier naval"]),
+        ("29200", ["Portes ouvertes", "Visite de la fonderie"]),
+    ] {
+        a.labelled_titles(org.id, y, postal, &titles.map(String::from)).await;
+    }
+    a.person("admin@dge.fr", "national_admin", None).await;
+    let admin_cookie = a.login("admin@dge.fr").await;
+    let orga = a.organiser("lyon@usine.fr", "Usine de Lyon").await;
+    let orga_cookie = a.login("lyon@usine.fr").await;
+    let paths = [
+        format!("/api/v1/events?edition={y}&per_page=100"),
+        format!("/api/v1/events?edition={y}&q=visite&per_page=100"),
+        format!("/api/v1/events?edition={y}&q=usine+moteurs&per_page=100"),
+        format!("/api/v1/events?edition={y}&near=69003&radius_km=30&per_page=100"),
+        format!("/api/v1/events?edition={y}&region=84&audience=scolaires&per_page=100"),
+        format!("/api/v1/events?edition={y}&per_page=2&page=2"),
+        format!("/api/v1/map/clusters?edition={y}&zoom=5"),
+        format!("/api/v1/map?edition={y}"),
+        "/sitemaps/evenements-1.xml".to_string(),
+    ];
+    async fn answers(node: &TestApp, paths: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in paths {
+            let resp = node.get(p, None).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{p}");
+            out.push(support::body_text(resp).await);
+        }
+        out
+    }
+    // Nodes that will read the catalogue whole at their first answer, one per comparison (made now:
+    // setting up a node saves the test edition, which bumps the counter without a move).
+    let mut fresh = Vec::new();
+    for _ in 0..6 {
+        fresh.push(TestApp::with_store(a.store.clone(), None).await);
+    }
+    let fresh = std::cell::RefCell::new(fresh.into_iter());
+    let same = |after: &'static str| {
+        let (b, paths, fresh) = (&b, &paths, &fresh);
+        async move {
+            assert_eq!(
+                b.state.catalogue.follow(&b.store, &b.state.caches).await.unwrap(),
+                si_web::catalogue::Stale::Labels,
+                "{after}"
+            );
+            let node = fresh.borrow_mut().next().expect("a fresh node");
+            let whole = answers(&node, paths).await;
+            let followed = answers(b, paths).await;
+            for (k, p) in paths.iter().enumerate() {
+                assert_eq!(followed[k], whole[k], "{p} after {after}");
+            }
+        }
+    };
+    let label = |id: i64| {
+        let (a, admin_cookie) = (&a, &admin_cookie);
+        async move {
+            let (s, _, _) = a.decide_on_site(id, "decision=label", admin_cookie).await;
+            assert_eq!(s, StatusCode::SEE_OTHER);
+        }
+    };
+    // Labelled before B reads the catalogue: in B's base, so its moves hide it there.
+    let early = a.submitted(&orga, &support::complete_event(y, "69003")).await;
+    label(early).await;
+    answers(&b, &paths).await;
+    assert_eq!(b.state.catalogue.refreshes(), (1, 0));
+
+    let first = a.submitted(&orga, &support::complete_event(y, "13001")).await;
+    label(first).await;
+    same("a label").await;
+    let (s, _, _) =
+        a.post_form(&format!("/espace/evenements/{early}/statut"), "public_status=cancelled", Some(&orga_cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    same("a public status").await;
+    let mut retitled = support::complete_event(y, "69003");
+    retitled["title"] = json!("Démonstration de robotique collaborative");
+    retitled["audiences"] = json!(["grand_public"]);
+    let (s, r) = a.put_json(&format!("/api/v1/me/events/{early}"), &retitled, &orga).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    label(early).await;
+    same("an accepted change").await;
+    let second = a.submitted(&orga, &support::complete_event(y, "13001")).await;
+    label(second).await;
+    let body = format!("revoke_reason=Annul%C3%A9+par+l%27organisateur&version={}", a.version(early).await);
+    let (s, _, _) =
+        a.post_form(&format!("/instruction/evenements/{early}/retrait-label"), &body, Some(&admin_cookie)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    same("a label and a withdrawal").await;
+    assert_eq!(b.state.catalogue.refreshes(), (1, 4), "four catch-ups, no whole read");
+
+    // A label decided through B itself: applied before B's next answer, without reading whole.
+    let third = b.submitted(&orga, &support::complete_event(y, "29200")).await;
+    let b_cookie = b.login("admin@dge.fr").await;
+    let (s, _, _) = b.decide_on_site(third, "decision=label", &b_cookie).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, found) = b.get_json(&format!("/api/v1/events?edition={y}&near=29200&radius_km=5")).await;
+    assert!(found["items"].as_array().unwrap().iter().any(|e| e["id"] == third), "{found}");
+    assert_eq!(b.state.catalogue.refreshes(), (1, 5));
+
+    // An edition saved bumps the counter without a move: B reads the catalogue whole.
+    let edition = a.store.edition(y).await.unwrap().unwrap();
+    a.store.upsert_edition(&edition).await.unwrap();
+    same("an edition").await;
+    assert_eq!(b.state.catalogue.refreshes().0, 2);
 }
 
 /// The national map: at national and regional zoom, events counted by cells of the map (a few

@@ -12,3 +12,12 @@ CREATE TABLE queue_moves (
     event_id BIGINT NOT NULL,
     organisation_id BIGINT NOT NULL
 );
+
+-- Likewise for the catalogue: which event each bump of the `labels` counter moved (a label, a
+-- public status, an accepted change, a withdrawn label). A node applies these events to its
+-- catalogue index instead of rebuilding it whole; a bump without its row (an edition, the bulk
+-- load) or rows already swept make it rebuild.
+CREATE TABLE catalogue_moves (
+    version BIGINT PRIMARY KEY,
+    event_id BIGINT NOT NULL
+);
