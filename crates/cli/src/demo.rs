@@ -357,10 +357,13 @@ pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> any
     let mut rng = Rng(seed ^ existing.wrapping_mul(0x9E37_79B9));
     let regions: Vec<String> = territory().regions().iter().map(|r| r.code.clone()).collect();
     let mut done = 0;
-    let mut orgs: Vec<(i64, String, &'static Commune)> = Vec::new();
+    // Organisations by slot: their ids once created, a chunk's new ones in one transaction.
+    let mut ids: Vec<i64> = Vec::new();
+    let mut orgs: Vec<(usize, String, &'static Commune)> = Vec::new();
     while done < n {
         let chunk = (n - done).min(5_000);
-        let mut batch = Vec::with_capacity(chunk);
+        let mut new_orgs: Vec<NewOrganisation> = Vec::new();
+        let mut planned = Vec::with_capacity(chunk);
         for i in 0..chunk {
             let k = done + i;
             // Every region gets events, then communes follow population.
@@ -370,28 +373,28 @@ pub async fn add_events(store: &DynStore, year: i32, n: usize, seed: u64) -> any
                 picker.pick(&mut rng)
             };
             let reuse = !orgs.is_empty() && rng.chance(60);
-            let (org_id, org_name, commune) = if reuse {
+            let (slot, org_name, commune) = if reuse {
                 // An organisation's events take place around its own town.
                 rng.pick(&orgs).clone()
             } else {
-                let mut new = organisation(&mut rng, commune, k);
-                let created = match store.create_organisation(&new).await {
-                    Ok(o) => o,
-                    Err(si_store::StoreError::Conflict(_)) => {
-                        new.identifier = None;
-                        store.create_organisation(&new).await?
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                orgs.push((created.id, created.name.clone(), commune));
-                (created.id, created.name, commune)
+                let new = organisation(&mut rng, commune, k);
+                let slot = ids.len() + new_orgs.len();
+                orgs.push((slot, new.name.clone(), commune));
+                let name = new.name.clone();
+                new_orgs.push(new);
+                (slot, name, commune)
             };
             let submitted = submission_instant(&mut rng, &edition);
-            batch.push((org_id, event(&mut rng, &edition, &org_name, commune), submitted));
+            planned.push((slot, event(&mut rng, &edition, &org_name, commune), submitted));
         }
+        ids.extend(store.create_organisations(&new_orgs).await?.into_iter().map(|o| o.id));
+        let batch: Vec<(i64, EventData, chrono::DateTime<Utc>)> =
+            planned.into_iter().map(|(slot, data, at)| (ids[slot], data, at)).collect();
         store.insert_labelled(year, &batch).await?;
         done += chunk;
     }
+    // Fresh statistics once the whole load is in, so that the planner picks the catalogue indexes.
+    store.analyze().await?;
     Ok(done)
 }
 

@@ -88,6 +88,9 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     /// Writes a consistent copy of the database to a new file `path` while it goes on being written
     /// to (SQLite); `Conflict` with the procedure to follow on PostgreSQL.
     async fn backup(&self, path: &str) -> StoreResult<()>;
+    /// Refreshes the planner's statistics (after a bulk load, so that it picks the catalogue's
+    /// indexes; once at the end, not after every slice: it reads every table).
+    async fn analyze(&self) -> StoreResult<()>;
     /// Takes one attempt from the token bucket `key` shared by every node (`capacity` attempts,
     /// refilled at `per_second`), at `now` (seconds since 1970), in one atomic statement: `None` when
     /// taken, else the seconds to wait. A refused attempt lowers the bucket to -1 at most.
@@ -144,6 +147,9 @@ pub trait Accounts: Send + Sync {
     async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
     /// Creates an organisation; `Conflict` when its identifier is taken.
     async fn create_organisation(&self, org: &NewOrganisation) -> StoreResult<Organisation>;
+    /// Creates organisations in one transaction (the bulk load: one commit instead of thousands); one
+    /// whose identifier is taken is created without it. Returned in the order given.
+    async fn create_organisations(&self, orgs: &[NewOrganisation]) -> StoreResult<Vec<Organisation>>;
     /// Records how an organisation's SIRET or UAI was checked (`directory` or `checksum`).
     async fn set_identifier_check(&self, organisation_id: i64, check: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Creates a person; `Conflict` when the email is taken.
@@ -352,7 +358,8 @@ pub trait Events: Send + Sync {
     /// The audit trail of an event, oldest first.
     async fn audit(&self, event_id: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Inserts already-labelled events in one transaction (demo data and benchmarks).
-    /// Each tuple is (organisation, content, instant of submission and decision).
+    /// Each tuple is (organisation, content, instant of submission and decision). Call
+    /// [`Store::analyze`] once the whole load is in.
     async fn insert_labelled(&self, edition: i32, events: &[(i64, EventData, DateTime<Utc>)]) -> StoreResult<u64>;
 }
 

@@ -64,6 +64,33 @@ impl crate::Accounts for Backend {
         org_from_row(&row)
     }
 
+    async fn create_organisations(&self, orgs: &[NewOrganisation]) -> StoreResult<Vec<Organisation>> {
+        let mut tx = self.write_tx().await?;
+        let mut out = Vec::with_capacity(orgs.len());
+        let now = Utc::now();
+        for o in orgs {
+            let insert = |identifier: Option<&str>| {
+                sqlx::query(
+                    "INSERT INTO organisations (name, kind, department, identifier, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT DO NOTHING RETURNING id, name, kind, department, identifier, identifier_check",
+                )
+                .bind(o.name.clone())
+                .bind(o.kind.code())
+                .bind(o.department.clone())
+                .bind(identifier.map(str::to_string))
+                .bind(now)
+            };
+            let row = match insert(o.identifier.as_deref()).fetch_optional(&mut *tx).await? {
+                Some(row) => row,
+                // The identifier is taken: the organisation goes without it.
+                None => insert(None).fetch_one(&mut *tx).await?,
+            };
+            out.push(org_from_row(&row)?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn set_identifier_check(&self, organisation_id: i64, check: &str, at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE organisations SET identifier_check = $1, identifier_checked_at = $2 WHERE id = $3")
             .bind(check)

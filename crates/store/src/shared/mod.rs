@@ -26,6 +26,11 @@ impl crate::Store for Backend {
         migrate::run(self).await
     }
 
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn backup(&self, path: &str) -> StoreResult<()> {
         let Some(sql) = DIALECT.backup() else {
             return Err(StoreError::Conflict(
