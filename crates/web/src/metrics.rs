@@ -136,6 +136,9 @@ pub(crate) async fn metrics(State(state): State<AppState>, req: axum::extract::R
     let gauge = |out: &mut String, name: &str, help: &str, value: String| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
     };
+    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    };
     let pool = state.store.pool_use();
     out.push_str("# HELP si_db_pool_connections Connections of this node's database pool.\n# TYPE si_db_pool_connections gauge\n");
     let _ = writeln!(out, "si_db_pool_connections{{state=\"idle\"}} {}", pool.idle);
@@ -191,6 +194,20 @@ pub(crate) async fn metrics(State(state): State<AppState>, req: axum::extract::R
             "Age of the catalogue index (-1: not built).",
             "-1".into(),
         ),
+    }
+    let (reads, updates) = state.catalogue.refreshes();
+    counter(&mut out, "si_catalogue_index_reads_total", "Whole reads of the catalogue into the index.", reads);
+    counter(&mut out, "si_catalogue_index_updates_total", "Moves applied to the catalogue index.", updates);
+    let (reads, updates) = state.queue.refreshes();
+    counter(&mut out, "si_review_queue_reads_total", "Whole reads of the review queue.", reads);
+    counter(&mut out, "si_review_queue_updates_total", "Moves applied to the review queue.", updates);
+    if let Some((rows, _)) = state.queue.facts() {
+        gauge(
+            &mut out,
+            "si_review_queue_rows",
+            "Submissions and changes in the review queue kept in memory.",
+            rows.to_string(),
+        );
     }
     gauge(&mut out, "si_cache_bytes", "Bytes held by the answer caches.", state.caches.bytes().to_string());
     gauge(

@@ -489,8 +489,15 @@ async fn metrics_count_by_route_and_answer_only_their_reader() {
     assert!(!text.contains("BREW") && text.contains(r#"method="other",route="/evenements""#), "nor unknown methods");
     assert!(text.contains(r#"si_http_request_duration_seconds_count{route="/api/v1/events"} 1"#));
     assert!(text.contains(r#"si_http_request_duration_seconds_bucket{route="/api/v1/events",le="+Inf"} 1"#));
-    for name in ["si_outbox_pending 0", "si_database_up 1", "si_catalogue_index_events 0", "si_submissions_last_hour 0"]
-    {
+    for name in [
+        "si_outbox_pending 0",
+        "si_database_up 1",
+        "si_catalogue_index_events 0",
+        "si_submissions_last_hour 0",
+        "si_catalogue_index_reads_total 1",
+        "si_catalogue_index_updates_total 0",
+        "si_review_queue_reads_total 0",
+    ] {
         assert!(text.contains(name), "{name}: {text}");
     }
 }
