@@ -411,11 +411,21 @@ impl Index {
     /// The ids of one page of matches, and how many match, in the order of `Store::search_events`:
     /// relevance for a text search, distance for a `near` search, else date.
     pub fn search(&self, f: &EventFilter, seats: &Seats) -> (u64, Vec<i64>) {
-        let matches = self.select(f, seats, true);
         let per_page = f.per_page.clamp(1, 100) as usize;
         let start = (f.page.max(1) as usize - 1).saturating_mul(per_page);
+        let mut matches = self.select(f, seats, false);
+        let total = matches.len() as u64;
+        // Only the matches up to the end of the page need their order: the others are set apart
+        // first (linear), then those few sorted.
+        let end = start.saturating_add(per_page);
+        let order = self.order(f);
+        if matches.len() > end {
+            matches.select_nth_unstable_by(end, &order);
+            matches.truncate(end);
+        }
+        matches.sort_by(&order);
         let ids = matches.iter().skip(start).take(per_page).map(|h| self.doc(h.1, h.2).id).collect();
-        (matches.len() as u64, ids)
+        (total, ids)
     }
 
     /// The ids of every match (at most `max`), in the same order as [`Index::search`]: what an
@@ -524,21 +534,28 @@ impl Index {
         for (k, (core, hidden)) in parts.iter().enumerate() {
             hits.extend(core.matches(&c, seats, &text[k], &idfs, *hidden, k as u8));
         }
-        if !order {
-            return hits;
-        }
-        let by_date = |a: &Hit, b: &Hit| {
-            let (x, y) = (self.doc(a.1, a.2), self.doc(b.1, b.2));
-            x.first_day.cmp(&y.first_day).then(x.id.cmp(&y.id))
-        };
-        if c.near.is_some() {
-            hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| by_date(a, b)));
-        } else if !groups.is_empty() {
-            hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| by_date(a, b)));
-        } else {
-            hits.sort_by(by_date);
+        if order {
+            hits.sort_by(self.order(f));
         }
         hits
+    }
+
+    /// The order of `Store::search_events`: nearest first for a `near` search, else most relevant
+    /// first for a text search, then by date and id.
+    fn order(&self, f: &EventFilter) -> impl Fn(&Hit, &Hit) -> std::cmp::Ordering + '_ {
+        let near = f.near.is_some();
+        let text = f.q.as_deref().is_some_and(|q| !si_domain::text::query_terms(q).is_empty());
+        move |a: &Hit, b: &Hit| {
+            let (x, y) = (self.doc(a.1, a.2), self.doc(b.1, b.2));
+            let by_date = || x.first_day.cmp(&y.first_day).then(x.id.cmp(&y.id));
+            if near {
+                a.0.total_cmp(&b.0).then_with(by_date)
+            } else if text {
+                b.0.total_cmp(&a.0).then_with(by_date)
+            } else {
+                by_date()
+            }
+        }
     }
 }
 
@@ -1011,6 +1028,15 @@ mod tests {
             EventFilter { departments: vec!["13".into()], q: Some("visite soudure".into()), ..Default::default() },
         ] {
             assert_eq!(answers(&twice, &f), answers(&whole, &f), "{f:?}");
+            // A page (only its matches put in order) is the same slice of the whole order.
+            let seats = Seats::new();
+            let all: Vec<i64> = twice.select(&f, &seats, true).iter().map(|h| twice.doc(h.1, h.2).id).collect();
+            for (page, per_page) in [(1, 3), (2, 3), (4, 7), (1, 100), (9, 10)] {
+                let paged = EventFilter { page, per_page, ..f.clone() };
+                let start = (page as usize - 1) * per_page as usize;
+                let expected: Vec<i64> = all.iter().skip(start).take(per_page as usize).copied().collect();
+                assert_eq!(twice.search(&paged, &seats), (all.len() as u64, expected), "{paged:?}");
+            }
         }
     }
 }
