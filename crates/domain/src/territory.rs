@@ -43,7 +43,8 @@ pub struct Commune {
     pub lat: f64,
     /// Longitude of the reference point.
     pub lon: f64,
-    /// The point is the department's chef-lieu, not the commune itself.
+    /// The point is not the commune's own: the mean point of the communes sharing its postal code,
+    /// or its department's chef-lieu (`data/territory/ATTRIBUTION.md`).
     pub approximate: bool,
     /// Legal population.
     pub population: u32,
