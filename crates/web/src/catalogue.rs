@@ -1,6 +1,7 @@
 //! The in-memory catalogue index: every labelled event reduced to a few integers and its folded,
 //! stemmed terms, with per-term posting lists. A public search intersects sorted lists and filters
-//! compact records (microseconds), then reads the 20 events of the page from the store by id. It
+//! compact records (microseconds), then takes the 20 events of the page from those searches showed
+//! lately ([`Records`], exact: forgotten as their events move) or reads them from the store by id. It
 //! answers exactly what `Store::search_events` answers (a test compares them), on either backend.
 //!
 //! Read whole from the store at the first search. Every write that changes what the public sees
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate};
 use si_domain::territory::territory;
 use si_domain::{Audience, EventType, Format, Sector, Theme};
-use si_store::{CatalogueRow, DynStore, EventFilter, StoreResult};
+use si_store::{CatalogueRow, DynStore, EventFilter, EventRecord, StoreResult};
 
 /// Rows read from the store at a time while the index is built.
 const REBUILD_SLICE: u32 = 5_000;
@@ -56,12 +57,12 @@ struct Doc {
 }
 
 /// Each session's confirmed seats and closing, by event: what bookings change between rebuilds.
-pub type Seats = std::collections::HashMap<i64, Vec<(u32, u32, bool)>>;
+pub type Seats = std::collections::HashMap<i64, Vec<si_store::SessionSeats>>;
 
 fn seats_map(rows: Vec<si_store::SessionSeats>) -> Seats {
     let mut m = Seats::new();
     for s in rows {
-        m.entry(s.event_id).or_default().push((s.rank, s.confirmed, s.closed));
+        m.entry(s.event_id).or_default().push(s);
     }
     m
 }
@@ -74,9 +75,7 @@ fn has_places(d: &Doc, seats: &Seats, n: u32) -> bool {
     }
     let rows = seats.get(&d.id);
     d.sessions as usize > rows.map_or(0, Vec::len)
-        || rows.is_some_and(|r| {
-            r.iter().any(|&(_, confirmed, closed)| !closed && d.capacity.saturating_sub(confirmed) >= n)
-        })
+        || rows.is_some_and(|r| r.iter().any(|s| !s.closed && d.capacity.saturating_sub(s.confirmed) >= n))
 }
 
 /// One build of the index: every event read at once, reduced to compact records, posting lists and
@@ -715,10 +714,119 @@ pub enum Stale {
     Seats,
 }
 
+/// Public records kept for searches at most, in number and in (estimated) bytes.
+const RECORDS_MAX: usize = 20_000;
+const RECORDS_MAX_BYTES: usize = 24 * 1024 * 1024;
+
+/// What a record costs in memory, roughly: its texts and sessions, and a fixed part for the rest.
+fn record_weight(r: &EventRecord) -> usize {
+    let data = |d: &si_domain::EventData| {
+        d.title.len() + d.summary.len() + d.description.len() + d.online_url.len() + 96 * d.sessions.len() + 512
+    };
+    512 + r.organisation_name.len() + data(&r.data) + r.pending.as_ref().map_or(0, data)
+}
+
+/// The events that searches showed lately, as the store gave them, by id: a page of results whose
+/// events were shown before needs no database round trip. An entry is exact until its event moves in
+/// the catalogue: the index's moves ([`Catalogue::catch_up`]) forget the events they apply, a whole
+/// read forgets everything, and a record read from the store while moves were being applied is not
+/// kept (the generation tells). Bounded in entries and bytes; the oldest kept makes room.
+#[derive(Default)]
+struct Records(std::sync::Mutex<RecordsInner>);
+
+#[derive(Default)]
+struct RecordsInner {
+    /// By id: the order of keeping, the record, its weight.
+    map: std::collections::HashMap<i64, (u64, Arc<EventRecord>, usize)>,
+    /// (order of keeping, id), oldest first; an entry whose order no longer matches the map's is stale.
+    order: std::collections::VecDeque<(u64, i64)>,
+    bytes: usize,
+    kept: u64,
+    /// Bumped by every forgetting.
+    generation: u64,
+}
+
+impl Records {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RecordsInner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The records held for `ids` (`None` where not held), and the generation to give [`Records::keep`].
+    fn get(&self, ids: &[i64]) -> (u64, Vec<Option<Arc<EventRecord>>>) {
+        let inner = self.lock();
+        (inner.generation, ids.iter().map(|id| inner.map.get(id).map(|e| e.1.clone())).collect())
+    }
+
+    /// Keeps records read from the store after [`Records::get`] gave `generation`, unless events were
+    /// forgotten since: the read may predate their move.
+    fn keep(&self, generation: u64, records: &[Arc<EventRecord>]) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        for r in records {
+            let weight = record_weight(r);
+            inner.kept += 1;
+            let kept = inner.kept;
+            if let Some(old) = inner.map.insert(r.id, (kept, r.clone(), weight)) {
+                inner.bytes -= old.2;
+            }
+            inner.bytes += weight;
+            inner.order.push_back((kept, r.id));
+        }
+        while inner.map.len() > RECORDS_MAX || inner.bytes > RECORDS_MAX_BYTES {
+            let Some((kept, id)) = inner.order.pop_front() else { break };
+            if inner.map.get(&id).is_some_and(|e| e.0 == kept)
+                && let Some(e) = inner.map.remove(&id)
+            {
+                inner.bytes -= e.2;
+            }
+        }
+        // Entries left stale by forgetting or keeping again, dropped before they outnumber the live ones.
+        if inner.order.len() > 2 * inner.map.len().max(RECORDS_MAX / 2) {
+            let RecordsInner { map, order, .. } = &mut *inner;
+            order.retain(|(kept, id)| map.get(id).is_some_and(|e| e.0 == *kept));
+        }
+    }
+
+    /// Forgets these events (they moved in the catalogue).
+    fn forget(&self, ids: &[i64]) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        for id in ids {
+            if let Some(e) = inner.map.remove(id) {
+                inner.bytes -= e.2;
+            }
+        }
+    }
+
+    /// Forgets everything (the catalogue was read whole).
+    fn clear(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.map.clear();
+        inner.order.clear();
+        inner.bytes = 0;
+    }
+
+    /// Records held and their estimated bytes.
+    fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.map.len(), inner.bytes)
+    }
+}
+
 /// The current index, brought up to date on demand.
 #[derive(Default)]
 pub struct Catalogue {
     current: RwLock<Option<Arc<Index>>>,
+    /// The events searches showed lately (see [`Records`]).
+    records: Records,
+    /// Events of search pages served from memory, and read from the store (monitoring).
+    records_served: std::sync::atomic::AtomicU64,
+    records_read: std::sync::atomic::AtomicU64,
+    /// The editions' years, read with the catalogue (an edition's creation or change reads it whole).
+    editions: RwLock<Arc<Vec<i32>>>,
     /// The seats of the sessions booked so far, read with the index and updated by this process's
     /// bookings at once (other processes' within a rebuild).
     seats: RwLock<Arc<Seats>>,
@@ -775,6 +883,7 @@ impl Catalogue {
         let ids: Vec<i64> = moves.iter().map(|m| m.1).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let rows = store.catalogue_rows_of(&ids).await?;
         let next = Arc::new(index.apply(&ids, rows));
+        self.records.forget(&ids);
         if let Ok(mut c) = self.current.write() {
             *c = Some(next.clone());
         }
@@ -807,6 +916,7 @@ impl Catalogue {
         // The counters first: a change committed while the rows are read is seen again next time.
         let versions = store.public_versions().await?;
         let seats = seats_map(store.all_session_seats().await?);
+        let editions: Vec<i32> = store.editions().await?.iter().map(|e| e.year).collect();
         let mut builder = IndexBuilder::default();
         let mut after = 0;
         loop {
@@ -817,6 +927,10 @@ impl Catalogue {
         }
         let index = Arc::new(builder.finish());
         self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.records.clear();
+        if let Ok(mut e) = self.editions.write() {
+            *e = Arc::new(editions);
+        }
         if let Ok(mut s) = self.seats.write() {
             *s = Arc::new(seats);
         }
@@ -936,15 +1050,52 @@ impl Catalogue {
         Ok(self.index(store).await?.markers(f, &self.seats(), within, max))
     }
 
-    /// One page of labelled events matching the filter, and the total.
+    /// One page of labelled events matching the filter, and the total: the events from memory when
+    /// searches showed them lately, the others read from the store in one query.
     pub async fn search(
         self: &Arc<Self>,
         store: &DynStore,
         f: &EventFilter,
-    ) -> StoreResult<(u64, Vec<si_store::EventRecord>)> {
+    ) -> StoreResult<(u64, Vec<Arc<EventRecord>>)> {
         let index = self.index(store).await?;
         let (total, ids) = index.search(f, &self.seats());
-        Ok((total, store.events_by_ids(&ids).await?))
+        Ok((total, self.records_of(store, &ids).await?))
+    }
+
+    async fn records_of(&self, store: &DynStore, ids: &[i64]) -> StoreResult<Vec<Arc<EventRecord>>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (generation, held) = self.records.get(ids);
+        let missing: Vec<i64> = ids.iter().zip(&held).filter(|(_, r)| r.is_none()).map(|(id, _)| *id).collect();
+        self.records_served.fetch_add((ids.len() - missing.len()) as u64, Relaxed);
+        if missing.is_empty() {
+            return Ok(held.into_iter().flatten().collect());
+        }
+        self.records_read.fetch_add(missing.len() as u64, Relaxed);
+        let read: Vec<Arc<EventRecord>> = store.events_by_ids(&missing).await?.into_iter().map(Arc::new).collect();
+        self.records.keep(generation, &read);
+        let mut read: std::collections::HashMap<i64, Arc<EventRecord>> = read.into_iter().map(|r| (r.id, r)).collect();
+        Ok(ids.iter().zip(held).filter_map(|(id, r)| r.or_else(|| read.remove(id))).collect())
+    }
+
+    /// The seats of these events' sessions that have had a booking, as the index knows them (this
+    /// node's bookings at once, the other nodes' within [`FOLLOW_EVERY`]).
+    pub fn seats_of(&self, ids: &[i64]) -> Vec<si_store::SessionSeats> {
+        let seats = self.seats();
+        ids.iter().filter_map(|id| seats.get(id)).flatten().copied().collect()
+    }
+
+    /// Whether the edition of this year exists (the editions are read with the catalogue).
+    pub async fn has_edition(self: &Arc<Self>, store: &DynStore, year: i32) -> StoreResult<bool> {
+        self.index(store).await?;
+        Ok(self.editions.read().is_ok_and(|e| e.contains(&year)))
+    }
+
+    /// Events of search pages served from memory and read from the store since the start, and the
+    /// records held now with their estimated bytes (monitoring).
+    pub fn record_facts(&self) -> (u64, u64, usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (held, bytes) = self.records.usage();
+        (self.records_served.load(Relaxed), self.records_read.load(Relaxed), held, bytes)
     }
 }
 
@@ -1038,5 +1189,88 @@ mod tests {
                 assert_eq!(twice.search(&paged, &seats), (all.len() as u64, expected), "{paged:?}");
             }
         }
+    }
+
+    fn record(id: i64, description: usize) -> Arc<EventRecord> {
+        let at = chrono::Utc::now();
+        Arc::new(EventRecord {
+            id,
+            edition: 2026,
+            organisation_id: 1,
+            organisation_name: "Usine".into(),
+            organisation_kind: si_domain::OrganisationKind::Entreprise,
+            data: si_domain::EventData {
+                title: format!("Visite {id}"),
+                description: "x".repeat(description),
+                ..Default::default()
+            },
+            moderation: si_domain::Moderation::Labelled,
+            public_status: si_domain::PublicStatus::Scheduled,
+            label_number: None,
+            region: None,
+            department: None,
+            submitted_at: None,
+            decided_at: None,
+            decision_reason: None,
+            created_at: at,
+            updated_at: at,
+            pending: None,
+            change_submitted_at: None,
+            labelled_at: None,
+            version: 1,
+        })
+    }
+
+    #[test]
+    fn records_read_while_events_moved_are_not_kept() {
+        let records = Records::default();
+        let (before, held) = records.get(&[1, 2]);
+        assert!(held.iter().all(Option::is_none));
+        // An event moves (the index applies it) while a search reads 1 and 2 from the store: what the
+        // search read may be the event before its move, so none of it is kept.
+        records.forget(&[2]);
+        records.keep(before, &[record(1, 10), record(2, 10)]);
+        assert!(records.get(&[1, 2]).1.iter().all(Option::is_none));
+        // Read after the move: kept, and given back in the order asked.
+        let (now, _) = records.get(&[1, 2]);
+        records.keep(now, &[record(1, 10), record(2, 10)]);
+        let held: Vec<i64> = records.get(&[2, 3, 1]).1.iter().map(|r| r.as_ref().map_or(0, |r| r.id)).collect();
+        assert_eq!(held, [2, 0, 1]);
+        // A move forgets its events only; a whole read forgets everything.
+        records.forget(&[1]);
+        assert!(records.get(&[1]).1[0].is_none() && records.get(&[2]).1[0].is_some());
+        records.clear();
+        assert_eq!(records.usage(), (0, 0));
+    }
+
+    #[test]
+    fn records_stay_within_entries_and_bytes() {
+        let records = Records::default();
+        // Small records beyond the count, kept by batches of 20 (a page) and some kept twice.
+        for page in 0..(RECORDS_MAX as i64 / 10) {
+            let (g, _) = records.get(&[]);
+            let batch: Vec<_> = (0..20).map(|k| record(page * 10 + k, 100)).collect();
+            records.keep(g, &batch);
+            let (held, bytes) = records.usage();
+            assert!(held <= RECORDS_MAX && bytes <= RECORDS_MAX_BYTES, "{held} {bytes}");
+        }
+        assert_eq!(records.usage().0, RECORDS_MAX);
+        // The newest are those kept.
+        assert!(records.get(&[RECORDS_MAX as i64 + 9]).1[0].is_some());
+        assert!(records.get(&[0]).1[0].is_none());
+        // Large records: the bytes bound holds, and the bookkeeping stays proportionate.
+        for id in 0..2_000 {
+            let (g, _) = records.get(&[]);
+            records.keep(g, &[record(1_000_000 + id, 64 * 1024)]);
+        }
+        let (held, bytes) = records.usage();
+        assert!(bytes <= RECORDS_MAX_BYTES && held < 400, "{held} {bytes}");
+        let order = records.lock().order.len();
+        assert!(order <= 2 * RECORDS_MAX, "{order}");
+        for id in 0..1_000 {
+            records.forget(&[id]);
+        }
+        let inner = records.lock();
+        assert_eq!(inner.bytes, inner.map.values().map(|e| e.2).sum::<usize>());
     }
 }

@@ -584,7 +584,7 @@ pub(crate) async fn api_filter(
 ) -> Result<si_store::EventFilter, AppError> {
     let filter = event_filter(&Pairs::parse(query.unwrap_or("")), true)?;
     if let Some(year) = filter.edition
-        && state.store.edition(year).await?.is_none()
+        && !state.catalogue.has_edition(&state.store, year).await?
     {
         return Err(AppError::invalid("edition", format!("L'édition {year} n'existe pas.")));
     }

@@ -198,6 +198,16 @@ pub(crate) async fn metrics(State(state): State<AppState>, req: axum::extract::R
     let (reads, updates) = state.catalogue.refreshes();
     counter(&mut out, "si_catalogue_index_reads_total", "Whole reads of the catalogue into the index.", reads);
     counter(&mut out, "si_catalogue_index_updates_total", "Moves applied to the catalogue index.", updates);
+    let (served, read, held, bytes) = state.catalogue.record_facts();
+    counter(&mut out, "si_search_records_served_total", "Events of search pages served from memory.", served);
+    counter(&mut out, "si_search_records_read_total", "Events of search pages read from the database.", read);
+    gauge(&mut out, "si_search_records", "Events kept in memory for search pages.", held.to_string());
+    gauge(
+        &mut out,
+        "si_search_records_bytes",
+        "Estimated bytes of the events kept for search pages.",
+        bytes.to_string(),
+    );
     let (reads, updates) = state.queue.refreshes();
     counter(&mut out, "si_review_queue_reads_total", "Whole reads of the review queue.", reads);
     counter(&mut out, "si_review_queue_updates_total", "Moves applied to the review queue.", updates);

@@ -230,7 +230,11 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
 }
 
 /// Public views of search results, with their distance to the centre of a `near` search.
-pub fn result_views(records: &[EventRecord], near: Option<si_store::Near>, public_url: &str) -> Vec<EventView> {
+pub fn result_views(
+    records: &[std::sync::Arc<EventRecord>],
+    near: Option<si_store::Near>,
+    public_url: &str,
+) -> Vec<EventView> {
     records
         .iter()
         .map(|r| {

@@ -236,7 +236,7 @@ pub(crate) async fn list_events(State(state): State<AppState>, RawQuery(q): RawQ
     // Seats per session for the events booked on the platform, in one query for the page (the
     // answer is kept a minute like any search: seats may be that old here, never on the booking).
     let mut items = result_views(&records, filter.near, &state.config.public_url);
-    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
+    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records);
     let page = EventPage { total, page: filter.page, per_page: filter.per_page, items, facets };
     let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
     state.caches.search.put(key, std::sync::Arc::new(body.clone()));

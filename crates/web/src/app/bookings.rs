@@ -140,24 +140,23 @@ pub fn fill_offers(
     }
 }
 
-/// Fills the views of a page of results with what their sessions offer, reading the seats of the
-/// events booked on the platform in one query.
-pub async fn fill_page_offers(
+/// Fills the views of a page of results with what their sessions offer, from the seats the
+/// catalogue index keeps (no database round trip).
+pub fn fill_page_offers(
     deps: &Deps<'_>,
     views: &mut [crate::views::EventView],
-    records: &[EventRecord],
-) -> si_store::StoreResult<()> {
+    records: &[std::sync::Arc<EventRecord>],
+) {
     let ids: Vec<i64> = records
         .iter()
         .filter(|r| r.data.registration.mode == si_domain::RegistrationMode::Platform)
         .map(|r| r.id)
         .collect();
-    let seats = deps.store.session_seats(&ids).await?;
+    let seats = deps.catalogue.seats_of(&ids);
     let now = deps.clock.now();
     for (view, record) in views.iter_mut().zip(records) {
         fill_offers(view, record, &seats, now);
     }
-    Ok(())
 }
 
 /// Drops what the public is shown of an event from memory after its seats changed, and gives the

@@ -300,6 +300,8 @@ async fn create_edition(State(state): State<AppState>, AdminPage(u): AdminPage, 
         }
         Ok(e) => {
             state.store.upsert_edition(&e).await?;
+            // The public lists and filters know the editions from the catalogue index.
+            state.public_changed();
             Ok(Redirect::to(&format!("/admin/editions/{}?enregistre=1", e.year)).into_response())
         }
         Err(errors) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &EditionPage::new(u, true, form, errors))),

@@ -270,7 +270,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
     let (total, records) =
         if error.is_none() { state.catalogue.search(&state.store, &filter).await? } else { (0, Vec::new()) };
     let mut items = crate::views::result_views(&records, filter.near, &state.config.public_url);
-    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
+    crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records);
     let facet_key = crate::cache::normalised_query(Some(
         &form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
@@ -311,7 +311,7 @@ async fn catalogue_page(state: AppState, user: MaybeUser, query: Option<String>,
             let (n, records) = state.catalogue.search(&state.store, &f).await?;
             if n > 0 {
                 let mut items = crate::views::result_views(&records, f.near, &state.config.public_url);
-                crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records).await?;
+                crate::app::bookings::fill_page_offers(&state.deps(), &mut items, &records);
                 let base = if map { "/carte?" } else { "/evenements?" };
                 let href = form_urlencoded::Serializer::for_suffix(String::from(base), base.len())
                     .extend_pairs(pairs.0.iter().filter(|(k, v)| k != "page" && !v.is_empty()))
