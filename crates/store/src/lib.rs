@@ -198,13 +198,17 @@ pub trait Accounts: Send + Sync {
     async fn remove_member(&self, organisation_id: i64, user_id: i64) -> StoreResult<bool>;
     /// Ends every web session of a person (« se déconnecter partout »); the number ended.
     async fn end_sessions(&self, user_id: i64) -> StoreResult<u64>;
-    /// Records a change of address, applied when the link sent to the new address is followed.
+    /// Records a change of address, applied when the link sent to the new address is followed, and
+    /// queues the letters that carry the link (queued at `at`) in the same transaction: no link
+    /// without its letter, no letter without its link.
     async fn create_email_change(
         &self,
         token_hash: &str,
         user_id: i64,
         new_email: &str,
         expires_at: DateTime<Utc>,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The new address of a live change-of-address link, without using it.
     async fn peek_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
@@ -215,9 +219,16 @@ pub trait Accounts: Send + Sync {
     /// Replaces a password hash (and marks the email verified: the person proved they read it); every
     /// session and API token of the person ends.
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
-    /// Records a one-time password token (only its hash).
-    async fn create_password_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>)
-    -> StoreResult<()>;
+    /// Records a one-time token (only its hash: password, invitation or address confirmation) and
+    /// queues the letters that carry it (queued at `at`) in the same transaction.
+    async fn create_password_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// The person of a live, unused password token, marking it used.
     async fn use_password_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// The person of a live, unused password token, without using it.

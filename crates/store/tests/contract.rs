@@ -121,8 +121,9 @@ async fn story(store: DynStore) {
 
     // A change of address: applied once, through its link, never onto an address that has an account.
     let soon = Utc::now() + Duration::hours(1);
-    store.create_email_change("e1", joiner.id, "Neuve@Exemple.fr", soon).await.unwrap();
-    store.create_email_change("e2", joiner.id, "orga@exemple.fr", soon).await.unwrap();
+    // (Their letters: see the one-time tokens below.)
+    store.create_email_change("e1", joiner.id, "Neuve@Exemple.fr", soon, &[], Utc::now()).await.unwrap();
+    store.create_email_change("e2", joiner.id, "orga@exemple.fr", soon, &[], Utc::now()).await.unwrap();
     assert_eq!(store.peek_email_change("e1", Utc::now()).await.unwrap().as_deref(), Some("neuve@exemple.fr"));
     let (before, new) = store.use_email_change("e1", Utc::now()).await.unwrap().unwrap();
     assert_eq!((before.email.as_str(), new.as_str()), ("nouveau@exemple.fr", "neuve@exemple.fr"));
@@ -356,9 +357,22 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     assert!(store.claim_digest_day(day, now).await.unwrap());
     assert!(!store.claim_digest_day(day, now).await.unwrap());
 
-    // One-time password tokens.
-    store.create_password_token("hash", organiser, now + Duration::hours(1)).await.unwrap();
-    store.create_password_token("old", organiser, now - Duration::hours(1)).await.unwrap();
+    // One-time password tokens, each with the letter that carries it: both or neither.
+    let pending = || async { store.outbox_stats().await.unwrap().pending };
+    let waiting = pending().await;
+    store.create_password_token("hash", organiser, now + Duration::hours(1), &[email("lien")], now).await.unwrap();
+    store.create_password_token("old", organiser, now - Duration::hours(1), &[email("ancien")], now).await.unwrap();
+    assert_eq!(pending().await, waiting + 2);
+    // A token that cannot be recorded (its hash taken) queues no letter.
+    assert!(store.create_password_token("hash", organiser, now, &[email("orphelin")], now).await.is_err());
+    assert_eq!(pending().await, waiting + 2, "no letter without its link");
+    // The same for a change of address's link.
+    let later = now + Duration::hours(1);
+    store.create_email_change("e3", organiser, "autre@exemple.fr", later, &[email("adresse")], now).await.unwrap();
+    assert!(
+        store.create_email_change("e3", organiser, "x@exemple.fr", later, &[email("orphelin")], now).await.is_err()
+    );
+    assert_eq!(pending().await, waiting + 3);
     assert!(store.peek_password_token("old", now).await.unwrap().is_none());
     assert_eq!(store.peek_password_token("hash", now).await.unwrap().unwrap().id, organiser);
     assert_eq!(store.use_password_token("hash", now).await.unwrap().unwrap().id, organiser);

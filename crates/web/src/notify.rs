@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use si_domain::dates::{PARIS, fr_instant};
 use si_domain::review::due_at;
-use si_store::{Decision, EventRecord, User};
+use si_store::{Decision, EventRecord, NewEmail, User};
 
 use crate::mail::{Letter, Mail};
 use si_store::DynStore;
@@ -204,7 +204,7 @@ pub(crate) fn change_decided(letters: &Letters, r: &EventRecord, accepted: bool)
 }
 
 /// A link to choose a password: an invitation (new coordinator) or a reset.
-pub(crate) async fn password_link(letters: &Letters, user: &User, token: &str, invitation: bool) {
+pub(crate) fn password_link(letters: &Letters, user: &User, token: &str, invitation: bool) -> NewEmail {
     let url = format!("{}/mot-de-passe/{token}", letters.public_url);
     let letter = if invitation {
         Letter {
@@ -229,11 +229,11 @@ pub(crate) async fn password_link(letters: &Letters, user: &User, token: &str, i
             ..Letter::default()
         }
     };
-    letters.mail.send(&letters.store, vec![letter.to(&user.email)]).await;
+    letter.to(&user.email)
 }
 
 /// The link that confirms a new organiser's address (and opens their space).
-pub(crate) async fn verification_link(letters: &Letters, user: &User, token: &str) {
+pub(crate) fn verification_link(letters: &Letters, user: &User, token: &str) -> NewEmail {
     let letter = Letter {
         subject: "Confirmez votre adresse électronique".into(),
         paragraphs: vec![
@@ -244,7 +244,7 @@ pub(crate) async fn verification_link(letters: &Letters, user: &User, token: &st
         links: vec![("Confirmer mon adresse".into(), format!("{}/verification/{token}", letters.public_url))],
         ..Letter::default()
     };
-    letters.mail.send(&letters.store, vec![letter.to(&user.email)]).await;
+    letter.to(&user.email)
 }
 
 /// Someone tried to open an account with an address that already has one: its owner is told, and
@@ -267,7 +267,7 @@ pub(crate) async fn signup_on_existing_account(letters: &Letters, user: &User) {
 }
 
 /// The name of an organisation, for a letter (empty when it cannot be read).
-async fn organisation_name(letters: &Letters, id: i64) -> String {
+pub(crate) async fn organisation_name(letters: &Letters, id: i64) -> String {
     letters.store.organisation(id).await.ok().flatten().map(|o| o.name).unwrap_or_default()
 }
 
@@ -319,14 +319,7 @@ pub(crate) async fn membership_settled(letters: &Letters, person: &User, organis
 }
 
 /// A member invited a colleague: an account is open, the link chooses its password.
-pub(crate) async fn member_invitation(
-    letters: &Letters,
-    invitee: &User,
-    inviter: &User,
-    organisation_id: i64,
-    token: &str,
-) {
-    let org = organisation_name(letters, organisation_id).await;
+pub(crate) fn member_invitation(letters: &Letters, invitee: &User, inviter: &User, org: &str, token: &str) -> NewEmail {
     let letter = Letter {
         subject: format!("Invitation à rejoindre {org} sur la plateforme de la Semaine de l'industrie"),
         paragraphs: vec![
@@ -340,11 +333,11 @@ pub(crate) async fn member_invitation(
         links: vec![("Choisir mon mot de passe".into(), format!("{}/mot-de-passe/{token}", letters.public_url))],
         ..Letter::default()
     };
-    letters.mail.send(&letters.store, vec![letter.to(&invitee.email)]).await;
+    letter.to(&invitee.email)
 }
 
 /// The link that confirms a new address, sent to that new address.
-pub(crate) async fn email_change_link(letters: &Letters, user: &User, new_email: &str, token: &str) {
+pub(crate) fn email_change_link(letters: &Letters, user: &User, new_email: &str, token: &str) -> NewEmail {
     let letter = Letter {
         subject: "Confirmez votre nouvelle adresse électronique".into(),
         paragraphs: vec![
@@ -355,7 +348,7 @@ pub(crate) async fn email_change_link(letters: &Letters, user: &User, new_email:
         links: vec![("Confirmer ma nouvelle adresse".into(), format!("{}/adresse/{token}", letters.public_url))],
         ..Letter::default()
     };
-    letters.mail.send(&letters.store, vec![letter.to(new_email)]).await;
+    letter.to(new_email)
 }
 
 /// A change to the account's sign-in (address or password), told to the address that had it, so that

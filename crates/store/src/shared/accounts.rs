@@ -350,14 +350,19 @@ impl crate::Accounts for Backend {
         user_id: i64,
         new_email: &str,
         expires_at: DateTime<Utc>,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO email_changes (token_hash, user_id, new_email, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
             .bind(new_email.trim().to_lowercase())
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        insert_emails(&mut tx, letters, at).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -428,13 +433,18 @@ impl crate::Accounts for Backend {
         token_hash: &str,
         user_id: i64,
         expires_at: DateTime<Utc>,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(user_id)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        insert_emails(&mut tx, letters, at).await?;
+        tx.commit().await?;
         Ok(())
     }
 

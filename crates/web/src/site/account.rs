@@ -32,13 +32,12 @@ pub fn router() -> Router<AppState> {
         .route("/espace/verification", axum::routing::post(resend_verification))
 }
 
-/// Makes a confirmation link for a person's address and sends it after the answer.
+/// Makes a confirmation link for a person's address and queues its letter with it.
 async fn send_verification(state: &AppState, person: si_store::User) -> Result<(), crate::error::AppError> {
-    let token =
-        crate::app::accounts::one_time_token(&state.deps(), person.id, chrono::Duration::hours(VERIFY_HOURS)).await?;
-    let bg = state.clone();
-    state.after_answer(async move { crate::notify::verification_link(&bg.letters, &person, &token).await });
-    Ok(())
+    crate::app::accounts::send_one_time_link(&state.deps(), person.id, chrono::Duration::hours(VERIFY_HOURS), |token| {
+        crate::notify::verification_link(&state.letters, &person, token)
+    })
+    .await
 }
 
 /// The page a confirmation link opens: a button, so that mail scanners fetching the link do not
@@ -179,9 +178,13 @@ async fn forgot(State(state): State<AppState>, user: MaybeUser, Source(source): 
 /// Makes and sends a password link when the address has a live account.
 async fn send_password_link(state: &AppState, email: &str) -> Result<(), crate::error::AppError> {
     if let Some(u) = state.store.user_by_email(email).await?.filter(|u| !u.revoked) {
-        let token =
-            crate::app::accounts::one_time_token(&state.deps(), u.id, chrono::Duration::minutes(RESET_MINUTES)).await?;
-        crate::notify::password_link(&state.letters, &u, &token, false).await;
+        crate::app::accounts::send_one_time_link(
+            &state.deps(),
+            u.id,
+            chrono::Duration::minutes(RESET_MINUTES),
+            |token| crate::notify::password_link(&state.letters, &u, token, false),
+        )
+        .await?;
     }
     Ok(())
 }

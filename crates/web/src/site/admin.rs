@@ -441,9 +441,10 @@ async fn invite(State(state): State<AppState>, AdminPage(u): AdminPage, Form(p):
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token =
-        crate::app::accounts::one_time_token(&state.deps(), invited.id, Duration::days(INVITATION_DAYS)).await?;
-    crate::notify::password_link(&state.letters, &invited, &token, true).await;
+    crate::app::accounts::send_one_time_link(&state.deps(), invited.id, Duration::days(INVITATION_DAYS), |token| {
+        crate::notify::password_link(&state.letters, &invited, token, true)
+    })
+    .await?;
     let notice = format!("Invitation envoyée à {email}.");
     Ok(render(&coordinators_page(&state, u, Errors::default(), Default::default(), Some(notice)).await?))
 }

@@ -13,7 +13,7 @@ use si_domain::input::{EMAIL_MAX, name_problem, password_problem};
 use si_store::{NewUser, StoreError, User};
 
 use crate::AppState;
-use crate::app::accounts::one_time_token;
+use crate::app::accounts::send_one_time_link;
 use crate::auth::{
     MaybeUser, OrganiserPage, PersonPage, closed_session_cookie, hash_password, hash_secret, open_session,
     random_secret, verify_password,
@@ -130,11 +130,11 @@ async fn invite(State(state): State<AppState>, OrganiserPage(u): OrganiserPage, 
         }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let token = one_time_token(&state.deps(), invitee.id, Duration::days(INVITATION_DAYS)).await?;
-    let (bg, inviter) = (state.clone(), u.clone());
-    state.after_answer(async move {
-        crate::notify::member_invitation(&bg.letters, &invitee, &inviter, org_id, &token).await
-    });
+    let org = crate::notify::organisation_name(&state.letters, org_id).await;
+    send_one_time_link(&state.deps(), invitee.id, Duration::days(INVITATION_DAYS), |token| {
+        crate::notify::member_invitation(&state.letters, &invitee, &u, &org, token)
+    })
+    .await?;
     let notice = Some(format!("Invitation envoyée à {email} : le lien est valable {INVITATION_DAYS} jours."));
     members_page(&state, u, Default::default(), Errors::default(), notice).await
 }
@@ -245,9 +245,13 @@ async fn change_email(State(state): State<AppState>, PersonPage(u): PersonPage, 
     }
     let token = random_secret();
     let expires = state.clock.now() + Duration::hours(EMAIL_CHANGE_HOURS);
-    state.store.create_email_change(&hash_secret(&token), u.id, &new_email, expires).await?;
-    let bg = state.clone();
-    state.after_answer(async move { crate::notify::email_change_link(&bg.letters, &u, &new_email, &token).await });
+    // The link and its letter in one transaction (the letter goes to the new address).
+    let letter = crate::notify::email_change_link(&state.letters, &u, &new_email, &token);
+    state
+        .store
+        .create_email_change(&hash_secret(&token), u.id, &new_email, expires, &[letter], chrono::Utc::now())
+        .await?;
+    state.letters.mail.wake();
     Ok(Redirect::to("/espace/compte?lien=1").into_response())
 }
 
