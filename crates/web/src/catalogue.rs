@@ -738,8 +738,17 @@ fn record_weight(r: &EventRecord) -> usize {
 /// the catalogue: the index's moves ([`Catalogue::catch_up`]) forget the events they apply, a whole
 /// read forgets everything, and a record read from the store while moves were being applied is not
 /// kept (the generation tells). Bounded in entries and bytes; the oldest kept makes room.
-#[derive(Default)]
-struct Records(std::sync::Mutex<RecordsInner>);
+struct Records {
+    inner: std::sync::Mutex<RecordsInner>,
+    max: usize,
+    max_bytes: usize,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::new(RECORDS_MAX, RECORDS_MAX_BYTES)
+    }
+}
 
 #[derive(Default)]
 struct RecordsInner {
@@ -754,8 +763,12 @@ struct RecordsInner {
 }
 
 impl Records {
+    fn new(max: usize, max_bytes: usize) -> Self {
+        Records { inner: Default::default(), max, max_bytes }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, RecordsInner> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The records held for `ids` (`None` where not held), and the generation to give [`Records::keep`].
@@ -781,7 +794,7 @@ impl Records {
             inner.bytes += weight;
             inner.order.push_back((kept, r.id));
         }
-        while inner.map.len() > RECORDS_MAX || inner.bytes > RECORDS_MAX_BYTES {
+        while inner.map.len() > self.max || inner.bytes > self.max_bytes {
             let Some((kept, id)) = inner.order.pop_front() else { break };
             if inner.map.get(&id).is_some_and(|e| e.0 == kept)
                 && let Some(e) = inner.map.remove(&id)
@@ -790,7 +803,7 @@ impl Records {
             }
         }
         // Entries left stale by forgetting or keeping again, dropped before they outnumber the live ones.
-        if inner.order.len() > 2 * inner.map.len().max(RECORDS_MAX / 2) {
+        if inner.order.len() > 2 * inner.map.len().max(self.max / 2) {
             let RecordsInner { map, order, .. } = &mut *inner;
             order.retain(|(kept, id)| map.get(id).is_some_and(|e| e.0 == *kept));
         }
@@ -1252,20 +1265,25 @@ mod tests {
 
     #[test]
     fn records_stay_within_entries_and_bytes() {
-        let records = Records::default();
-        // Small records beyond the count, kept by batches of 20 (a page) and some kept twice.
-        for page in 0..(RECORDS_MAX as i64 / 10) {
+        const MAX: usize = 500;
+        let one = record_weight(&record(0, 100));
+        // Small records beyond the count, kept by pages of 20, half of each page kept twice.
+        let records = Records::new(MAX, 1_000 * one);
+        for page in 0..(MAX as i64 / 5) {
             let (g, _) = records.get(&[]);
             let batch: Vec<_> = (0..20).map(|k| record(page * 10 + k, 100)).collect();
             records.keep(g, &batch);
             let (held, bytes) = records.usage();
-            assert!(held <= RECORDS_MAX && bytes <= RECORDS_MAX_BYTES, "{held} {bytes}");
+            assert!(held <= MAX && bytes <= 1_000 * one, "{held} {bytes}");
         }
-        assert_eq!(records.usage().0, RECORDS_MAX);
+        assert_eq!(records.usage().0, MAX);
+        let order = records.lock().order.len();
+        assert!(order <= 2 * MAX, "pages kept twice leave stale bookkeeping, dropped in time: {order}");
         // The newest are those kept.
-        assert!(records.get(&[RECORDS_MAX as i64 + 9]).1[0].is_some());
+        assert!(records.get(&[MAX as i64 * 2 + 9]).1[0].is_some());
         assert!(records.get(&[0]).1[0].is_none());
         // Large records: the bytes bound holds, and the bookkeeping stays proportionate.
+        let records = Records::default();
         for id in 0..2_000 {
             let (g, _) = records.get(&[]);
             records.keep(g, &[record(1_000_000 + id, 64 * 1024)]);
