@@ -213,12 +213,25 @@ pub trait Accounts: Send + Sync {
     /// The new address of a live change-of-address link, without using it.
     async fn peek_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
     /// Applies a live change of address once; the person as they were and the new address.
-    /// `Conflict` when the new address has meanwhile got an account.
-    async fn use_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(User, String)>>;
+    /// `Conflict` when the new address has meanwhile got an account. The letters `compose` writes
+    /// from them (the old address told) are queued in the same transaction.
+    async fn use_email_change(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        compose: ComposeAddress<'_>,
+    ) -> StoreResult<Option<(User, String)>>;
     async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()>;
     /// Replaces a password hash (and marks the email verified: the person proved they read it); every
-    /// session and API token of the person ends.
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
+    /// session and API token of the person ends; `letters` (the owner told) are queued at `at` in the
+    /// same transaction.
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Records a one-time token (only its hash: password, invitation or address confirmation) and
     /// queues the letters that carry it (queued at `at`) in the same transaction.
     async fn create_password_token(

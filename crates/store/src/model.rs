@@ -387,6 +387,10 @@ pub enum BookingNews {
     EventCancelled,
 }
 
+/// Composes the letters of a change of address from the person as they were and the new address;
+/// called by the store inside the transaction that applies the change.
+pub type ComposeAddress<'a> = &'a (dyn Fn(&User, &str) -> Vec<NewEmail> + Send + Sync);
+
 /// Composes the letters of a booking's news; called by the store inside the transaction that makes
 /// the news, so that a booking and its letters are committed together or not at all.
 pub type Compose<'a> = &'a (dyn Fn(&Booking, BookingNews) -> Vec<NewEmail> + Send + Sync);

@@ -125,10 +125,10 @@ async fn story(store: DynStore) {
     store.create_email_change("e1", joiner.id, "Neuve@Exemple.fr", soon, &[], Utc::now()).await.unwrap();
     store.create_email_change("e2", joiner.id, "orga@exemple.fr", soon, &[], Utc::now()).await.unwrap();
     assert_eq!(store.peek_email_change("e1", Utc::now()).await.unwrap().as_deref(), Some("neuve@exemple.fr"));
-    let (before, new) = store.use_email_change("e1", Utc::now()).await.unwrap().unwrap();
+    let (before, new) = store.use_email_change("e1", Utc::now(), &|_, _| Vec::new()).await.unwrap().unwrap();
     assert_eq!((before.email.as_str(), new.as_str()), ("nouveau@exemple.fr", "neuve@exemple.fr"));
-    assert!(store.use_email_change("e1", Utc::now()).await.unwrap().is_none());
-    assert!(matches!(store.use_email_change("e2", Utc::now()).await, Err(StoreError::Conflict(_))));
+    assert!(store.use_email_change("e1", Utc::now(), &|_, _| Vec::new()).await.unwrap().is_none());
+    assert!(matches!(store.use_email_change("e2", Utc::now(), &|_, _| Vec::new()).await, Err(StoreError::Conflict(_))));
     assert_eq!(store.user(joiner.id).await.unwrap().unwrap().email, "neuve@exemple.fr");
     store.create_web_session("hk", joiner.id, soon).await.unwrap();
     store.create_web_session("hl", joiner.id, soon).await.unwrap();
@@ -373,6 +373,19 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
         store.create_email_change("e3", organiser, "x@exemple.fr", later, &[email("orphelin")], now).await.is_err()
     );
     assert_eq!(pending().await, waiting + 3);
+    // Applying a change of address tells the old address in the same transaction; a change that
+    // cannot apply (the address has meanwhile got an account) tells no one.
+    let tell: &(dyn Fn(&si_store::User, &str) -> Vec<si_store::NewEmail> + Send + Sync) =
+        &|old, new| vec![email(&format!("{} devient {new}", old.email))];
+    store.create_email_change("e4", organiser, "change-e4@exemple.fr", later, &[], now).await.unwrap();
+    store.create_email_change("e5", organiser, "admin@exemple.fr", later, &[], now).await.unwrap();
+    assert!(store.use_email_change("e4", now, tell).await.unwrap().is_some());
+    assert_eq!(pending().await, waiting + 4);
+    assert!(matches!(store.use_email_change("e5", now, tell).await, Err(StoreError::Conflict(_))));
+    assert_eq!(pending().await, waiting + 4, "no letter for a change not applied");
+    // A new password, and the letter that tells its owner.
+    store.set_password(organiser, "$argon2id$autre", &[email("mot de passe changé")], now).await.unwrap();
+    assert_eq!(pending().await, waiting + 5);
     assert!(store.peek_password_token("old", now).await.unwrap().is_none());
     assert_eq!(store.peek_password_token("hash", now).await.unwrap().unwrap().id, organiser);
     assert_eq!(store.use_password_token("hash", now).await.unwrap().unwrap().id, organiser);

@@ -353,7 +353,7 @@ pub(crate) fn email_change_link(letters: &Letters, user: &User, new_email: &str,
 
 /// A change to the account's sign-in (address or password), told to the address that had it, so that
 /// its owner learns of a change they did not make.
-pub(crate) async fn sign_in_changed(letters: &Letters, old_email: &str, what: &str) {
+pub(crate) fn sign_in_changed(letters: &Letters, old_email: &str, what: &str) -> NewEmail {
     let letter = Letter {
         subject: "Modification de votre compte".into(),
         paragraphs: vec![
@@ -364,7 +364,7 @@ pub(crate) async fn sign_in_changed(letters: &Letters, old_email: &str, what: &s
         links: vec![("Mot de passe oublié".into(), format!("{}/mot-de-passe-oublie", letters.public_url))],
         ..Letter::default()
     };
-    letters.mail.send(&letters.store, vec![letter.to(old_email)]).await;
+    letter.to(old_email)
 }
 
 /// The hour (Paris) after which the day's digest goes out.

@@ -353,7 +353,7 @@ impl crate::Accounts for Backend {
         letters: &[NewEmail],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO email_changes (token_hash, user_id, new_email, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -376,7 +376,12 @@ impl crate::Accounts for Backend {
         .await?)
     }
 
-    async fn use_email_change(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(User, String)>> {
+    async fn use_email_change(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        compose: ComposeAddress<'_>,
+    ) -> StoreResult<Option<(User, String)>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "UPDATE email_changes SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
@@ -400,6 +405,7 @@ impl crate::Accounts for Backend {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_violation(e, "Un compte existe déjà avec cette adresse électronique."))?;
+        insert_emails(&mut tx, &compose(&old, &new_email), now).await?;
         tx.commit().await?;
         Ok(Some((old, new_email)))
     }
@@ -413,7 +419,13 @@ impl crate::Accounts for Backend {
         Ok(())
     }
 
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         // One transaction: a new password never lands while the old one's sessions live on.
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE users SET password_hash = $1, email_verified = $2 WHERE id = $3")
@@ -424,6 +436,7 @@ impl crate::Accounts for Backend {
             .await?;
         // Whoever knew the old password, or took a token with it, is out.
         end_access(&mut tx, user_id).await?;
+        insert_emails(&mut tx, letters, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -436,7 +449,7 @@ impl crate::Accounts for Backend {
         letters: &[NewEmail],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(user_id)

@@ -226,7 +226,7 @@ async fn choose(
             &password_page(user.user, "expired", String::new(), token, errors),
         ));
     };
-    state.store.set_password(person.id, &hash_password(password).await?).await?;
+    state.store.set_password(person.id, &hash_password(password).await?, &[], chrono::Utc::now()).await?;
     // The owner is back in: whatever an attacker spent of this account's login allowance is restored.
     state.throttle.login_account.reset_everywhere(&state.store, &person.email).await;
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;

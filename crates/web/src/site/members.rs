@@ -280,13 +280,17 @@ async fn email_link(State(state): State<AppState>, user: MaybeUser, Path(token):
 
 async fn confirm_email(State(state): State<AppState>, user: MaybeUser, Path(token): Path<String>) -> PageResult {
     let page = Page::new("Confirmer votre nouvelle adresse", user.user.clone(), "espace").crumb("/", "Accueil");
-    match state.store.use_email_change(&hash_secret(&token), state.clock.now()).await {
-        Ok(Some((old, new_email))) => {
-            let bg = state.clone();
-            let what = format!(
-                "L'adresse électronique de votre compte sur la plateforme de la Semaine de l'industrie a été remplacée par {new_email}."
-            );
-            state.after_answer(async move { crate::notify::sign_in_changed(&bg.letters, &old.email, &what).await });
+    // The old address is told in the change's own transaction.
+    let letters = state.letters.clone();
+    let tell = move |old: &si_store::User, new_email: &str| {
+        let what = format!(
+            "L'adresse électronique de votre compte sur la plateforme de la Semaine de l'industrie a été remplacée par {new_email}."
+        );
+        vec![crate::notify::sign_in_changed(&letters, &old.email, &what)]
+    };
+    match state.store.use_email_change(&hash_secret(&token), state.clock.now(), &tell).await {
+        Ok(Some(_)) => {
+            state.letters.mail.wake();
             let to = if user.user.is_some() { "/espace/compte?adresse=1" } else { "/connexion" };
             Ok(Redirect::to(to).into_response())
         }
@@ -322,14 +326,12 @@ async fn change_password(
     if !errors.is_empty() {
         return Ok(account_page(u, String::new(), errors, None));
     }
-    state.store.set_password(u.id, &hash_password(password).await?).await?;
+    let what = "Le mot de passe de votre compte sur la plateforme de la Semaine de l'industrie a été changé.";
+    let told = crate::notify::sign_in_changed(&state.letters, &u.email, what);
+    state.store.set_password(u.id, &hash_password(password).await?, &[told], chrono::Utc::now()).await?;
+    state.letters.mail.wake();
     // This browser stays in, under a new session id; every other one is out.
     let cookie = open_session(&state, u.id, user.session_id.as_deref()).await?;
-    let bg = state.clone();
-    state.after_answer(async move {
-        let what = "Le mot de passe de votre compte sur la plateforme de la Semaine de l'industrie a été changé.";
-        crate::notify::sign_in_changed(&bg.letters, &u.email, what).await
-    });
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace/compte?mot-de-passe=1")).into_response())
 }
 
