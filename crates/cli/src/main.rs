@@ -394,7 +394,7 @@ async fn create_user(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // The operator who creates an account vouches for its address.
-    store.mark_email_verified(user.id).await?;
+    store.mark_email_verified(user.id, &[], chrono::Utc::now()).await?;
     eprintln!("Compte créé : {} ({})", user.email, user.role.label());
     Ok(())
 }

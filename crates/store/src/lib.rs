@@ -192,8 +192,16 @@ pub trait Accounts: Send + Sync {
     async fn request_membership(&self, user_id: i64, organisation_id: i64) -> StoreResult<()>;
     /// The people (address confirmed) waiting for a member of this organisation to accept them.
     async fn membership_requests(&self, organisation_id: i64) -> StoreResult<Vec<User>>;
-    /// Accepts or declines a waiting request; false when there was none (already settled).
-    async fn settle_membership(&self, organisation_id: i64, user_id: i64, accept: bool) -> StoreResult<bool>;
+    /// Accepts or declines a waiting request, queuing `letters` (the person told) at `at` in the same
+    /// transaction; false, and nothing queued, when there was none (already settled).
+    async fn settle_membership(
+        &self,
+        organisation_id: i64,
+        user_id: i64,
+        accept: bool,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Removes a member from the organisation and ends their sessions and tokens; false if not a member.
     async fn remove_member(&self, organisation_id: i64, user_id: i64) -> StoreResult<bool>;
     /// Ends every web session of a person (« se déconnecter partout »); the number ended.
@@ -221,7 +229,9 @@ pub trait Accounts: Send + Sync {
         now: DateTime<Utc>,
         compose: ComposeAddress<'_>,
     ) -> StoreResult<Option<(User, String)>>;
-    async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()>;
+    /// Marks a person's address confirmed, queuing `letters` (their membership request to the
+    /// organisation's members) at `at` in the same transaction.
+    async fn mark_email_verified(&self, user_id: i64, letters: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()>;
     /// Replaces a password hash (and marks the email verified: the person proved they read it); every
     /// session and API token of the person ends; `letters` (the owner told) are queued at `at` in the
     /// same transaction.

@@ -105,12 +105,25 @@ async fn story(store: DynStore) {
         .unwrap();
     store.request_membership(joiner.id, org.id).await.unwrap();
     assert!(store.membership_requests(org.id).await.unwrap().is_empty(), "not before the address is confirmed");
-    assert!(!store.settle_membership(org.id, joiner.id, true).await.unwrap(), "nor accepted before");
-    store.mark_email_verified(joiner.id).await.unwrap();
+    // A request that cannot be settled queues no letter.
+    let told = si_store::NewEmail {
+        recipient: "nouveau@exemple.fr".into(),
+        subject: "Bienvenue".into(),
+        text: "t".into(),
+        html: "<p>h</p>".into(),
+        attachments: Vec::new(),
+    };
+    let told = std::slice::from_ref(&told);
+    assert!(!store.settle_membership(org.id, joiner.id, true, told, Utc::now()).await.unwrap(), "nor accepted before");
+    store.mark_email_verified(joiner.id, &[], Utc::now()).await.unwrap();
     assert_eq!(store.membership_requests(org.id).await.unwrap()[0].id, joiner.id);
-    assert!(!store.settle_membership(org.id + 1, joiner.id, true).await.unwrap(), "another organisation cannot");
-    assert!(store.settle_membership(org.id, joiner.id, true).await.unwrap());
-    assert!(!store.settle_membership(org.id, joiner.id, true).await.unwrap(), "once");
+    assert!(
+        !store.settle_membership(org.id + 1, joiner.id, true, &[], Utc::now()).await.unwrap(),
+        "another organisation cannot"
+    );
+    assert!(store.settle_membership(org.id, joiner.id, true, &[], Utc::now()).await.unwrap());
+    assert!(!store.settle_membership(org.id, joiner.id, true, told, Utc::now()).await.unwrap(), "once");
+    assert_eq!(store.outbox_stats().await.unwrap().pending, 0, "no letter for a request not settled");
     let j = store.user(joiner.id).await.unwrap().unwrap();
     assert_eq!((j.organisation_id, j.requested_organisation_id), (Some(org.id), None));
     store.create_web_session("hj", joiner.id, Utc::now() + Duration::hours(1)).await.unwrap();

@@ -272,7 +272,11 @@ pub(crate) async fn organisation_name(letters: &Letters, id: i64) -> String {
 }
 
 /// A person (address confirmed) asks to join the organisation: its members are asked to answer.
-pub(crate) async fn membership_requested(letters: &Letters, organisation_id: i64, person: &User) {
+pub(crate) async fn membership_requested(
+    letters: &Letters,
+    organisation_id: i64,
+    person: &User,
+) -> si_store::StoreResult<Vec<NewEmail>> {
     let org = organisation_name(letters, organisation_id).await;
     let letter = Letter {
         subject: format!("Demande pour rejoindre {org}"),
@@ -287,11 +291,17 @@ pub(crate) async fn membership_requested(letters: &Letters, organisation_id: i64
         links: vec![("Répondre à la demande".into(), format!("{}/espace/membres", letters.public_url))],
         ..Letter::default()
     };
-    to_members(letters, organisation_id, letter).await;
+    let members = letters.store.organisation_members(organisation_id).await?;
+    Ok(members.iter().map(|u| letter.to(&u.email)).collect())
 }
 
 /// A member answered a person's request to join.
-pub(crate) async fn membership_settled(letters: &Letters, person: &User, organisation_id: i64, accepted: bool) {
+pub(crate) async fn membership_settled(
+    letters: &Letters,
+    person: &User,
+    organisation_id: i64,
+    accepted: bool,
+) -> NewEmail {
     let org = organisation_name(letters, organisation_id).await;
     let letter = if accepted {
         Letter {
@@ -315,7 +325,7 @@ pub(crate) async fn membership_settled(letters: &Letters, person: &User, organis
             ..Letter::default()
         }
     };
-    letters.mail.send(&letters.store, vec![letter.to(&person.email)]).await;
+    letter.to(&person.email)
 }
 
 /// A member invited a colleague: an account is open, the link chooses its password.

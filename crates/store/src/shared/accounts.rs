@@ -299,7 +299,14 @@ impl crate::Accounts for Backend {
         rows.iter().map(user_from_row).collect()
     }
 
-    async fn settle_membership(&self, organisation_id: i64, user_id: i64, accept: bool) -> StoreResult<bool> {
+    async fn settle_membership(
+        &self,
+        organisation_id: i64,
+        user_id: i64,
+        accept: bool,
+        letters: &[NewEmail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         // Only a request still waiting for this organisation is settled: a second click, or a
         // request withdrawn meanwhile, changes nothing.
         let sql = if accept {
@@ -315,8 +322,13 @@ impl crate::Accounts for Backend {
         if accept {
             q = q.bind(true);
         }
-        let n = q.execute(&self.pool).await?.rows_affected();
-        Ok(n == 1)
+        let mut tx = self.write_tx().await?;
+        let settled = q.execute(&mut *tx).await?.rows_affected() == 1;
+        if settled {
+            insert_emails(&mut tx, letters, at).await?;
+        }
+        tx.commit().await?;
+        Ok(settled)
     }
 
     async fn remove_member(&self, organisation_id: i64, user_id: i64) -> StoreResult<bool> {
@@ -410,12 +422,15 @@ impl crate::Accounts for Backend {
         Ok(Some((old, new_email)))
     }
 
-    async fn mark_email_verified(&self, user_id: i64) -> StoreResult<()> {
+    async fn mark_email_verified(&self, user_id: i64, letters: &[NewEmail], at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE users SET email_verified = $1 WHERE id = $2")
             .bind(true)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        insert_emails(&mut tx, letters, at).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -70,12 +70,14 @@ async fn verify(
             &password_page(user.user, "expired", String::new(), token, Errors::default()),
         ));
     };
-    state.store.mark_email_verified(person.id).await?;
-    if let (None, Some(org)) = (person.organisation_id, person.requested_organisation_id) {
-        // The request reaches the members once the person is known to own the address.
-        let (bg, who) = (state.clone(), person.clone());
-        state.after_answer(async move { crate::notify::membership_requested(&bg.letters, org, &who).await });
-    }
+    // The request reaches the members once the person is known to own the address: the letters are
+    // queued with the confirmation.
+    let letters = match (person.organisation_id, person.requested_organisation_id) {
+        (None, Some(org)) => crate::notify::membership_requested(&state.letters, org, &person).await?,
+        _ => Vec::new(),
+    };
+    state.store.mark_email_verified(person.id, &letters, chrono::Utc::now()).await?;
+    state.letters.mail.wake();
     let cookie = open_session(&state, person.id, user.session_id.as_deref()).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/espace?verifie=1")).into_response())
 }

@@ -151,13 +151,11 @@ async fn member_action(
     let done = match p.get("action") {
         Some(a @ ("accept" | "decline")) => {
             let accept = a == "accept";
-            if !state.store.settle_membership(org_id, id, accept).await? {
+            let told = crate::notify::membership_settled(&state.letters, &person, org_id, accept).await;
+            if !state.store.settle_membership(org_id, id, accept, &[told], chrono::Utc::now()).await? {
                 return Err(AppError::NotFound.into());
             }
-            let bg = state.clone();
-            state.after_answer(
-                async move { crate::notify::membership_settled(&bg.letters, &person, org_id, accept).await },
-            );
+            state.letters.mail.wake();
             if accept { "accepte" } else { "refuse" }
         }
         Some("remove") if id == u.id => {

@@ -131,7 +131,7 @@ async fn numbers_are_checked_against_the_public_directories() {
     // The reviewer sees which numbers the directory could not confirm.
     app.deliver().await;
     let user = app.store.user_by_email("f@ailleurs.fr").await.unwrap().unwrap();
-    app.store.mark_email_verified(user.id).await.unwrap();
+    app.store.mark_email_verified(user.id, &[], chrono::Utc::now()).await.unwrap();
     let token = si_web::auth::create_api_token(&app.state, user.id, "Outil", 30).await.unwrap();
     let id = app.submitted(&token, &complete_event(app.year, "69001")).await;
     app.person("admin@dge.fr", "national_admin", None).await;

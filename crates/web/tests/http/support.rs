@@ -174,7 +174,7 @@ impl TestApp {
             .await
             .unwrap();
         // The test people confirmed their address (sign-up tests do it through the link).
-        self.store.mark_email_verified(user.id).await.unwrap();
+        self.store.mark_email_verified(user.id, &[], chrono::Utc::now()).await.unwrap();
         si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
@@ -232,7 +232,7 @@ impl TestApp {
             .await
             .unwrap();
         // The test people confirmed their address (sign-up tests do it through the link).
-        self.store.mark_email_verified(user.id).await.unwrap();
+        self.store.mark_email_verified(user.id, &[], chrono::Utc::now()).await.unwrap();
         si_web::auth::create_api_token(&self.state, user.id, "Tests", 30).await.unwrap()
     }
 
