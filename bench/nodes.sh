@@ -37,18 +37,7 @@ echo "demo --events $EVENTS on PostgreSQL: $(python3 -c "print(round($(date +%s.
 "$bin" demo --submitted 3 2>/dev/null
 
 # Each request a different query: a word of the trades and a department, drawn per request.
-cat > "$out/distinct.lua" <<'LUA'
-local words = {"soudure", "usinage", "robot", "chimie", "textile", "bois", "energie", "numerique",
-  "maintenance", "electricite", "plasturgie", "aeronautique", "automobile", "agroalimentaire", "metallurgie"}
-local deps = {"01","13","21","29","31","33","35","38","44","49","59","62","67","69","75","76","78","92","93","95"}
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  local w = words[math.random(#words)]
-  local d = deps[math.random(#deps)]
-  local page = math.random(1, 3)
-  return wrk.format("GET", "/api/v1/events?edition=2024&q=" .. w .. "&department=" .. d .. "&page=" .. page)
-end
-LUA
+cp bench/distinct.lua "$out/distinct.lua"
 
 node() {
   local port=$1

@@ -26,16 +26,7 @@ name="si_search_$$"
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; psql "$PG_BASE/postgres" -q -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" 2>/dev/null || true' EXIT
 
-cat > "$out/text.lua" <<'LUA'
-local words = {"soudure", "usinage", "robot", "chimie", "textile", "bois", "energie", "numerique",
-  "maintenance", "electricite", "plasturgie", "aeronautique", "automobile", "agroalimentaire", "metallurgie"}
-local deps = {"01","13","21","29","31","33","35","38","44","49","59","62","67","69","75","76","78","92","93","95"}
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  return wrk.format("GET", "/api/v1/events?edition=2024&q=" .. words[math.random(#words)] ..
-    "&department=" .. deps[math.random(#deps)] .. "&page=" .. math.random(1, 3))
-end
-LUA
+cp bench/distinct.lua "$out/text.lua"
 cat > "$out/near.lua" <<'LUA'
 local places = {"69003","13001","31000","33000","44000","59000","67000","75011","35000","38000",
   "21000","25000","76600","63000","37000","34000","06000","51100","87000","29200"}

@@ -99,8 +99,9 @@ pub trait Store: Accounts + Editions + Events + Outbox + Catalogue + Bookings + 
     async fn give_attempt(&self, key: &str, capacity: f64) -> StoreResult<()>;
     /// Forgets a bucket (its allowance is whole again).
     async fn forget_attempts(&self, key: &str) -> StoreResult<()>;
-    /// Drops buckets untouched since `before` (seconds since 1970): refilled, they say nothing.
-    async fn sweep_attempts(&self, before: f64) -> StoreResult<u64>;
+    /// Drops the buckets whole again at `now` (seconds since 1970): they say nothing. A bucket given
+    /// back attempts may be kept a little longer than needed, never dropped early.
+    async fn sweep_attempts(&self, now: f64) -> StoreResult<u64>;
     /// The connections of this process's pool (monitoring).
     fn pool_use(&self) -> PoolUse;
     /// Audit entries since `since`, per action code (`submit`, `label`, …): what the platform did
@@ -410,8 +411,16 @@ pub trait Outbox: Send + Sync {
     async fn email_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
     /// Counts of the outbox.
     async fn outbox_stats(&self) -> StoreResult<OutboxStats>;
-    /// Claims the coordinators' digest of a day: true once per day, whichever process asks.
-    async fn claim_digest_day(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Whether the coordinators' digest of a day was claimed (a process composes it only when not).
+    async fn digest_day_claimed(&self, day: chrono::NaiveDate) -> StoreResult<bool>;
+    /// Claims the coordinators' digest of a day and queues its `letters` in the same transaction:
+    /// true once per day, whichever process asks; nothing queued otherwise.
+    async fn claim_digest_day(
+        &self,
+        day: chrono::NaiveDate,
+        at: DateTime<Utc>,
+        letters: &[NewEmail],
+    ) -> StoreResult<bool>;
 }
 
 /// What the public reads (labelled events only), and statistics.
@@ -537,8 +546,11 @@ pub trait Bookings: Send + Sync {
     async fn feedback_of(&self, event_id: i64) -> StoreResult<FeedbackSummary>;
     /// The answers about an edition's events, in aggregate per region.
     async fn feedback_by_region(&self, edition: i32) -> StoreResult<Vec<(Option<String>, FeedbackSummary)>>;
-    /// Claims a piece of background work: true for the first caller only, whatever the process.
-    async fn claim_once(&self, job: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Whether a piece of background work was claimed (a process composes its letters only when not).
+    async fn claimed(&self, job: &str) -> StoreResult<bool>;
+    /// Claims a piece of background work and queues its `letters` in the same transaction: true for
+    /// the first caller only, whatever the process; nothing queued otherwise.
+    async fn claim_once(&self, job: &str, at: DateTime<Utc>, letters: &[NewEmail]) -> StoreResult<bool>;
     /// Erases the contacts of every booking of an edition (names, addresses, phones, schools),
     /// keeping the counts; the number erased.
     async fn erase_booking_contacts(&self, edition: i32, at: DateTime<Utc>) -> StoreResult<u64>;

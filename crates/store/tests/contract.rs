@@ -367,8 +367,11 @@ async fn review_story(store: &DynStore, org: i64, organiser: i64, labelled: i64)
     let oldest = stats.oldest_pending.expect("one email waits");
     assert!((oldest - now).num_milliseconds().abs() <= 1, "{oldest} vs {now}");
     let day = now.date_naive();
-    assert!(store.claim_digest_day(day, now).await.unwrap());
-    assert!(!store.claim_digest_day(day, now).await.unwrap());
+    assert!(!store.digest_day_claimed(day).await.unwrap());
+    assert!(store.claim_digest_day(day, now, &[]).await.unwrap());
+    assert!(store.digest_day_claimed(day).await.unwrap());
+    assert!(!store.claim_digest_day(day, now, &[email("résumé en double")]).await.unwrap());
+    assert_eq!(store.outbox_stats().await.unwrap().pending, 1, "a day claimed twice queues its letters once");
 
     // One-time password tokens, each with the letter that carries it: both or neither.
     let pending = || async { store.outbox_stats().await.unwrap().pending };
@@ -926,8 +929,22 @@ async fn no_seat_is_sold_twice(store: DynStore) {
     assert_eq!((s.answers, s.yes, s.maybe, s.no), (3, 1, 1, 1));
     assert!((s.before - 2.0).abs() < 1e-9 && (s.after - 4.0).abs() < 1e-9, "{s:?}");
     assert_eq!(store.feedback_by_region(2024).await.unwrap()[0].1.answers, 3);
-    assert!(store.claim_once("rappel:1", Utc::now()).await.unwrap());
-    assert!(!store.claim_once("rappel:1", Utc::now()).await.unwrap(), "once only");
+    assert!(!store.claimed("rappel:1").await.unwrap());
+    assert!(store.claim_once("rappel:1", Utc::now(), &[]).await.unwrap());
+    assert!(store.claimed("rappel:1").await.unwrap());
+    assert!(!store.claim_once("rappel:1", Utc::now(), &[]).await.unwrap(), "once only");
+    // A claim queues its letters with it, once.
+    let reminder = si_store::NewEmail {
+        recipient: "prof@ecole.fr".into(),
+        subject: "Rappel".into(),
+        text: "t".into(),
+        html: "<p>h</p>".into(),
+        attachments: Vec::new(),
+    };
+    let before = store.outbox_stats().await.unwrap().pending;
+    assert!(store.claim_once("rappel:2", Utc::now(), std::slice::from_ref(&reminder)).await.unwrap());
+    assert!(!store.claim_once("rappel:2", Utc::now(), std::slice::from_ref(&reminder)).await.unwrap());
+    assert_eq!(store.outbox_stats().await.unwrap().pending, before + 1);
     let req = request(77);
     let one_seat = BookingRules { max_group: 1, ..rules };
     let nb =
@@ -994,7 +1011,15 @@ async fn shared_limits_count_every_attempt_once(store: DynStore) {
         assert_eq!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap(), None);
     }
     assert!(store.take_attempt("login:gift", 2.0, 0.001, now).await.unwrap().is_some(), "capped at 2");
-    assert_eq!(store.sweep_attempts(now + 1.0).await.unwrap(), 2, "login:other and login:gift were idle");
+    // Swept once whole again, not before: login:other (1 of 1 taken at 1/s) a second after,
+    // login:gift (left at -1 of 2 at 0.001/s) 3,000 s after, login:pair (forgotten, then 1 of 10
+    // taken at now + 10,000, one back every 90 s) at now + 10,090.
+    assert_eq!(store.sweep_attempts(now + 0.5).await.unwrap(), 0, "nothing is whole yet");
+    assert_eq!(store.sweep_attempts(now + 1.0).await.unwrap(), 1, "login:other");
+    assert_eq!(store.sweep_attempts(now + 2_999.0).await.unwrap(), 0);
+    assert_eq!(store.sweep_attempts(now + 3_001.0).await.unwrap(), 1, "login:gift");
+    assert_eq!(store.sweep_attempts(now + 10_089.0).await.unwrap(), 0);
+    assert_eq!(store.sweep_attempts(now + 10_091.0).await.unwrap(), 1, "login:pair");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,9 +38,11 @@ pub(crate) fn kit_links(letters: &Letters, r: &EventRecord) -> Vec<(String, Stri
     ]
 }
 
-async fn to_organisation(letters: &Letters, r: &EventRecord, letter: Letter) {
+/// A letter about an event to every member of its organisation.
+async fn to_organisation(letters: &Letters, r: &EventRecord, letter: Letter) -> si_store::StoreResult<Vec<NewEmail>> {
     let letter = mark_demo(letters, r.edition, letter).await;
-    to_members(letters, r.organisation_id, letter).await;
+    let members = letters.store.organisation_members(r.organisation_id).await?;
+    Ok(members.iter().map(|u| letter.to(&u.email)).collect())
 }
 
 /// A letter about an event of a demonstration edition says so, in its subject and first, so that
@@ -88,19 +90,6 @@ pub(crate) fn announce(
         let letter = demo_marked(audience.demo, compose(r));
         audience.emails.iter().map(|e| letter.to(e)).collect()
     }
-}
-
-/// A letter to every member of an organisation.
-async fn to_members(letters: &Letters, organisation_id: i64, letter: Letter) {
-    let members = match letters.store.organisation_members(organisation_id).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, organisation = organisation_id, "recipients of a letter to members");
-            return;
-        }
-    };
-    let emails = members.iter().map(|u| letter.to(&u.email)).collect();
-    letters.mail.send(&letters.store, emails).await;
 }
 
 /// « Demande reçue », with the date by which the committee decides.
@@ -387,16 +376,23 @@ pub async fn daily_digest_if_due(letters: &Letters, now: DateTime<Utc>) -> anyho
     if local.hour() < DIGEST_HOUR {
         return Ok(false);
     }
-    if !letters.store.claim_digest_day(local.date_naive(), now).await? {
+    let day = local.date_naive();
+    // Composed only when the day is not yet claimed, then queued with the claim: a crash loses
+    // neither the claim nor the letters alone, and two processes never both send.
+    if letters.store.digest_day_claimed(day).await? {
         return Ok(false);
     }
-    daily_digest(letters, now).await?;
-    Ok(true)
+    let emails = daily_digest(letters, now).await?;
+    let claimed = letters.store.claim_digest_day(day, now, &emails).await?;
+    if claimed {
+        letters.mail.wake();
+    }
+    Ok(claimed)
 }
 
-/// Queues to each regional coordinator what is new (last 24 hours) and overdue in their region;
-/// coordinators with nothing waiting get nothing. Returns the number of letters.
-pub async fn daily_digest(letters: &Letters, now: DateTime<Utc>) -> anyhow::Result<usize> {
+/// Writes to each regional coordinator what is new (last 24 hours) and overdue in their region;
+/// coordinators with nothing waiting get nothing.
+pub async fn daily_digest(letters: &Letters, now: DateTime<Utc>) -> anyhow::Result<Vec<NewEmail>> {
     let coordinators: Vec<User> = letters
         .store
         .reviewers()
@@ -446,9 +442,7 @@ pub async fn daily_digest(letters: &Letters, now: DateTime<Utc>) -> anyhow::Resu
         };
         emails.push(letter.to(&c.email));
     }
-    let n = emails.len();
-    letters.mail.send(&letters.store, emails).await;
-    Ok(n)
+    Ok(emails)
 }
 
 /// The label was withdrawn: the kit no longer works and the event left the public catalogue.
@@ -666,7 +660,7 @@ pub(crate) async fn session_reminders(
     r: &EventRecord,
     session: (chrono::NaiveDateTime, chrono::NaiveDateTime),
     booked: &[si_store::Booking],
-) {
+) -> si_store::StoreResult<Vec<NewEmail>> {
     let when = si_domain::dates::fr_session(session.0, session.1);
     let place = place_line(r);
     let safety = crate::views::safety_lines(&r.data.safety);
@@ -693,7 +687,6 @@ pub(crate) async fn session_reminders(
         };
         emails.push(letter.to(&b.email));
     }
-    letters.mail.send(&letters.store, emails).await;
     let seats: u32 = booked.iter().map(|b| b.seats).sum();
     let letter = Letter {
         subject: format!("Séance dans deux jours : {title}"),
@@ -707,11 +700,12 @@ pub(crate) async fn session_reminders(
             ("Réservations".into(), format!("{}/espace/evenements/{}/reservations", letters.public_url, r.id)),
         ],
     };
-    to_organisation(letters, r, letter).await;
+    emails.extend(to_organisation(letters, r, letter).await?);
+    Ok(emails)
 }
 
 /// The day after the last session: the organisation is asked who came.
-pub(crate) async fn report_request(letters: &Letters, r: &EventRecord) {
+pub(crate) async fn report_request(letters: &Letters, r: &EventRecord) -> si_store::StoreResult<Vec<NewEmail>> {
     let title = &r.data.title;
     let letter = Letter {
         subject: format!("Qui est venu ? Bilan de « {title} »"),
@@ -724,7 +718,7 @@ pub(crate) async fn report_request(letters: &Letters, r: &EventRecord) {
         items: Vec::new(),
         links: vec![("Remplir le bilan".into(), format!("{}/espace/evenements/{}/bilan", letters.public_url, r.id))],
     };
-    to_organisation(letters, r, letter).await;
+    to_organisation(letters, r, letter).await
 }
 
 /// An organiser's message to the people booked (each address once); how many were written to.

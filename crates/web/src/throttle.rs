@@ -175,9 +175,6 @@ impl Limiter {
     }
 }
 
-/// The longest period of a shared limit: a bucket untouched this long is whole again and its row
-/// can go (`Store::sweep_attempts`, run by the worker).
-pub const SHARED_PERIOD: Duration = HOUR;
 
 /// Keys each limiter holds at most (≈ 4.8 MB each).
 const MAX_KEYS: usize = 100_000;

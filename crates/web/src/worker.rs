@@ -17,6 +17,7 @@ pub async fn run_worker(
     // Bookings' reminders, report requests and retention: every ten minutes is soon enough for work
     // counted in days, and keeps the search they need off the hot path.
     let mut last_bookings: Option<std::time::Instant> = None;
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
         if last_bookings.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(600)) {
             last_bookings = Some(std::time::Instant::now());
@@ -25,10 +26,13 @@ pub async fn run_worker(
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "bookings' due work"),
             }
-            // Buckets of the shared limits untouched for their longest period are whole: their rows go.
+        }
+        // The rows of the shared limits' buckets that are whole again go every minute: the table
+        // holds only buckets in use (each node admits a bounded number of keys per limit).
+        if last_sweep.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+            last_sweep = Some(std::time::Instant::now());
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            let before = now.saturating_sub(crate::throttle::SHARED_PERIOD).as_secs_f64();
-            if let Err(e) = state.store.sweep_attempts(before).await {
+            if let Err(e) = state.store.sweep_attempts(now.as_secs_f64()).await {
                 tracing::warn!(error = %e, "shared limits not swept");
             }
         }

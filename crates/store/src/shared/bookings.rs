@@ -596,13 +596,25 @@ impl crate::Bookings for Backend {
         rows.iter().map(|r| Ok((r.try_get("region")?, feedback_from_row(r)?))).collect()
     }
 
-    async fn claim_once(&self, job: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn claimed(&self, job: &str) -> StoreResult<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM once_jobs WHERE job = $1").bind(job).fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
+    async fn claim_once(&self, job: &str, at: DateTime<Utc>, letters: &[NewEmail]) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query("INSERT INTO once_jobs (job, done_at) VALUES ($1, $2) ON CONFLICT (job) DO NOTHING")
             .bind(job)
             .bind(at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        if n == 1 {
+            // Due at once: the outbox reads the real clock, whatever instant the work is claimed for.
+            insert_emails(&mut tx, letters, Utc::now()).await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
     }
 

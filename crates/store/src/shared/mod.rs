@@ -53,10 +53,14 @@ impl crate::Store for Backend {
         // earlier clock would find 0.99 tokens where one is whole.
         const REFILLED: &str = "CASE WHEN throttle.tokens + (CASE WHEN $3 > throttle.at THEN $3 - throttle.at ELSE 0.0 END) * $4 > $2 \
                                 THEN $2 ELSE throttle.tokens + (CASE WHEN $3 > throttle.at THEN $3 - throttle.at ELSE 0.0 END) * $4 END";
+        // The row also says when the bucket will be whole again, so that the sweep keeps only
+        // buckets in use (`full_at`, the new tokens' deficit at the refill rate after the new `at`).
+        let tokens = format!("CASE WHEN {REFILLED} - 1.0 < -1.0 THEN -1.0 ELSE {REFILLED} - 1.0 END");
+        let at = "CASE WHEN $3 > throttle.at THEN $3 ELSE throttle.at END";
         let sql = format!(
-            "INSERT INTO throttle (key, tokens, at) VALUES ($1, $2 - 1.0, $3) ON CONFLICT (key) DO UPDATE SET \
-             tokens = CASE WHEN {REFILLED} - 1.0 < -1.0 THEN -1.0 ELSE {REFILLED} - 1.0 END, \
-             at = CASE WHEN $3 > throttle.at THEN $3 ELSE throttle.at END RETURNING tokens"
+            "INSERT INTO throttle (key, tokens, at, full_at) VALUES ($1, $2 - 1.0, $3, $3 + 1.0 / $4) \
+             ON CONFLICT (key) DO UPDATE SET tokens = {tokens}, at = {at}, full_at = {at} + ($2 - ({tokens})) / $4 \
+             RETURNING tokens"
         );
         let tokens: f64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(key)
@@ -84,8 +88,8 @@ impl crate::Store for Backend {
         Ok(())
     }
 
-    async fn sweep_attempts(&self, before: f64) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM throttle WHERE at < $1").bind(before).execute(&self.pool).await?.rows_affected())
+    async fn sweep_attempts(&self, now: f64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM throttle WHERE full_at <= $1").bind(now).execute(&self.pool).await?.rows_affected())
     }
 
     fn pool_use(&self) -> crate::PoolUse {

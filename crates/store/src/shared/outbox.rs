@@ -91,13 +91,32 @@ impl crate::Outbox for Backend {
         })
     }
 
-    async fn claim_digest_day(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn digest_day_claimed(&self, day: chrono::NaiveDate) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM digest_runs WHERE day = $1")
+            .bind(day)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn claim_digest_day(
+        &self,
+        day: chrono::NaiveDate,
+        at: DateTime<Utc>,
+        letters: &[NewEmail],
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query("INSERT INTO digest_runs (day, at) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
             .bind(day)
             .bind(at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        if n == 1 {
+            // Due at once: the outbox reads the real clock, whatever instant the work is claimed for.
+            insert_emails(&mut tx, letters, Utc::now()).await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
     }
 }

@@ -388,7 +388,9 @@ pub async fn due_work(deps: &Deps<'_>, retention_months: u32) -> si_store::Store
             if start <= now || start > now + chrono::Duration::hours(48) {
                 continue;
             }
-            if !deps.store.claim_once(&format!("rappel:{}:{rank}", record.id), now).await? {
+            // Composed when not yet claimed, then queued with the claim (see `claim_once`).
+            let job = format!("rappel:{}:{rank}", record.id);
+            if deps.store.claimed(&job).await? {
                 continue;
             }
             let booked: Vec<Booking> = deps
@@ -398,8 +400,11 @@ pub async fn due_work(deps: &Deps<'_>, retention_months: u32) -> si_store::Store
                 .into_iter()
                 .filter(|b| b.rank == rank && b.status == BookingStatus::Confirmed && !b.email.is_empty())
                 .collect();
-            crate::notify::session_reminders(deps.letters, &record, (s.start, s.end), &booked).await;
-            done.reminders += booked.len();
+            let emails = crate::notify::session_reminders(deps.letters, &record, (s.start, s.end), &booked).await?;
+            if deps.store.claim_once(&job, now, &emails).await? {
+                deps.letters.mail.wake();
+                done.reminders += booked.len();
+            }
         }
     }
     // Events whose last session ended yesterday.
@@ -410,8 +415,13 @@ pub async fn due_work(deps: &Deps<'_>, retention_months: u32) -> si_store::Store
         if last != Some(yesterday) || record.public_status == PublicStatus::Cancelled {
             continue;
         }
-        if deps.store.claim_once(&format!("bilan:{}", record.id), now).await? {
-            crate::notify::report_request(deps.letters, &record).await;
+        let job = format!("bilan:{}", record.id);
+        if deps.store.claimed(&job).await? {
+            continue;
+        }
+        let emails = crate::notify::report_request(deps.letters, &record).await?;
+        if deps.store.claim_once(&job, now, &emails).await? {
+            deps.letters.mail.wake();
             done.report_requests += 1;
         }
     }
