@@ -5,13 +5,14 @@
 # connections, then two nodes with half each, at once; requests/s summed, p50/p99 of each.
 # Also: how long a decision through one node takes to be public through the other.
 #
-# Usage: bash bench/nodes.sh        (EVENTS=100000 DURATION=15s CONNS=32; PG_BASE=postgres://postgres@127.0.0.1:5432)
+# Usage: bash bench/nodes.sh        (EVENTS=100000 SUBMITTED=8000 DURATION=15s CONNS=32; PG_BASE=postgres://postgres@127.0.0.1:5432)
 # Loopback only; needs wrk (installed from Debian's packages if missing). Results in bench/out-nodes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-100000}
 DURATION=${DURATION:-15s}
 CONNS=${CONNS:-32}
+SUBMITTED=${SUBMITTED:-8000}
 PG_BASE=${PG_BASE:-postgres://postgres@127.0.0.1:5432}
 out="$PWD/bench/out-nodes"
 rm -rf "$out"; mkdir -p "$out"
@@ -34,7 +35,8 @@ kill "$fill"; wait "$fill" 2>/dev/null || true
 start=$(date +%s.%N)
 "$bin" demo --events "$EVENTS" 2>/dev/null
 echo "demo --events $EVENTS on PostgreSQL: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
-"$bin" demo --submitted 3 2>/dev/null
+# Submissions waiting for review: the national queue of the coordinators' peak (and the decisions below).
+"$bin" demo --submitted "$SUBMITTED" 2>/dev/null
 
 # Each request a different query: a word of the trades and a department, drawn per request.
 cp bench/distinct.lua "$out/distinct.lua"
@@ -67,9 +69,32 @@ total=$(python3 -c "print(round($(awk '/^Requests\/sec/ {print $2}' "$out/two-a.
 echo "two nodes, $((CONNS / 2)) connections each: $total req/s in all; A $(summary "$out/two-a.txt"); B $(summary "$out/two-b.txt")"
 echo "peak memory: A $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[0]}/status"), B $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[1]}/status")"
 
+# The national review queue (the API's first page, SUBMITTED waiting, a national administrator's
+# token) and the national map's clusters (computed at each request: CACHE_SECONDS=0), through one
+# node with all the connections, then through both at once with half each.
+token=$("$bin" token create --email admin@demo.semaine-industrie.fr 2>/dev/null)
+fetch() { # port conns file path
+  wrk -t1 -c"$2" -d"$DURATION" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$1$4" > "$3"
+}
+for case in queue clusters; do
+  case $case in
+    queue) path="/api/v1/review/queue" ;;
+    clusters) path="/api/v1/map/clusters?edition=2024&zoom=6&bbox=40.0,-7.0,52.5,12.0" ;;
+  esac
+  fetch 18091 "$CONNS" "$out/$case-one.txt" "$path"
+  echo "$case, one node, $CONNS connections: $(summary "$out/$case-one.txt")"
+  fetch 18091 $((CONNS / 2)) "$out/$case-two-a.txt" "$path" &
+  a=$!
+  fetch 18092 $((CONNS / 2)) "$out/$case-two-b.txt" "$path"
+  wait $a
+  total=$(python3 -c "print(round($(awk '/^Requests\/sec/ {print $2}' "$out/$case-two-a.txt") + $(awk '/^Requests\/sec/ {print $2}' "$out/$case-two-b.txt")))")
+  echo "$case, two nodes: $total req/s in all; A $(summary "$out/$case-two-a.txt"); B $(summary "$out/$case-two-b.txt")"
+  grep -h "Non-2xx" "$out/$case-"*.txt || true
+done
+echo "peak memory: A $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[0]}/status"), B $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[1]}/status")"
+
 # A change through one node, public through the other: a submission labelled through A, then B's
 # catalogue (its index: what searches read) asked every 20 ms until it counts one more event.
-token=$("$bin" token create --email admin@demo.semaine-industrie.fr 2>/dev/null)
 read -r id version year < <(psql "$DATABASE_URL" -tA -F ' ' -c "SELECT id, version, edition FROM events WHERE moderation = 'submitted' ORDER BY id LIMIT 1")
 count() { curl -s "http://127.0.0.1:18092/api/v1/events?edition=$year&per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 before=$(count)

@@ -175,7 +175,6 @@ impl Limiter {
     }
 }
 
-
 /// Keys each limiter holds at most (≈ 4.8 MB each).
 const MAX_KEYS: usize = 100_000;
 const MINUTE: Duration = Duration::from_secs(60);
