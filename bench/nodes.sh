@@ -69,16 +69,18 @@ total=$(python3 -c "print(round($(awk '/^Requests\/sec/ {print $2}' "$out/two-a.
 echo "two nodes, $((CONNS / 2)) connections each: $total req/s in all; A $(summary "$out/two-a.txt"); B $(summary "$out/two-b.txt")"
 echo "peak memory: A $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[0]}/status"), B $(awk '/VmHWM/ {print $2, $3}' "/proc/${pids[1]}/status")"
 
-# The national review queue (the API's first page, SUBMITTED waiting, a national administrator's
-# token) and the national map's clusters (computed at each request: CACHE_SECONDS=0), through one
-# node with all the connections, then through both at once with half each.
+# The national review queue (its first page of 50, SUBMITTED waiting, as the national administrator
+# sees it: a session made on A serves on B too) and the national map's clusters (computed at each
+# request: CACHE_SECONDS=0), through one node with all the connections, then both at once with half each.
 token=$("$bin" token create --email admin@demo.semaine-industrie.fr 2>/dev/null)
+session=$(curl -s -o /dev/null -D - -H 'Sec-Fetch-Site: same-origin' --data-urlencode "email=admin@demo.semaine-industrie.fr" \
+  --data-urlencode "password=demo-admin-2024" "http://127.0.0.1:18091/connexion" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}')
 fetch() { # port conns file path
-  wrk -t1 -c"$2" -d"$DURATION" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$1$4" > "$3"
+  wrk -t1 -c"$2" -d"$DURATION" --latency -H "Cookie: $session" "http://127.0.0.1:$1$4" > "$3"
 }
 for case in queue clusters; do
   case $case in
-    queue) path="/api/v1/review/queue" ;;
+    queue) path="/instruction" ;;
     clusters) path="/api/v1/map/clusters?edition=2024&zoom=6&bbox=40.0,-7.0,52.5,12.0" ;;
   esac
   fetch 18091 "$CONNS" "$out/$case-one.txt" "$path"
