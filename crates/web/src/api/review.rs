@@ -72,21 +72,20 @@ pub(crate) async fn review_queue(
     let filter = crate::app::queue::QueueFilter::default();
     let queue = crate::app::queue::queue_of(&state.store, &state.queue, &scope, &filter, now).await?;
     let items: Vec<QueueItem> = queue
-        .entries
-        .into_iter()
+        .entries(0, queue.len())
         .map(|crate::app::queue::QueueEntry { item: i, due, duplicates }| QueueItem {
             id: i.id,
-            title: i.title,
-            organisation: i.organisation_name,
-            region: i.region,
-            department: i.department,
+            title: i.title.clone(),
+            organisation: i.organisation_name.clone(),
+            region: i.region.clone(),
+            department: i.department.clone(),
             moderation: if i.change { "labelled".into() } else { "submitted".into() },
             submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
             due_at: si_domain::dates::rfc3339_paris(due),
             overdue: due < now,
             change: i.change,
             industry_signal_weak: i.weak_signal,
-            possible_duplicates: duplicates,
+            possible_duplicates: duplicates.to_vec(),
             version: i.version,
         })
         .collect();

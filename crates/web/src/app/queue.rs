@@ -124,22 +124,43 @@ pub(crate) struct Backlog {
     pub overdue: usize,
 }
 
-/// One row of the review queue before it is shown: the store's row, its due date and its possible
-/// duplicates.
-pub(crate) struct QueueEntry {
-    pub item: QueueItem,
+/// One row of the review queue before it is shown: the snapshot's row, its due date and its possible
+/// duplicates, borrowed (a page of 50 rows copies nothing of the 8,000 others).
+pub(crate) struct QueueEntry<'a> {
+    pub item: &'a QueueItem,
     pub due: DateTime<Utc>,
-    pub duplicates: Vec<i64>,
+    pub duplicates: &'a [i64],
 }
 
 /// The review queue of a scope, filtered and in its one order (earliest due first, then earliest
 /// entered, then id; or most recent first), with the totals of the whole scope. The page, its CSV
-/// export and the API all read this.
+/// export and the API all read this. It holds the snapshot it was computed from and the positions of
+/// the matching rows in order: many reviewers at once share one snapshot instead of a copy each.
 pub(crate) struct ReviewQueue {
     pub waiting: usize,
     pub overdue: usize,
     pub backlog: Vec<Backlog>,
-    pub entries: Vec<QueueEntry>,
+    snapshot: Arc<Snapshot>,
+    order: Vec<usize>,
+}
+
+impl ReviewQueue {
+    /// How many rows match the filter.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The matching rows from `skip`, at most `take` of them, in the queue's order.
+    pub(crate) fn entries(&self, skip: usize, take: usize) -> impl Iterator<Item = QueueEntry<'_>> {
+        self.order.iter().skip(skip).take(take).map(|&k| {
+            let item = &self.snapshot.items[k];
+            QueueEntry {
+                item,
+                due: self.snapshot.due[k],
+                duplicates: self.snapshot.duplicates.get(&item.id).map_or(&[][..], Vec::as_slice),
+            }
+        })
+    }
 }
 
 /// The national queue as last read: its rows (oldest submitted first), their due dates and possible
@@ -149,6 +170,19 @@ struct Snapshot {
     items: Vec<QueueItem>,
     due: Vec<DateTime<Utc>>,
     duplicates: HashMap<i64, Vec<i64>>,
+    /// Positions in the default order (earliest due, then earliest entered, then id), sorted once per
+    /// snapshot rather than at every page; the most recent first is `items` backwards.
+    by_due: Vec<usize>,
+}
+
+impl Snapshot {
+    /// `items` must be oldest submitted first (then id), `due` their due dates.
+    fn new(version: i64, items: Vec<QueueItem>, due: Vec<DateTime<Utc>>, duplicates: HashMap<i64, Vec<i64>>) -> Self {
+        let mut by_due: Vec<usize> = (0..items.len()).collect();
+        // Stable, and items are already in (submitted, id) order: sorting by due alone keeps it.
+        by_due.sort_by_key(|&k| due[k]);
+        Snapshot { version, items, due, duplicates, by_due }
+    }
 }
 
 /// The national review queue kept in memory (BENCHMARKS.md: reading and analysing 8,000 waiting
@@ -212,7 +246,7 @@ impl QueueCache {
         let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
         // Where a read's time goes (BENCHMARKS.md quotes these): `RUST_LOG=si_web::app::queue=debug`.
         tracing::debug!(queue = ?t1, pool = ?t2, duplicates = ?t3, due = ?t0.elapsed(), items = items.len(), pool = pool.len(), "queue read");
-        Ok(Snapshot { version, items, due, duplicates })
+        Ok(Snapshot::new(version, items, due, duplicates))
     }
 
     /// `old` with the moves made since applied: the moved events' rows read again, and the possible
@@ -250,7 +284,7 @@ impl QueueCache {
             .collect();
         duplicates.extend(possible_duplicates(&touched, &pool));
         let version = moves.last().map_or(old.version, |m| m.version);
-        Ok(Some(Snapshot { version, items, due, duplicates }))
+        Ok(Some(Snapshot::new(version, items, due, duplicates)))
     }
 
     /// How many rows the snapshot holds and the counter it was read at (monitoring), if one is read.
@@ -273,69 +307,175 @@ pub(crate) async fn queue_of(
     now: DateTime<Utc>,
 ) -> Result<ReviewQueue, AppError> {
     let snapshot = cache.snapshot(store).await?;
-    let territory = si_domain::territory::territory();
-    let mine: Vec<usize> =
-        (0..snapshot.items.len()).filter(|&k| scope.covers(snapshot.items[k].region.as_deref())).collect();
-    let overdue = mine.iter().filter(|&&k| snapshot.due[k] < now).count();
+    Ok(review_queue(snapshot, scope, f, now))
+}
 
-    let mut backlog: HashMap<String, Backlog> = HashMap::new();
-    if scope.is_national() {
-        for &k in &mine {
-            let (i, d) = (&snapshot.items[k], snapshot.due[k]);
-            let code = i.region.clone().unwrap_or_else(|| "national".into());
-            let b = backlog.entry(code.clone()).or_insert_with(|| Backlog {
-                region: match &i.region {
-                    Some(r) => territory.region_name(r),
-                    None => "National (en ligne)".into(),
-                },
-                code,
-                waiting: 0,
-                overdue: 0,
-            });
-            b.waiting += 1;
-            if d < now {
-                b.overdue += 1;
-            }
+/// [`queue_of`] on a snapshot already read.
+fn review_queue(
+    snapshot: Arc<Snapshot>,
+    scope: &si_domain::lifecycle::ReviewScope,
+    f: &QueueFilter,
+    now: DateTime<Utc>,
+) -> ReviewQueue {
+    let territory = si_domain::territory::territory();
+    let s = &*snapshot;
+    let in_scope = |k: usize| scope.covers(s.items[k].region.as_deref());
+
+    // The scope's totals and, nationally, its share per region (counted by region code, named once).
+    let (mut waiting, mut overdue) = (0, 0);
+    let mut per_region: HashMap<Option<&str>, (usize, usize)> = HashMap::new();
+    for k in (0..s.items.len()).filter(|&k| in_scope(k)) {
+        let late = s.due[k] < now;
+        waiting += 1;
+        overdue += usize::from(late);
+        if scope.is_national() {
+            let b = per_region.entry(s.items[k].region.as_deref()).or_default();
+            b.0 += 1;
+            b.1 += usize::from(late);
         }
     }
-    let mut backlog: Vec<Backlog> = backlog.into_values().collect();
-    backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
-
-    let waiting = mine.len();
-    let no_duplicates = Vec::new();
-    let mut entries: Vec<QueueEntry> = mine
+    let mut backlog: Vec<Backlog> = per_region
         .into_iter()
-        .filter(|&k| {
-            let (i, due) = (&snapshot.items[k], snapshot.due[k]);
-            let dups = snapshot.duplicates.get(&i.id).map_or(0, Vec::len);
-            let weak = i.weak_signal;
-            (f.region.is_empty()
-                || (f.region == "national" && i.region.is_none())
-                || i.region.as_deref() == Some(f.region.as_str()))
-                && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
-                && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
-                && (f.audience.is_empty() || i.audiences.contains(&f.audience))
-                && (!f.overdue || due < now)
-                && (!f.weak || weak)
-                && (!f.duplicate || dups > 0)
-                && (!f.changes || i.change)
-                && (!f.clean || (!weak && dups == 0 && !i.change))
-        })
-        .map(|k| {
-            let item = &snapshot.items[k];
-            QueueEntry {
-                duplicates: snapshot.duplicates.get(&item.id).unwrap_or(&no_duplicates).clone(),
-                item: item.clone(),
-                due: snapshot.due[k],
-            }
+        .map(|(code, (waiting, overdue))| Backlog {
+            region: match code {
+                Some(r) => territory.region_name(r),
+                None => "National (en ligne)".into(),
+            },
+            code: code.unwrap_or("national").to_string(),
+            waiting,
+            overdue,
         })
         .collect();
-    if f.recent_first {
-        entries.sort_by(|a, b| b.item.submitted_at.cmp(&a.item.submitted_at).then(b.item.id.cmp(&a.item.id)));
+    backlog.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.waiting.cmp(&a.waiting)).then(a.region.cmp(&b.region)));
+
+    let matches = |k: usize| {
+        let (i, due) = (&s.items[k], s.due[k]);
+        let dups = s.duplicates.get(&i.id).map_or(0, Vec::len);
+        let weak = i.weak_signal;
+        in_scope(k)
+            && (f.region.is_empty()
+                || (f.region == "national" && i.region.is_none())
+                || i.region.as_deref() == Some(f.region.as_str()))
+            && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
+            && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
+            && (f.audience.is_empty() || i.audiences.contains(&f.audience))
+            && (!f.overdue || due < now)
+            && (!f.weak || weak)
+            && (!f.duplicate || dups > 0)
+            && (!f.changes || i.change)
+            && (!f.clean || (!weak && dups == 0 && !i.change))
+    };
+    // Both orders are kept with the snapshot: a page filters positions, it sorts nothing.
+    let order: Vec<usize> = if f.recent_first {
+        (0..s.items.len()).rev().filter(|&k| matches(k)).collect()
     } else {
-        entries.sort_by(|a, b| {
-            a.due.cmp(&b.due).then(a.item.submitted_at.cmp(&b.item.submitted_at)).then(a.item.id.cmp(&b.item.id))
-        });
+        s.by_due.iter().copied().filter(|&k| matches(k)).collect()
+    };
+    ReviewQueue { waiting, overdue, backlog, snapshot, order }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use si_domain::lifecycle::ReviewScope;
+
+    fn item(id: i64, submitted_at: DateTime<Utc>, region: Option<&str>, department: &str) -> QueueItem {
+        QueueItem {
+            id,
+            edition: 2026,
+            organisation_id: id % 7,
+            organisation_name: format!("Organisation {}", id % 7),
+            title: format!("Visite {id}"),
+            region: region.map(String::from),
+            department: Some(department.into()),
+            event_type: Some(if id % 2 == 0 { "visite" } else { "conference" }.into()),
+            audiences: vec!["college".into()],
+            submitted_at,
+            change: id % 5 == 0,
+            weak_signal: id % 3 == 0,
+            first_day: None,
+            last_day: None,
+            version: 1,
+        }
     }
-    Ok(ReviewQueue { waiting, overdue, backlog, entries })
+
+    /// Positions kept in order with the snapshot give the order a sort of every page gave: earliest
+    /// due (Alsace-Moselle's Good Friday makes an earlier submission due later than a later one
+    /// elsewhere, and equal instants meet), then entered, then id; or most recent first.
+    #[test]
+    fn the_kept_orders_are_the_queue_order_for_every_filter() {
+        let start = Utc.with_ymd_and_hms(2027, 3, 22, 8, 0, 0).unwrap();
+        let places = [(Some("84"), "69"), (Some("44"), "67"), (Some("44"), "57"), (None, "75"), (Some("84"), "38")];
+        let mut items: Vec<QueueItem> = (0..300)
+            .map(|k| {
+                let (region, department) = places[(k * 7 % 5) as usize];
+                // Several rows share one instant: the id must decide between them.
+                item(1000 - k, start + chrono::Duration::hours(k / 3), region, department)
+            })
+            .collect();
+        items.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
+        let due: Vec<DateTime<Utc>> = items.iter().map(|i| due_at(i.submitted_at, i.department.as_deref())).collect();
+        let dups = possible_duplicates(&items, &[]);
+        let snapshot = Arc::new(Snapshot::new(1, items.clone(), due, dups));
+        let now = start + chrono::Duration::days(10);
+        let filters = [
+            QueueFilter::default(),
+            QueueFilter { recent_first: true, ..Default::default() },
+            QueueFilter { region: "44".into(), ..Default::default() },
+            QueueFilter { region: "national".into(), recent_first: true, ..Default::default() },
+            QueueFilter { department: "67".into(), overdue: true, ..Default::default() },
+            QueueFilter { event_type: "visite".into(), weak: true, ..Default::default() },
+            QueueFilter { changes: true, recent_first: true, ..Default::default() },
+            QueueFilter { clean: true, ..Default::default() },
+        ];
+        let scopes = [ReviewScope::National, ReviewScope::Regions(vec!["84".into()])];
+        let mut orders_differ = false;
+        for scope in &scopes {
+            for f in &filters {
+                let q = review_queue(snapshot.clone(), scope, f, now);
+                let got: Vec<i64> = q.entries(0, q.len()).map(|e| e.item.id).collect();
+                let mut expected: Vec<(&QueueItem, DateTime<Utc>)> = items
+                    .iter()
+                    .map(|i| (i, due_at(i.submitted_at, i.department.as_deref())))
+                    .filter(|(i, due)| {
+                        scope.covers(i.region.as_deref())
+                            && (f.region.is_empty()
+                                || (f.region == "national" && i.region.is_none())
+                                || i.region.as_deref() == Some(f.region.as_str()))
+                            && (f.department.is_empty() || i.department.as_deref() == Some(f.department.as_str()))
+                            && (f.event_type.is_empty() || i.event_type.as_deref() == Some(f.event_type.as_str()))
+                            && (!f.overdue || *due < now)
+                            && (!f.weak || i.weak_signal)
+                            && (!f.changes || i.change)
+                            && (!f.clean || (!i.weak_signal && !i.change))
+                    })
+                    .collect();
+                if f.recent_first {
+                    expected.sort_by(|(a, _), (b, _)| b.submitted_at.cmp(&a.submitted_at).then(b.id.cmp(&a.id)));
+                } else {
+                    expected.sort_by(|(a, ad), (b, bd)| {
+                        ad.cmp(bd).then(a.submitted_at.cmp(&b.submitted_at)).then(a.id.cmp(&b.id))
+                    });
+                    let by_submission: Vec<i64> = expected.iter().map(|(i, _)| i.id).collect();
+                    let mut plain = expected.clone();
+                    plain.sort_by(|(a, _), (b, _)| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
+                    orders_differ |= plain.iter().map(|(i, _)| i.id).collect::<Vec<_>>() != by_submission;
+                }
+                let expected: Vec<i64> = expected.iter().map(|(i, _)| i.id).collect();
+                assert!(!expected.is_empty() || !scope.is_national(), "{:?}", f.query(1));
+                assert_eq!(got, expected, "{:?}", f.query(1));
+                assert_eq!(
+                    q.entries(10, 5).map(|e| e.item.id).collect::<Vec<_>>(),
+                    expected[10.min(expected.len())..15.min(expected.len())]
+                );
+            }
+        }
+        assert!(orders_differ, "the data must make the due order differ from the submission order");
+        let national = review_queue(snapshot.clone(), &scopes[0], &filters[0], now);
+        assert_eq!(national.waiting, 300);
+        assert_eq!(national.backlog.iter().map(|b| b.waiting).sum::<usize>(), 300);
+        assert_eq!(national.backlog.iter().map(|b| b.overdue).sum::<usize>(), national.overdue);
+        assert!(national.backlog.iter().any(|b| b.code == "national" && b.region == "National (en ligne)"));
+    }
 }

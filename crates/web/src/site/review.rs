@@ -126,7 +126,7 @@ async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter, paged: 
     let now = state.clock.now();
     let queue = queue_of(&state.store, &state.queue, scope, f, now).await?;
     let territory = si_domain::territory::territory();
-    let matching = queue.entries.len();
+    let matching = queue.len();
     let (page, skip, take) = if paged {
         let page = f.page.min(matching.div_ceil(PER_PAGE).max(1));
         (page, (page - 1) * PER_PAGE, PER_PAGE)
@@ -134,10 +134,7 @@ async fn compute(state: &AppState, scope: &ReviewScope, f: &QueueFilter, paged: 
         (1, 0, matching)
     };
     let rows = queue
-        .entries
-        .into_iter()
-        .skip(skip)
-        .take(take)
+        .entries(skip, take)
         .map(|QueueEntry { item: i, due, duplicates }| QueueRow {
             id: i.id,
             title: if i.title.is_empty() { "(sans titre)".into() } else { i.title.clone() },
