@@ -54,42 +54,73 @@ pub(crate) struct QueueItem {
     version: i64,
 }
 
+// The answer's schema; it is written a slice of rows at a time (see `review_queue`), not built whole.
 #[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
 pub(crate) struct QueueView {
     total: usize,
     items: Vec<QueueItem>,
 }
 
+/// Rows formatted and sent at a time by [`review_queue`].
+const QUEUE_SLICE: usize = 256;
+
+// The whole queue is the answer (8,000 rows weigh 3 MB): it is streamed from the snapshot that every
+// reviewer shares, a slice of rows at a time, so that many reviewers asking at once do not each hold a
+// copy of the queue and its JSON.
 /// What this reviewer may decide (submissions and changes to labelled events), earliest due first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
     responses((status = 200, description = "Succès", body = QueueView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody)))]
 pub(crate) async fn review_queue(
     State(state): State<AppState>,
     ApiReviewer(user): ApiReviewer,
-) -> ApiResult<Json<QueueView>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let scope = crate::auth::review_scope(&user)?;
     let now = state.clock.now();
     let filter = crate::app::queue::QueueFilter::default();
     let queue = crate::app::queue::queue_of(&state.store, &state.queue, &scope, &filter, now).await?;
-    let items: Vec<QueueItem> = queue
-        .entries(0, queue.len())
-        .map(|crate::app::queue::QueueEntry { item: i, due, duplicates }| QueueItem {
-            id: i.id,
-            title: i.title.clone(),
-            organisation: i.organisation_name.clone(),
-            region: i.region.clone(),
-            department: i.department.clone(),
-            moderation: if i.change { "labelled".into() } else { "submitted".into() },
-            submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
-            due_at: si_domain::dates::rfc3339_paris(due),
-            overdue: due < now,
-            change: i.change,
-            industry_signal_weak: i.weak_signal,
-            possible_duplicates: duplicates.to_vec(),
-            version: i.version,
-        })
-        .collect();
-    Ok(Json(QueueView { total: items.len(), items }))
+    let total = queue.len();
+    let mut next = 0;
+    let slices = std::iter::from_fn(move || {
+        if next >= total {
+            return None;
+        }
+        let mut out = Vec::with_capacity(QUEUE_SLICE * 400);
+        for (k, entry) in queue.entries(next, QUEUE_SLICE).enumerate() {
+            if next + k > 0 {
+                out.push(b',');
+            }
+            // Writing to a Vec cannot fail, nor can these plain fields.
+            let _ = serde_json::to_writer(&mut out, &queue_item(entry, now));
+        }
+        next += QUEUE_SLICE;
+        Some(Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(out)))
+    });
+    let head = std::iter::once(Ok(axum::body::Bytes::from(format!("{{\"total\":{total},\"items\":["))));
+    let tail = std::iter::once(Ok(axum::body::Bytes::from_static(b"]}")));
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(head.chain(slices).chain(tail)));
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// One row of the queue as the API gives it.
+fn queue_item(entry: crate::app::queue::QueueEntry<'_>, now: chrono::DateTime<chrono::Utc>) -> QueueItem {
+    let crate::app::queue::QueueEntry { item: i, due, duplicates } = entry;
+    QueueItem {
+        id: i.id,
+        title: i.title.clone(),
+        organisation: i.organisation_name.clone(),
+        region: i.region.clone(),
+        department: i.department.clone(),
+        moderation: if i.change { "labelled".into() } else { "submitted".into() },
+        submitted_at: si_domain::dates::rfc3339_paris(i.submitted_at),
+        due_at: si_domain::dates::rfc3339_paris(due),
+        overdue: due < now,
+        change: i.change,
+        industry_signal_weak: i.weak_signal,
+        possible_duplicates: duplicates.to_vec(),
+        version: i.version,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

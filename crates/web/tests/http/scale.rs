@@ -156,6 +156,44 @@ async fn the_review_queue_of_every_node_is_as_of_the_request() {
     assert!(b.state.queue.facts().unwrap().1 > read_at);
 }
 
+/// The API's queue is written a slice of rows at a time: across slices it is one valid document, every
+/// row once, in the page's order (the page's first 50 rows are the API's first 50).
+#[tokio::test]
+async fn the_api_queue_is_whole_across_slices() {
+    let a = TestApp::new().await;
+    let admin = a.person("admin@dge.fr", "national_admin", None).await;
+    let cookie = a.login("admin@dge.fr").await;
+    let mut ids = Vec::new();
+    for o in 0..6 {
+        let orga = a.organiser(&format!("orga{o}@usine.fr"), &format!("Usine {o}")).await;
+        for k in 0..50 {
+            let mut e = support::complete_event(a.year, ["69003", "67000", "29200"][k % 3]);
+            e["title"] = json!(format!("Visite numéro {k} de l'usine {o}"));
+            ids.push(a.submitted(&orga, &e).await);
+        }
+    }
+    let (s, q) = a.get_json_auth("/api/v1/review/queue", &admin).await;
+    assert_eq!(s, StatusCode::OK);
+    let listed: Vec<i64> = q["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(q["total"], 300);
+    let mut sorted = listed.clone();
+    sorted.sort();
+    ids.sort();
+    assert_eq!(sorted, ids, "every submission once");
+    let (_, html) = a.get_html("/instruction", Some(&cookie)).await;
+    let on_page: Vec<i64> = html
+        .split("/instruction/evenements/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .fold(Vec::new(), |mut v, id| {
+            if v.last() != Some(&id) {
+                v.push(id);
+            }
+            v
+        });
+    assert_eq!(on_page, listed[..50], "the page's first rows are the API's");
+}
+
 /// A node follows the queue move by move: after each move made through node A (submissions, a
 /// duplicate, decisions, a change to a labelled event, a withdrawn label), node B's queue, updated
 /// from the recorded moves alone, is the queue that a fresh node reads whole. A bulk load (a bump
