@@ -545,17 +545,25 @@ impl Backend {
             scope,
             false,
         );
-        let rows = bind_params!(sqlx::query(safe(sql)), params).fetch_all(&self.pool).await?;
-        let mut items = rows.iter().map(queue_item_from_row).collect::<StoreResult<Vec<_>>>()?;
+        // Rows are turned into items as they arrive (the national queue is 8,000 rows: a node's
+        // first queue page held them all as database rows as well, +20 MB on SQLite).
+        use futures_util::TryStreamExt;
+        let mut rows = bind_params!(sqlx::query(safe(sql)), params).fetch(&self.pool);
+        let mut items = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            items.push(queue_item_from_row(&r)?);
+        }
+        drop(rows);
         let codes_sql = format!(
             "SELECT c.event_id, c.code FROM event_codes c WHERE c.kind = 'audience' AND c.event_id IN ({})",
             crate::sql::queue_union("e.id", "events e", scope, false)
         );
-        let codes = bind_params!(sqlx::query(safe(codes_sql)), params).fetch_all(&self.pool).await?;
+        let mut codes = bind_params!(sqlx::query(safe(codes_sql)), params).fetch(&self.pool);
         let mut by_event: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-        for r in &codes {
+        while let Some(r) = codes.try_next().await? {
             by_event.entry(r.try_get("event_id")?).or_default().push(r.try_get("code")?);
         }
+        drop(codes);
         for item in &mut items {
             item.audiences = by_event.remove(&item.id).unwrap_or_default();
         }
@@ -566,18 +574,19 @@ impl Backend {
     /// Duplicate detection's facts of the events matching `filter`.
     async fn pool_rows(&self, filter: &str, params: &[crate::sql::Param]) -> StoreResult<Vec<EventBrief>> {
         let sql = format!("SELECT id, organisation_id, edition, title, first_day, last_day FROM events WHERE {filter}");
-        let rows = bind_params!(sqlx::query(safe(sql)), params).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EventBrief {
-                    id: r.try_get("id")?,
-                    organisation_id: r.try_get("organisation_id")?,
-                    edition: r.try_get::<i64, _>("edition")? as i32,
-                    title: r.try_get("title")?,
-                    first_day: r.try_get("first_day")?,
-                    last_day: r.try_get("last_day")?,
-                })
-            })
-            .collect()
+        use futures_util::TryStreamExt;
+        let mut rows = bind_params!(sqlx::query(safe(sql)), params).fetch(&self.pool);
+        let mut pool = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            pool.push(EventBrief {
+                id: r.try_get("id")?,
+                organisation_id: r.try_get("organisation_id")?,
+                edition: r.try_get::<i64, _>("edition")? as i32,
+                title: r.try_get("title")?,
+                first_day: r.try_get("first_day")?,
+                last_day: r.try_get("last_day")?,
+            });
+        }
+        Ok(pool)
     }
 }
