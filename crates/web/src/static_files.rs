@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
@@ -22,7 +22,9 @@ static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/static/{*path}", axum::routing::get(serve)).route(
         "/favicon.ico",
-        axum::routing::get(|h: HeaderMap| serve(Path("vendor/dsfr-1.15.3/favicon/favicon.ico".to_string()), h)),
+        axum::routing::get(|h: HeaderMap| {
+            serve(Path("vendor/dsfr-1.15.3/favicon/favicon.ico".to_string()), RawQuery(None), h)
+        }),
     )
 }
 
@@ -50,6 +52,25 @@ static PREPARED: LazyLock<HashMap<&'static str, OnceLock<Arc<Prepared>>>> = Lazy
     out
 });
 
+/// The platform's own assets (the top folder; `vendor/` paths carry their version already) with the
+/// start of their SHA-256. Pages link them as `/static/app.css?v=…` ([`asset`]): such an address may be
+/// kept a year, since a build whose file differs links another one.
+static VERSIONS: LazyLock<HashMap<&'static str, String>> =
+    LazyLock::new(|| STATIC.files().map(|f| (f.path().to_str().unwrap_or(""), digest_hex(f.contents()))).collect());
+
+/// The first 12 bytes of a content's SHA-256, in hexadecimal: its `ETag` and its version.
+fn digest_hex(contents: &[u8]) -> String {
+    Sha256::digest(contents)[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The address of one of the platform's own assets, with its version (templates call it).
+pub(crate) fn asset(path: &str) -> String {
+    match VERSIONS.get(path) {
+        Some(v) => format!("/static/{path}?v={v}"),
+        None => format!("/static/{path}"),
+    }
+}
+
 fn mime(path: &str) -> (&'static str, bool) {
     match path.rsplit('.').next().unwrap_or("") {
         "css" => ("text/css; charset=utf-8", true),
@@ -73,8 +94,7 @@ fn prepare(path: &'static str, contents: &'static [u8], text: bool) -> Arc<Prepa
 }
 
 fn compress(contents: &'static [u8], text: bool) -> Arc<Prepared> {
-    let digest = Sha256::digest(contents);
-    let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = format!("\"{}\"", digest_hex(contents));
     let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     // Compressing pays only for text of some size; a copy no smaller than the original is dropped.
     let worth = |c: Vec<u8>| (c.len() < contents.len()).then_some(c);
@@ -121,7 +141,7 @@ pub(crate) fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     )
 }
 
-async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
+async fn serve(Path(path): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let Some(file) = STATIC.get_file(&path) else {
         return (StatusCode::NOT_FOUND, "Fichier introuvable").into_response();
     };
@@ -131,8 +151,17 @@ async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Ok(prepared) = prepared else {
         return (StatusCode::SERVICE_UNAVAILABLE, "Réessayez dans un instant").into_response();
     };
-    // Vendored files live under versioned paths and never change; the platform's own may.
-    let cache = if path.starts_with("vendor/") { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    // Vendored files live under versioned paths and never change; the platform's own do not either
+    // at the address that names their current version. Any other address of them is kept 5 minutes.
+    let versioned = query
+        .as_deref()
+        .and_then(|q| q.strip_prefix("v="))
+        .is_some_and(|v| VERSIONS.get(path.as_str()).is_some_and(|current| current == v));
+    let cache = if path.starts_with("vendor/") || versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     out.insert(header::ETAG, prepared.etag.clone());

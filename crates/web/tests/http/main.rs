@@ -580,6 +580,24 @@ async fn every_public_page_is_french_and_answers() {
     let resp = app.get("/static/vendor/dsfr-1.15.3/dsfr.min.css", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    // The platform's own files are linked with their version, which may be kept a year; any other
+    // address of them only 5 minutes (a new build changes the version, never what an address holds).
+    let (_, html) = app.get_html("/", None).await;
+    let link =
+        html.split("href=\"").map(|s| s.split('"').next().unwrap()).find(|h| h.starts_with("/static/app.css")).unwrap();
+    let version = link.strip_prefix("/static/app.css?v=").expect("a versioned link");
+    assert!(version.len() == 24 && version.bytes().all(|b| b.is_ascii_hexdigit()), "{link}");
+    for (path, expected) in [
+        (link.to_string(), "public, max-age=31536000, immutable"),
+        ("/static/app.css".to_string(), "public, max-age=300"),
+        ("/static/app.css?v=000000000000000000000000".to_string(), "public, max-age=300"),
+    ] {
+        let resp = app.get(&path, None).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["cache-control"], expected, "{path}");
+    }
+    let etag = app.get(link, None).await.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, format!("\"{version}\""), "the version is the content's tag");
 }
 
 #[tokio::test]
