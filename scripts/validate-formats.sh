@@ -7,8 +7,8 @@
 #   - the sitemap: well-formed XML listing every labelled event page;
 #   - /metrics: Prometheus's own parser (prometheus-client, PyPI) reads every family;
 #   - Lighthouse (npm, Debian's Chromium), mobile preset, on the home page, the catalogue, an event
-#     page, the map and the sign-up page: accessibility 100 and SEO 100 (performance is printed; it
-#     is measured on a shared machine and kept in the closing notes, not gated).
+#     page, the map and the sign-up page: accessibility 100 and SEO 100, performance ≥ 90 (the best
+#     of up to three runs: the machine is shared).
 # Fails on the first tool that reports an error. Needs the debug binary (built by the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,24 +119,33 @@ for name in ("si_http_requests", "si_http_request_duration_seconds", "si_db_pool
 assert families["si_database_up"].samples[0].value == 1
 print(f"metrics: {len(families)} families, {sum(len(f.samples) for f in families.values())} samples read")
 PY
-# Lighthouse, mobile preset (its default), on the pages people land on.
+# Lighthouse, mobile preset (its default), on the pages people land on: accessibility and SEO 100 at
+# every run, performance 90 at least. Performance is measured on a shared machine whose load moves it
+# by a few points between runs: a page below 90 is measured again, up to three times, and fails only
+# if no run reaches 90 (a real regression stays below at every run).
 for p in / /evenements "/evenements/$labelled" /carte /inscription; do
-  out="$work/lighthouse.json"
-  CHROME_PATH=$(command -v chromium) target/test-tools/node_modules/.bin/lighthouse "$base$p" --quiet \
-    --chrome-flags="--headless=new --no-sandbox" --only-categories=performance,accessibility,seo,best-practices \
-    --output=json --output-path="$out" >/dev/null 2>&1 || { echo "Lighthouse failed on $p"; exit 1; }
-  python3 - "$out" "$p" <<'PY'
+  for attempt in 1 2 3; do
+    out="$work/lighthouse.json"
+    CHROME_PATH=$(command -v chromium) target/test-tools/node_modules/.bin/lighthouse "$base$p" --quiet \
+      --chrome-flags="--headless=new --no-sandbox" --only-categories=performance,accessibility,seo,best-practices \
+      --output=json --output-path="$out" >/dev/null 2>&1 || { echo "Lighthouse failed on $p"; exit 1; }
+    status=0
+    python3 - "$out" "$p" "$attempt" <<'PY' || status=$?
 import json, sys
 r = json.load(open(sys.argv[1]))
 scores = {k: round(v["score"] * 100) for k, v in r["categories"].items()}
-print(f"lighthouse {sys.argv[2]}: {scores}")
+print(f"lighthouse {sys.argv[2]} (run {sys.argv[3]}): {scores}")
 bad = [k for k in ("accessibility", "seo") if scores[k] < 100]
-for k in bad:
+for k in bad + (["performance"] if scores["performance"] < 90 else []):
     for a in r["categories"][k]["auditRefs"]:
         audit = r["audits"][a["id"]]
-        if audit.get("score") is not None and audit["score"] < 1 and a.get("weight", 0) > 0:
-            print(f"  {k}: {a['id']}: {audit['title']}")
-sys.exit(1 if bad else 0)
+        if audit.get("score") is not None and audit["score"] < 0.9 and a.get("weight", 0) > 0:
+            print(f"  {k}: {a['id']}: {audit['title']} {audit.get('displayValue', '')}")
+sys.exit(1 if bad else 2 if scores["performance"] < 90 else 0)
 PY
+    [ "$status" = 0 ] && break
+    [ "$status" = 1 ] && exit 1
+    [ "$attempt" = 3 ] && { echo "Lighthouse performance below 90 on $p at three runs"; exit 1; }
+  done
 done
 echo "Formats valid."
