@@ -286,6 +286,8 @@ pub struct BookingFacts {
     pub safety: Vec<String>,
     /// The event's public page.
     pub url: String,
+    /// The edition is a demonstration: the confirmation says so, so that no school plans an outing on it.
+    pub demo: bool,
 }
 
 /// The booking confirmation: one A4 page for the school's outing file (the date, the place, who
@@ -300,6 +302,9 @@ pub fn booking_pdf(f: &BookingFacts) -> Vec<u8> {
     text("F2", 13.0, 50.0, 812.0, "RÉPUBLIQUE FRANÇAISE", "1 1 1");
     text("F1", 12.0, 50.0, 790.0, &format!("Semaine de l'industrie {}", f.year), "1 1 1");
     text("F2", 22.0, 50.0, 715.0, "Confirmation de réservation", "0 0 0.569");
+    if f.demo {
+        text("F2", 14.0, 50.0, 740.0, &format!("{DEMO_MARK} : édition de démonstration"), "0.808 0.020 0");
+    }
     text("F1", 12.0, 50.0, 692.0, &format!("Référence {} – {}", f.reference, f.status), ink);
     let mut y = 655.0;
     for line in wrap(&f.title, 52) {
@@ -411,8 +416,12 @@ mod tests {
             status: "Confirmée".into(),
             safety: vec!["Âge minimum : 14 ans".into()],
             url: "https://semaine-industrie.example/evenements/42".into(),
+            demo: false,
         };
         let pdf = String::from_utf8(booking_pdf(&f)).unwrap();
+        assert!(!pdf.contains("MONSTRATION"), "a real edition's confirmation has no mark");
+        let demo = String::from_utf8(booking_pdf(&BookingFacts { demo: true, ..f })).unwrap();
+        assert!(demo.contains(r"(D\311MONSTRATION \226 SANS VALEUR : \351dition de d\351monstration)"), "{demo}");
         assert!(pdf.starts_with("%PDF-1.4\n") && pdf.ends_with("%%EOF\n"));
         let start: usize = pdf.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
         for (i, line) in pdf[start..].lines().skip(3).take(7).enumerate() {

@@ -638,6 +638,7 @@ fn booking_files(
         status: b.status.label().to_string(),
         safety: safety.to_vec(),
         url: format!("{public_url}/evenements/{}", record.id),
+        demo,
     });
     vec![
         si_store::Attachment {

@@ -405,7 +405,8 @@ fn form_of(html: &str) -> String {
     pairs.join("&")
 }
 
-/// A class booked on an event of a demonstration edition: the letter and its calendar entry say so.
+/// A class booked on an event of a demonstration edition: the letter, its calendar entry and its
+/// confirmation (PDF) say so.
 #[tokio::test]
 async fn a_demonstration_booking_says_so() {
     let app = TestApp::new().await;
@@ -427,6 +428,11 @@ async fn a_demonstration_booking_says_so() {
     assert!(letter.subject.starts_with("[Démonstration] Réservation confirmée"), "{}", letter.subject);
     let ics = letter.attachments.iter().find(|a| a.content_type.starts_with("text/calendar")).expect("an .ics");
     assert!(String::from_utf8_lossy(&ics.bytes).contains("SUMMARY:[Démonstration] "));
+    let pdf = letter.attachments.iter().find(|a| a.content_type == "application/pdf").expect("a .pdf");
+    assert!(
+        String::from_utf8_lossy(&pdf.bytes).contains(r"(D\311MONSTRATION \226 SANS VALEUR"),
+        "the confirmation too"
+    );
 }
 
 /// The reviewer's page shows what the decision needs side by side with the decision: the
