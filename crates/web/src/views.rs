@@ -161,6 +161,9 @@ pub struct EventView {
     pub accessible: Option<bool>,
     /// `scheduled`, `postponed`, `moved_online`, `full`, `cancelled`.
     pub public_status: String,
+    /// The public status in the words the site shows (« Annulé », « Reporté »…): the codes above are
+    /// the contract's, the words are what an application shows its users.
+    pub public_status_label: String,
     /// Public page.
     pub url: String,
     /// Distance from the centre of a `near` search, in kilometres.
@@ -224,6 +227,7 @@ pub fn event_view(r: &EventRecord, public_url: &str) -> EventView {
         free: d.free,
         accessible: d.accessible,
         public_status: r.public_status.code().to_string(),
+        public_status_label: r.public_status.label().to_string(),
         url: format!("{}/evenements/{}", public_url.trim_end_matches('/'), r.id),
         distance_km: None,
     }

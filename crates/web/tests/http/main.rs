@@ -921,6 +921,11 @@ async fn searches_fall_back_on_the_last_edition_and_cards_say_cancelled() {
     assert!(html.contains(">Annulé</p>") && html.contains(">Reporté</p>"), "{html}");
     let (_, html) = app.get_html(&format!("/evenements/{cancelled}"), None).await;
     assert!(!html.contains("Ajouter à mon agenda"), "no calendar entry for a cancelled event");
+    // The API keeps the contract's codes and gives the site's words beside them.
+    let (_, e) = app.get_json(&format!("/api/v1/events/{cancelled}")).await;
+    assert_eq!((e["public_status"].as_str(), e["public_status_label"].as_str()), (Some("cancelled"), Some("Annulé")));
+    let (_, e) = app.get_json(&format!("/api/v1/events/{postponed}")).await;
+    assert_eq!((e["public_status"].as_str(), e["public_status_label"].as_str()), (Some("postponed"), Some("Reporté")));
     let (_, html) = app.get_html(&format!("/evenements/{postponed}"), None).await;
     assert!(html.contains("Ajouter à mon agenda"));
 }
