@@ -35,10 +35,13 @@ pub(crate) struct RegistrationRequest {
     #[serde(default)]
     level: String,
     /// Pupils (classes).
+    // The bounds here are `si_domain::booking::CLASS_MAX` (a test compares them).
     #[serde(default)]
+    #[schema(maximum = 80)]
     pupils: u32,
     /// Accompanying adults (classes).
     #[serde(default)]
+    #[schema(maximum = 80)]
     adults: u32,
     /// A phone reachable on the day (classes).
     #[serde(default)]
@@ -164,9 +167,11 @@ pub(crate) async fn get_registration(
 /// A class's new numbers.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct RegistrationChange {
-    /// Pupils.
+    /// Pupils: a class comes with one at least.
+    #[schema(minimum = 1, maximum = 80)]
     pupils: u32,
-    /// Accompanying adults.
+    /// Accompanying adults: one at least.
+    #[schema(minimum = 1, maximum = 80)]
     adults: u32,
 }
 

@@ -70,6 +70,7 @@ pub(crate) struct EligibilityRequest {
     /// Edition year.
     edition: i32,
     /// Instant of submission (RFC 3339); now when absent.
+    #[schema(format = DateTime)]
     at: Option<String>,
     /// Sessions as local date-times.
     #[serde(default)]

@@ -949,6 +949,19 @@ async fn the_openapi_document_is_the_reviewed_snapshot() {
     );
 }
 
+/// The documented bounds of a class's numbers are the ones the booking rules apply.
+#[tokio::test]
+async fn the_documented_class_bounds_are_the_rules() {
+    let app = TestApp::new().await;
+    let (_, doc) = app.get_json("/api/openapi.json").await;
+    for schema in ["RegistrationRequest", "RegistrationChange"] {
+        for field in ["pupils", "adults"] {
+            let f = &doc["components"]["schemas"][schema]["properties"][field];
+            assert_eq!(f["maximum"], si_domain::booking::CLASS_MAX, "{schema}.{field}");
+        }
+    }
+}
+
 /// Each answer names its request, so that a report can be matched with the server's log lines.
 #[tokio::test]
 async fn every_answer_carries_its_request_id() {
