@@ -9,6 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
 /// What a cached value costs in memory, in bytes (its heap data; the key is counted apart).
 pub trait Weigh {
     /// Approximate bytes held.
@@ -161,18 +164,75 @@ impl<V: Weigh> TtlCache<V> {
     }
 }
 
-/// A built JSON document kept with its ETag and a gzip copy (the map's), so that repeated requests
-/// cost neither serialisation nor compression.
+/// A built document (the map's JSON, the sitemap's XML) kept with its type, ETag and a gzip copy, so
+/// that repeated requests cost neither building, serialisation nor compression.
 pub struct Document {
-    pub(crate) etag: axum::http::HeaderValue,
-    pub(crate) json: bytes::Bytes,
-    pub(crate) gzip: bytes::Bytes,
+    content_type: &'static str,
+    etag: HeaderValue,
+    body: bytes::Bytes,
+    gzip: bytes::Bytes,
 }
 
 impl Weigh for Document {
     fn weight(&self) -> usize {
-        self.etag.len() + self.json.len() + self.gzip.len()
+        self.etag.len() + self.body.len() + self.gzip.len()
     }
+}
+
+impl Document {
+    /// `body` of type `content_type`, compressed once, its ETag the start of its SHA-256.
+    pub fn new(content_type: &'static str, body: Vec<u8>) -> std::io::Result<Document> {
+        use sha2::Digest;
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&body)?;
+        let gzip = gz.finish()?;
+        let digest = sha2::Sha256::digest(&body);
+        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        Ok(Document {
+            content_type,
+            etag: HeaderValue::from_str(&etag).map_err(std::io::Error::other)?,
+            body: body.into(),
+            gzip: gzip.into(),
+        })
+    }
+
+    /// The answer to a request with `headers`: 304 when its ETag is the client's, else the body,
+    /// gzipped when the client takes gzip (the compression layer leaves an encoded body alone).
+    pub fn answer(&self, headers: &HeaderMap, cache_control: &'static str) -> Response {
+        let mut out = HeaderMap::new();
+        out.insert(header::ETAG, self.etag.clone());
+        out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == self.etag.as_bytes()) {
+            return (StatusCode::NOT_MODIFIED, out).into_response();
+        }
+        out.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        let gzip_ok = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let body = if gzip_ok {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            self.gzip.clone()
+        } else {
+            self.body.clone()
+        };
+        (out, axum::body::Body::from(body)).into_response()
+    }
+}
+
+/// The document under `key` in `cache`, built by `build` when missing.
+pub async fn cached_document<E, F>(cache: &TtlCache<Document>, key: String, build: F) -> Result<Arc<Document>, E>
+where
+    F: std::future::Future<Output = Result<Document, E>>,
+{
+    if let Some(d) = cache.get(&key) {
+        return Ok(d);
+    }
+    let d = Arc::new(build.await?);
+    cache.put(key, d.clone());
+    Ok(d)
 }
 
 /// A query string with its pairs sorted, so that the same filters in any order share an entry.
@@ -194,16 +254,20 @@ pub struct Caches {
     pub search: TtlCache<bytes::Bytes>,
     /// Public event pages (HTML bytes) as served to visitors who are not logged in, by event id.
     pub event_pages: TtlCache<bytes::Bytes>,
+    /// The sitemap's index and files (up to 40,000 addresses, ~2.5 MB each): anyone may ask for
+    /// them again and again, so they are built and compressed once per change of what is labelled.
+    pub sitemaps: TtlCache<Document>,
 }
 
 impl Caches {
     /// Caches whose entries live `ttl` (zero: nothing is kept, every request reaches the store).
     pub fn new(ttl: Duration) -> Self {
         Caches {
-            map: TtlCache::new(ttl, 256, 48 * MB),
+            map: TtlCache::new(ttl, 256, 44 * MB),
             facets: TtlCache::new(ttl, 1024, 8 * MB),
             search: TtlCache::new(ttl, 4096, 32 * MB),
             event_pages: TtlCache::new(ttl, 20_000, 40 * MB),
+            sitemaps: TtlCache::new(ttl, 16, 12 * MB),
         }
     }
 
@@ -213,6 +277,7 @@ impl Caches {
         self.facets.clear();
         self.search.clear();
         self.event_pages.clear();
+        self.sitemaps.clear();
     }
 
     /// Drops expired entries everywhere.
@@ -221,16 +286,25 @@ impl Caches {
         self.facets.sweep();
         self.search.sweep();
         self.event_pages.sweep();
+        self.sitemaps.sweep();
     }
 
     /// Bytes held by all the caches now.
     pub fn bytes(&self) -> usize {
-        self.map.usage().1 + self.facets.usage().1 + self.search.usage().1 + self.event_pages.usage().1
+        self.map.usage().1
+            + self.facets.usage().1
+            + self.search.usage().1
+            + self.event_pages.usage().1
+            + self.sitemaps.usage().1
     }
 
     /// The bound of all the caches together, in bytes.
     pub fn max_bytes(&self) -> usize {
-        self.map.max_bytes() + self.facets.max_bytes() + self.search.max_bytes() + self.event_pages.max_bytes()
+        self.map.max_bytes()
+            + self.facets.max_bytes()
+            + self.search.max_bytes()
+            + self.event_pages.max_bytes()
+            + self.sitemaps.max_bytes()
     }
 }
 

@@ -6,15 +6,10 @@
 //! minute and are dropped whenever what the public sees changes (this node's decisions, and other
 //! nodes' through `Catalogue::follow`).
 
-use std::io::Write;
-use std::sync::Arc;
-
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::api::feeds::EXPORT_MAX;
@@ -61,16 +56,7 @@ fn round(x: f64) -> f64 {
 fn document(value: &impl Serialize) -> ApiResult<crate::cache::Document> {
     let internal = |e: &dyn std::fmt::Display| crate::error::AppError::Internal(anyhow::anyhow!("{e}"));
     let json = serde_json::to_vec(value).map_err(|e| internal(&e))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&json).map_err(|e| internal(&e))?;
-    let gzip = gz.finish().map_err(|e| internal(&e))?;
-    let digest = Sha256::digest(&json);
-    let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
-    Ok(crate::cache::Document {
-        etag: HeaderValue::from_str(&etag).map_err(|e| internal(&e))?,
-        json: json.into(),
-        gzip: gzip.into(),
-    })
+    crate::cache::Document::new("application/json", json).map_err(|e| internal(&e))
 }
 
 /// `bbox` widened to whole steps of `step` degrees: nearby views share one cached answer, and a
@@ -124,33 +110,8 @@ async fn serve_document<F>(state: &AppState, headers: &HeaderMap, key: String, b
 where
     F: std::future::Future<Output = ApiResult<crate::cache::Document>>,
 {
-    let entry = match state.caches.map.get(&key) {
-        Some(e) => e,
-        None => {
-            let e = Arc::new(build.await?);
-            state.caches.map.put(key, e.clone());
-            e
-        }
-    };
-    let mut resp_headers = HeaderMap::new();
-    resp_headers.insert(header::ETAG, entry.etag.clone());
-    resp_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
-    resp_headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == entry.etag.as_bytes()) {
-        return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
-    }
-    resp_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let gzip_ok = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let body = if gzip_ok {
-        resp_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        entry.gzip.clone()
-    } else {
-        entry.json.clone()
-    };
-    Ok((resp_headers, Body::from(body)).into_response())
+    let entry = crate::cache::cached_document(&state.caches.map, key, build).await?;
+    Ok(entry.answer(headers, "public, max-age=60"))
 }
 
 /// Labelled events with a place, for the map (in `bbox` when given: the markers of a zoomed-in

@@ -1,15 +1,17 @@
 //! What search engines read: `robots.txt` (the public catalogue may be crawled, the private spaces
 //! and one-time links may not) and the sitemap of every labelled event's page, so that the public
 //! catalogue is findable. The sitemap is an index of files of at most [`PER_FILE`] addresses (the
-//! protocol allows 50,000 per file), built from the catalogue index in memory.
+//! protocol allows 50,000 per file), built from the catalogue index in memory and kept, compressed, until
+//! what is labelled changes.
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::AppState;
+use crate::cache::{Document, cached_document};
 use crate::error::AppError;
 use crate::pages::PageResult;
 
@@ -41,21 +43,23 @@ async fn robots(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], body).into_response()
 }
 
-fn xml(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        ],
-        body,
-    )
-        .into_response()
+const SITEMAP_CACHE: &str = "public, max-age=3600";
+
+fn xml(body: String) -> Result<Document, AppError> {
+    Document::new("application/xml; charset=utf-8", body.into_bytes()).map_err(|e| AppError::Internal(e.into()))
 }
 
-async fn sitemap_index(State(state): State<AppState>) -> PageResult {
+/// The sitemap's index: one file of pages, then one per [`PER_FILE`] labelled events. Kept built
+/// and compressed until what is labelled changes (`Caches::sitemaps`).
+async fn sitemap_index(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let doc = cached_document(&state.caches.sitemaps, "sitemap.xml".into(), build_index(&state)).await?;
+    Ok(doc.answer(&headers, SITEMAP_CACHE))
+}
+
+async fn build_index(state: &AppState) -> Result<Document, AppError> {
     let index = state.catalogue.index(&state.store).await?;
     let files = 1 + index.len().div_ceil(PER_FILE);
-    let base = base(&state);
+    let base = base(state);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
@@ -64,33 +68,43 @@ async fn sitemap_index(State(state): State<AppState>) -> PageResult {
         out.push_str(&format!("  <sitemap><loc>{base}/sitemaps/evenements-{n}.xml</loc></sitemap>\n"));
     }
     out.push_str("</sitemapindex>\n");
-    Ok(xml(out))
+    xml(out)
 }
 
-async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String>) -> PageResult {
-    let base = base(&state);
+async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> PageResult {
+    // Only the names the index gives reach the cache: anything else is refused before a key is made.
+    let n = if file == "pages.xml" {
+        0
+    } else {
+        file.strip_prefix("evenements-")
+            .and_then(|f| f.strip_suffix(".xml"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n >= 1)
+            .ok_or(AppError::NotFound)?
+    };
+    let doc = cached_document(&state.caches.sitemaps, format!("sitemaps/{n}"), build_file(&state, n)).await?;
+    Ok(doc.answer(&headers, SITEMAP_CACHE))
+}
+
+/// File `n` of the sitemap: 0 the site's pages, from 1 the labelled events' pages.
+async fn build_file(state: &AppState, n: usize) -> Result<Document, AppError> {
+    let base = base(state);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    if file == "pages.xml" {
+    if n == 0 {
         for path in ["/", "/evenements", "/carte", "/donnees", "/accessibilite", "/mentions-legales", "/plan-du-site"] {
             out.push_str(&format!("  <url><loc>{base}{path}</loc></url>\n"));
         }
     } else {
-        let n: usize = file
-            .strip_prefix("evenements-")
-            .and_then(|f| f.strip_suffix(".xml"))
-            .and_then(|n| n.parse().ok())
-            .filter(|n| *n >= 1)
-            .ok_or(AppError::NotFound)?;
         let index = state.catalogue.index(&state.store).await?;
         if (n - 1) * PER_FILE >= index.len() {
-            return Err(AppError::NotFound.into());
+            return Err(AppError::NotFound);
         }
         for id in index.ids().skip((n - 1) * PER_FILE).take(PER_FILE) {
             out.push_str(&format!("  <url><loc>{base}/evenements/{id}</loc></url>\n"));
         }
     }
     out.push_str("</urlset>\n");
-    Ok(xml(out))
+    xml(out)
 }

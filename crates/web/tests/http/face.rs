@@ -126,6 +126,21 @@ async fn search_engines_find_every_labelled_event() {
     for missing in ["/sitemaps/evenements-2.xml", "/sitemaps/evenements-0.xml", "/sitemaps/x.xml"] {
         assert_eq!(fetch(&app, missing, &[]).await.status(), StatusCode::NOT_FOUND, "{missing}");
     }
+    // Anyone may ask again and again: the files are kept built and gzipped, revalidated by ETag…
+    let r = fetch(&app, "/sitemaps/evenements-1.xml", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+    let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+    assert_eq!(String::from_utf8(gunzip(&bytes(r).await)).unwrap(), file);
+    let r = fetch(&app, "/sitemaps/evenements-1.xml", &[("if-none-match", &etag)]).await;
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // …until what is labelled changes: then the new event is listed at once.
+    let org = app.company("Fonderie du Rhône").await;
+    app.labelled_titles(org.id, app.year, "69003", &["Fonderie ouverte".to_string()]).await;
+    app.state.public_changed();
+    let r = fetch(&app, "/sitemaps/evenements-1.xml", &[("if-none-match", &etag)]).await;
+    assert_eq!(r.status(), StatusCode::OK, "a changed file is not « not modified »");
+    let file = String::from_utf8(bytes(r).await).unwrap();
+    assert_eq!(file.matches("<url>").count(), ids.len() + 1, "{file}");
     // An event's page: description, canonical address, link previews, schema.org's recommended fields.
     let (_, html) = app.get_html(&format!("/evenements/{}", ids[0]), None).await;
     for needle in [
