@@ -3,7 +3,8 @@
 #   - every marker at once (/api/v1/map, what the page read for every view before clusters);
 #   - clusters at national zoom (metropolitan France, the page's first view), overseas included
 #     (the whole world), and at regional zoom (Auvergne-Rhône-Alpes);
-#   - markers once zoomed in (zoom 11 around Lyon and in Paris: the page's `bbox`).
+#   - markers once zoomed in (zoom 11 around Lyon and in Paris: the page's `bbox`);
+#   - the sitemap's first file (40,000 addresses), which anyone may ask for again and again.
 # Bytes raw and gzipped (the server sends gzip to browsers), the first request (built, then kept a
 # minute), and wrk on the national clusters. Writes bench/out-map/summary.md.
 #
@@ -56,6 +57,16 @@ wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$base/api
 rps=$(awk '/^Requests\/sec/ {print $2}' "$out/wrk-clusters.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$out/wrk-clusters.txt")
 echo "| national clusters under load (wrk, $CONNS connections, gzip) | | $rps req/s | p99 $p99 | | |" >> "$summary"
+# The sitemap's first file (40,000 event pages): anyone may ask for it; crawlers take gzip.
+sm="/sitemaps/evenements-1.xml"
+first=$(curl -s -o /dev/null -w '%{time_total}' -H 'Accept-Encoding: gzip' "$base$sm" | python3 -c 'import sys; print(f"{float(sys.stdin.read())*1000:.0f} ms")')
+bytes=$(curl -s "$base$sm" | wc -c)
+gz=$(curl -s -H 'Accept-Encoding: gzip' "$base$sm" | wc -c)
+echo "| sitemap, first file (40,000 event pages) | \`$sm\` | $first | $bytes | $gz | |" >> "$summary"
+wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$base$sm" > "$out/wrk-sitemap.txt"
+rps=$(awk '/^Requests\/sec/ {print $2}' "$out/wrk-sitemap.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$out/wrk-sitemap.txt")
+echo "| sitemap file under load (wrk, $CONNS connections, gzip) | | $rps req/s | p99 $p99 | | |" >> "$summary"
 # Every view different (the cache cannot help): national clusters of 40 searches by department.
 : > "$out/distinct.txt"
 for d in 01 03 07 15 26 38 42 43 63 69 73 74 13 83 06 31 33 35 44 59 62 67 75 76 80 92 93 94 29 56 21 25 39 51 54 57 86 87 971 974; do
