@@ -756,14 +756,17 @@ async fn the_national_map_in_chromium() {
         return;
     }
     let axe_js = axe_source();
-    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Tiles as a deployment has them (with their attribution control), served here by the platform
+    // itself: no test reaches the network.
+    let tiles = format!("{base}/static/evenement.png?z={{z}}&x={{x}}&y={{y}}");
+    let app = TestApp::configured(|c| c.tile_url = tiles).await;
     let org = app.company("Usines de France").await;
     let titles = |city: &str, n: usize| (0..n).map(|i| format!("Visite {city} {i}")).collect::<Vec<_>>();
     app.labelled_titles(org.id, app.year, "69001", &titles("Lyon", 1_500)).await;
     app.labelled_titles(org.id, app.year, "13001", &titles("Marseille", 600)).await;
     app.labelled_titles(org.id, app.year, "29200", &["Fonderie de Brest".to_string()]).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let (_driver, c) = start_driver().await;
@@ -785,6 +788,23 @@ async fn the_national_map_in_chromium() {
     let lyon = c.find(Locator::Css("#carte .marker-cluster[aria-label*='500 événements']")).await.expect("Lyon's cell");
     assert_eq!(lyon.attr("tabindex").await.unwrap().as_deref(), Some("0"));
     assert!(c.find(Locator::Css("#carte .leaflet-marker-icon[title='Fonderie de Brest']")).await.is_ok());
+    assert!(c.find(Locator::Css("#carte .leaflet-tile")).await.is_ok(), "tiles drawn");
+    assert!(c.find(Locator::Css("#carte .leaflet-control-attribution a")).await.is_ok(), "attribution shown");
+    // Axe judges colours only on screen: the attribution's links, at the map's foot, in view.
+    c.execute("document.querySelector('#carte .leaflet-control-attribution').scrollIntoView({block: 'end'});", vec![])
+        .await
+        .unwrap();
+    // The attribution's links sit in a line of text: underlined, not told apart by colour alone
+    // (RGAA 10.6; axe can only leave them « to review » because of Leaflet's flag image).
+    let plain = c
+        .execute(
+            "return [...document.querySelectorAll('#carte .leaflet-control-attribution a')] \
+             .filter(a => !getComputedStyle(a).textDecorationLine.includes('underline')).map(a => a.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(plain, serde_json::json!([]), "attribution links without underline");
     axe(&c, &axe_js).await;
 
     // Enter on a cell zooms in on it, until the markers of the view are read.
