@@ -83,6 +83,14 @@ pub(crate) fn tile_url() -> &'static str {
     TILE_URL.get().map(String::as_str).unwrap_or("")
 }
 
+/// The origin (scheme and host) of a tiles URL template: where a map's images come from, for the
+/// security policy and the map page's early connection. `None` for a map without tiles.
+pub(crate) fn tile_origin(tile_url: &str) -> Option<String> {
+    let (scheme, rest) = tile_url.split_once("://")?;
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
 /// The contact address given in emails.
 pub(crate) fn contact_email() -> &'static str {
     CONTACT_EMAIL.get().map(String::as_str).unwrap_or(DEFAULT_CONTACT_EMAIL)
@@ -239,11 +247,7 @@ struct SecurityHeaders {
 impl SecurityHeaders {
     fn new(config: &WebConfig) -> SecurityHeaders {
         // The tile server's origin (scheme and host), the only other place images come from.
-        let tiles = config
-            .tile_url
-            .split_once("://")
-            .map(|(scheme, rest)| format!(" {scheme}://{}", rest.split(['/', '?']).next().unwrap_or("")))
-            .unwrap_or_default();
+        let tiles = tile_origin(&config.tile_url).map(|o| format!(" {o}")).unwrap_or_default();
         let policy = |ancestors: &str| {
             format!(
                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; \

@@ -11,7 +11,10 @@
   var MARKERS_AT_ONCE = 2000;
   var MARKERS_FROM_ZOOM = 11;
   // No fade: a popup is readable (and checked) at full contrast as soon as it shows.
-  var map = L.map(el, { maxZoom: 18, minZoom: 2, keyboard: true, fadeAnimation: false }).setView([46.6, 2.4], 5);
+  // Metropolitan France, fitted to the map's size from the start: the tiles of the first view are
+  // the ones kept (a fixed zoom, refitted once the events arrive, loaded a second set on phones).
+  var metro = L.latLngBounds([41.2, -5.5], [51.2, 9.7]);
+  var map = L.map(el, { maxZoom: 18, minZoom: 2, keyboard: true, fadeAnimation: false }).fitBounds(metro);
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 18, attribution: "© IGN – Plan IGN" }).addTo(map);
@@ -62,12 +65,9 @@
       map.addLayer(grouped);
       // Metropolitan France by default; the markers' own extent when they all lie in one part of the
       // territory (a region, a department, a search around a town, an overseas region).
-      var metro = L.latLngBounds([41.2, -5.5], [51.2, 9.7]);
       var inMetro = markers.filter(function (m) { return metro.contains(m.getLatLng()); }).length;
       if (markers.length && (inMetro === markers.length || inMetro === 0)) {
         map.fitBounds(grouped.getBounds(), { maxZoom: 12, padding: [20, 20] });
-      } else {
-        map.fitBounds(metro);
       }
     }).catch(function () {});
   } else {

@@ -169,6 +169,31 @@ async fn search_engines_find_every_labelled_event() {
     assert!(!filtered.contains("rel=\"canonical\""));
 }
 
+/// The map's tiles come from one other origin: the security policy allows its images (and nothing
+/// else of it), and the map page opens its connection early (the first tiles are what a phone
+/// paints last); pages without a map do not.
+#[tokio::test]
+async fn the_tile_server_is_allowed_and_reached_early_by_the_map_only() {
+    let app = TestApp::configured(|c| c.tile_url = si_web::DEFAULT_TILE_URL.to_string()).await;
+    labelled(&app, 2).await;
+    let preconnect = "<link rel=\"preconnect\" href=\"https://data.geopf.fr\">";
+    let r = fetch(&app, "/carte", &[]).await;
+    let csp = r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    assert!(csp.contains("img-src 'self' data: https://data.geopf.fr;"), "{csp}");
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    let html = String::from_utf8(bytes(r).await).unwrap();
+    assert!(html.contains(preconnect), "{html}");
+    for path in ["/evenements", "/"] {
+        let html = String::from_utf8(bytes(fetch(&app, path, &[]).await).await).unwrap();
+        assert!(!html.contains("preconnect"), "{path}");
+    }
+    // Without tiles, nothing to allow or reach.
+    let app = TestApp::new().await;
+    let r = fetch(&app, "/carte", &[]).await;
+    assert!(r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("img-src 'self' data:;"));
+    assert!(!String::from_utf8(bytes(r).await).unwrap().contains("preconnect"));
+}
+
 #[tokio::test]
 async fn people_know_whom_to_write_to() {
     let app = TestApp::new().await;
