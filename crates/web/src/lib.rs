@@ -145,6 +145,8 @@ pub struct AppState {
     /// Exports being written (see `api::feeds`): each reads the database and formats for seconds,
     /// so a node writes a few at once and tells the others to come back.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Review queues being streamed per account (each holds its snapshot until read out).
+    pub queue_streams: Arc<throttle::PerAccount>,
     /// Requests counted for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Work finished after the answer (see [`AppState::after_answer`]).
@@ -153,6 +155,9 @@ pub struct AppState {
 
 /// Exports a node writes at once.
 pub const EXPORTS_AT_ONCE: usize = 4;
+
+/// Review queues a node streams at once to one account through the API.
+pub const QUEUE_STREAMS_PER_ACCOUNT: usize = 4;
 
 /// Counts the tasks started by [`AppState::after_answer`], so that tests can wait for them.
 #[derive(Default)]
@@ -201,6 +206,7 @@ impl AppState {
             letters,
             throttle: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
+            queue_streams: Arc::new(throttle::PerAccount::new(QUEUE_STREAMS_PER_ACCOUNT)),
             metrics: Arc::default(),
             background: Arc::default(),
         }

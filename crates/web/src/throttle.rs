@@ -278,6 +278,60 @@ pub fn source_key(ip: Option<IpAddr>) -> String {
     }
 }
 
+/// Answers being written at once per account, for the long ones that hold memory until they are read
+/// out (the review queue's, which keeps the snapshot it started from): a token holder opening many
+/// slow connections holds at most `max` of them. Entries exist only while an answer is being
+/// written, so the map is bounded by the accounts writing at once.
+pub struct PerAccount {
+    max: usize,
+    running: Mutex<HashMap<i64, usize>>,
+}
+
+/// One answer being written; dropping it (the answer read out, or the connection gone) frees its place.
+pub struct Permit {
+    owner: std::sync::Arc<PerAccount>,
+    account: i64,
+}
+
+impl PerAccount {
+    /// At most `max` answers at once for each account.
+    pub fn new(max: usize) -> PerAccount {
+        PerAccount { max, running: Mutex::new(HashMap::new()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A place for one more answer to `account`, or `None` when it has `max` being written.
+    pub fn try_start(self: &std::sync::Arc<Self>, account: i64) -> Option<Permit> {
+        let mut running = self.lock();
+        let n = running.entry(account).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(Permit { owner: self.clone(), account })
+    }
+
+    /// Answers being written for `account`.
+    pub fn running(&self, account: i64) -> usize {
+        self.lock().get(&account).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut running = self.owner.lock();
+        if let Some(n) = running.get_mut(&self.account) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.account);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +387,19 @@ mod tests {
         assert_eq!(source_key(Some("2001:db8:1:2:3:4:5:6".parse().unwrap())), "2001:db8:1:2::/64");
         assert_eq!(source_key(Some("::ffff:192.0.2.1".parse().unwrap())), "192.0.2.1");
         assert_eq!(source_key(None), "unknown");
+    }
+
+    #[test]
+    fn answers_per_account_are_bounded_and_freed() {
+        let p = std::sync::Arc::new(PerAccount::new(2));
+        let a = p.try_start(1).expect("first");
+        let b = p.try_start(1).expect("second");
+        assert!(p.try_start(1).is_none(), "a third at once is refused");
+        let other = p.try_start(2).expect("another account is not held back");
+        drop(a);
+        let c = p.try_start(1).expect("a place freed is taken again");
+        drop((b, c, other));
+        assert_eq!((p.running(1), p.running(2)), (0, 0));
+        assert!(p.lock().is_empty(), "nothing kept once every answer is written");
     }
 }

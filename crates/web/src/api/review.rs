@@ -70,19 +70,28 @@ const QUEUE_SLICE: usize = 256;
 // copy of the queue and its JSON.
 /// What this reviewer may decide (submissions and changes to labelled events), earliest due first.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "instruction", security(("jeton" = [])),
-    responses((status = 200, description = "Succès", body = QueueView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody)))]
+    responses((status = 200, description = "Succès", body = QueueView), (status = 401, description = "Authentification requise", body = ErrorBody), (status = 403, description = "Accès refusé", body = ErrorBody), (status = 429, description = "Déjà envoyée plusieurs fois à la fois pour ce compte (en-tête Retry-After)", body = ErrorBody)))]
 pub(crate) async fn review_queue(
     State(state): State<AppState>,
     ApiReviewer(user): ApiReviewer,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let scope = crate::auth::review_scope(&user)?;
+    // Each answer keeps the snapshot it started from until it is read out: a few at once per account.
+    let permit = state.queue_streams.try_start(user.id).ok_or_else(|| {
+        crate::error::AppError::too_many(
+            "La file d'instruction est déjà en cours d'envoi plusieurs fois pour ce compte : attendez la fin d'un envoi.",
+            std::time::Duration::from_secs(5),
+        )
+    })?;
     let now = state.clock.now();
     let filter = crate::app::queue::QueueFilter::default();
     let queue = crate::app::queue::queue_of(&state.store, &state.queue, &scope, &filter, now).await?;
     let total = queue.len();
     let mut next = 0;
     let slices = std::iter::from_fn(move || {
+        // Held by the body: freed when the answer is read out or its connection dropped.
+        let _held = &permit;
         if next >= total {
             return None;
         }

@@ -1,6 +1,8 @@
 //! National scale: what one node must hold whatever the public asks of it.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 use crate::support::{self, TestApp};
@@ -192,6 +194,41 @@ async fn the_api_queue_is_whole_across_slices() {
             v
         });
     assert_eq!(on_page, listed[..50], "the page's first rows are the API's");
+
+    // Each answer holds the snapshot it started from until read out: a few at once per account.
+    let ask = |token: &str| {
+        Request::get("/api/v1/review/queue")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let mut held = Vec::new();
+    for _ in 0..si_web::QUEUE_STREAMS_PER_ACCOUNT {
+        let r = a.send(ask(&admin)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        held.push(r); // not read: still being written
+    }
+    let r = a.send(ask(&admin)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key(header::RETRY_AFTER));
+    let (_, body) = TestApp::json_of(r).await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("attendez"), "{body}");
+    let other = a.person("admin2@dge.fr", "national_admin", None).await;
+    assert_eq!(
+        a.get_json_auth("/api/v1/review/queue", &other).await.0,
+        StatusCode::OK,
+        "another account is not held back"
+    );
+    // One answer read out, one connection dropped: two places again.
+    let whole = held.pop().unwrap().into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(serde_json::from_slice::<Value>(&whole).unwrap()["total"], 300);
+    held.pop();
+    for _ in 0..2 {
+        let r = a.send(ask(&admin)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        held.push(r);
+    }
+    assert_eq!(a.send(ask(&admin)).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A node follows the queue move by move: after each move made through node A (submissions, a

@@ -248,7 +248,7 @@ impl TestApp {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
-    async fn json_of(resp: Response<Body>) -> (StatusCode, Value) {
+    pub async fn json_of(resp: Response<Body>) -> (StatusCode, Value) {
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let v =
