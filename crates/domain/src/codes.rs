@@ -171,6 +171,21 @@ code_list! {
     }
 }
 
+impl PublicStatus {
+    /// The status in the open-data CSV, a French code like every other code of that file (`type`,
+    /// `publics`, `format`…): its French label without accents, spaces as `_`. The JSON API keeps
+    /// SPEC.md's codes ([`PublicStatus::code`]) and gives the label beside them.
+    pub fn open_data_code(self) -> &'static str {
+        match self {
+            PublicStatus::Scheduled => "programme",
+            PublicStatus::Postponed => "reporte",
+            PublicStatus::MovedOnline => "passe_en_ligne",
+            PublicStatus::Full => "complet",
+            PublicStatus::Cancelled => "annule",
+        }
+    }
+}
+
 code_list! {
     /// How people register.
     RegistrationMode {
@@ -267,6 +282,18 @@ mod tests {
         assert_eq!(Sector::ALL.len(), 16);
         assert_eq!(OrganisationKind::ALL.len(), 12);
         assert_eq!(Audience::parse("salaries"), None);
+    }
+
+    /// The CSV's status codes are the site's words, readable without the API's table: the label
+    /// without accents, lower case, spaces as `_`; each distinct.
+    #[test]
+    fn open_data_status_codes_are_the_french_words() {
+        let mut seen = std::collections::HashSet::new();
+        for s in PublicStatus::ALL {
+            let folded = crate::text::strip_accents(&s.label().to_lowercase()).replace(' ', "_");
+            assert_eq!(s.open_data_code(), folded);
+            assert!(seen.insert(s.open_data_code()));
+        }
     }
 
     #[test]

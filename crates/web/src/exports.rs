@@ -395,7 +395,9 @@ pub fn csv_rows(events: &[EventView], demo_editions: &[i32]) -> Vec<u8> {
                 cell(&e.organisation.name),
                 e.organisation.kind.clone(),
                 e.accessible.map(|b| b.to_string()).unwrap_or_default(),
-                e.public_status.clone(),
+                si_domain::PublicStatus::parse(&e.public_status)
+                    .map_or(e.public_status.as_str(), |s| s.open_data_code())
+                    .to_string(),
                 crate::views::status_label(&e.public_status).to_string(),
                 e.url.clone(),
                 demo_editions.contains(&e.edition).to_string(),

@@ -928,6 +928,18 @@ async fn searches_fall_back_on_the_last_edition_and_cards_say_cancelled() {
     assert_eq!((e["public_status"].as_str(), e["public_status_label"].as_str()), (Some("postponed"), Some("Reporté")));
     let (_, html) = app.get_html(&format!("/evenements/{postponed}"), None).await;
     assert!(html.contains("Ajouter à mon agenda"));
+    // The open-data CSV speaks French in every coded column, the status too.
+    let csv = support::body_text(app.get(&format!("/api/v1/events.csv?edition={}", app.year), None).await).await;
+    let status_of = |id: i64| {
+        let line = csv.lines().find(|l| l.starts_with(&format!("{id};"))).expect("the event's row");
+        let cells: Vec<&str> = line.split(';').collect();
+        (cells[26].to_string(), cells[27].to_string())
+    };
+    assert_eq!(status_of(cancelled), ("annule".to_string(), "Annulé".to_string()));
+    assert_eq!(status_of(postponed), ("reporte".to_string(), "Reporté".to_string()));
+    for english in [";scheduled;", ";cancelled;", ";postponed;"] {
+        assert!(!csv.contains(english), "{english} in the CSV");
+    }
 }
 
 /// The public contract as a reviewed file: a change to the API shows in `docs/openapi.json` in the
