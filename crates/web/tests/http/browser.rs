@@ -7,6 +7,7 @@
 //! tool fails the test rather than passing silently.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -17,12 +18,21 @@ use si_store::NewUser;
 
 use crate::support::{TestApp, test_week_start};
 
-struct Driver(Child);
+/// chromedriver and the Chromium it starts, in a process group of their own, with Chromium's profile.
+/// Dropped — at the end of a test, or when it panics before closing its session — it ends the whole
+/// group: killing chromedriver alone left Chromium running, its pages' scripts using the processors
+/// of every later test and measurement.
+struct Driver {
+    child: Child,
+    profile: std::path::PathBuf,
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.child.id())]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -45,18 +55,19 @@ async fn start_driver() -> (Driver, Client) {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {bin} ({e}): install chromium and chromium-driver, or set SI_SKIP_BROWSER=1")
         });
-    let driver = Driver(child);
+    let profile = std::env::temp_dir().join(format!("si-chromium-{port}"));
+    let driver = Driver { child, profile: profile.clone() };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let profile = std::env::temp_dir().join(format!("si-chromium-{port}"));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
