@@ -98,10 +98,9 @@ async fn build_file(state: &AppState, n: usize) -> Result<Document, AppError> {
         }
     } else {
         let index = state.catalogue.index(&state.store).await?;
-        if (n - 1) * PER_FILE >= index.len() {
-            return Err(AppError::NotFound);
-        }
-        for id in index.ids().skip((n - 1) * PER_FILE).take(PER_FILE) {
+        // Checked: `n` is whatever the address says (a huge one overflowed, a panic).
+        let start = (n - 1).checked_mul(PER_FILE).filter(|s| *s < index.len()).ok_or(AppError::NotFound)?;
+        for id in index.ids().skip(start).take(PER_FILE) {
             out.push_str(&format!("  <url><loc>{base}/evenements/{id}</loc></url>\n"));
         }
     }

@@ -123,7 +123,14 @@ async fn search_engines_find_every_labelled_event() {
     }
     let pages = String::from_utf8(bytes(fetch(&app, "/sitemaps/pages.xml", &[]).await).await).unwrap();
     assert!(pages.contains("<loc>http://127.0.0.1:8080/evenements</loc>"));
-    for missing in ["/sitemaps/evenements-2.xml", "/sitemaps/evenements-0.xml", "/sitemaps/x.xml"] {
+    for missing in [
+        "/sitemaps/evenements-2.xml",
+        "/sitemaps/evenements-0.xml",
+        "/sitemaps/x.xml",
+        "/sitemaps/evenements-18446744073709551615.xml",
+        "/sitemaps/evenements-461168601842739.xml",
+        "/sitemaps/evenements-99999999999999999999.xml",
+    ] {
         assert_eq!(fetch(&app, missing, &[]).await.status(), StatusCode::NOT_FOUND, "{missing}");
     }
     // Anyone may ask again and again: the files are kept built and gzipped, revalidated by ETag…
