@@ -182,13 +182,11 @@ impl Weigh for Document {
 impl Document {
     /// `body` of type `content_type`, compressed once, its ETag the start of its SHA-256.
     pub fn new(content_type: &'static str, body: Vec<u8>) -> std::io::Result<Document> {
-        use sha2::Digest;
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&body)?;
         let gzip = gz.finish()?;
-        let digest = sha2::Sha256::digest(&body);
-        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let etag = format!("\"{}\"", crate::static_files::digest_hex(&body));
         Ok(Document {
             content_type,
             etag: HeaderValue::from_str(&etag).map_err(std::io::Error::other)?,

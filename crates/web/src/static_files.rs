@@ -58,8 +58,9 @@ static PREPARED: LazyLock<HashMap<&'static str, OnceLock<Arc<Prepared>>>> = Lazy
 static VERSIONS: LazyLock<HashMap<&'static str, String>> =
     LazyLock::new(|| STATIC.files().map(|f| (f.path().to_str().unwrap_or(""), digest_hex(f.contents()))).collect());
 
-/// The first 12 bytes of a content's SHA-256, in hexadecimal: its `ETag` and its version.
-fn digest_hex(contents: &[u8]) -> String {
+/// The first 12 bytes of a content's SHA-256, in hexadecimal: its `ETag` and its version (the cached
+/// documents' `ETag` too, `cache::Document`).
+pub(crate) fn digest_hex(contents: &[u8]) -> String {
     Sha256::digest(contents)[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
